@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs, from the machine's configured Debian sources, whatever plrust and
+# its tests need and is not there yet. Idempotent: a second run installs
+# nothing. Without root it prints the one command to run instead.
+set -euo pipefail
+
+packages=(
+  postgresql-15               # the server the handler is tested against
+  postgresql-server-dev-15    # PGXS and server headers to build the handler
+  rustc-web cargo-web rust-web-src  # compiler + std source (with library/vendor) of one version
+  gcc                         # native linker and the handler's C compiler
+  make
+  gcc-aarch64-linux-gnu       # cross linker for aarch64-postgres-linux-gnu
+  libc6-dev-arm64-cross       # aarch64 glibc to link against
+  qemu-user                   # runs aarch64 test programs on x86_64
+  qemu-user-binfmt            # its binfmt_misc registration line, for the aarch64 PostgreSQL tests
+  binutils                    # readelf, used by tests as an independent oracle for the ELF parser
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [[ "$status" == "install ok installed" ]] || missing+=("$p")
+done
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+  echo "setup-system: all ${#packages[@]} packages already installed"
+  exit 0
+fi
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "setup-system: missing packages: ${missing[*]}"
+  echo "run: sudo apt-get install -y ${missing[*]}"
+  exit 1
+fi
+
+echo "setup-system: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+# rustc-web and friends come from bookworm-security; a stale package list would not know them.
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The whole test suite, set-up included: system packages, npm dependencies,
+# the build, then node's test runner over unit, end-to-end and aarch64 tests.
+# `scripts/test.sh aarch64` runs only the aarch64 suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/setup-system.sh
+npm ci --no-audit --no-fund --loglevel=error
+npm run build --silent
+
+# Expensive artefacts (the std sysroots of the shared test toolchain) are
+# built once per run into this directory and reused by every test file.
+if [[ -z "${PLRUST_TEST_CACHE:-}" ]]; then
+  PLRUST_TEST_CACHE=$(mktemp -d /tmp/plrust-test-run.XXXXXX)
+  trap 'rm -rf "$PLRUST_TEST_CACHE"' EXIT
+fi
+export PLRUST_TEST_CACHE
+
+case "${1:-all}" in
+  aarch64) suites=(dist/test/aarch64) ;;
+  all) suites=(dist/test/unit dist/test/e2e dist/test/aarch64) ;;
+  *) echo "usage: scripts/test.sh [all|aarch64]" >&2; exit 2 ;;
+esac
+
+files=()
+for s in "${suites[@]}"; do
+  [[ -d "$s" ]] && while IFS= read -r f; do files+=("$f"); done < <(find "$s" -name '*.test.js' | sort)
+done
+# One runner invocation, so the run ends with one summary. Test files run one
+# at a time: they share two cores and a handful of PostgreSQL clusters.
+exec node --test --test-concurrency=1 --test-reporter=spec "${files[@]}"

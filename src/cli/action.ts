@@ -1,0 +1,26 @@
+import type { Command } from 'commander';
+import { createContext, outputFor, type Context, type GlobalFlags } from './context.js';
+import type { ConfigFile } from '../config/schema.js';
+
+export type Action<O> = (ctx: Context, opts: O, args: string[]) => Promise<void>;
+
+/**
+ * Wraps an implementation so that it gets a context, and every failure is
+ * reported the same way with the right exit code.
+ */
+export function action<O extends object>(load: () => Promise<Action<O>>, configFlags?: (opts: O) => ConfigFile) {
+  return async (...params: unknown[]): Promise<void> => {
+    const cmd = params[params.length - 1] as Command;
+    const opts = cmd.optsWithGlobals() as O & GlobalFlags;
+    const args = cmd.args;
+    const out = outputFor(opts);
+    try {
+      const ctx = await createContext(out, opts, configFlags ? configFlags(opts) : {});
+      const run = await load();
+      await run(ctx, opts, args);
+    } catch (e) {
+      process.exitCode = out.error(e);
+    }
+  };
+}
+

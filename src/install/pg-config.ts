@@ -1,0 +1,102 @@
+/**
+ * What a PostgreSQL installation looks like, as its pg_config reports it:
+ * the directories plrust installs into, the server headers the handler is
+ * built against, and the architecture its server binary is built for (an
+ * arm64 installation on an x86_64 host is cross-built).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { exec } from '../util/exec.js';
+import { PlrustError, ExitCode } from '../util/errors.js';
+import { readElfDynamicInfo } from '../verify/elf.js';
+import type { Arch } from '../config/schema.js';
+
+export interface PgInstallation {
+  pgConfig: string;
+  version: string;
+  major: number;
+  bindir: string;
+  pkglibdir: string;
+  sharedir: string;
+  includedirServer: string;
+  pgxs: string;
+  /** The architecture of the installation's `postgres` binary. */
+  arch: Arch | undefined;
+}
+
+/** Pure: pg_config's `KEY = value` lines. */
+export function parsePgConfigOutput(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const m = line.match(/^([A-Z_]+) = (.*)$/);
+    if (m) out[m[1]!] = m[2]!.trim();
+  }
+  return out;
+}
+
+export function parsePgVersion(s: string): { version: string; major: number } | undefined {
+  const m = s.match(/PostgreSQL (\d+)(?:\.(\d+))?/);
+  if (!m) return undefined;
+  return { version: m[2] ? `${m[1]}.${m[2]}` : m[1]!, major: Number(m[1]) };
+}
+
+export async function probePgConfig(pgConfig: string, env: NodeJS.ProcessEnv = process.env): Promise<PgInstallation> {
+  if (!fs.existsSync(pgConfig)) {
+    throw new PlrustError({
+      code: 'PG_CONFIG_NOT_FOUND',
+      message: `pg_config not found at ${pgConfig}`,
+      hint: 'pass --pg-config with the pg_config of the PostgreSQL installation (Debian: /usr/lib/postgresql/<major>/bin/pg_config)',
+      exitCode: ExitCode.Usage,
+    });
+  }
+  const r = await exec(pgConfig, [], { timeoutMs: 30_000, env });
+  if (r.code !== 0) {
+    throw new PlrustError({ code: 'PG_CONFIG_FAILED', message: `${pgConfig} failed: ${(r.stderr || r.stdout).trim().split('\n')[0]}`, hint: 'check that this is a working pg_config' });
+  }
+  const kv = parsePgConfigOutput(r.stdout);
+  const ver = parsePgVersion(kv.VERSION ?? '');
+  const need = ['BINDIR', 'PKGLIBDIR', 'SHAREDIR', 'INCLUDEDIR-SERVER', 'PGXS'];
+  const keys = { BINDIR: kv.BINDIR, PKGLIBDIR: kv.PKGLIBDIR, SHAREDIR: kv.SHAREDIR, 'INCLUDEDIR-SERVER': kv['INCLUDEDIR-SERVER'], PGXS: kv.PGXS };
+  if (!ver || need.some((k) => !(keys as Record<string, string | undefined>)[k])) {
+    throw new PlrustError({ code: 'PG_CONFIG_FAILED', message: `${pgConfig} did not report a PostgreSQL version and its directories`, hint: 'pass the pg_config of a PostgreSQL server installation' });
+  }
+  if (ver.major < 13 || ver.major > 17) {
+    throw new PlrustError({
+      code: 'PG_UNSUPPORTED',
+      message: `PostgreSQL ${ver.version} is not supported: the handler is written for PostgreSQL 13 to 17`,
+      exitCode: ExitCode.Usage,
+    });
+  }
+  return {
+    pgConfig,
+    version: ver.version,
+    major: ver.major,
+    bindir: kv.BINDIR!,
+    pkglibdir: kv.PKGLIBDIR!,
+    sharedir: kv.SHAREDIR!,
+    includedirServer: kv['INCLUDEDIR-SERVER']!,
+    pgxs: kv.PGXS!,
+    arch: await binaryArch(path.join(kv.BINDIR!, 'postgres')),
+  };
+}
+
+async function binaryArch(file: string): Promise<Arch | undefined> {
+  try {
+    return (await readElfDynamicInfo(file)).machine as Arch;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The checks `plrust install` and `plrust doctor` share: headers and PGXS present. */
+export function serverDevProblems(pg: PgInstallation): { message: string; hint: string }[] {
+  const problems: { message: string; hint: string }[] = [];
+  const pkg = `postgresql-server-dev-${pg.major}`;
+  if (!fs.existsSync(path.join(pg.includedirServer, 'postgres.h'))) {
+    problems.push({ message: `the PostgreSQL ${pg.major} server headers are missing (no postgres.h in ${pg.includedirServer})`, hint: `install them: apt-get install ${pkg}` });
+  }
+  if (!fs.existsSync(pg.pgxs)) {
+    problems.push({ message: `PGXS is missing (${pg.pgxs})`, hint: `install it: apt-get install ${pkg}` });
+  }
+  return problems;
+}

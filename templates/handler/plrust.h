@@ -1,0 +1,187 @@
+/*
+ * plrust.h — declarations shared by the files of the PL/Rust language handler.
+ *
+ * The handler is deliberately thin: it reads definitions from the catalog,
+ * asks `plrust compile` for libraries, keeps them in a table, and loads and
+ * calls them through the ABI of plrust_abi.h (docs/ABI.md). It never
+ * generates Rust or runs rustc itself.
+ */
+#ifndef PLRUST_H
+#define PLRUST_H
+
+#include "postgres.h"
+
+#include "access/htup.h"
+#include "fmgr.h"
+#include "nodes/pg_list.h"
+
+/*
+ * plrust_host_fatal is resolved by the dynamic linker from every function
+ * library, so it must stay visible even where PGXS compiles modules with
+ * -fvisibility=hidden (PostgreSQL 16 and later).
+ */
+#pragma GCC visibility push(default)
+#include "plrust_abi.h"
+#pragma GCC visibility pop
+
+#if defined(__x86_64__)
+#define PLRUST_HOST_ARCH "x86_64"
+#elif defined(__aarch64__)
+#define PLRUST_HOST_ARCH "aarch64"
+#else
+#error "PL/Rust runs on x86_64 and aarch64 only"
+#endif
+
+/* Upper bound for one function library; generous, but keeps reads bounded. */
+#define PLRUST_MAX_LIBRARY_SIZE ((Size) 256 * 1024 * 1024)
+
+#define PLRUST_SHA256_HEX_LEN 64
+
+/* ---- settings (plrust_guc.c) ---- */
+
+extern char *plrust_home;
+extern char *plrust_compiler;
+extern char *plrust_work_dir;
+extern char *plrust_targets;
+extern int	plrust_memory_limit_kb;
+extern int	plrust_compile_timeout_s;
+
+extern void plrust_define_gucs(void);
+extern bool plrust_compiler_configured(void);
+/* The compiler command as absolute paths (argv prefix); NIL when unset. */
+extern List *plrust_compiler_argv(void);
+/* The configured target architectures, always including the running one. */
+extern List *plrust_target_arches(void);
+
+/* ---- function definitions (plrust_definition.c) ---- */
+
+typedef enum PlrustScalar
+{
+	PLRUST_BOOL,
+	PLRUST_INT2,
+	PLRUST_INT4,
+	PLRUST_INT8,
+	PLRUST_FLOAT4,
+	PLRUST_FLOAT8,
+	PLRUST_TEXT,
+	PLRUST_VARCHAR,
+	PLRUST_BYTEA,
+	PLRUST_VOID
+} PlrustScalar;
+
+typedef struct PlrustType
+{
+	PlrustScalar scalar;		/* the type, or the element type of an array */
+	bool		is_array;
+	Oid			type_oid;
+	Oid			elem_oid;		/* arrays: element type */
+	int16		elem_len;
+	bool		elem_byval;
+	char		elem_align;
+} PlrustType;
+
+typedef struct PlrustDef
+{
+	Oid			fn_oid;
+	char	   *name;			/* proname, for messages */
+	int			nargs;
+	char	  **arg_names;		/* UTF-8 */
+	PlrustType *arg_types;
+	PlrustType	ret_type;
+	bool		strict;
+	char	   *body;			/* prosrc as UTF-8 */
+	char		hash[PLRUST_SHA256_HEX_LEN + 1];
+} PlrustDef;
+
+/*
+ * Fills *def from a pg_proc tuple, allocating in CurrentMemoryContext.
+ * Returns NULL, or why the definition is not a PL/Rust function this
+ * handler can run (the caller decides whether that is an ERROR).
+ */
+extern const char *plrust_parse_definition(HeapTuple proc_tuple, PlrustDef *def);
+extern PlrustDef *plrust_read_definition(Oid fn_oid);
+extern const char *plrust_type_name(const PlrustType *type);
+extern char *plrust_signature_json(const PlrustDef *def);
+extern char *plrust_request_json(const PlrustDef *def, List *arches);
+
+/* ---- small utilities (plrust_util.c) ---- */
+
+extern void plrust_sha256_hex(const void *data, Size len, char out[PLRUST_SHA256_HEX_LEN + 1]);
+extern bool plrust_is_sha256_hex(const char *s);
+/* Reads a whole regular file; NULL with errno set on failure. */
+extern char *plrust_read_file(const char *path, Size max_size, Size *len_out);
+/* UTF-8 from the catalog's encoding, and back; both ERROR on bad input. */
+extern char *plrust_to_utf8(const char *s, int len);
+extern char *plrust_from_utf8(const char *s, Size len);
+/* Message text from function code, made safe for ereport whatever it holds. */
+extern char *plrust_message_text(const void *ptr, Size len, Size max_len);
+
+/* ---- artifacts (plrust_store.c) ---- */
+
+typedef struct PlrustArtifact
+{
+	char		arch[16];
+	char		sha256[PLRUST_SHA256_HEX_LEN + 1];
+	int32		abi_version;
+	char	   *toolchain;
+	char	   *data;
+	Size		len;
+} PlrustArtifact;
+
+extern bool plrust_store_fetch(const char *hash, const char *arch, PlrustArtifact *out);
+extern bool plrust_store_has(const char *hash, const char *arch);
+extern void plrust_store_save(const char *hash, const PlrustArtifact *artifact);
+extern void plrust_store_cleanup(void);
+/* Whether this transaction may write the artifact table. */
+extern bool plrust_store_writable(void);
+extern bool plrust_prebuilt_read(const char *hash, const char *arch, PlrustArtifact *out);
+
+/* ---- the compiler (plrust_compile.c) ---- */
+
+/* Runs `plrust compile`; ERRORs with the compiler's message on failure. */
+extern List *plrust_compile(const PlrustDef *def, List *arches);
+
+/* ---- loading and calling (plrust_loader.c) ---- */
+
+typedef struct PlrustHostCtx
+{
+	MemoryContext fn_cxt;		/* "PL/Rust function": lives as long as the library */
+	MemoryContext call_cxt;		/* "PL/Rust call": reset after every call */
+	MemoryContext alloc_cxt;	/* where alloc() puts memory right now */
+	Size		used_fn;		/* bytes function code holds in fn_cxt */
+	Size		used_call;		/* ... and in call_cxt */
+	Size		limit;			/* plrust.memory_limit in bytes, 0 = none */
+	bool		limit_hit;		/* a request was refused: the reserve is open */
+	Size		refused_size;	/* the request that was refused */
+} PlrustHostCtx;
+
+typedef struct PlrustFunction
+{
+	Oid			fn_oid;
+	TransactionId fn_xmin;
+	ItemPointerData fn_tid;
+	uint64		checked_generation;
+	PlrustDef  *def;
+	void	   *dl_handle;
+	plrust_call_fn call;
+	PlrustValue *args;
+	PlrustHost	host;
+	PlrustHostCtx hctx;
+} PlrustFunction;
+
+/* Where function memory lives; a child of TopMemoryContext. */
+extern MemoryContext plrust_top_context(void);
+/* Loads and initialises the library of def; everything lives in a new fn context. */
+extern PlrustFunction *plrust_load(PlrustDef *def, const PlrustArtifact *artifact,
+								   MemoryContext fn_cxt);
+extern void plrust_unload(PlrustFunction *fn);
+extern void plrust_prepare_call(PlrustFunction *fn);
+extern void plrust_finish_call(PlrustFunction *fn);
+
+/* ---- conversion (plrust_convert.c) ---- */
+
+extern void plrust_args_from_datums(PlrustFunction *fn, FunctionCallInfo fcinfo);
+extern Datum plrust_result_to_datum(PlrustFunction *fn, const PlrustValue *result,
+									bool *isnull);
+
+#endif							/* PLRUST_H */

@@ -1,0 +1,285 @@
+/*
+ * plrust_definition.c — a PL/Rust function as the catalog describes it, its
+ * definition hash (docs/COMPILE.md, computed identically by `plrust build`)
+ * and the JSON documents derived from it.
+ */
+#include "plrust.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_proc.h"
+#include "catalog/pg_type.h"
+#include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "utils/builtins.h"
+#include "utils/json.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
+
+static const char *const scalar_names[] = {
+	[PLRUST_BOOL] = "bool",
+	[PLRUST_INT2] = "int2",
+	[PLRUST_INT4] = "int4",
+	[PLRUST_INT8] = "int8",
+	[PLRUST_FLOAT4] = "float4",
+	[PLRUST_FLOAT8] = "float8",
+	[PLRUST_TEXT] = "text",
+	[PLRUST_VARCHAR] = "varchar",
+	[PLRUST_BYTEA] = "bytea",
+	[PLRUST_VOID] = "void",
+};
+
+static const char *const array_names[] = {
+	[PLRUST_BOOL] = "bool[]",
+	[PLRUST_INT2] = "int2[]",
+	[PLRUST_INT4] = "int4[]",
+	[PLRUST_INT8] = "int8[]",
+	[PLRUST_FLOAT4] = "float4[]",
+	[PLRUST_FLOAT8] = "float8[]",
+	[PLRUST_TEXT] = "text[]",
+	[PLRUST_VARCHAR] = "varchar[]",
+	[PLRUST_BYTEA] = "bytea[]",
+};
+
+static bool
+scalar_of(Oid type_oid, PlrustScalar *out)
+{
+	switch (type_oid)
+	{
+		case BOOLOID:
+			*out = PLRUST_BOOL;
+			return true;
+		case INT2OID:
+			*out = PLRUST_INT2;
+			return true;
+		case INT4OID:
+			*out = PLRUST_INT4;
+			return true;
+		case INT8OID:
+			*out = PLRUST_INT8;
+			return true;
+		case FLOAT4OID:
+			*out = PLRUST_FLOAT4;
+			return true;
+		case FLOAT8OID:
+			*out = PLRUST_FLOAT8;
+			return true;
+		case TEXTOID:
+			*out = PLRUST_TEXT;
+			return true;
+		case VARCHAROID:
+			*out = PLRUST_VARCHAR;
+			return true;
+		case BYTEAOID:
+			*out = PLRUST_BYTEA;
+			return true;
+		case VOIDOID:
+			*out = PLRUST_VOID;
+			return true;
+		default:
+			return false;
+	}
+}
+
+static const char *
+resolve_type(Oid type_oid, bool is_result, PlrustType *t)
+{
+	Oid			elem;
+
+	memset(t, 0, sizeof(*t));
+	t->type_oid = type_oid;
+	if (scalar_of(type_oid, &t->scalar))
+	{
+		if (t->scalar == PLRUST_VOID && !is_result)
+			return "void is not a valid argument type";
+		return NULL;
+	}
+	elem = get_element_type(type_oid);
+	if (OidIsValid(elem) && scalar_of(elem, &t->scalar) && t->scalar != PLRUST_VOID)
+	{
+		t->is_array = true;
+		t->elem_oid = elem;
+		get_typlenbyvalalign(elem, &t->elem_len, &t->elem_byval, &t->elem_align);
+		return NULL;
+	}
+	return psprintf("PL/Rust does not support type %s (supported: bool, int2, int4, int8, "
+					"float4, float8, text, varchar, bytea, one-dimensional arrays of them, "
+					"and void as a result)", format_type_be(type_oid));
+}
+
+const char *
+plrust_type_name(const PlrustType *type)
+{
+	return type->is_array ? array_names[type->scalar] : scalar_names[type->scalar];
+}
+
+/*
+ * Argument names become Rust bindings. Restricting them to identifier
+ * characters also keeps the line-oriented hash text unambiguous.
+ */
+static bool
+identifier_like(const char *name)
+{
+	const unsigned char *p = (const unsigned char *) name;
+
+	if (*p == '\0' || (*p >= '0' && *p <= '9'))
+		return false;
+	for (; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			  (*p >= '0' && *p <= '9') || *p == '_' || *p >= 0x80))
+			return false;
+	return true;
+}
+
+static void
+compute_hash(PlrustDef *def)
+{
+	StringInfoData text;
+	int			i;
+
+	initStringInfo(&text);
+	appendStringInfoString(&text, "plrust-definition-v1\n");
+	appendStringInfo(&text, "strict=%s\n", def->strict ? "true" : "false");
+	appendStringInfo(&text, "returns=%s\n", plrust_type_name(&def->ret_type));
+	for (i = 0; i < def->nargs; i++)
+		appendStringInfo(&text, "arg=%s:%s\n", def->arg_names[i], plrust_type_name(&def->arg_types[i]));
+	appendStringInfoString(&text, "body=\n");
+	appendStringInfoString(&text, def->body);
+	plrust_sha256_hex(text.data, text.len, def->hash);
+	pfree(text.data);
+}
+
+const char *
+plrust_parse_definition(HeapTuple proc_tuple, PlrustDef *def)
+{
+	Form_pg_proc proc = (Form_pg_proc) GETSTRUCT(proc_tuple);
+	Oid		   *types;
+	char	  **names;
+	char	   *modes;
+	int			nargs;
+	int			i;
+	Datum		src;
+	bool		isnull;
+	char	   *body;
+	const char *problem;
+
+	memset(def, 0, sizeof(*def));
+	def->fn_oid = proc->oid;
+	def->name = pstrdup(NameStr(proc->proname));
+	def->strict = proc->proisstrict;
+
+	if (proc->prokind != PROKIND_FUNCTION)
+		return "PL/Rust supports functions only, not procedures, aggregates or window functions";
+	if (proc->proretset)
+		return "PL/Rust functions cannot return sets";
+
+	nargs = get_func_arg_info(proc_tuple, &types, &names, &modes);
+	if (modes != NULL)
+		for (i = 0; i < nargs; i++)
+			if (modes[i] != PROARGMODE_IN)
+				return "PL/Rust functions take IN arguments only (no OUT, INOUT, VARIADIC or TABLE)";
+
+	def->nargs = nargs;
+	def->arg_names = palloc0(sizeof(char *) * Max(nargs, 1));
+	def->arg_types = palloc0(sizeof(PlrustType) * Max(nargs, 1));
+	for (i = 0; i < nargs; i++)
+	{
+		const char *name = names != NULL ? names[i] : NULL;
+
+		if (name == NULL || name[0] == '\0')
+			return psprintf("argument %d of a PL/Rust function needs a name: the body refers to arguments by name", i + 1);
+		if (!identifier_like(name))
+			return psprintf("argument name \"%s\" is not a valid Rust identifier", name);
+		def->arg_names[i] = plrust_to_utf8(name, strlen(name));
+		if ((problem = resolve_type(types[i], false, &def->arg_types[i])) != NULL)
+			return problem;
+	}
+	if ((problem = resolve_type(proc->prorettype, true, &def->ret_type)) != NULL)
+		return problem;
+
+	src = SysCacheGetAttr(PROCOID, proc_tuple, Anum_pg_proc_prosrc, &isnull);
+	if (isnull)
+		return "the function has no body";
+	body = TextDatumGetCString(src);
+	def->body = plrust_to_utf8(body, strlen(body));
+
+	compute_hash(def);
+	return NULL;
+}
+
+PlrustDef *
+plrust_read_definition(Oid fn_oid)
+{
+	HeapTuple	tuple;
+	PlrustDef  *def = palloc(sizeof(PlrustDef));
+	const char *problem;
+
+	tuple = SearchSysCache1(PROCOID, ObjectIdGetDatum(fn_oid));
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for function %u", fn_oid);
+	problem = plrust_parse_definition(tuple, def);
+	ReleaseSysCache(tuple);
+	if (problem != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s", problem)));
+	return def;
+}
+
+static void
+append_args_json(StringInfo buf, const PlrustDef *def)
+{
+	int			i;
+
+	appendStringInfoString(buf, "\"args\":[");
+	for (i = 0; i < def->nargs; i++)
+	{
+		if (i > 0)
+			appendStringInfoChar(buf, ',');
+		appendStringInfoString(buf, "{\"name\":");
+		escape_json(buf, def->arg_names[i]);
+		appendStringInfoString(buf, ",\"type\":");
+		escape_json(buf, plrust_type_name(&def->arg_types[i]));
+		appendStringInfoChar(buf, '}');
+	}
+	appendStringInfoString(buf, "],\"returns\":");
+	escape_json(buf, plrust_type_name(&def->ret_type));
+	appendStringInfo(buf, ",\"strict\":%s", def->strict ? "true" : "false");
+}
+
+char *
+plrust_signature_json(const PlrustDef *def)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '{');
+	append_args_json(&buf, def);
+	appendStringInfoChar(&buf, '}');
+	return buf.data;
+}
+
+char *
+plrust_request_json(const PlrustDef *def, List *arches)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+	bool		first = true;
+
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "{\"protocol\":1,\"name\":");
+	escape_json(&buf, plrust_to_utf8(def->name, strlen(def->name)));
+	appendStringInfoChar(&buf, ',');
+	append_args_json(&buf, def);
+	appendStringInfoString(&buf, ",\"body\":");
+	escape_json(&buf, def->body);
+	appendStringInfoString(&buf, ",\"targets\":[");
+	foreach(lc, arches)
+	{
+		if (!first)
+			appendStringInfoChar(&buf, ',');
+		escape_json(&buf, lfirst(lc));
+		first = false;
+	}
+	appendStringInfoString(&buf, "]}");
+	return buf.data;
+}

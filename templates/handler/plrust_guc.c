@@ -1,0 +1,325 @@
+/*
+ * plrust_guc.c — settings, with defaults read from the file `plrust install`
+ * writes beside the extension, so that no postgresql.conf edit is needed.
+ *
+ * Every setting is PGC_SUSET. The compiler command, the toolchain home and
+ * the work directory decide which program the server runs and which std the
+ * functions link against: letting a user point them elsewhere would hand
+ * them the server's OS account. The memory limit and the compile timeout
+ * protect the server from its users, so users must not raise them; an admin
+ * can still give a role or database its own value with ALTER ROLE/DATABASE
+ * ... SET. Lowering one's own limit is not worth a hook that has to tell
+ * "lowering" from "raising" across every GUC source.
+ */
+#include "plrust.h"
+
+#include <errno.h>
+#include <limits.h>
+
+#include "miscadmin.h"
+#include "utils/guc.h"
+#include "utils/varlena.h"
+
+char	   *plrust_home = NULL;
+char	   *plrust_compiler = NULL;
+char	   *plrust_work_dir = NULL;
+char	   *plrust_targets = NULL;
+int			plrust_memory_limit_kb = 128 * 1024;
+int			plrust_compile_timeout_s = 120;
+
+#define DEFAULTS_FILE_NAME "plrust.defaults"
+#define MAX_COMPILER_WORDS 16
+
+typedef struct Defaults
+{
+	const char *home;
+	const char *compiler;
+	const char *work_dir;
+	const char *targets;
+	int			memory_limit_kb;
+	int			compile_timeout_s;
+} Defaults;
+
+static bool
+absolute_or_empty(const char *value)
+{
+	return value == NULL || value[0] == '\0' || value[0] == '/';
+}
+
+static bool
+check_path(char **newval, void **extra, GucSource source)
+{
+	if (absolute_or_empty(*newval))
+		return true;
+	GUC_check_errdetail("The path must be absolute.");
+	return false;
+}
+
+/* Returns NULL or why the value is not a valid compiler command. */
+static const char *
+compiler_problem(const char *value)
+{
+	char	   *copy;
+	List	   *words;
+	ListCell   *lc;
+
+	if (value == NULL || value[0] == '\0')
+		return NULL;
+	copy = pstrdup(value);
+	if (!SplitGUCList(copy, ',', &words))
+		return "The command must be a comma-separated list of absolute paths.";
+	if (list_length(words) > MAX_COMPILER_WORDS)
+		return "The command has too many elements.";
+	foreach(lc, words)
+	{
+		const char *word = lfirst(lc);
+
+		if (word[0] != '/')
+			return "Each element of the command must be an absolute path, "
+				"such as '/usr/bin/node, /opt/plrust/bin/plrust.js': "
+				"the server's PATH is not searched.";
+	}
+	return NULL;
+}
+
+static bool
+check_compiler(char **newval, void **extra, GucSource source)
+{
+	const char *problem = compiler_problem(*newval);
+
+	if (problem == NULL)
+		return true;
+	GUC_check_errdetail("%s", problem);
+	return false;
+}
+
+static const char *
+targets_problem(const char *value)
+{
+	char	   *copy = pstrdup(value == NULL ? "" : value);
+	List	   *words;
+	ListCell   *lc;
+
+	if (!SplitGUCList(copy, ',', &words) || words == NIL)
+		return "The targets must be a comma-separated list of x86_64 and aarch64.";
+	foreach(lc, words)
+	{
+		const char *word = lfirst(lc);
+
+		if (strcmp(word, "x86_64") != 0 && strcmp(word, "aarch64") != 0)
+			return "Only x86_64 and aarch64 are supported targets.";
+	}
+	return NULL;
+}
+
+static bool
+check_targets(char **newval, void **extra, GucSource source)
+{
+	const char *problem = targets_problem(*newval);
+
+	if (problem == NULL)
+		return true;
+	GUC_check_errdetail("%s", problem);
+	return false;
+}
+
+static char *
+trim(char *s)
+{
+	char	   *end;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	end = s + strlen(s);
+	while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+		*--end = '\0';
+	return s;
+}
+
+static bool
+parse_int_setting(const char *key, const char *value, int flags, int min, int max, int *out)
+{
+	int			parsed;
+	const char *hint = NULL;
+
+	if (!parse_int(value, &parsed, flags, &hint) || parsed < min || parsed > max)
+	{
+		ereport(WARNING,
+				(errmsg("ignoring invalid value \"%s\" for %s in the PL/Rust defaults file", value, key)));
+		return false;
+	}
+	*out = parsed;
+	return true;
+}
+
+static void
+set_string_default(const char *key, const char *value, const char *problem, const char **slot)
+{
+	if (problem != NULL)
+	{
+		ereport(WARNING,
+				(errmsg("ignoring invalid value \"%s\" for %s in the PL/Rust defaults file", value, key),
+				 errdetail("%s", problem)));
+		return;
+	}
+	*slot = MemoryContextStrdup(TopMemoryContext, value);
+}
+
+/*
+ * Reads `key = value` lines (the GUC names, as in postgresql.conf; a value
+ * may be wrapped in single quotes). A missing file means built-in defaults.
+ */
+static void
+read_defaults(Defaults *d)
+{
+	char		sharedir[MAXPGPATH];
+	char		path[MAXPGPATH];
+	char	   *text;
+	char	   *line;
+	char	   *next;
+	Size		len;
+
+	get_share_path(my_exec_path, sharedir);
+	snprintf(path, sizeof(path), "%s/extension/%s", sharedir, DEFAULTS_FILE_NAME);
+	text = plrust_read_file(path, 64 * 1024, &len);
+	if (text == NULL)
+	{
+		if (errno != ENOENT)
+			ereport(WARNING,
+					(errmsg("could not read the PL/Rust defaults file \"%s\": %m", path)));
+		return;
+	}
+
+	for (line = text; line != NULL; line = next)
+	{
+		char	   *eq;
+		char	   *key;
+		char	   *value;
+		Size		vlen;
+
+		next = strchr(line, '\n');
+		if (next != NULL)
+			*next++ = '\0';
+		line = trim(line);
+		if (line[0] == '\0' || line[0] == '#')
+			continue;
+		eq = strchr(line, '=');
+		if (eq == NULL)
+		{
+			ereport(WARNING,
+					(errmsg("ignoring line \"%s\" in the PL/Rust defaults file \"%s\"", line, path)));
+			continue;
+		}
+		*eq = '\0';
+		key = trim(line);
+		value = trim(eq + 1);
+		vlen = strlen(value);
+		if (vlen >= 2 && value[0] == '\'' && value[vlen - 1] == '\'')
+		{
+			value[vlen - 1] = '\0';
+			value++;
+		}
+
+		if (strcmp(key, "plrust.home") == 0)
+			set_string_default(key, value, absolute_or_empty(value) ? NULL : "The path must be absolute.", &d->home);
+		else if (strcmp(key, "plrust.compiler") == 0)
+			set_string_default(key, value, compiler_problem(value), &d->compiler);
+		else if (strcmp(key, "plrust.work_dir") == 0)
+			set_string_default(key, value, absolute_or_empty(value) ? NULL : "The path must be absolute.", &d->work_dir);
+		else if (strcmp(key, "plrust.targets") == 0)
+			set_string_default(key, value, targets_problem(value), &d->targets);
+		else if (strcmp(key, "plrust.memory_limit") == 0)
+			parse_int_setting(key, value, GUC_UNIT_KB, 0, INT_MAX, &d->memory_limit_kb);
+		else if (strcmp(key, "plrust.compile_timeout") == 0)
+			parse_int_setting(key, value, GUC_UNIT_S, 1, 86400, &d->compile_timeout_s);
+		else
+			ereport(WARNING,
+					(errmsg("ignoring unknown setting \"%s\" in the PL/Rust defaults file \"%s\"", key, path)));
+	}
+	pfree(text);
+}
+
+void
+plrust_define_gucs(void)
+{
+	Defaults	d = {
+		.home = "",
+		.compiler = "",
+		.work_dir = "",
+		.targets = "x86_64,aarch64",
+		.memory_limit_kb = 128 * 1024,
+		.compile_timeout_s = 120,
+	};
+
+	read_defaults(&d);
+
+	DefineCustomStringVariable("plrust.home",
+							   "Toolchain home of plrust (PLRUST_HOME of the compiler).",
+							   NULL, &plrust_home, d.home,
+							   PGC_SUSET, 0, check_path, NULL, NULL);
+	DefineCustomStringVariable("plrust.compiler",
+							   "Command that runs `plrust compile`: absolute paths, comma-separated "
+							   "(the node binary and the plrust CLI, or one executable).",
+							   "Empty means functions are never compiled by the server: only "
+							   "stored and prebuilt artifacts run.",
+							   &plrust_compiler, d.compiler,
+							   PGC_SUSET, GUC_LIST_INPUT | GUC_LIST_QUOTE, check_compiler, NULL, NULL);
+	DefineCustomStringVariable("plrust.work_dir",
+							   "Working directory of the compiler (also its TMPDIR).",
+							   NULL, &plrust_work_dir, d.work_dir,
+							   PGC_SUSET, 0, check_path, NULL, NULL);
+	DefineCustomStringVariable("plrust.targets",
+							   "Architectures every function is compiled for.",
+							   "The running architecture is always included.",
+							   &plrust_targets, d.targets,
+							   PGC_SUSET, GUC_LIST_INPUT, check_targets, NULL, NULL);
+	DefineCustomIntVariable("plrust.memory_limit",
+							"Memory one PL/Rust function may hold; 0 means no limit.",
+							NULL, &plrust_memory_limit_kb, d.memory_limit_kb, 0, INT_MAX,
+							PGC_SUSET, GUC_UNIT_KB, NULL, NULL, NULL);
+	DefineCustomIntVariable("plrust.compile_timeout",
+							"Time one run of the compiler may take.",
+							NULL, &plrust_compile_timeout_s, d.compile_timeout_s, 1, 86400,
+							PGC_SUSET, GUC_UNIT_S, NULL, NULL, NULL);
+
+#if PG_VERSION_NUM >= 150000
+	MarkGUCPrefixReserved("plrust");
+#else
+	EmitWarningsOnPlaceholders("plrust");
+#endif
+}
+
+bool
+plrust_compiler_configured(void)
+{
+	return plrust_compiler != NULL && plrust_compiler[0] != '\0';
+}
+
+List *
+plrust_compiler_argv(void)
+{
+	char	   *copy;
+	List	   *words = NIL;
+
+	if (!plrust_compiler_configured())
+		return NIL;
+	copy = pstrdup(plrust_compiler);
+	if (!SplitGUCList(copy, ',', &words))
+		elog(ERROR, "invalid plrust.compiler");	/* the check hook prevents it */
+	return words;
+}
+
+List *
+plrust_target_arches(void)
+{
+	char	   *copy = pstrdup(plrust_targets);
+	List	   *words = NIL;
+	ListCell   *lc;
+
+	if (!SplitGUCList(copy, ',', &words))
+		elog(ERROR, "invalid plrust.targets");	/* the check hook prevents it */
+	foreach(lc, words)
+		if (strcmp(lfirst(lc), PLRUST_HOST_ARCH) == 0)
+			return words;
+	return lcons(pstrdup(PLRUST_HOST_ARCH), words);
+}

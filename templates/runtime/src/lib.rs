@@ -1,0 +1,29 @@
+//! `plrust_rt`: the runtime linked into every PL/Rust function library.
+//!
+//! It holds what must exist once per library and be the same for every
+//! function: the C ABI types (`abi`), the global allocator that allocates
+//! through the host (`alloc`), the checkpoint that enforces cancellation and
+//! the stack limit (`checkpoint`), panic capture (`panic`), the SQL <-> Rust
+//! value conversions (`convert`) and the entry points the generated wrapper
+//! calls (`wrapper`). docs/ABI.md is the specification.
+//!
+//! User code can name this crate (`::plrust_rt`), so everything public here
+//! must be harmless from safe code: entry points that trust their inputs are
+//! `unsafe fn`, and the only safe function meant for users is `checkpoint()`.
+#![feature(alloc_error_hook)]
+#![deny(unsafe_op_in_unsafe_fn)]
+
+pub mod abi;
+mod alloc;
+mod checkpoint;
+mod convert;
+mod host;
+mod panic;
+pub mod sql;
+#[doc(hidden)]
+pub mod wrapper;
+
+pub use checkpoint::checkpoint;
+
+#[global_allocator]
+static GLOBAL: alloc::HostAllocator = alloc::HostAllocator;
