@@ -50,13 +50,15 @@ interface RustcMessage {
   children: RustcMessage[];
 }
 
+/** Maps a position in the generated crate to the user's source; null outside it. */
+export type PositionMap = (file: string, line: number, col: number) => { file: string; line: number; col: number } | null;
+
 /**
  * rustc's `--error-format=json` lines → diagnostics in user coordinates.
- * `userStart` is the generated file's line where the user's line 1 of the
- * source text sits; lines outside the user's region belong to the generated
- * wrapper and are reported at the function's origin.
+ * Positions outside the user's source belong to the generated wrapper and
+ * are reported at the function's origin, saying so.
  */
-export function mapRustcDiagnostics(stderr: string, opts: { origin: Origin; generatedFile: string; userStart: number; userLines: number }): UserDiagnostic[] {
+export function mapRustcDiagnostics(stderr: string, opts: { origin: Origin; map: PositionMap }): UserDiagnostic[] {
   const out: UserDiagnostic[] = [];
   for (const raw of stderr.split('\n')) {
     if (!raw.startsWith('{')) continue;
@@ -70,10 +72,8 @@ export function mapRustcDiagnostics(stderr: string, opts: { origin: Origin; gene
     if (msg.level !== 'error' && msg.level !== 'warning') continue;
     if (/^aborting due to|^\d+ warnings? emitted/.test(msg.message)) continue;
     const where = (span: RustcSpan | undefined) => {
-      if (!span || !span.file_name.endsWith(opts.generatedFile)) return { ...toUserPosition(opts.origin, 1, 1), inUser: false };
-      const rel = span.line_start - opts.userStart + 1;
-      if (rel < 1 || rel > opts.userLines) return { ...toUserPosition(opts.origin, 1, 1), inUser: false };
-      return { ...toUserPosition(opts.origin, rel, span.column_start), inUser: true };
+      const mapped = span ? opts.map(span.file_name, span.line_start, span.column_start) : null;
+      return mapped ? { ...mapped, inUser: true } : { file: opts.origin.file, line: opts.origin.line, col: opts.origin.col, inUser: false };
     };
     const primary = msg.spans.find((s) => s.is_primary) ?? msg.spans[0];
     const pos = where(primary);
@@ -85,7 +85,7 @@ export function mapRustcDiagnostics(stderr: string, opts: { origin: Origin; gene
     }
     const severity = msg.level === 'error' ? 'error' : 'warning';
     const message = pos.inUser ? msg.message : `${msg.message} (in the code generated around the function: check its signature and return type)`;
-    const d = { severity, file: opts.origin.file, line: pos.line, col: pos.col, message, ...(notes.length ? { notes } : {}) } as const;
+    const d = { severity, file: pos.file, line: pos.line, col: pos.col, message, ...(notes.length ? { notes } : {}) } as const;
     out.push({ ...d, rendered: render(d) });
   }
   return out;

@@ -43,7 +43,7 @@ export async function materialiseSource(
     if (!fs.existsSync(plan.location)) {
       throw new PlrustError({ code: 'RUST_SRC_NOT_FOUND', message: `std source directory ${plan.location} does not exist`, exitCode: ExitCode.Usage });
     }
-    root = fs.realpathSync(plan.location);
+    root = plan.location;
   }
   const libraryDir = findLibraryDir(root) ?? findNested(root);
   if (!libraryDir) {
@@ -54,7 +54,8 @@ export async function materialiseSource(
       exitCode: ExitCode.Usage,
     });
   }
-  const version = detectSourceVersion(libraryDir);
+  // The path as given names the version first (a rustc-1.95.0/ directory); the resolved one second (Debian's symlink farm).
+  const version = detectSourceVersion(libraryDir) ?? detectSourceVersion(fs.realpathSync(libraryDir));
   if (version !== undefined && version !== rustc.version) {
     throw new PlrustError({
       code: 'RUST_SRC_VERSION_MISMATCH',

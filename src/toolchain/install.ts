@@ -84,6 +84,7 @@ export async function installToolchain(ctx: Context, req: InstallRequest): Promi
   });
   const id = toolchainId(choice.rustc);
   out.debug(`compiler: ${choice.rustc.path} ${choice.rustc.version} (${choice.reason})`);
+  ensureWritable(home.root);
   fs.mkdirSync(home.toolchains, { recursive: true });
   const release = await acquireLock(home.locks, 'toolchains', { noWait: req.noWait, what: 'toolchain installs', onWait: (m) => out.info(m) });
   let work: string | undefined;
@@ -234,6 +235,20 @@ export async function installToolchain(ctx: Context, req: InstallRequest): Promi
     if (work) fs.rmSync(work, { recursive: true, force: true });
     if (stage) fs.rmSync(stage, { recursive: true, force: true });
     await release();
+  }
+}
+
+function ensureWritable(root: string): void {
+  try {
+    fs.mkdirSync(root, { recursive: true });
+    fs.accessSync(root, fs.constants.W_OK);
+  } catch (e) {
+    throw new PlrustError({
+      code: 'HOME_NOT_WRITABLE',
+      message: `cannot write to PLRUST_HOME ${root}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      hint: 'choose a writable directory with --home or PLRUST_HOME',
+      exitCode: ExitCode.Failed,
+    });
   }
 }
 

@@ -10,7 +10,7 @@ import { PlrustError } from '../util/errors.js';
 import { verifyLibrary, untrustedError } from '../verify/verify.js';
 import type { Arch } from '../config/schema.js';
 
-const PROBE_SOURCE = `// plrust toolchain probe: allocation, formatting and unwinding must all link.
+export const PROBE_SOURCE = `// plrust toolchain probe: allocation, formatting and unwinding must all link.
 #[no_mangle]
 pub extern "C" fn plrust_probe(n: u32) -> u64 {
     let r = std::panic::catch_unwind(|| {

@@ -104,16 +104,21 @@ export async function loadRuleSets(dir: string = defaultRulesDir()): Promise<Rul
   const sets: RuleSet[] = [];
   for (const name of names) {
     const source = path.join(dir, name);
-    const parsed = ruleSetSchema.safeParse(JSON.parse(await readFile(source, 'utf8')));
-    if (!parsed.success) {
-      throw new PlrustError({
+    const invalid = (why: string) =>
+      new PlrustError({
         code: 'STD_RULES_INVALID',
-        message: `std rule set ${source} is malformed: ${parsed.error.issues
-          .map((i) => `${i.path.join('.')}: ${i.message}`)
-          .join('; ')}`,
-        hint: 'Fix the rule file; see docs/TRUST.md for the format.',
+        message: `rule set ${source} is malformed: ${why}`,
+        hint: 'Fix the rule file; docs/TRUST.md describes the format.',
       });
+    let json: unknown;
+    try {
+      json = JSON.parse(await readFile(source, 'utf8'));
+    } catch (e) {
+      if (e instanceof SyntaxError) throw invalid(e.message);
+      throw e;
     }
+    const parsed = ruleSetSchema.safeParse(json);
+    if (!parsed.success) throw invalid(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
     const rules: StdRule[] = [];
     for (const r of parsed.data.rules) {
       if ('create' in r) {
@@ -135,7 +140,7 @@ function assertUniqueNames(rules: StdRule[], source: string): void {
     if (seen.has(r.name)) {
       throw new PlrustError({
         code: 'STD_RULES_INVALID',
-        message: `std rule set ${source} names two rules '${r.name}'`,
+        message: `rule set ${source} names two rules '${r.name}'`,
         hint: 'Rule names identify a rule in error messages; make them unique.',
       });
     }
@@ -215,7 +220,7 @@ function insideLibrary(libraryDir: string, file: string): string {
   if (!abs.startsWith(path.resolve(libraryDir) + path.sep)) {
     throw new PlrustError({
       code: 'STD_RULES_INVALID',
-      message: `std rule file '${file}' points outside library/`,
+      message: `rule file '${file}' points outside library/`,
     });
   }
   return abs;

@@ -126,11 +126,11 @@ export async function download(req: DownloadRequest): Promise<DownloadResult> {
     if (fetched.sha256 !== expected && fetched.resumedFrom > 0) {
       // The bytes kept from before may be what is wrong (a file replaced on
       // the server, a damaged disk); one clean download settles it.
-      await removeQuietly(partial);
+      await rm(partial, { force: true });
       fetched = await fetchWithRetries(settings, partial);
     }
     if (fetched.sha256 !== expected) {
-      await removeQuietly(partial);
+      await rm(partial, { force: true });
       throw new PlrustError({
         code: 'CHECKSUM_MISMATCH',
         message: `The file downloaded from ${url.href} has sha256 ${fetched.sha256}, expected ${expected}`,
@@ -236,10 +236,6 @@ async function sizeOf(path: string): Promise<number> {
   }
 }
 
-async function removeQuietly(path: string): Promise<void> {
-  await rm(path, { force: true });
-}
-
 async function fetchWithRetries(s: Settings, partial: string): Promise<Transferred> {
   let before = 0;
   return withRetries(
@@ -317,6 +313,10 @@ export function parseContentRange(header: string | undefined): { start: number; 
 async function transfer(s: Settings, partial: string): Promise<Transferred> {
   let offset = await sizeOf(partial);
   for (;;) {
+    // Hashed before asking, so nothing is awaited between the response and
+    // reading its body: the body could fail unobserved in such a gap.
+    const prefix = createHash('sha256');
+    if (offset > 0) await hashFile(partial, prefix, offset);
     const { stream, response } = await openStream(s, offset > 0 ? { range: `bytes=${offset}-` } : {}).catch((e: unknown) => {
       throw asAttemptFailure(e);
     });
@@ -348,8 +348,7 @@ async function transfer(s: Settings, partial: string): Promise<Transferred> {
       throw statusFailure(response);
     }
 
-    const hash = createHash('sha256');
-    if (writeFrom > 0) await hashFile(partial, hash, writeFrom);
+    const hash = writeFrom > 0 ? prefix : createHash('sha256');
     const meter = progressMeter(hash, writeFrom, total, s.onProgress);
     const out = createWriteStream(partial, { flags: writeFrom > 0 ? 'a' : 'w' });
     await drain(stream, meter.transform, out, partial);
@@ -490,8 +489,8 @@ function storageError(path: string, e: unknown): PlrustError {
   const denied = code === 'EACCES' || code === 'EPERM' || code === 'EROFS';
   return new PlrustError({
     code: denied ? 'HOME_NOT_WRITABLE' : 'STORAGE_FAILED',
-    message: `Cannot write ${path}: ${e instanceof Error ? e.message : String(e)}`,
-    hint: denied ? 'Make PLRUST_HOME writable, or choose another with --home' : 'Check free disk space under PLRUST_HOME',
+    message: `Cannot use the download cache at ${path}: ${e instanceof Error ? e.message : String(e)}`,
+    hint: 'PLRUST_HOME (or --home) must be a writable directory with free space',
     data: { path, errno: code },
     cause: e,
   });

@@ -5,3 +5,6 @@ import { fileURLToPath } from 'node:url';
 export function packageRoot(): string {
   return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 }
+
+/** The `plrust` executable of this package: what the server runs as its compiler. */
+export const PLRUST_BIN = path.join(packageRoot(), 'bin', 'plrust');

@@ -157,10 +157,8 @@ typedef struct PlrustHostCtx
 
 typedef struct PlrustFunction
 {
-	Oid			fn_oid;
-	TransactionId fn_xmin;
+	TransactionId fn_xmin;		/* the pg_proc tuple it was loaded from */
 	ItemPointerData fn_tid;
-	uint64		checked_generation;
 	PlrustDef  *def;
 	void	   *dl_handle;
 	plrust_call_fn call;

@@ -18,15 +18,15 @@ extern "C" {
 #define PLRUST_ABI_VERSION 1
 
 /* Status codes returned by plrust_call (and plrust_init). */
-#define PLRUST_OK            0   /* *result is set */
-#define PLRUST_ERR           1   /* the function returned Err(e): message = e.to_string() */
-#define PLRUST_PANIC         2   /* a panic: message and location */
-#define PLRUST_CANCELED      3   /* a checkpoint saw a cancel request */
-#define PLRUST_STACK_DEPTH   4   /* a checkpoint saw the stack limit */
-#define PLRUST_OOM           5   /* an allocation failed */
-#define PLRUST_BAD_ARGS      6   /* nargs or an argument did not match the signature */
-#define PLRUST_ABI_MISMATCH  7   /* from plrust_init */
-#define PLRUST_NOT_INITIALIZED 8 /* plrust_call before a successful plrust_init */
+#define PLRUST_OK               0   /* *result is set */
+#define PLRUST_ERR              1   /* the function returned Err(e): message = e.to_string() */
+#define PLRUST_PANIC            2   /* a panic: message and location */
+#define PLRUST_CANCELED         3   /* a checkpoint saw a cancel request */
+#define PLRUST_STACK_DEPTH      4   /* a checkpoint saw the stack limit */
+#define PLRUST_OOM              5   /* an allocation failed (message is static: do not free) */
+#define PLRUST_BAD_ARGS         6   /* nargs or an argument did not match the signature */
+#define PLRUST_ABI_MISMATCH     7   /* from plrust_init */
+#define PLRUST_NOT_INITIALIZED  8   /* plrust_call before a successful plrust_init (message is static) */
 
 typedef struct PlrustHost {
     uint32_t abi_version;            /* PLRUST_ABI_VERSION */
@@ -38,7 +38,8 @@ typedef struct PlrustHost {
     void  *(*realloc)(void *ctx, void *ptr, size_t old_size, size_t align, size_t new_size);
     /* Cancellation. *interrupt_flag is read (volatile) at every checkpoint;
        when non-zero, interrupt_requested() decides: non-zero = stop now.
-       Either may be NULL: no cancellation. */
+       interrupt_flag NULL: no cancellation; interrupt_requested NULL:
+       a non-zero flag alone cancels. */
     const volatile int32_t *interrupt_flag;
     int32_t (*interrupt_requested)(void *ctx);
     /* Stack depth: the lowest stack address function code may reach

@@ -18,6 +18,7 @@
 
 #include "miscadmin.h"
 #include "utils/guc.h"
+#include "utils/memutils.h"
 #include "utils/varlena.h"
 
 char	   *plrust_home = NULL;
@@ -105,9 +106,17 @@ targets_problem(const char *value)
 	foreach(lc, words)
 	{
 		const char *word = lfirst(lc);
+		ListCell   *earlier;
 
 		if (strcmp(word, "x86_64") != 0 && strcmp(word, "aarch64") != 0)
 			return "Only x86_64 and aarch64 are supported targets.";
+		foreach(earlier, words)
+		{
+			if (earlier == lc)
+				break;
+			if (strcmp(lfirst(earlier), word) == 0)
+				return "Each target may be listed once.";
+		}
 	}
 	return NULL;
 }
@@ -216,8 +225,19 @@ read_defaults(Defaults *d)
 		vlen = strlen(value);
 		if (vlen >= 2 && value[0] == '\'' && value[vlen - 1] == '\'')
 		{
+			char	   *from;
+			char	   *to;
+
+			/* postgresql.conf quoting: '' inside stands for ' */
 			value[vlen - 1] = '\0';
 			value++;
+			for (from = to = value; *from != '\0'; from++)
+			{
+				*to++ = *from;
+				if (from[0] == '\'' && from[1] == '\'')
+					from++;
+			}
+			*to = '\0';
 		}
 
 		if (strcmp(key, "plrust.home") == 0)
@@ -263,7 +283,7 @@ plrust_define_gucs(void)
 							   "Empty means functions are never compiled by the server: only "
 							   "stored and prebuilt artifacts run.",
 							   &plrust_compiler, d.compiler,
-							   PGC_SUSET, GUC_LIST_INPUT | GUC_LIST_QUOTE, check_compiler, NULL, NULL);
+							   PGC_SUSET, GUC_LIST_INPUT, check_compiler, NULL, NULL);
 	DefineCustomStringVariable("plrust.work_dir",
 							   "Working directory of the compiler (also its TMPDIR).",
 							   NULL, &plrust_work_dir, d.work_dir,

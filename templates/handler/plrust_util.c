@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "mb/pg_wchar.h"
+#include "utils/memutils.h"
 
 #if PG_VERSION_NUM >= 140000
 #include "common/cryptohash.h"

@@ -223,7 +223,7 @@ export async function startFileServer(opts: FileServerOptions = {}): Promise<Fil
     }
     const cut = takeOne(f.truncate);
     const sendLength = cut === undefined ? length : Math.min(cut, length);
-    await sendBody(res, bodyOf(source, start, sendLength), cut !== undefined);
+    await sendBody(res, bodyOf(source, start, sendLength), sendLength < length);
   }
 
   const server = createServer((req, res) => {

@@ -213,6 +213,14 @@ describe('download', () => {
     assert.equal(server.requestsFor('/unsigned.tar.gz').length, 0);
   });
 
+  test('a home that is not a directory gives STORAGE_FAILED naming the path', async () => {
+    const notDir = join(home, 'file');
+    await writeFile(notDir, '');
+    const e = await rejectsWith(download({ ...FAST, url: server.url(path), home: notDir, sha256: digest }), 'STORAGE_FAILED');
+    assert.ok(e.message.includes(join(notDir, 'downloads')));
+    assert.deepEqual(newGets(), []);
+  });
+
   test('only http and https URLs are accepted', async () => {
     await rejectsWith(download({ ...FAST, url: 'file:///tmp/x.tar.gz', home }), 'INVALID_URL');
     await rejectsWith(download({ ...FAST, url: server.url(path), home, sha256: 'abc' }), 'INVALID_SHA256');
@@ -315,7 +323,7 @@ describe('proxy selection', () => {
     const env = { HTTPS_PROXY: 'http://secure:3128', HTTP_PROXY: 'http://plain:3128', http_proxy: 'lower:8080' };
     assert.equal(proxyForUrl(u('https://a.example/x'), env)?.href, 'http://secure:3128/');
     assert.equal(proxyForUrl(u('http://a.example/x'), env)?.href, 'http://lower:8080/');
-    assert.equal(proxyForUrl(u('http://a.example/x'), { ...env, NO_PROXY: 'example' })?.href, 'http://lower:8080/');
+    assert.equal(proxyForUrl(u('http://a.example/x'), { ...env, NO_PROXY: 'xample' })?.href, 'http://lower:8080/');
     assert.equal(proxyForUrl(u('http://a.example/x'), { ...env, NO_PROXY: 'a.example' }), undefined);
     assert.equal(proxyForUrl(u('https://a.example/x'), {}), undefined);
     assert.throws(() => proxyForUrl(u('https://a.example/x'), { HTTPS_PROXY: 'socks5://p:1080' }), { code: 'INVALID_PROXY' });

@@ -37,7 +37,7 @@ unsafe impl GlobalAlloc for HostAllocator {
         if !q.is_null() {
             return q;
         }
-        // SAFETY: as above; falls back to the arena only while unwinding.
+        // The host could not grow the block; while unwinding, the arena may.
         let Ok(new_layout) = Layout::from_size_align(new_size, layout.align()) else { return ptr::null_mut() };
         let q = emergency::alloc(new_layout);
         if !q.is_null() {

@@ -26,10 +26,6 @@ pub(crate) fn installed() -> *const PlrustHost {
     HOST.load(Relaxed)
 }
 
-pub(crate) fn is_installed() -> bool {
-    !installed().is_null()
-}
-
 /// NULL when there is no host yet or the host is out of memory.
 pub(crate) fn alloc(size: usize, align: usize) -> *mut u8 {
     let h = installed();

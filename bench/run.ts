@@ -1,0 +1,53 @@
+/**
+ * `npm run bench [section…]`: runs the benchmarks and rewrites their sections
+ * of docs/BENCHMARKS.md (sections not run keep their previous results).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { machineInfo, machineMarkdown } from './machine.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const DOC = path.join(ROOT, 'docs', 'BENCHMARKS.md');
+
+interface Section {
+  id: string;
+  title: string;
+  run: () => Promise<string>;
+}
+
+const SECTIONS: Section[] = [
+  { id: 'startup', title: 'CLI start-up', run: async () => (await import('./startup.js')).benchStartup() },
+];
+
+function replaceSection(doc: string, id: string, body: string): string {
+  const start = `<!-- bench:${id} -->`;
+  const end = `<!-- /bench:${id} -->`;
+  const block = `${start}\n${body}\n${end}`;
+  const i = doc.indexOf(start);
+  const j = doc.indexOf(end);
+  if (i >= 0 && j > i) return doc.slice(0, i) + block + doc.slice(j + end.length);
+  return `${doc.trimEnd()}\n\n${block}\n`;
+}
+
+async function main(): Promise<void> {
+  const wanted = process.argv.slice(2);
+  const unknown = wanted.filter((w) => !SECTIONS.some((s) => s.id === w));
+  if (unknown.length) {
+    console.error(`unknown benchmark ${unknown.join(', ')}; available: ${SECTIONS.map((s) => s.id).join(', ')}`);
+    process.exit(2);
+  }
+  let doc = fs.existsSync(DOC)
+    ? fs.readFileSync(DOC, 'utf8')
+    : '# Benchmarks\n\nWritten by `npm run bench` (`npm run bench -- <section>` for one section). Each section is measured in one run on the machine described in it; ratios compare figures from the same run.\n';
+  for (const s of SECTIONS.filter((x) => wanted.length === 0 || wanted.includes(x.id))) {
+    console.error(`bench: ${s.id}…`);
+    const body = await s.run();
+    const when = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    doc = replaceSection(doc, s.id, `## ${s.title}\n\nMeasured ${when} on:\n${machineMarkdown(machineInfo())}\n\n${body}`);
+    fs.writeFileSync(DOC, doc);
+    console.error(body);
+  }
+}
+
+await main();

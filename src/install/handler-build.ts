@@ -1,0 +1,51 @@
+/**
+ * Builds the C language handler with PGXS against one PostgreSQL
+ * installation, in a scratch copy of templates/handler. A foreign-
+ * architecture installation (arm64 on an x86_64 host) is cross-built with
+ * that target's gcc; LLVM bitcode is never emitted, since Debian's PGXS
+ * would make it with the host's clang for the host's architecture.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { exec } from '../util/exec.js';
+import { PlrustError } from '../util/errors.js';
+import { packageRoot } from '../util/package-root.js';
+import { hostArch, linkerFor, loadTargetDefinition } from '../targets/definitions.js';
+import type { PgInstallation } from './pg-config.js';
+
+export interface BuiltHandler {
+  dir: string;
+  library: string;
+  control: string;
+  scripts: string[];
+}
+
+export function handlerTemplateDir(): string {
+  return path.join(packageRoot(), 'templates', 'handler');
+}
+
+/** Pure: the make command line for this installation. */
+export function makeArgs(pg: PgInstallation, host = hostArch()): string[] {
+  const args = [`PG_CONFIG=${pg.pgConfig}`, 'with_llvm=no'];
+  if (pg.arch && pg.arch !== host) args.push(`CC=${linkerFor(loadTargetDefinition(pg.arch), host).linker}`);
+  return args;
+}
+
+export async function buildHandler(pg: PgInstallation, workDir: string, logFile: string): Promise<BuiltHandler> {
+  const dir = path.join(workDir, 'handler');
+  fs.cpSync(handlerTemplateDir(), dir, { recursive: true });
+  const r = await exec('make', ['-C', dir, ...makeArgs(pg)], { logFile });
+  if (r.code !== 0) {
+    const errors = (r.stderr + r.stdout)
+      .split('\n')
+      .filter((l) => /error/i.test(l))
+      .slice(0, 8);
+    throw new PlrustError({
+      code: 'HANDLER_BUILD_FAILED',
+      message: `building the language handler for PostgreSQL ${pg.version} failed:\n  ${errors.join('\n  ') || 'make exited with ' + String(r.code)}`,
+      hint: `full log: ${logFile}`,
+    });
+  }
+  const scripts = fs.readdirSync(dir).filter((f) => /^plrust--[\d.]+(--[\d.]+)?\.sql$/.test(f));
+  return { dir, library: path.join(dir, 'plrust.so'), control: path.join(dir, 'plrust.control'), scripts: scripts.map((s) => path.join(dir, s)) };
+}

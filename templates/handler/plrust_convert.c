@@ -1,0 +1,246 @@
+/*
+ * plrust_convert.c — Datums to PlrustValues and back (docs/ABI.md, Values).
+ *
+ * Arguments point into the (detoasted) Datums wherever the bytes already
+ * have the ABI's form, so text in a UTF-8 database and bytea are not copied.
+ * Results come from memory function code allocated in the per-call context
+ * and are copied into the caller's context before that is reset.
+ */
+#include "plrust.h"
+
+#include "catalog/pg_type.h"
+#include "mb/pg_wchar.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+
+static void
+text_arg(PlrustValue *v, const char *ptr, Size len)
+{
+	int			enc = GetDatabaseEncoding();
+
+	if (enc == PG_SQL_ASCII)
+		pg_verify_mbstr(PG_UTF8, ptr, (int) len, false);	/* Rust's str must be UTF-8 */
+	else if (enc != PG_UTF8)
+	{
+		char	   *converted = pg_server_to_any(ptr, (int) len, PG_UTF8);
+
+		if (converted != ptr)
+		{
+			ptr = converted;
+			len = strlen(converted);
+		}
+	}
+	v->v.bytes.ptr = ptr;
+	v->v.bytes.len = len;
+}
+
+static void
+scalar_arg(PlrustValue *v, Datum d, PlrustScalar scalar)
+{
+	switch (scalar)
+	{
+		case PLRUST_BOOL:
+			v->v.b = DatumGetBool(d) ? 1 : 0;
+			break;
+		case PLRUST_INT2:
+			v->v.i16 = DatumGetInt16(d);
+			break;
+		case PLRUST_INT4:
+			v->v.i32 = DatumGetInt32(d);
+			break;
+		case PLRUST_INT8:
+			v->v.i64 = DatumGetInt64(d);
+			break;
+		case PLRUST_FLOAT4:
+			v->v.f32 = DatumGetFloat4(d);
+			break;
+		case PLRUST_FLOAT8:
+			v->v.f64 = DatumGetFloat8(d);
+			break;
+		case PLRUST_TEXT:
+		case PLRUST_VARCHAR:
+			{
+				text	   *t = DatumGetTextPP(d);
+
+				text_arg(v, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+				break;
+			}
+		case PLRUST_BYTEA:
+			{
+				bytea	   *b = DatumGetByteaPP(d);
+
+				v->v.bytes.ptr = VARDATA_ANY(b);
+				v->v.bytes.len = VARSIZE_ANY_EXHDR(b);
+				break;
+			}
+		case PLRUST_VOID:
+			elog(ERROR, "void is not an argument type");
+	}
+}
+
+static void
+array_arg(PlrustValue *v, Datum d, const PlrustType *t)
+{
+	ArrayType  *array = DatumGetArrayTypeP(d);
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	int			i;
+	PlrustValue *values;
+
+	if (ARR_NDIM(array) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("PL/Rust functions take one-dimensional arrays only")));
+	if (ARR_ELEMTYPE(array) != t->elem_oid)
+		elog(ERROR, "array of type %u where %u was expected", ARR_ELEMTYPE(array), t->elem_oid);
+	deconstruct_array(array, t->elem_oid, t->elem_len, t->elem_byval, t->elem_align,
+					  &elems, &nulls, &n);
+	values = palloc0(sizeof(PlrustValue) * Max(n, 1));
+	for (i = 0; i < n; i++)
+	{
+		if (nulls[i])
+			values[i].is_null = 1;
+		else
+			scalar_arg(&values[i], elems[i], t->scalar);
+	}
+	v->v.array.ptr = values;
+	v->v.array.len = n;
+}
+
+void
+plrust_args_from_datums(PlrustFunction *fn, FunctionCallInfo fcinfo)
+{
+	const PlrustDef *def = fn->def;
+	MemoryContext caller = MemoryContextSwitchTo(fn->hctx.call_cxt);
+	int			i;
+
+	for (i = 0; i < def->nargs; i++)
+	{
+		PlrustValue *v = &fn->args[i];
+		const PlrustType *t = &def->arg_types[i];
+
+		memset(v, 0, sizeof(*v));
+		if (fcinfo->args[i].isnull)
+			v->is_null = 1;
+		else if (t->is_array)
+			array_arg(v, fcinfo->args[i].value, t);
+		else
+			scalar_arg(v, fcinfo->args[i].value, t->scalar);
+	}
+	MemoryContextSwitchTo(caller);
+}
+
+static void
+check_slice(const PlrustSlice *s, Size max_len)
+{
+	if (s->len > 0 && s->ptr == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
+				 errmsg("PL/Rust function returned a value without data")));
+	if (s->len > max_len)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("PL/Rust function returned a value of %zu bytes, more than PostgreSQL can store",
+						s->len)));
+}
+
+static Datum
+scalar_result(const PlrustValue *v, PlrustScalar scalar)
+{
+	switch (scalar)
+	{
+		case PLRUST_BOOL:
+			return BoolGetDatum(v->v.b != 0);
+		case PLRUST_INT2:
+			return Int16GetDatum(v->v.i16);
+		case PLRUST_INT4:
+			return Int32GetDatum(v->v.i32);
+		case PLRUST_INT8:
+			return Int64GetDatum(v->v.i64);
+		case PLRUST_FLOAT4:
+			return Float4GetDatum(v->v.f32);
+		case PLRUST_FLOAT8:
+			return Float8GetDatum(v->v.f64);
+		case PLRUST_TEXT:
+		case PLRUST_VARCHAR:
+			{
+				int			enc = GetDatabaseEncoding();
+				const char *ptr = v->v.bytes.ptr;
+				Size		len = v->v.bytes.len;
+
+				check_slice(&v->v.bytes, MaxAllocSize - VARHDRSZ);
+				/* also rejects NUL, which Rust strings may hold and text may not */
+				pg_verify_mbstr(PG_UTF8, ptr, (int) len, false);
+				if (enc != PG_UTF8 && enc != PG_SQL_ASCII)
+				{
+					char	   *converted = pg_any_to_server(ptr, (int) len, PG_UTF8);
+
+					if (converted != ptr)
+					{
+						ptr = converted;
+						len = strlen(converted);
+					}
+				}
+				return PointerGetDatum(cstring_to_text_with_len(ptr, (int) len));
+			}
+		case PLRUST_BYTEA:
+			{
+				bytea	   *b;
+
+				check_slice(&v->v.bytes, MaxAllocSize - VARHDRSZ);
+				b = palloc(VARHDRSZ + v->v.bytes.len);
+				SET_VARSIZE(b, VARHDRSZ + v->v.bytes.len);
+				if (v->v.bytes.len > 0)
+					memcpy(VARDATA(b), v->v.bytes.ptr, v->v.bytes.len);
+				return PointerGetDatum(b);
+			}
+		case PLRUST_VOID:
+			break;
+	}
+	elog(ERROR, "unexpected PL/Rust result type");
+	return (Datum) 0;
+}
+
+static Datum
+array_result(const PlrustValue *v, const PlrustType *t)
+{
+	const PlrustValue *elems = v->v.array.ptr;
+	Size		n = v->v.array.len;
+	Datum	   *datums;
+	bool	   *nulls;
+	int			dims[1];
+	int			lbs[1] = {1};
+	Size		i;
+
+	check_slice(&v->v.array, MaxArraySize);
+	if (n == 0)
+		return PointerGetDatum(construct_empty_array(t->elem_oid));
+	datums = palloc(sizeof(Datum) * n);
+	nulls = palloc(sizeof(bool) * n);
+	for (i = 0; i < n; i++)
+	{
+		nulls[i] = elems[i].is_null != 0;
+		datums[i] = nulls[i] ? (Datum) 0 : scalar_result(&elems[i], t->scalar);
+	}
+	dims[0] = (int) n;
+	return PointerGetDatum(construct_md_array(datums, nulls, 1, dims, lbs, t->elem_oid,
+											  t->elem_len, t->elem_byval, t->elem_align));
+}
+
+Datum
+plrust_result_to_datum(PlrustFunction *fn, const PlrustValue *result, bool *isnull)
+{
+	const PlrustType *t = &fn->def->ret_type;
+
+	*isnull = false;
+	if (t->scalar == PLRUST_VOID)
+		return (Datum) 0;
+	if (result->is_null)
+	{
+		*isnull = true;
+		return (Datum) 0;
+	}
+	return t->is_array ? array_result(result, t) : scalar_result(result, t->scalar);
+}

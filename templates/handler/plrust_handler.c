@@ -1,0 +1,518 @@
+/*
+ * plrust_handler.c — the SQL-callable entry points of PL/Rust: call handler,
+ * validator, the event trigger that drops stale artifacts, and
+ * plrust.definition_hash().
+ *
+ * Each backend keeps the libraries it loaded in a hash table keyed by
+ * function OID. An entry is valid while the function's pg_proc tuple has
+ * the same xmin and ctid; any pg_proc invalidation (our own or another
+ * session's CREATE OR REPLACE, ALTER, DROP) bumps a generation counter, and
+ * the next call re-checks every entry against the catalog and unloads the
+ * stale ones. Nothing is freed inside the invalidation callback itself: it
+ * can run in the middle of a call.
+ */
+#include "plrust.h"
+
+#include "access/htup_details.h"
+#include "commands/event_trigger.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "storage/itemptr.h"
+#include "tcop/tcopprot.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/memutils.h"
+#include "utils/syscache.h"
+
+PG_MODULE_MAGIC;
+
+PG_FUNCTION_INFO_V1(plrust_call_handler);
+PG_FUNCTION_INFO_V1(plrust_validator);
+PG_FUNCTION_INFO_V1(plrust_on_sql_drop);
+PG_FUNCTION_INFO_V1(plrust_definition_hash);
+
+extern PGDLLEXPORT void _PG_init(void);
+
+typedef struct CacheEntry
+{
+	Oid			fn_oid;			/* hash key */
+	PlrustFunction *fn;
+} CacheEntry;
+
+/* What a call site (FmgrInfo) remembers between calls. */
+typedef struct CallSite
+{
+	PlrustFunction *fn;
+	uint64		generation;
+} CallSite;
+
+static HTAB *loaded = NULL;
+
+/* Bumped by pg_proc invalidations and whenever a library is unloaded. */
+static uint64 generation = 1;
+/* Bumped by pg_proc invalidations only. */
+static uint64 invalidations = 0;
+static uint64 swept_invalidations = 0;
+
+static void
+proc_invalidated(Datum arg, int cacheid, uint32 hashvalue)
+{
+	invalidations++;
+	generation++;
+}
+
+void
+_PG_init(void)
+{
+	HASHCTL		ctl;
+
+	plrust_define_gucs();
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(Oid);
+	ctl.entrysize = sizeof(CacheEntry);
+	ctl.hcxt = plrust_top_context();
+	loaded = hash_create("PL/Rust functions", 32, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	CacheRegisterSyscacheCallback(PROCOID, proc_invalidated, (Datum) 0);
+}
+
+static bool
+tuple_matches(const PlrustFunction *fn, HeapTuple tuple)
+{
+	return fn->fn_xmin == HeapTupleHeaderGetRawXmin(tuple->t_data) &&
+		ItemPointerEquals((ItemPointer) &fn->fn_tid, &tuple->t_self);
+}
+
+static void
+forget(CacheEntry *entry)
+{
+	PlrustFunction *fn = entry->fn;
+
+	hash_search(loaded, &entry->fn_oid, HASH_REMOVE, NULL);
+	generation++;				/* call sites may still point at fn */
+	plrust_unload(fn);
+}
+
+/* Unloads every library whose function was dropped or changed. */
+static void
+sweep(void)
+{
+	HASH_SEQ_STATUS status;
+	CacheEntry *entry;
+	List	   *stale = NIL;
+	ListCell   *lc;
+
+	swept_invalidations = invalidations;
+	hash_seq_init(&status, loaded);
+	while ((entry = hash_seq_search(&status)) != NULL)
+	{
+		HeapTuple	tuple = SearchSysCache1(PROCOID, ObjectIdGetDatum(entry->fn_oid));
+
+		if (!HeapTupleIsValid(tuple))
+			stale = lappend_oid(stale, entry->fn_oid);
+		else
+		{
+			if (!tuple_matches(entry->fn, tuple))
+				stale = lappend_oid(stale, entry->fn_oid);
+			ReleaseSysCache(tuple);
+		}
+	}
+	foreach(lc, stale)
+	{
+		Oid			fn_oid = lfirst_oid(lc);
+
+		forget(hash_search(loaded, &fn_oid, HASH_FIND, NULL));
+	}
+	list_free(stale);
+}
+
+/* ---- finding an artifact for a call ---- */
+
+static void
+no_artifact(const PlrustDef *def)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("PL/Rust function \"%s\" has no compiled library for %s", def->name, PLRUST_HOST_ARCH),
+			 errdetail("No stored or prebuilt artifact has definition hash %s, and plrust.compiler is not set.",
+					   def->hash),
+			 errhint("Set plrust.compiler (plrust install records it) and call the function again, "
+					 "or install its prebuilt artifact with plrust install.")));
+}
+
+/*
+ * For a call: the stored artifact, else a prebuilt one, else compile (a
+ * function created with check_function_bodies = off, or changed by ALTER
+ * FUNCTION ... STRICT). What is found is stored when this transaction may
+ * write, so pg_dump and replicas get it too.
+ */
+static void
+artifact_for_call(const PlrustDef *def, PlrustArtifact *out)
+{
+	bool		writable = plrust_store_writable();
+	bool		stored;
+	PlrustArtifact prebuilt;
+	List	   *built;
+	ListCell   *lc;
+	bool		found = false;
+
+	stored = plrust_store_fetch(def->hash, PLRUST_HOST_ARCH, out);
+	if (stored && out->abi_version == PLRUST_ABI_VERSION)
+		return;
+	if (plrust_prebuilt_read(def->hash, PLRUST_HOST_ARCH, &prebuilt))
+	{
+		if (writable)
+			plrust_store_save(def->hash, &prebuilt);
+		*out = prebuilt;
+		return;
+	}
+	if (!plrust_compiler_configured())
+	{
+		if (stored)
+			return;				/* plrust_load explains the ABI version mismatch */
+		no_artifact(def);
+	}
+
+	built = plrust_compile(def, writable ? plrust_target_arches() : list_make1(pstrdup(PLRUST_HOST_ARCH)));
+	foreach(lc, built)
+	{
+		PlrustArtifact *a = lfirst(lc);
+
+		if (writable)
+			plrust_store_save(def->hash, a);
+		if (strcmp(a->arch, PLRUST_HOST_ARCH) == 0)
+		{
+			*out = *a;
+			found = true;
+		}
+	}
+	if (!found)
+		no_artifact(def);
+	if (writable)
+		plrust_store_cleanup();
+}
+
+static PlrustFunction *
+load_function(HeapTuple tuple)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	MemoryContext fn_cxt = AllocSetContextCreate(plrust_top_context(), "PL/Rust function",
+												 ALLOCSET_SMALL_SIZES);
+	MemoryContext work = AllocSetContextCreate(caller, "PL/Rust load", ALLOCSET_DEFAULT_SIZES);
+	PlrustFunction *fn;
+
+	PG_TRY();
+	{
+		PlrustDef  *def;
+		const char *problem;
+		PlrustArtifact artifact;
+
+		MemoryContextSwitchTo(fn_cxt);
+		def = palloc(sizeof(PlrustDef));
+		problem = plrust_parse_definition(tuple, def);
+		MemoryContextSetIdentifier(fn_cxt, def->name);
+		MemoryContextSwitchTo(work);
+		if (problem != NULL)
+			ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("%s", problem)));
+		artifact_for_call(def, &artifact);
+		fn = plrust_load(def, &artifact, fn_cxt);
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(caller);
+		MemoryContextDelete(fn_cxt);
+		MemoryContextDelete(work);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(caller);
+	MemoryContextDelete(work);
+
+	fn->fn_xmin = HeapTupleHeaderGetRawXmin(tuple->t_data);
+	fn->fn_tid = tuple->t_self;
+	return fn;
+}
+
+static PlrustFunction *
+lookup(Oid fn_oid)
+{
+	HeapTuple	tuple;
+	CacheEntry *entry;
+	PlrustFunction *fn;
+
+	if (swept_invalidations != invalidations)
+		sweep();
+	tuple = SearchSysCache1(PROCOID, ObjectIdGetDatum(fn_oid));
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for function %u", fn_oid);
+	entry = hash_search(loaded, &fn_oid, HASH_FIND, NULL);
+	if (entry != NULL)
+	{
+		if (tuple_matches(entry->fn, tuple))
+		{
+			ReleaseSysCache(tuple);
+			return entry->fn;
+		}
+		forget(entry);
+	}
+
+	PG_TRY();
+	{
+		fn = load_function(tuple);
+	}
+	PG_CATCH();
+	{
+		ReleaseSysCache(tuple);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	ReleaseSysCache(tuple);
+
+	entry = hash_search(loaded, &fn_oid, HASH_ENTER, NULL);
+	entry->fn = fn;
+	return fn;
+}
+
+static PlrustFunction *
+function_for_call(FunctionCallInfo fcinfo)
+{
+	CallSite   *site = fcinfo->flinfo->fn_extra;
+	uint64		invalidations_before;
+	PlrustFunction *fn;
+
+	if (likely(site != NULL && site->generation == generation))
+		return site->fn;
+
+	invalidations_before = invalidations;
+	fn = lookup(fcinfo->flinfo->fn_oid);
+	if (site == NULL)
+	{
+		site = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(CallSite));
+		fcinfo->flinfo->fn_extra = site;
+	}
+	site->fn = fn;
+
+	/*
+	 * An invalidation that arrived during the lookup may concern this very
+	 * function: leave the site stale (0 is never a generation) so the next
+	 * call checks the catalog again.
+	 */
+	site->generation = invalidations == invalidations_before ? generation : 0;
+	return fn;
+}
+
+/* ---- calling ---- */
+
+static void report_failure(PlrustFunction *fn, int32 status, const PlrustError *error) pg_attribute_noreturn();
+
+static void
+report_failure(PlrustFunction *fn, int32 status, const PlrustError *error)
+{
+	const char *name = fn->def->name;
+	bool		limit_hit = fn->hctx.limit_hit;
+	Size		refused = fn->hctx.refused_size;
+	char	   *message = "";
+	char	   *location = "";
+
+	if (status != PLRUST_OOM)
+	{
+		message = plrust_message_text(error->message.ptr, error->message.len, 16 * 1024);
+		location = plrust_message_text(error->location.ptr, error->location.len, 1024);
+	}
+	/* the strings are copied; give the function's memory back before reporting */
+	plrust_finish_call(fn);
+
+	switch (status)
+	{
+		case PLRUST_ERR:
+			ereport(ERROR,
+					(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
+					 errmsg("%s: %s", name, message)));
+			break;
+		case PLRUST_PANIC:
+			ereport(ERROR,
+					(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
+					 errmsg("%s: %s", name, message),
+					 location[0] != '\0' ? errdetail("panicked at %s", location) : 0));
+			break;
+		case PLRUST_CANCELED:
+			/* PostgreSQL raises its own "canceling statement due to ..." */
+			CHECK_FOR_INTERRUPTS();
+			ereport(ERROR,
+					(errcode(ERRCODE_QUERY_CANCELED),
+					 errmsg("%s: canceled", name)));
+			break;
+		case PLRUST_STACK_DEPTH:
+			ereport(ERROR,
+					(errcode(ERRCODE_STATEMENT_TOO_COMPLEX),
+					 errmsg("stack depth limit exceeded"),
+					 errhint("Increase the configuration parameter \"max_stack_depth\" (currently %dkB), "
+							 "after ensuring the platform's stack depth limit is adequate.",
+							 max_stack_depth)));
+			break;
+		case PLRUST_OOM:
+			ereport(ERROR,
+					(errcode(ERRCODE_OUT_OF_MEMORY),
+					 errmsg("out of memory"),
+					 limit_hit
+					 ? errdetail("PL/Rust function \"%s\" reached plrust.memory_limit (%d kB) on a request of %zu bytes.",
+								 name, plrust_memory_limit_kb, refused)
+					 : errdetail("PL/Rust function \"%s\" failed on a request of %zu bytes.", name, refused)));
+			break;
+		case PLRUST_BAD_ARGS:
+		case PLRUST_NOT_INITIALIZED:
+		default:
+			ereport(ERROR,
+					(errcode(ERRCODE_EXTERNAL_ROUTINE_INVOCATION_EXCEPTION),
+					 errmsg("the library of PL/Rust function \"%s\" refused the call (status %d)%s%s",
+							name, status, message[0] != '\0' ? ": " : "", message)));
+	}
+	pg_unreachable();
+}
+
+Datum
+plrust_call_handler(PG_FUNCTION_ARGS)
+{
+	PlrustFunction *fn;
+	PlrustValue result;
+	PlrustError error;
+	int32		status;
+	Datum		value;
+	bool		isnull;
+
+	if (CALLED_AS_TRIGGER(fcinfo) || CALLED_AS_EVENT_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("PL/Rust functions cannot be triggers")));
+
+	fn = function_for_call(fcinfo);
+	plrust_prepare_call(fn);
+	plrust_args_from_datums(fn, fcinfo);
+	memset(&result, 0, sizeof(result));
+	memset(&error, 0, sizeof(error));
+
+	status = fn->call(fn->args, (uint32_t) fn->def->nargs, &result, &error);
+
+	if (unlikely(status != PLRUST_OK))
+		report_failure(fn, status, &error);
+	value = plrust_result_to_datum(fn, &result, &isnull);
+	plrust_finish_call(fn);
+	fcinfo->isnull = isnull;
+	return value;
+}
+
+/* ---- validation ---- */
+
+static bool
+list_has(List *list, const char *s)
+{
+	ListCell   *lc;
+
+	foreach(lc, list)
+		if (strcmp(lfirst(lc), s) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Makes sure the table holds a library of def for every configured target:
+ * an identical definition stored before, a prebuilt artifact, or a compile.
+ */
+static void
+store_artifacts(const PlrustDef *def)
+{
+	List	   *missing = NIL;
+	ListCell   *lc;
+
+	foreach(lc, plrust_target_arches())
+	{
+		const char *arch = lfirst(lc);
+		PlrustArtifact prebuilt;
+
+		if (plrust_store_has(def->hash, arch))
+			continue;
+		if (plrust_prebuilt_read(def->hash, arch, &prebuilt))
+			plrust_store_save(def->hash, &prebuilt);
+		else
+			missing = lappend(missing, (void *) arch);
+	}
+	if (missing == NIL)
+		return;
+
+	if (plrust_compiler_configured())
+	{
+		foreach(lc, plrust_compile(def, missing))
+			plrust_store_save(def->hash, lfirst(lc));
+		return;
+	}
+	if (list_has(missing, PLRUST_HOST_ARCH))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("PL/Rust cannot compile function \"%s\": plrust.compiler is not set", def->name),
+				 errdetail("No prebuilt artifact has definition hash %s.", def->hash),
+				 errhint("Install the toolchain with plrust install, or build the function with "
+						 "plrust build and install the result with plrust install.")));
+	foreach(lc, missing)
+		ereport(WARNING,
+				(errmsg("PL/Rust function \"%s\" has no library for %s", def->name, (char *) lfirst(lc)),
+				 errdetail("plrust.targets includes %s, but no compiler is configured.", (char *) lfirst(lc)),
+				 errhint("Servers of that architecture will not be able to run the function.")));
+}
+
+Datum
+plrust_validator(PG_FUNCTION_ARGS)
+{
+	Oid			fn_oid = PG_GETARG_OID(0);
+	PlrustDef  *def;
+
+	if (!CheckFunctionValidatorAccess(fcinfo->flinfo->fn_oid, fn_oid))
+		PG_RETURN_VOID();
+
+	/* The signature is checked even when bodies are not (pg_restore). */
+	def = plrust_read_definition(fn_oid);
+	if (!check_function_bodies)
+		PG_RETURN_VOID();
+
+	store_artifacts(def);
+	plrust_store_cleanup();
+	PG_RETURN_VOID();
+}
+
+/* ---- housekeeping ---- */
+
+Datum
+plrust_on_sql_drop(PG_FUNCTION_ARGS)
+{
+	bool		dropped_functions;
+
+	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_EVENT_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("plrust_on_sql_drop must be called as an event trigger")));
+	if (!plrust_store_writable())
+		PG_RETURN_VOID();
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute("SELECT 1 FROM pg_catalog.pg_event_trigger_dropped_objects() "
+					"WHERE classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass "
+					"LIMIT 1", true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "reading the dropped objects failed");
+	dropped_functions = SPI_processed > 0;
+	SPI_finish();
+
+	if (dropped_functions)
+		plrust_store_cleanup();
+	PG_RETURN_VOID();
+}
+
+Datum
+plrust_definition_hash(PG_FUNCTION_ARGS)
+{
+	PlrustDef  *def = plrust_read_definition(PG_GETARG_OID(0));
+
+	PG_RETURN_TEXT_P(cstring_to_text(def->hash));
+}

@@ -1,0 +1,3 @@
+// expect: forbidden-macro
+// context: fn-body
+Ok(Some(::std::env!("HOME").len() as i32))

@@ -1,0 +1,4 @@
+// expect: async
+pub async fn later() -> i32 {
+    1
+}

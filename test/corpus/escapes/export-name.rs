@@ -1,0 +1,5 @@
+// expect: forbidden-attribute
+#[export_name = "pg_finfo_plrust_call_handler"]
+pub fn hijack() -> i32 {
+    1
+}

@@ -1,0 +1,6 @@
+// expect: forbidden-attribute
+#![feature(core_intrinsics)]
+
+pub fn f() -> Option<i32> {
+    Some(0)
+}

@@ -1,0 +1,4 @@
+// expect: fn-pointer-type
+// context: fn-body
+let f: fn(&'static str) -> usize = str::len;
+Ok(Some(f("x") as i32))

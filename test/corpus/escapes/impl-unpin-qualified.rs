@@ -1,0 +1,8 @@
+// expect: auto-trait-impl
+struct SelfRef {
+    data: String,
+}
+
+impl std::marker::Unpin for SelfRef {}
+
+pub fn f() -> Option<i32> { None }

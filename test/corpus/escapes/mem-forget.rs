@@ -1,0 +1,5 @@
+// expect: mem-forget
+// context: fn-body
+let guard = vec![0u8; 1024];
+std::mem::forget(guard);
+Ok(Some(1))

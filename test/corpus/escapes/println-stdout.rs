@@ -1,0 +1,4 @@
+// expect: stdio-macro
+// context: fn-body
+println!("writing into the postmaster's log stream");
+Ok(Some(1))

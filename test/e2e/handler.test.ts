@@ -1,0 +1,966 @@
+/**
+ * End-to-end tests of the PL/Rust language handler (templates/handler) in a
+ * real PostgreSQL 15 cluster: build and `make install` with PGXS, then the
+ * extension, settings, validator, artifact store and the call path.
+ *
+ * Until `plrust compile` produces libraries, the call path runs hand-written
+ * function libraries: plain Rust implementing docs/ABI.md, compiled here
+ * with /usr/bin/rustc against a postgres-vendor std sysroot. They go through
+ * exactly what a generated library would: the artifact table or the
+ * prebuilt directory, the sha256 and ELF checks, the sealed memfd, the
+ * signature check, plrust_init, conversions, the status codes.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { PG_CONFIG, startCluster, type PgCluster } from '../helpers/pg-cluster.js';
+import { getTestSysroot } from '../helpers/std-sysroot.js';
+import { packageRoot } from '../../src/util/package-root.js';
+
+const execFileP = promisify(execFile);
+
+const ARCH = process.arch === 'arm64' ? 'aarch64' : 'x86_64';
+const TRIPLE = `${ARCH}-postgres-linux-gnu`;
+const RUSTC = '/usr/bin/rustc';
+const work = mkdtempSync('/tmp/plrust-handler-e2e-');
+// the server's OS user reads the test libraries from here
+chmodSync(work, 0o755);
+/** Files this test puts into the PostgreSQL installation, removed however the test ends. */
+const placed = new Set<string>();
+process.once('exit', () => {
+  for (const path of [work, ...placed]) rmSync(path, { recursive: true, force: true });
+});
+
+/** The definition hash of docs/COMPILE.md, computed independently of the handler. */
+function definitionHash(d: { strict: boolean; returns: string; args: Array<[string, string]>; body: string }): string {
+  const text =
+    `plrust-definition-v1\nstrict=${d.strict}\nreturns=${d.returns}\n` +
+    d.args.map(([name, type]) => `arg=${name}:${type}\n`).join('') +
+    `body=\n${d.body}`;
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+function sha256(data: Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+async function pgConfig(flag: string): Promise<string> {
+  return (await execFileP(PG_CONFIG, [flag])).stdout.trim();
+}
+
+/** Builds the handler from a copy of templates/handler and installs it. */
+async function installHandler(): Promise<void> {
+  const build = join(work, 'handler');
+  cpSync(join(packageRoot(), 'templates', 'handler'), build, { recursive: true });
+  await execFileP('make', ['-s', `PG_CONFIG=${PG_CONFIG}`, 'install'], { cwd: build, maxBuffer: 16 << 20 });
+}
+
+async function sysrootAndSpec(): Promise<{ sysroot: string; spec: string }> {
+  const given = process.env.PLRUST_TEST_SYSROOT ?? (existsSync('/tmp/stdexp/sysroot') ? '/tmp/stdexp/sysroot' : undefined);
+  if (given === undefined) return getTestSysroot(ARCH);
+  // rustc names a JSON target after its file, which must match the rlibs' target
+  const spec = join(work, `${TRIPLE}.json`);
+  cpSync(join(given, 'lib', 'rustlib', TRIPLE, 'target.json'), spec);
+  return { sysroot: given, spec };
+}
+
+type Kind = 'add' | 'mul' | 'reverse' | 'ident' | 'void' | 'fault';
+
+interface LibSpec {
+  kind: Kind;
+  /** The SQL function the library is built for (its signature). */
+  name: string;
+  args: Array<[string, string]>;
+  returns: string;
+  strict: boolean;
+}
+
+/** Compiles a hand-written library for spec; returns its path (readable by the server). */
+async function buildLibrary(tool: { sysroot: string; spec: string }, file: string, spec: LibSpec): Promise<string> {
+  const signature = JSON.stringify({
+    name: spec.name,
+    args: spec.args.map(([name, type]) => ({ name, type })),
+    returns: spec.returns,
+    strict: spec.strict,
+  });
+  const scalar = spec.kind === 'ident' ? spec.returns.replace('[]', '') : '';
+  const source =
+    `const KIND: &str = "${spec.kind}";\n` +
+    `const ARRAY: bool = ${spec.returns.endsWith('[]')};\n` +
+    `const BYTES: bool = ${['text', 'varchar', 'bytea'].includes(scalar)};\n` +
+    `static SIGNATURE: &str = concat!(r#"${signature}"#, "\\0");\n` +
+    RUST_LIBRARY;
+  const src = join(work, 'libs', `${file}.rs`);
+  const out = join(work, 'libs', `${file}.so`);
+  writeFileSync(src, source);
+  await execFileP(
+    RUSTC,
+    ['-Zunstable-options', '--sysroot', tool.sysroot, '--target', tool.spec, '--crate-type', 'cdylib',
+      '--edition', '2021', '-C', 'opt-level=1', '-C', 'panic=unwind', src, '-o', out],
+    { env: { ...process.env, RUSTC_BOOTSTRAP: '1' }, maxBuffer: 16 << 20 },
+  );
+  return out;
+}
+
+/** Runs jobs two at a time: the machine has two cores. */
+async function inPairs<T>(jobs: Array<() => Promise<T>>): Promise<T[]> {
+  const results: T[] = new Array(jobs.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < jobs.length) {
+      const i = next++;
+      results[i] = await jobs[i]!();
+    }
+  };
+  await Promise.all([worker(), worker()]);
+  return results;
+}
+
+function sqlString(s: string): string {
+  return `'${s.replace(/'/g, "''")}'`;
+}
+
+
+describe('PL/Rust language handler in PostgreSQL 15', () => {
+  let pg: PgCluster;
+  let postmaster: number;
+  let sharedir: string;
+
+  before(async () => {
+    await installHandler();
+    sharedir = await pgConfig('--sharedir');
+    pg = await startCluster();
+    postmaster = pg.postmasterPid();
+    await pg.psql(
+      'CREATE ROLE alice LOGIN; CREATE ROLE bob LOGIN;' +
+        'GRANT CREATE ON DATABASE postgres TO alice; GRANT CREATE ON SCHEMA public TO bob;',
+    );
+    await pg.psql('CREATE EXTENSION plrust;', { user: 'alice' });
+  });
+
+  after(async () => {
+    await pg?.stop();
+  });
+
+  test('an unprivileged role installs a trusted language whose artifact table only superusers can write', async () => {
+    const rows = await pg.query(
+      `SELECT l.lanpltrusted, r.rolsuper, e.extowner::regrole, e.extconfig::regclass[]
+         FROM pg_language l, pg_extension e, pg_class c JOIN pg_roles r ON r.oid = c.relowner
+        WHERE l.lanname = 'plrust' AND e.extname = 'plrust' AND c.oid = 'plrust.artifacts'::regclass`,
+    );
+    assert.deepEqual(rows, [['t', 't', 'alice', '{plrust.artifacts}']]);
+
+    const planted = await pg.psqlResult(
+      `INSERT INTO plrust.artifacts VALUES (repeat('a', 64), 'x86_64', 1, 'x', repeat('a', 64), '\\x00');`,
+      { user: 'alice' },
+    );
+    assert.match(planted.stderr, /permission denied for table artifacts/);
+    const bobs = await pg.psqlResult(`DELETE FROM plrust.artifacts; UPDATE plrust.artifacts SET library = '';`, { user: 'bob' });
+    assert.match(bobs.stderr, /permission denied for table artifacts/);
+    // readable by all, so that any role's pg_dump can carry it
+    assert.equal(await pg.psql('SELECT count(*) FROM plrust.artifacts;', { user: 'bob' }), '0');
+    assert.deepEqual(await pg.query(`SELECT evtevent FROM pg_event_trigger WHERE evtname = 'plrust_sql_drop'`), [['sql_drop']]);
+  });
+
+  describe('settings', () => {
+    const defaultsFile = (): string => join(sharedir, 'extension', 'plrust.defaults');
+    const read = `LOAD 'plrust'; SELECT current_setting('plrust.targets'), current_setting('plrust.memory_limit'),
+      current_setting('plrust.compile_timeout'), current_setting('plrust.compiler'),
+      current_setting('plrust.home'), current_setting('plrust.work_dir');`;
+
+    test('built-in defaults when no defaults file is installed', async (t) => {
+      if (existsSync(defaultsFile())) return t.skip('an installed plrust.defaults overrides them');
+      assert.deepEqual(await pg.query(read), [['x86_64,aarch64', '128MB', '2min', '', '', '']]);
+    });
+
+    test('defaults come from plrust.defaults beside the extension; settings override them', async (t) => {
+      if (existsSync(defaultsFile())) return t.skip('will not overwrite an installed plrust.defaults');
+      placed.add(defaultsFile());
+      writeFileSync(
+        defaultsFile(),
+        [
+          '# written by test/e2e/handler.test.ts',
+          'plrust.home = /var/lib/plrust-test-home',
+          "plrust.work_dir = '/tmp/plrust''s work'",
+          'plrust.memory_limit = 64MB',
+          'plrust.compile_timeout = 77s',
+          'plrust.targets = x86_64',
+          'plrust.compiler = node plrust',
+          '',
+        ].join('\n'),
+      );
+      try {
+        const shown = await pg.psqlResult(read);
+        assert.equal(shown.code, 0, shown.stderr);
+        assert.equal(shown.stdout.trim(), "x86_64|64MB|77s||/var/lib/plrust-test-home|/tmp/plrust's work");
+        assert.match(shown.stderr, /WARNING:  ignoring invalid value "node plrust" for plrust.compiler/);
+        const overridden = await pg.psql(`LOAD 'plrust'; SET plrust.memory_limit = '32MB'; SHOW plrust.memory_limit;`);
+        assert.equal(overridden, '32MB');
+      } finally {
+        rmSync(defaultsFile(), { force: true });
+        placed.delete(defaultsFile());
+      }
+    });
+
+    let probes = 0;
+    test('only superusers change them, and values are checked', async () => {
+      const asBob = (sql: string): Promise<{ stderr: string }> =>
+        pg.psqlResult(
+          `SET check_function_bodies = off;
+           CREATE FUNCTION bob_probe_${++probes}(a int4) RETURNS int4 LANGUAGE plrust AS 'Ok(None)';
+           ${sql}`,
+          { user: 'bob' },
+        );
+      assert.match((await asBob(`SET plrust.compiler = '/bin/sh';`)).stderr, /permission denied to set parameter "plrust.compiler"/);
+      assert.match((await asBob(`SET plrust.memory_limit = '1GB';`)).stderr, /permission denied to set parameter "plrust.memory_limit"/);
+      assert.match((await asBob(`SET plrust.home = '/tmp';`)).stderr, /permission denied to set parameter "plrust.home"/);
+
+      const relative = await pg.psqlResult(`LOAD 'plrust'; SET plrust.compiler = 'node';`);
+      assert.match(relative.stderr, /invalid value for parameter "plrust.compiler"[\s\S]*absolute path/);
+      const target = await pg.psqlResult(`LOAD 'plrust'; SET plrust.targets = 'x86_64,sparc';`);
+      assert.match(target.stderr, /invalid value for parameter "plrust.targets"/);
+      const command = await pg.psql(`LOAD 'plrust'; SET plrust.compiler = '/usr/bin/node', '/opt/plrust/bin/plrust'; SHOW plrust.compiler;`);
+      assert.equal(command, '/usr/bin/node, /opt/plrust/bin/plrust');
+    });
+  });
+
+  describe('validator', () => {
+    test('check_function_bodies = off creates a function without compiling; calling it then fails clearly', async () => {
+      const r = await pg.psqlResult(
+        `SET check_function_bodies = off;
+         CREATE FUNCTION bob_add(a int4, b int4) RETURNS int4 STRICT LANGUAGE plrust AS 'Ok(Some(a + b))';
+         SELECT bob_add(1, 2);`,
+        { user: 'bob' },
+      );
+      assert.match(r.stderr, /ERROR:  PL\/Rust function "bob_add" has no compiled library for (x86_64|aarch64)/);
+      assert.match(r.stderr, /HINT:  Set plrust.compiler/);
+      assert.deepEqual(await pg.query(`SELECT count(*) FROM pg_proc WHERE proname = 'bob_add'`), [['1']]);
+    });
+
+    test('with bodies checked and neither compiler nor prebuilt artifact, CREATE FUNCTION fails', async () => {
+      const r = await pg.psqlResult(`CREATE FUNCTION bob_add2(a int4) RETURNS int4 STRICT LANGUAGE plrust AS 'Ok(Some(a))';`, { user: 'bob' });
+      assert.match(r.stderr, /ERROR:  PL\/Rust cannot compile function "bob_add2": plrust.compiler is not set/);
+      assert.deepEqual(await pg.query(`SELECT count(*) FROM pg_proc WHERE proname = 'bob_add2'`), [['0']]);
+    });
+
+    test('the compiler runs by absolute path, under a timeout, and dies with a cancelled statement', async () => {
+      const running = (): string[] =>
+        readdirSync('/proc')
+          .filter((p) => /^\d+$/.test(p))
+          .map((p) => {
+            try {
+              return readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
+            } catch {
+              return '';
+            }
+          })
+          .filter((cmd) => cmd === '/usr/bin/yes compile');
+      const create = (n: number): string => `CREATE FUNCTION comp_${n}(a int4) RETURNS int4 STRICT LANGUAGE plrust AS 'Ok(Some(a))';`;
+
+      const missing = await pg.psqlResult(`SET plrust.compiler = '/nonexistent/plrust'; ${create(1)}`);
+      assert.match(missing.stderr, /ERROR:  plrust compile failed \(exit status 127\)\n.*DETAIL:  \/nonexistent\/plrust: No such file or directory/);
+
+      // `yes` never finishes and never answers: what a hung compiler looks like to the handler.
+      const hung = await pg.psqlResult(`SET plrust.compiler = '/usr/bin/yes'; SET plrust.compile_timeout = '1s'; ${create(2)}`);
+      assert.match(hung.stderr, /ERROR:  plrust compile did not finish within 1 s/);
+      assert.deepEqual(running(), []);
+
+      const cancelled = await pg.psqlResult(`SET plrust.compiler = '/usr/bin/yes'; SET statement_timeout = '300ms'; ${create(3)}`);
+      assert.match(cancelled.stderr, /ERROR:  canceling statement due to statement timeout/);
+      assert.deepEqual(running(), []);
+      assert.deepEqual(await pg.query(`SELECT count(*) FROM pg_proc WHERE proname LIKE 'comp\\_%'`), [['0']]);
+    });
+
+    test('unsupported signatures are refused even when bodies are not checked', async () => {
+      const cases: Array<[string, RegExp]> = [
+        ['u1(x numeric) RETURNS int4', /does not support type numeric/],
+        ['u2(x int4, OUT y int4)', /IN arguments only/],
+        ['u3(int4) RETURNS int4', /argument 1 of a PL\/Rust function needs a name/],
+        ['u4(x int4) RETURNS SETOF int4', /cannot return sets/],
+        ['u5() RETURNS trigger', /does not support type trigger/],
+        ['u6(x void) RETURNS int4', /void is not a valid argument type/],
+      ];
+      for (const [signature, expected] of cases) {
+        const r = await pg.psqlResult(
+          `SET check_function_bodies = off; CREATE FUNCTION ${signature} LANGUAGE plrust AS 'Ok(None)';`,
+        );
+        assert.match(r.stderr, expected, signature);
+      }
+    });
+
+    test('the definition hash equals the one docs/COMPILE.md defines, and ignores the name', async () => {
+      const cases = [
+        {
+          create: `CREATE FUNCTION h1(a int4, b int4) RETURNS int4 STRICT LANGUAGE plrust AS $$Ok(Some(a + b))$$`,
+          signature: 'h1(int4,int4)',
+          def: { strict: true, returns: 'int4', args: [['a', 'int4'], ['b', 'int4']] as Array<[string, string]>, body: 'Ok(Some(a + b))' },
+        },
+        {
+          create: `CREATE FUNCTION h2(names text[], flag boolean) RETURNS void LANGUAGE plrust AS $$\n    // grüße ✓\n    let _ = (names, flag);\n    Ok(Some(()))\n$$`,
+          signature: 'h2(text[],bool)',
+          def: { strict: false, returns: 'void', args: [['names', 'text[]'], ['flag', 'bool']] as Array<[string, string]>, body: '\n    // grüße ✓\n    let _ = (names, flag);\n    Ok(Some(()))\n' },
+        },
+        {
+          create: `CREATE FUNCTION h3(v varchar, b bytea, f float8, g real, s smallint, l bigint) RETURNS bytea[] LANGUAGE plrust AS 'Ok(None)'`,
+          signature: 'h3(varchar,bytea,float8,float4,int2,int8)',
+          def: { strict: false, returns: 'bytea[]', args: [['v', 'varchar'], ['b', 'bytea'], ['f', 'float8'], ['g', 'float4'], ['s', 'int2'], ['l', 'int8']] as Array<[string, string]>, body: 'Ok(None)' },
+        },
+      ];
+      for (const c of cases) {
+        const hash = await pg.psql(`SET check_function_bodies = off; ${c.create}; SELECT plrust.definition_hash('${c.signature}');`);
+        assert.equal(hash, definitionHash(c.def), c.signature);
+      }
+      const renamed = await pg.psql(`ALTER FUNCTION h1(int4,int4) RENAME TO h1_renamed; SELECT plrust.definition_hash('h1_renamed(int4,int4)');`);
+      assert.equal(renamed, definitionHash(cases[0]!.def));
+      const lenient = await pg.psql(`ALTER FUNCTION h1_renamed(int4,int4) CALLED ON NULL INPUT; SELECT plrust.definition_hash('h1_renamed(int4,int4)');`);
+      assert.equal(lenient, definitionHash({ ...cases[0]!.def, strict: false }));
+    });
+  });
+
+  describe('loading and calling function libraries', () => {
+    const TYPES = ['bool', 'int2', 'int4', 'int8', 'float4', 'float8', 'text', 'varchar', 'bytea'];
+    const identName = (type: string): string => `ident_${type.replace('[]', '_arr')}`;
+    const libs = new Map<string, string>();
+    const lib = (name: string): string => libs.get(name) ?? assert.fail(`no library ${name}`);
+
+    /** Creates a function without compiling and stores a library as its artifact. */
+    async function define(create: string, signature: string, library: string, db?: string): Promise<void> {
+      await pg.psql(`SET check_function_bodies = off; ${create};`, { db });
+      await store(signature, library, { db });
+    }
+
+    async function store(signature: string, library: string, opts: { sha256?: string; abi?: number; db?: string } = {}): Promise<void> {
+      await pg.psql(
+        `INSERT INTO plrust.artifacts (definition_hash, arch, abi_version, toolchain, sha256, library)
+         VALUES (plrust.definition_hash(${sqlString(signature)}), '${ARCH}', ${opts.abi ?? 1}, 'hand-written',
+                 '${opts.sha256 ?? sha256(readFileSync(library))}', pg_read_binary_file(${sqlString(library)}))
+         ON CONFLICT (definition_hash, arch) DO UPDATE
+           SET sha256 = excluded.sha256, library = excluded.library, abi_version = excluded.abi_version;`,
+        { db: opts.db },
+      );
+    }
+
+    before(async () => {
+      const tool = await sysrootAndSpec();
+      mkdirSync(join(work, 'libs'), { recursive: true, mode: 0o755 });
+      const specs: Array<[string, LibSpec]> = [
+        ['add', { kind: 'add', name: 'add', args: [['a', 'int4'], ['b', 'int4']], returns: 'int4', strict: true }],
+        ['mul', { kind: 'mul', name: 'mul', args: [['a', 'int4'], ['b', 'int4']], returns: 'int4', strict: true }],
+        ['rev', { kind: 'reverse', name: 'rev', args: [['t', 'text']], returns: 'text', strict: false }],
+        ['touch', { kind: 'void', name: 'touch', args: [], returns: 'void', strict: false }],
+        ['fault', { kind: 'fault', name: 'fault', args: [['mode', 'text'], ['n', 'int8']], returns: 'int8', strict: true }],
+        ...[...TYPES, ...TYPES.map((t) => `${t}[]`)].map(
+          (type): [string, LibSpec] => [identName(type), { kind: 'ident', name: identName(type), args: [['x', type]], returns: type, strict: false }],
+        ),
+      ];
+      const built = await inPairs(specs.map(([file, spec]) => () => buildLibrary(tool, file, spec)));
+      specs.forEach(([file], i) => libs.set(file, built[i]!));
+
+      await define(`CREATE FUNCTION add(a int4, b int4) RETURNS int4 STRICT LANGUAGE plrust AS 'Ok(Some(a + b))'`, 'add(int4,int4)', lib('add'));
+      await define(`CREATE FUNCTION fault(mode text, n int8) RETURNS int8 STRICT LANGUAGE plrust AS 'fault'`, 'fault(text,int8)', lib('fault'));
+    });
+
+    test('a stored artifact runs from a sealed memfd, in PL/Rust memory contexts; 100,000 calls in one statement', async () => {
+      const s = await pg.openSession();
+      const r = await s.run(
+        `SELECT add(1, 2); SELECT add(NULL, 2) IS NULL; SELECT sum(add(i, 1)) FROM generate_series(1, 100000) i; SELECT pg_backend_pid();`,
+      );
+      assert.equal(r.stderr, '');
+      const [three, isNull, sum, pid] = r.stdout.trim().split('\n');
+      assert.deepEqual([three, isNull, sum], ['3', 't', '5000150000']);
+      const maps = readFileSync(`/proc/${pid}/maps`, 'utf8');
+      assert.match(maps, /\/memfd:plrust:add \(deleted\)/);
+      assert.doesNotMatch(maps, /libs\/add\.so/);
+      const contexts = await s.run(
+        `SELECT name || ':' || coalesce(ident, '') FROM pg_backend_memory_contexts WHERE name LIKE 'PL/Rust%' ORDER BY 1;`,
+      );
+      for (const expected of ['PL/Rust:', 'PL/Rust call:', 'PL/Rust function:add']) {
+        assert.ok(contexts.stdout.split('\n').includes(expected), `${expected} in\n${contexts.stdout}`);
+      }
+      await s.close();
+    });
+
+    test('every supported type goes in and comes out, with NULLs and arrays', async () => {
+      const values: Record<string, string[]> = {
+        bool: ['true', 'false', 'NULL'],
+        int2: ['-32768', '32767'],
+        int4: ['-2147483648', '2147483647', 'NULL'],
+        int8: ['-9223372036854775808', '9223372036854775807'],
+        float4: ['1.5', `'NaN'`, `'-Infinity'`],
+        float8: ['1e308', '-0.5', `'Infinity'`],
+        text: [`'héllo wörld ✓'`, `''`, 'NULL'],
+        varchar: [`'abc'`],
+        bytea: [`'\\x00ff10'`, `''`],
+        'bool[]': [`'{t,f,NULL}'`],
+        'int2[]': [`'{1,NULL,-3}'`],
+        'int4[]': [`'{1,NULL,3}'`, `'{}'`, 'NULL'],
+        'int8[]': [`'{9223372036854775807,NULL}'`],
+        'float4[]': [`'{1.25,NULL}'`],
+        'float8[]': [`'{1.5,NULL,-2}'`],
+        'text[]': [`'{"a b",NULL,"ü",""}'`],
+        'varchar[]': [`'{x,y}'`],
+        'bytea[]': [`'{"\\\\x00ff",NULL}'`],
+      };
+      const checks: string[] = [];
+      for (const [type, inputs] of Object.entries(values)) {
+        const name = identName(type);
+        await define(`CREATE FUNCTION ${name}(x ${type}) RETURNS ${type} LANGUAGE plrust AS 'identity'`, `${name}(${type})`, lib(name));
+        for (const v of inputs) {
+          const [got, want] = [`${name}((${v})::${type})::text`, `((${v})::${type})::text`];
+          checks.push(
+            `SELECT format('%s %s -> %s', '${type}', ${sqlString(v)}, CASE WHEN ${got} IS NOT DISTINCT FROM ${want} ` +
+              `THEN 'same' ELSE coalesce(${got}, 'NULL') || ' instead of ' || coalesce(${want}, 'NULL') END);`,
+          );
+        }
+      }
+      const out = await pg.psql(checks.join('\n'));
+      const lines = out.split('\n');
+      assert.equal(lines.length, checks.length);
+      for (const line of lines) assert.match(line, / -> same$/, line);
+
+      const flat = await pg.psqlResult(`SELECT ident_int4_arr('{{1,2},{3,4}}');`);
+      assert.match(flat.stderr, /one-dimensional arrays only/);
+
+      await define(`CREATE FUNCTION rev(t text) RETURNS text LANGUAGE plrust AS 'reverse'`, 'rev(text)', lib('rev'));
+      await define(`CREATE FUNCTION touch() RETURNS void LANGUAGE plrust AS 'Ok(Some(()))'`, 'touch()', lib('touch'));
+      assert.equal(await pg.psql(`SELECT rev('héllo ✓'), rev(NULL) IS NULL, touch() IS NULL, pg_typeof(touch());`), '✓ olléh|t|f|void');
+    });
+
+    test('in a LATIN1 database, text reaches function code as UTF-8 and comes back converted', async () => {
+      await pg.psql(`CREATE DATABASE latin1 ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0;`);
+      await pg.psql('CREATE EXTENSION plrust;', { db: 'latin1' });
+      await define(`CREATE FUNCTION rev(t text) RETURNS text LANGUAGE plrust AS 'reverse'`, 'rev(text)', lib('rev'), 'latin1');
+      const utf8 = { db: 'latin1', settings: { client_encoding: 'UTF8' } };
+      assert.equal(await pg.psql(`SELECT rev('àéîõü'), octet_length(rev('àéîõü'));`, utf8), 'üõîéà|5');
+    });
+
+    test('an Err and a panic raise an ERROR and roll back; the session carries on', async () => {
+      await pg.psql('CREATE TABLE rollback_probe (x int);');
+      const s = await pg.openSession();
+      const err = await s.run(`BEGIN; INSERT INTO rollback_probe VALUES (1); SELECT fault('err', 5); COMMIT;`);
+      assert.match(err.stderr, /ERROR:  fault: bad input: 5/);
+      assert.equal((await s.run('SELECT count(*) FROM rollback_probe;')).stdout.trim(), '0');
+
+      const panic = await s.run(`SELECT fault('panic', 7);`);
+      assert.match(panic.stderr, /ERROR:  fault: boom 7\n.*DETAIL:  panicked at \S+\.rs:\d+:\d+/);
+      const payload = await s.run(`SELECT fault('panic_any', 7);`);
+      assert.match(payload.stderr, /ERROR:  fault: non-string panic payload/);
+      assert.equal((await s.run('SELECT add(20, 22);')).stdout.trim(), '42');
+
+      const overflow = await s.run('SELECT add(2147483647, 1);');
+      assert.match(overflow.stderr, /ERROR:  add: integer overflow in 2147483647 add 1/);
+      await s.close();
+    });
+
+    test('deep recursion stops at max_stack_depth with PostgreSQL\'s own error', async () => {
+      const s = await pg.openSession();
+      const small = await s.run(`SET max_stack_depth = '400kB'; SELECT fault('recurse', 0);`);
+      assert.match(small.stderr, /ERROR:  stack depth limit exceeded\n.*HINT:  Increase the configuration parameter "max_stack_depth" \(currently 400kB\)/);
+      const dflt = await s.run(`RESET max_stack_depth; SELECT fault('recurse', 0);`);
+      assert.match(dflt.stderr, /stack depth limit exceeded[\s\S]*currently 2048kB/);
+      assert.equal((await s.run('SELECT add(1, 1);')).stdout.trim(), '2');
+      await s.close();
+    });
+
+    test('statement_timeout and pg_cancel_backend stop a running function', async () => {
+      const s = await pg.openSession();
+      const timeout = await s.run(`SET statement_timeout = '200ms'; SELECT fault('spin', 0);`);
+      assert.match(timeout.stderr, /ERROR:  canceling statement due to statement timeout/);
+      const pid = (await s.run('RESET statement_timeout; SELECT pg_backend_pid();')).stdout.trim();
+
+      const running = s.run(`SELECT fault('spin', 0);`);
+      const other = await pg.openSession();
+      for (;;) {
+        const active = await other.run(`SELECT count(*) FROM pg_stat_activity WHERE pid = ${pid} AND state = 'active' AND query LIKE '%spin%';`);
+        if (active.stdout.trim() === '1') break;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      assert.equal((await other.run(`SELECT pg_cancel_backend(${pid});`)).stdout.trim(), 't');
+      assert.match((await running).stderr, /ERROR:  canceling statement due to user request/);
+      assert.equal((await s.run('SELECT add(2, 3);')).stdout.trim(), '5');
+      await Promise.all([s.close(), other.close()]);
+    });
+
+    test('allocations fail as "out of memory" at plrust.memory_limit and when the system refuses', async () => {
+      const s = await pg.openSession();
+      const huge = await s.run(`SELECT fault('grab', ${2 ** 40});`);
+      assert.match(huge.stderr, /ERROR:  out of memory\n.*DETAIL:  PL\/Rust function "fault" reached plrust.memory_limit \(131072 kB\)/);
+      const limited = await s.run(`SET plrust.memory_limit = '1MB'; SELECT fault('grab', 2000000);`);
+      assert.match(limited.stderr, /out of memory\n.*\(1024 kB\) on a request of 2000000 bytes/);
+      assert.equal((await s.run(`SELECT fault('grab', 500000);`)).stdout.trim(), '500000');
+      const unlimited = await s.run(`SET plrust.memory_limit = 0; SELECT fault('grab', ${2 ** 60});`);
+      assert.match(unlimited.stderr, /out of memory\n.*DETAIL:  PL\/Rust function "fault" failed on a request of/);
+      await s.close();
+    });
+
+    test('the abort path (plrust_host_fatal) ends only that session, cleanly', async () => {
+      const victim = await pg.openSession();
+      const other = await pg.openSession();
+      const r = await victim.run(`SELECT fault('fatal', 0);`);
+      assert.match(r.stderr, /FATAL:  PL\/Rust function aborted: simulated runtime abort/);
+      assert.ok(victim.closed, 'the session ended');
+      assert.equal((await other.run('SELECT add(2, 2);')).stdout.trim(), '4');
+      assert.equal(pg.postmasterPid(), postmaster);
+      assert.doesNotMatch(pg.logText(), /terminated by signal|was terminated|server process .* exited/);
+      await other.close();
+    });
+
+    test('a library is refused when its checksum, ELF header, ABI version or signature is wrong', async () => {
+      await pg.psql(
+        `SET check_function_bodies = off;
+         CREATE FUNCTION chk(a int4, b int4) RETURNS int4 STRICT LANGUAGE plrust AS 'checksum';
+         CREATE FUNCTION sig(x int4, y int4) RETURNS int4 STRICT LANGUAGE plrust AS 'signature';`,
+      );
+      await store('chk(int4,int4)', lib('add'), { sha256: '0'.repeat(64) });
+      assert.match((await pg.psqlResult('SELECT chk(1, 2);')).stderr, /the artifact of PL\/Rust function "chk" does not match its checksum/);
+
+      const garbage = join(work, 'libs', 'garbage.so');
+      writeFileSync(garbage, 'not a shared library');
+      await store('chk(int4,int4)', garbage);
+      assert.match((await pg.psqlResult('SELECT chk(1, 2);')).stderr, /the artifact of PL\/Rust function "chk" is not a shared library for/);
+
+      await store('chk(int4,int4)', lib('add'), { abi: 2 });
+      assert.match((await pg.psqlResult('SELECT chk(1, 2);')).stderr, /was built for ABI version 2, this handler speaks version 1/);
+
+      await store('sig(int4,int4)', lib('add'));
+      const wrong = await pg.psqlResult('SELECT sig(1, 2);');
+      assert.match(wrong.stderr, /the library of PL\/Rust function "sig" was built for a different signature/);
+      assert.match(wrong.stderr, /Catalog: \{"args":\[\{"name":"x","type":"int4"\}/);
+
+      await store('chk(int4,int4)', lib('add'));
+      assert.equal(await pg.psql('SELECT chk(1, 2);'), '3');
+    });
+
+    test('CREATE OR REPLACE in one session is seen by the next call in another; RENAME keeps working', async () => {
+      await define(`CREATE FUNCTION swap(a int4, b int4) RETURNS int4 STRICT LANGUAGE plrust AS 'Ok(Some(a + b))'`, 'swap(int4,int4)', lib('add'));
+      const other = await pg.openSession({ user: 'bob' });
+      assert.equal((await other.run('SELECT swap(2, 3);')).stdout.trim(), '5');
+      await define(`CREATE OR REPLACE FUNCTION swap(a int4, b int4) RETURNS int4 STRICT LANGUAGE plrust AS 'Ok(a.checked_mul(b))'`, 'swap(int4,int4)', lib('mul'));
+      assert.equal((await other.run('SELECT swap(2, 3);')).stdout.trim(), '6');
+      await pg.psql('ALTER FUNCTION swap(int4,int4) RENAME TO swapped;');
+      assert.equal((await other.run('SELECT swapped(2, 3);')).stdout.trim(), '6');
+      await other.close();
+    });
+
+    describe('prebuilt artifacts', () => {
+      const installed: string[] = [];
+      const sig: Array<[string, string]> = [['a', 'int4'], ['b', 'int4']];
+
+      function installPrebuilt(body: string, library: string, checksum?: string): string {
+        const hash = definitionHash({ strict: true, returns: 'int4', args: sig, body });
+        const dir = join(sharedir, 'plrust', 'prebuilt', hash);
+        mkdirSync(dir, { recursive: true });
+        installed.push(dir);
+        placed.add(dir);
+        cpSync(library, join(dir, `${ARCH}.so`));
+        writeFileSync(join(dir, `${ARCH}.so.sha256`), `${checksum ?? sha256(readFileSync(library))}  ${ARCH}.so\n`);
+        return hash;
+      }
+
+      const stale = `SELECT count(*) FROM plrust.artifacts a WHERE NOT EXISTS (
+          SELECT 1 FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
+           WHERE l.lanname = 'plrust' AND plrust.definition_hash(p.oid) = a.definition_hash);`;
+
+      after(() => {
+        for (const dir of installed) {
+          rmSync(dir, { recursive: true, force: true });
+          placed.delete(dir);
+        }
+        // the parents too, when nothing else lives there
+        for (const dir of [join(sharedir, 'plrust', 'prebuilt'), join(sharedir, 'plrust')]) {
+          try {
+            rmdirSync(dir);
+          } catch {
+            break;
+          }
+        }
+      });
+
+      test('CREATE FUNCTION uses a matching prebuilt artifact without a compiler', async () => {
+        const body = 'Ok(Some(a + b)) // prebuilt';
+        const hash = installPrebuilt(body, lib('add'));
+        const r = await pg.psqlResult(
+          `CREATE FUNCTION pre(a int4, b int4) RETURNS int4 STRICT LANGUAGE plrust AS ${sqlString(body)}; SELECT pre(20, 22);`,
+        );
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(r.stdout.trim(), '42');
+        if (ARCH === 'x86_64') assert.match(r.stderr, /WARNING:  PL\/Rust function "pre" has no library for aarch64/);
+        assert.deepEqual(await pg.query(`SELECT arch, toolchain FROM plrust.artifacts WHERE definition_hash = '${hash}'`), [[ARCH, 'prebuilt']]);
+      });
+
+      test('a function created unchecked finds its prebuilt artifact at the first call', async () => {
+        const body = 'Ok(Some(a + b)) // prebuilt, found at call time';
+        installPrebuilt(body, lib('add'));
+        const r = await pg.psql(
+          `SET check_function_bodies = off;
+           CREATE FUNCTION pre_late(a int4, b int4) RETURNS int4 STRICT LANGUAGE plrust AS ${sqlString(body)};
+           SELECT pre_late(1, 1);`,
+        );
+        assert.equal(r, '2');
+      });
+
+      test('a prebuilt artifact that does not match its checksum is refused', async () => {
+        const body = 'Ok(Some(a + b)) // tampered';
+        installPrebuilt(body, lib('add'), 'f'.repeat(64));
+        const r = await pg.psqlResult(`CREATE FUNCTION pre_bad(a int4, b int4) RETURNS int4 STRICT LANGUAGE plrust AS ${sqlString(body)};`);
+        assert.match(r.stderr, /prebuilt PL\/Rust artifact ".*" does not match its checksum/);
+      });
+
+      test('CREATE OR REPLACE and DROP leave no stale artifacts', async () => {
+        const before = installPrebuilt('Ok(Some(a + b)) // prebuilt', lib('add'));
+        const body = 'Ok(a.checked_mul(b)) // prebuilt';
+        const replaced = installPrebuilt(body, lib('mul'));
+        assert.equal(
+          await pg.psql(`CREATE OR REPLACE FUNCTION pre(a int4, b int4) RETURNS int4 STRICT LANGUAGE plrust AS ${sqlString(body)}; SELECT pre(6, 7);`),
+          '42',
+        );
+        const hashes = `('${before}', '${replaced}')`;
+        assert.deepEqual(await pg.query(`SELECT definition_hash FROM plrust.artifacts WHERE definition_hash IN ${hashes}`), [[replaced]]);
+        await pg.psql('DROP FUNCTION pre(int4, int4);');
+        assert.deepEqual(await pg.query(`SELECT count(*) FROM plrust.artifacts WHERE definition_hash IN ${hashes}`), [['0']]);
+        assert.equal(await pg.psql(stale), '0');
+      });
+    });
+
+    test('pg_dump carries the artifacts: a restored database runs the functions without compiling', async () => {
+      const dump = join(pg.dir, 'plrust.dump');
+      const dumped = await pg.runProgram('pg_dump', ['-Fc', '-f', dump, '-d', pg.conninfo()]);
+      assert.equal(dumped.code, 0, dumped.stderr);
+      await pg.psql('CREATE DATABASE restored;');
+      const restored = await pg.runProgram('pg_restore', ['-d', pg.conninfo({ db: 'restored' }), dump]);
+      assert.equal(restored.code, 0, restored.stderr);
+      assert.equal(await pg.psql('SELECT add(1, 2), swapped(2, 3), rev(\'abc\');', { db: 'restored' }), '3|6|cba');
+    });
+
+    test('no fault took the server down', () => {
+      assert.equal(pg.postmasterPid(), postmaster);
+      assert.doesNotMatch(pg.logText(), /terminated by signal|server process .* was terminated/);
+    });
+  });
+});
+
+/* The hand-written function library: docs/ABI.md version 1 in plain Rust. */
+const RUST_LIBRARY = `
+// A hand-written function library for ABI version 1 (docs/ABI.md).
+use std::alloc::{GlobalAlloc, Layout};
+use std::ffi::c_void;
+use std::fmt::Write as _;
+use std::ptr::null_mut;
+use std::sync::atomic::{AtomicPtr, Ordering};
+
+#[repr(C)]
+pub struct Host {
+    abi_version: u32,
+    flags: u32,
+    ctx: *mut c_void,
+    alloc: unsafe extern "C" fn(*mut c_void, usize, usize) -> *mut u8,
+    dealloc: unsafe extern "C" fn(*mut c_void, *mut u8, usize, usize),
+    realloc: unsafe extern "C" fn(*mut c_void, *mut u8, usize, usize, usize) -> *mut u8,
+    interrupt_flag: *const i32,
+    interrupt_requested: Option<unsafe extern "C" fn(*mut c_void) -> i32>,
+    stack_limit: usize,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct Slice {
+    ptr: *const u8,
+    len: usize,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub union Val {
+    b: u8,
+    i16: i16,
+    i32: i32,
+    i64: i64,
+    f32: f32,
+    f64: f64,
+    bytes: Slice,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct Value {
+    is_null: u8,
+    pad: [u8; 7],
+    v: Val,
+}
+
+#[repr(C)]
+pub struct Error {
+    message: Slice,
+    location: Slice,
+}
+
+const OK: i32 = 0;
+const ERR: i32 = 1;
+const PANIC: i32 = 2;
+const CANCELED: i32 = 3;
+const STACK_DEPTH: i32 = 4;
+const OOM: i32 = 5;
+const ABI_MISMATCH: i32 = 7;
+
+static HOST: AtomicPtr<Host> = AtomicPtr::new(null_mut());
+
+struct HostAlloc;
+
+unsafe impl GlobalAlloc for HostAlloc {
+    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        let h = HOST.load(Ordering::Relaxed);
+        if h.is_null() {
+            return null_mut();
+        }
+        ((*h).alloc)((*h).ctx, l.size(), l.align())
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        let h = HOST.load(Ordering::Relaxed);
+        if !h.is_null() {
+            ((*h).dealloc)((*h).ctx, p, l.size(), l.align())
+        }
+    }
+    unsafe fn realloc(&self, p: *mut u8, l: Layout, new_size: usize) -> *mut u8 {
+        let h = HOST.load(Ordering::Relaxed);
+        if h.is_null() {
+            return null_mut();
+        }
+        ((*h).realloc)((*h).ctx, p, l.size(), l.align(), new_size)
+    }
+}
+
+#[global_allocator]
+static GLOBAL: HostAlloc = HostAlloc;
+
+extern "C" {
+    fn plrust_host_fatal(msg: *const u8, len: usize) -> !;
+}
+
+// The panic hook records the location here: no allocation, nothing that
+// outlives a call in per-call memory.
+static mut LOCATION: [u8; 256] = [0; 256];
+static mut LOCATION_LEN: usize = 0;
+
+struct Fixed<'a>(&'a mut [u8], usize);
+impl std::fmt::Write for Fixed<'_> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let n = s.len().min(self.0.len() - self.1);
+        self.0[self.1..self.1 + n].copy_from_slice(&s.as_bytes()[..n]);
+        self.1 += n;
+        Ok(())
+    }
+}
+
+#[no_mangle]
+pub extern "C" fn plrust_abi_version() -> u32 {
+    1
+}
+
+#[no_mangle]
+pub extern "C" fn plrust_signature() -> *const u8 {
+    SIGNATURE.as_ptr()
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn plrust_init(host: *const Host) -> i32 {
+    if (*host).abi_version != 1 {
+        return ABI_MISMATCH;
+    }
+    HOST.store(host as *mut Host, Ordering::Relaxed);
+    // A lasting allocation made in init: it must survive every call.
+    std::panic::set_hook(Box::new(|info| unsafe {
+        let buf = &mut *std::ptr::addr_of_mut!(LOCATION);
+        let mut w = Fixed(buf, 0);
+        if let Some(l) = info.location() {
+            let _ = write!(w, "{}:{}:{}", l.file(), l.line(), l.column());
+        }
+        LOCATION_LEN = w.1;
+    }));
+    OK
+}
+
+fn host() -> &'static Host {
+    unsafe { &*HOST.load(Ordering::Relaxed) }
+}
+
+#[inline(never)]
+fn checkpoint() -> Result<(), i32> {
+    let h = host();
+    let marker = 0u8;
+    let sp = std::hint::black_box(&marker) as *const u8 as usize;
+    if h.stack_limit != 0 && sp < h.stack_limit {
+        return Err(STACK_DEPTH);
+    }
+    if !h.interrupt_flag.is_null() && unsafe { std::ptr::read_volatile(h.interrupt_flag) } != 0 {
+        if let Some(requested) = h.interrupt_requested {
+            if unsafe { requested(h.ctx) } != 0 {
+                return Err(CANCELED);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn leak(bytes: Vec<u8>) -> Slice {
+    let b = Box::leak(bytes.into_boxed_slice());
+    Slice { ptr: b.as_ptr(), len: b.len() }
+}
+
+fn leak_values(values: Vec<Value>) -> Slice {
+    let b = Box::leak(values.into_boxed_slice());
+    Slice { ptr: b.as_ptr() as *const u8, len: b.len() }
+}
+
+unsafe fn bytes_of(s: Slice) -> &'static [u8] {
+    if s.len == 0 {
+        &[]
+    } else {
+        std::slice::from_raw_parts(s.ptr, s.len)
+    }
+}
+
+unsafe fn values_of(s: Slice) -> &'static [Value] {
+    if s.len == 0 {
+        &[]
+    } else {
+        std::slice::from_raw_parts(s.ptr as *const Value, s.len)
+    }
+}
+
+fn null() -> Value {
+    Value { is_null: 1, pad: [0; 7], v: Val { i64: 0 } }
+}
+
+fn value(v: Val) -> Value {
+    Value { is_null: 0, pad: [0; 7], v }
+}
+
+fn fail(error: &mut Error, status: i32, message: String) -> i32 {
+    error.message = leak(message.into_bytes());
+    error.location = Slice { ptr: std::ptr::null(), len: 0 };
+    status
+}
+
+fn copy_value(v: &Value, bytes: bool) -> Value {
+    if v.is_null != 0 {
+        return null();
+    }
+    if bytes {
+        value(Val { bytes: leak(unsafe { bytes_of(v.v.bytes) }.to_vec()) })
+    } else {
+        *v
+    }
+}
+
+fn recurse(depth: u64) -> Result<u64, i32> {
+    checkpoint()?;
+    let pad = std::hint::black_box([depth as u8; 512]);
+    let below = recurse(depth + 1)?;
+    Ok(below + (pad[7] as u64 & 1))
+}
+
+fn run(mode: &str, n: i64) -> Result<i64, i32> {
+    match mode {
+        "spin" => {
+            // Bounded, so a broken cancel path fails the test instead of hanging it.
+            for i in 0..20_000_000_000u64 {
+                checkpoint()?;
+                std::hint::black_box(i);
+            }
+            Ok(-1)
+        }
+        "recurse" => recurse(0).map(|d| d as i64),
+        "grab" => {
+            let mut v: Vec<u8> = Vec::new();
+            if v.try_reserve_exact(n as usize).is_err() {
+                return Err(OOM);
+            }
+            v.resize(n as usize, 1);
+            Ok(v.iter().map(|&b| b as i64).sum())
+        }
+        "fatal" => unsafe {
+            let msg = b"simulated runtime abort";
+            plrust_host_fatal(msg.as_ptr(), msg.len())
+        },
+        _ => Ok(n),
+    }
+}
+
+static OOM_MESSAGE: &str = "out of memory";
+
+#[no_mangle]
+pub unsafe extern "C" fn plrust_call(args: *const Value, nargs: u32, result: *mut Value, error: *mut Error) -> i32 {
+    let args = std::slice::from_raw_parts(args, nargs as usize);
+    let result = &mut *result;
+    let error = &mut *error;
+    match KIND {
+        "add" | "mul" => {
+            let (a, b) = (args[0].v.i32, args[1].v.i32);
+            let r = if KIND == "add" { a.checked_add(b) } else { a.checked_mul(b) };
+            match r {
+                Some(r) => *result = value(Val { i32: r }),
+                None => return fail(error, ERR, format!("integer overflow in {} {} {}", a, KIND, b)),
+            }
+        }
+        "reverse" => {
+            if args[0].is_null != 0 {
+                *result = null();
+            } else {
+                let s = std::str::from_utf8(bytes_of(args[0].v.bytes)).unwrap();
+                *result = value(Val { bytes: leak(s.chars().rev().collect::<String>().into_bytes()) });
+            }
+        }
+        "ident" => {
+            let a = &args[0];
+            *result = if a.is_null != 0 {
+                null()
+            } else if ARRAY {
+                let copied: Vec<Value> = values_of(a.v.bytes).iter().map(|e| copy_value(e, BYTES)).collect();
+                value(Val { bytes: leak_values(copied) })
+            } else {
+                copy_value(a, BYTES)
+            };
+        }
+        "void" => *result = null(),
+        "fault" => {
+            let mode = std::str::from_utf8(bytes_of(args[0].v.bytes)).unwrap_or("");
+            let n = args[1].v.i64;
+            match mode {
+                "err" => return fail(error, ERR, format!("bad input: {}", n)),
+                "panic" | "panic_any" => {
+                    LOCATION_LEN = 0;
+                    let caught = std::panic::catch_unwind(|| {
+                        if mode == "panic" {
+                            panic!("boom {}", n)
+                        } else {
+                            std::panic::panic_any(n)
+                        }
+                    });
+                    let payload = caught.unwrap_err();
+                    let message = match payload.downcast_ref::<String>() {
+                        Some(s) => s.clone(),
+                        None => "non-string panic payload".to_string(),
+                    };
+                    let status = fail(error, PANIC, message);
+                    error.location = leak((&*std::ptr::addr_of!(LOCATION))[..LOCATION_LEN].to_vec());
+                    return status;
+                }
+                _ => match run(mode, n) {
+                    Ok(v) => *result = value(Val { i64: v }),
+                    Err(OOM) => {
+                        error.message = Slice { ptr: OOM_MESSAGE.as_ptr(), len: OOM_MESSAGE.len() };
+                        return OOM;
+                    }
+                    Err(status) => return fail(error, status, String::new()),
+                },
+            }
+        }
+        _ => unreachable!(),
+    }
+    OK
+}
+`;

@@ -1,0 +1,124 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { SCALAR_TYPES, type SqlType } from '../../src/build/definition.js';
+import { rustParamType, rustResultType, runtimeSqlType, sqlTypeOfRustParam, sqlTypeOfRustReturn } from '../../src/build/types.js';
+import { PlrustError } from '../../src/util/errors.js';
+
+const scalar = (name: (typeof SCALAR_TYPES)[number]): SqlType => ({ kind: 'scalar', name });
+const array = (element: (typeof SCALAR_TYPES)[number]): SqlType => ({ kind: 'array', element });
+
+function rejects(fn: () => unknown, typeText: RegExp): void {
+  assert.throws(fn, (e: unknown) => {
+    assert.ok(e instanceof PlrustError);
+    assert.equal(e.code, 'UNSUPPORTED_TYPE');
+    assert.match(e.message, typeText);
+    assert.match(e.hint ?? '', /i32 \(int4\).*&str or String \(text\).*Vec<Option<T>>/);
+    return true;
+  });
+}
+
+describe('Rust parameter types -> SQL', () => {
+  const cases: [string, SqlType, boolean][] = [
+    ['bool', scalar('bool'), false],
+    ['i16', scalar('int2'), false],
+    ['i32', scalar('int4'), false],
+    ['i64', scalar('int8'), false],
+    ['f32', scalar('float4'), false],
+    ['f64', scalar('float8'), false],
+    ['&str', scalar('text'), false],
+    ["&'a str", scalar('text'), false],
+    ['String', scalar('text'), false],
+    ['std::string::String', scalar('text'), false],
+    ['&[u8]', scalar('bytea'), false],
+    ['Vec<u8>', scalar('bytea'), false],
+    ['Option<i32>', scalar('int4'), true],
+    ['::std::option::Option<i64>', scalar('int8'), true],
+    ['core::option::Option< & str >', scalar('text'), true],
+    ['Vec<Option<i32>>', array('int4'), false],
+    ['Vec<Option<&str>>', array('text'), false],
+    ['Vec<Option<String>>', array('text'), false],
+    ['std::vec::Vec<Option<Vec<u8>>>', array('bytea'), false],
+    ['Option<Vec<Option<&[u8]>>>', array('bytea'), true],
+    ['Option<Vec<Option<bool>>>', array('bool'), true],
+  ];
+  for (const [text, type, nullable] of cases) {
+    test(text, () => assert.deepEqual(sqlTypeOfRustParam(text, 'argument `x`'), { type, nullable }));
+  }
+
+  test('unsupported types are named, with the supported list in the hint', () => {
+    rejects(() => sqlTypeOfRustParam('u32', 'argument `x` of f'), /argument `x` of f: Rust type `u32` is not supported/);
+    rejects(() => sqlTypeOfRustParam('HashMap<String, i32>', 'argument `m`'), /`HashMap<String, i32>`/);
+    rejects(() => sqlTypeOfRustParam('Vec<i32>', 'argument `v`'), /arrays are Vec<Option<T>>/);
+    rejects(() => sqlTypeOfRustParam('Option<Option<i32>>', 'argument `o`'), /`Option<Option<i32>>`/);
+    rejects(() => sqlTypeOfRustParam('Vec<Option<Vec<Option<i32>>>>', 'argument `n`'), /not supported/);
+    rejects(() => sqlTypeOfRustParam('&mut str', 'argument `s`'), /`&mut str`/);
+    rejects(() => sqlTypeOfRustParam('(i32, i32)', 'argument `t`'), /`\(i32, i32\)`/);
+    rejects(() => sqlTypeOfRustParam('()', 'argument `u`'), /`\(\)`/);
+    rejects(() => sqlTypeOfRustParam('Option<i32', 'argument `broken`'), /`Option<i32`/);
+  });
+});
+
+describe('Rust return types -> SQL', () => {
+  const cases: [string | undefined, SqlType, 'option' | 'result-option'][] = [
+    [undefined, { kind: 'void' }, 'option'],
+    ['()', { kind: 'void' }, 'option'],
+    ['Option<()>', { kind: 'void' }, 'option'],
+    ['Result<(), String>', { kind: 'void' }, 'result-option'],
+    ['Result<Option<()>, MyError>', { kind: 'void' }, 'result-option'],
+    ['Option<i32>', scalar('int4'), 'option'],
+    ['Option<String>', scalar('text'), 'option'],
+    ["Option<&'static str>", scalar('text'), 'option'],
+    ['Option<Vec<u8>>', scalar('bytea'), 'option'],
+    ["Result<Option<String>, Box<dyn std::error::Error + Send + Sync + 'static>>", scalar('text'), 'result-option'],
+    ['std::result::Result<Option<Vec<Option<f64>>>, Error<Vec<(u8, u8)>>>', array('float8'), 'result-option'],
+  ];
+  for (const [text, type, rsReturn] of cases) {
+    test(String(text), () => assert.deepEqual(sqlTypeOfRustReturn(text, 'result of f'), { type, rsReturn }));
+  }
+
+  test('a result must be able to say NULL', () => {
+    rejects(() => sqlTypeOfRustReturn('i32', 'result of f'), /results are Option<T> or Result<Option<T>, E>/);
+    rejects(() => sqlTypeOfRustReturn('Result<i32, String>', 'result of f'), /results are Option<T>/);
+    rejects(() => sqlTypeOfRustReturn('Option<u64>', 'result of f'), /`Option<u64>`/);
+  });
+});
+
+describe('SQL -> Rust (SQL bodies)', () => {
+  test('argument spellings follow upstream PL/Rust', () => {
+    assert.equal(rustParamType(scalar('int4'), false), 'i32');
+    assert.equal(rustParamType(scalar('int4'), true), 'Option<i32>');
+    assert.equal(rustParamType(scalar('text'), false), '&str');
+    assert.equal(rustParamType(scalar('varchar'), true), 'Option<&str>');
+    assert.equal(rustParamType(scalar('bytea'), false), '&[u8]');
+    assert.equal(rustParamType(array('text'), true), 'Option<Vec<Option<&str>>>');
+    assert.equal(rustParamType(array('float8'), false), 'Vec<Option<f64>>');
+    assert.throws(() => rustParamType({ kind: 'void' }, false), PlrustError);
+  });
+
+  test('result spellings own their data', () => {
+    assert.equal(rustResultType(scalar('text')), 'String');
+    assert.equal(rustResultType(scalar('bytea')), 'Vec<u8>');
+    assert.equal(rustResultType(array('varchar')), 'Vec<Option<String>>');
+    assert.equal(rustResultType(scalar('int2')), 'i16');
+    assert.equal(rustResultType({ kind: 'void' }), '()');
+  });
+
+  test('runtime SQL types (varchar shares text\'s)', () => {
+    assert.equal(runtimeSqlType(scalar('varchar')), '::plrust_rt::sql::Text');
+    assert.equal(runtimeSqlType(array('int8')), '::plrust_rt::sql::Array<::plrust_rt::sql::Int8>');
+    assert.equal(runtimeSqlType({ kind: 'void' }), '::plrust_rt::sql::Void');
+  });
+
+  test('every SQL type round-trips through its Rust spelling', () => {
+    const asText = (t: SqlType): SqlType =>
+      t.kind === 'scalar' && t.name === 'varchar' ? scalar('text') : t.kind === 'array' && t.element === 'varchar' ? array('text') : t;
+    for (const name of SCALAR_TYPES) {
+      for (const t of [scalar(name), array(name)]) {
+        for (const nullable of [false, true]) {
+          assert.deepEqual(sqlTypeOfRustParam(rustParamType(t, nullable), 'arg'), { type: asText(t), nullable });
+        }
+        assert.deepEqual(sqlTypeOfRustReturn(`Option<${rustResultType(t)}>`, 'result').type, asText(t));
+      }
+    }
+  });
+});
