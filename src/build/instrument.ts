@@ -121,7 +121,8 @@ function endsOperand(nodes: readonly TokenTree[], i: number): boolean {
     case 'raw-ident':
       return true;
     case 'punct':
-      return n.text === '?';
+      // `$( … )?` in a macro transcriber may expand to nothing: not an operand.
+      return n.text === '?' && !(groupAt(nodes, i - 1, '(') !== undefined && punctAt(nodes, i - 2, '$'));
     case 'lifetime':
     case 'doc-comment':
     case 'shebang':
@@ -420,19 +421,30 @@ class Planner {
   }
 
   private closureStarts(nodes: readonly TokenTree[], i: number, from: number, matchArms: boolean): boolean {
-    // A `|` opening a match arm is a leading or-pattern bar, not a closure.
+    // A `|` opening a match arm or a `let` pattern is a leading or-pattern bar, not a closure.
     if (matchArms && (i === from || punctAt(nodes, i - 1, ','))) return false;
+    if (kwAt(nodes, i - 1, 'let')) return false;
     return !endsOperand(nodes, i - 1);
+  }
+
+  /**
+   * A `|` where a closure would start but no closure parses: rustc would
+   * reject it, unless a macro reassembles the pieces into a closure after
+   * expansion, where it would have no checkpoint. Either way it is refused.
+   */
+  private brokenClosure(nodes: readonly TokenTree[], i: number, reason: string): number {
+    this.unresolved.push({ site: 'closure', at: tokenAt(nodes, i)!, reason });
+    return i + 1;
   }
 
   private closure(nodes: readonly TokenTree[], i: number, to: number): number {
     let k = i + 1;
     if (punctAt(nodes, i, '|')) {
       while (k < to && !punctAt(nodes, k, '|')) {
-        if (punctAt(nodes, k, '||')) return i + 1;
+        if (punctAt(nodes, k, '||')) return this.brokenClosure(nodes, i, 'the closure parameters run into a `||`');
         k++;
       }
-      if (k >= to) return i + 1;
+      if (k >= to) return this.brokenClosure(nodes, i, 'a `|` opens closure parameters that are never closed');
       k++;
     }
     if (punctAt(nodes, k, '->')) {
@@ -458,7 +470,7 @@ class Planner {
     }
     let end = k;
     while (end < to && !punctAt(nodes, end, ',') && !punctAt(nodes, end, ';')) end++;
-    if (end === k) return k;
+    if (end === k) return this.brokenClosure(nodes, i, 'the closure has no body');
     this.insertions.push({ index: firstToken(nodes[k]!).index, text: `{ ${this.call} `, site: 'closure' });
     this.insertions.push({ index: lastToken(nodes[end - 1]!).end, text: ' }', site: 'closure' });
     this.seq(nodes, k, end, 'run', false);

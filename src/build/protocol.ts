@@ -8,8 +8,7 @@ import { PlrustError, ExitCode } from '../util/errors.js';
 import { ARCHES, type Arch } from '../config/schema.js';
 import type { FunctionDef } from './definition.js';
 import { parseSqlType } from './sql-types.js';
-import { buildAll } from './build.js';
-import { ABI_VERSION, type CompileOptions } from './compile.js';
+import { ABI_VERSION, CompileError, compileFor, type CompileOptions } from './compile.js';
 import { definitionHash } from './definition-hash.js';
 import type { ResolvedToolchain } from '../toolchain/store.js';
 
@@ -69,13 +68,26 @@ export async function compileRequest(req: CompileRequest, tc: ResolvedToolchain,
   if (missing.length) {
     throw new PlrustError({ code: 'TARGET_NOT_INSTALLED', message: `toolchain ${tc.id} has no ${missing.join(', ')} target`, hint: `run \`plrust toolchain install --target ${missing.join(',')}\` as the administrator` });
   }
-  const [built] = await buildAll([def], tc, targets, opts);
+  let artifacts;
+  try {
+    artifacts = await Promise.all(targets.map((arch) => compileFor(def, tc, arch, opts)));
+  } catch (e) {
+    if (!(e instanceof CompileError)) throw e;
+    // The handler shows the message as the ERROR and the diagnostics as its DETAIL: keep them apart.
+    const diagnostics = e.diagnostics.map(({ file: _f, rendered: _r, ...d }) => ({ ...d, rendered: `line ${d.line}:${d.col}: ${d.rule ? `${d.rule}: ` : ''}${d.message}` }));
+    throw new PlrustError({
+      code: e.code,
+      message: e.code === 'UNTRUSTED_CODE' ? `${req.name} was rejected by the PL/Rust trust checker` : `${req.name} does not compile`,
+      ...(e.hint ? { hint: e.hint } : {}),
+      data: { diagnostics },
+    });
+  }
   return {
     protocol: PROTOCOL_VERSION,
     ok: true,
     definitionHash: definitionHash(def),
     toolchain: tc.id,
     abiVersion: ABI_VERSION,
-    artifacts: built!.artifacts.map((a) => ({ arch: a.arch, target: a.triple, path: a.library, sha256: a.sha256, size: a.size, cached: a.cached })),
+    artifacts: artifacts.map((a) => ({ arch: a.arch, target: a.triple, path: a.library, sha256: a.sha256, size: a.size, cached: a.cached })),
   };
 }

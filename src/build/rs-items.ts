@@ -170,8 +170,9 @@ function docLines(tok: Token): DocLine[] {
     const stripped = k === 0 ? raw : raw.replace(/^\s*\*?/, '');
     return { text: (stripped.startsWith(' ') ? stripped.slice(1) : stripped).trimEnd(), line: tok.line + k, col: k === 0 ? tok.col : 1 };
   });
-  // The line holding the closing `*/` is layout, not text.
+  // The lines holding the opening `/**` and the closing `*/` alone are layout, not text.
   if (lines.length > 1 && lines[lines.length - 1]!.text === '') lines.pop();
+  if (lines.length > 1 && lines[0]!.text === '') lines.shift();
   return lines;
 }
 

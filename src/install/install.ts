@@ -13,6 +13,8 @@ import { makeTempDir, cleanStaleTemp } from '../util/fs-atomic.js';
 import { acquireLock } from '../util/lock.js';
 import { sha256File } from '../util/sha256.js';
 import { PLRUST_BIN } from '../util/package-root.js';
+import { exec } from '../util/exec.js';
+import type { HomeLayout } from '../util/home.js';
 import { probePgConfig, serverDevProblems, type PgInstallation } from './pg-config.js';
 import { buildHandler, type BuiltHandler } from './handler-build.js';
 import { applyFiles, type FileOutcome, type PlannedFile } from './apply.js';
@@ -34,13 +36,14 @@ export interface InstallOptions {
 }
 
 /** The settings recorded beside the handler, so CREATE EXTENSION needs no postgresql.conf edit. */
-export function defaultsText(d: { home: string; compiler: string[]; targets: string[] }): string {
+export function defaultsText(d: { home: string; compiler: string[]; workDir: string; targets: string[] }): string {
   const q = (v: string) => `'${v.replace(/'/g, "''")}'`;
   return [
     '# Written by `plrust install`; PL/Rust reads it when the handler loads.',
     '# Settings in postgresql.conf (or ALTER SYSTEM / DATABASE / ROLE … SET) override these.',
     `plrust.home = ${q(d.home)}`,
     `plrust.compiler = ${q(d.compiler.join(','))}`,
+    `plrust.work_dir = ${q(d.workDir)}`,
     `plrust.targets = ${q(d.targets.join(','))}`,
     '',
   ].join('\n');
@@ -76,12 +79,31 @@ export function planFiles(input: InstallPlanInput): PlannedFile[] {
   return files;
 }
 
+/**
+ * Where the server's compiler keeps its cache and scratch files: it runs as
+ * the server's OS user, which cannot write PLRUST_HOME when that is root's.
+ * Outside the data directory, so base backups do not carry a build cache.
+ */
+export function serverWorkDir(home: HomeLayout, pg: PgInstallation): string {
+  const key = path.basename(installDir(home, pg.pgConfig));
+  return runningAsRoot() ? path.join('/var/cache/plrust', key) : path.join(home.root, 'work', key);
+}
+
+async function prepareWorkDir(dir: string, serverUser: string): Promise<void> {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (runningAsRoot()) {
+    const r = await exec('chown', [`${serverUser}:`, dir]);
+    if (r.code !== 0) throw new PlrustError({ code: 'WORK_DIR_FAILED', message: `cannot give ${dir} to ${serverUser}: ${r.stderr.trim()}` });
+  }
+}
+
 export interface InstallReport {
   ok: true;
   dryRun: boolean;
   pg: { pgConfig: string; version: string; arch: string | undefined; pkglibdir: string; sharedir: string };
   toolchain: string | undefined;
   serverHome: string | undefined;
+  workDir: string;
   compiler: string[];
   files: (PlannedFile | FileOutcome)[];
   conf?: ConfOutcome;
@@ -139,10 +161,12 @@ export async function install(ctx: Context, opts: InstallOptions): Promise<Insta
         notes.push(`${serverUser} cannot read ${home.root}: the toolchain is copied to ${destRoot}`);
       }
     }
+    const workDir = serverWorkDir(home, pg);
+    if (!opts.dryRun) await prepareWorkDir(workDir, serverUser);
     const defaultsFile = path.join(work, 'plrust.defaults');
     fs.writeFileSync(
       defaultsFile,
-      defaultsText({ home: serverHome ?? '', compiler: tc ? compiler : [], targets: tc ? tc.manifest.targets.map((t) => t.arch) : ['x86_64', 'aarch64'] }),
+      defaultsText({ home: serverHome ?? '', compiler: tc ? compiler : [], workDir, targets: tc ? tc.manifest.targets.map((t) => t.arch) : ['x86_64', 'aarch64'] }),
     );
     const prebuilt: InstallPlanInput['prebuilt'] = [];
     if (opts.prebuilt) {
@@ -162,6 +186,7 @@ export async function install(ctx: Context, opts: InstallOptions): Promise<Insta
       pg: { pgConfig: pg.pgConfig, version: pg.version, arch: pg.arch, pkglibdir: pg.pkglibdir, sharedir: pg.sharedir },
       toolchain: tc?.id,
       serverHome,
+      workDir,
       compiler: tc ? compiler : [],
       manifest: manifestPath,
       notes,
@@ -176,7 +201,7 @@ export async function install(ctx: Context, opts: InstallOptions): Promise<Insta
     let conf: ConfOutcome | undefined;
     const confRecords = previous?.conf ?? [];
     if (opts.pgdata) {
-      conf = applyConf(opts.pgdata, { 'plrust.home': serverHome ?? '', 'plrust.compiler': tc ? compiler.join(',') : '' }, path.join(installDir(home, pg.pgConfig), 'backup'));
+      conf = applyConf(opts.pgdata, { 'plrust.home': serverHome ?? '', 'plrust.compiler': tc ? compiler.join(',') : '', 'plrust.work_dir': workDir }, path.join(installDir(home, pg.pgConfig), 'backup'));
       if (!confRecords.some((c) => c.pgdata === conf!.pgdata)) confRecords.push({ pgdata: conf.pgdata, file: conf.file, backup: conf.backup });
     }
     const manifest: InstallManifest = {
@@ -185,6 +210,7 @@ export async function install(ctx: Context, opts: InstallOptions): Promise<Insta
       pgVersion: pg.version,
       plrustVersion: pkg.version,
       ...(tc ? { toolchain: tc.id } : {}),
+      workDir,
       files: outcomes.map(({ action: _a, ...f }) => f),
       createdDirs: [...new Set([...(previous?.createdDirs ?? []), ...createdDirs])],
       conf: confRecords,

@@ -26,6 +26,8 @@ export const installManifestSchema = z.object({
   pgVersion: z.string(),
   plrustVersion: z.string(),
   toolchain: z.string().optional(),
+  /** The server's compiler cache and scratch directory (plrust.work_dir): plrust's own, removed whole. */
+  workDir: z.string().optional(),
   files: z.array(installedFileSchema),
   /** Directories plrust created (removed on uninstall when empty), deepest last. */
   createdDirs: z.array(z.string()),

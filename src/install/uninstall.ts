@@ -44,6 +44,7 @@ export async function uninstall(ctx: Context, opts: { pgConfig: string; pgdata?:
         // not empty (someone else's files) or already gone: leave it
       }
     }
+    if (m.workDir) fs.rmSync(m.workDir, { recursive: true, force: true });
     const pgdatas = new Set(m.conf.map((c) => c.pgdata));
     if (opts.pgdata) pgdatas.add(path.resolve(opts.pgdata));
     const conf = [...pgdatas].filter((p) => fs.existsSync(path.join(p, 'postgresql.conf'))).map((p) => removeConf(p));

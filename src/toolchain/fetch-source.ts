@@ -10,7 +10,7 @@ import { PlrustError, ExitCode } from '../util/errors.js';
 import { download, type DownloadProgress } from '../util/download.js';
 import { extractTarGz } from '../util/extract.js';
 import { sha256File } from '../util/sha256.js';
-import { detectSourceVersion, findLibraryDir, type SourcePlan } from './source.js';
+import { declaredVersion, findLibraryDir, type SourcePlan } from './source.js';
 import type { RustcInfo } from './compiler.js';
 
 export interface MaterialisedSource {
@@ -54,8 +54,7 @@ export async function materialiseSource(
       exitCode: ExitCode.Usage,
     });
   }
-  // The path as given names the version first (a rustc-1.95.0/ directory); the resolved one second (Debian's symlink farm).
-  const version = detectSourceVersion(libraryDir) ?? detectSourceVersion(fs.realpathSync(libraryDir));
+  const version = declaredVersion(libraryDir);
   if (version !== undefined && version !== rustc.version) {
     throw new PlrustError({
       code: 'RUST_SRC_VERSION_MISMATCH',

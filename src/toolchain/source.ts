@@ -31,7 +31,8 @@ export function findLibraryDir(root: string): string | undefined {
  */
 export function detectSourceVersion(libraryDir: string): string | undefined {
   let dir = path.resolve(libraryDir);
-  for (let i = 0; i < 6; i++) {
+  // rust-src-<v>/rust-src/lib/rustlib/src/rust/library is seven levels below its version file.
+  for (let i = 0; i < 8; i++) {
     const vf = path.join(dir, 'version');
     if (fs.existsSync(vf)) {
       const m = fs.readFileSync(vf, 'utf8').match(/^(\d+\.\d+\.\d+(?:-[\w.]+)?)/);
@@ -52,6 +53,25 @@ export function isUrl(s: string): boolean {
 
 export function isArchive(s: string): boolean {
   return /\.(tar\.gz|tgz)$/i.test(s);
+}
+
+/** The version a local tree declares, by its path as given or as resolved (Debian's /usr/lib/rustlib/src/rust is a symlink). */
+export function declaredVersion(libraryDir: string): string | undefined {
+  const direct = detectSourceVersion(libraryDir);
+  if (direct) return direct;
+  try {
+    return detectSourceVersion(fs.realpathSync(libraryDir));
+  } catch {
+    return undefined;
+  }
+}
+
+/** A local tree fits a compiler unless it declares another version. */
+function fits(location: string, version: string): boolean {
+  const found = findLibraryDir(location);
+  if (!found) return false;
+  const declared = declaredVersion(found);
+  return declared === undefined || declared === version;
 }
 
 /** Local candidates for a compiler, in order; the first one that exists wins. */
@@ -80,12 +100,12 @@ export function planSource(rustc: RustcInfo, opts: { rustSrc?: string; distServe
     return { kind: 'flag-dir', location: path.resolve(s), reason: '--rust-src directory' };
   }
   for (const c of localSourceCandidates(rustc)) {
-    if (findLibraryDir(c.location)) return c;
+    if (fits(c.location, rustc.version)) return c;
   }
   return { kind: 'dist-server', location: distUrl(opts.distServer, rustc.version), reason: `no local std source for rustc ${rustc.version}; downloading from the dist server` };
 }
 
 /** True when some local std source exists for this compiler (used to pick among compilers). */
 export function hasLocalSource(rustc: RustcInfo): SourcePlan | undefined {
-  return localSourceCandidates(rustc).find((c) => findLibraryDir(c.location) !== undefined);
+  return localSourceCandidates(rustc).find((c) => fits(c.location, rustc.version));
 }

@@ -66,10 +66,7 @@ compiler_environment(void)
 	if (plrust_home != NULL && plrust_home[0] != '\0')
 		env[n++] = env_entry("PLRUST_HOME", plrust_home);
 	if (have_work_dir)
-	{
-		env[n++] = env_entry("PLRUST_WORK_DIR", plrust_work_dir);
 		env[n++] = env_entry("TMPDIR", plrust_work_dir);
-	}
 	env[n++] = env_entry("HOME", have_work_dir ? plrust_work_dir : (home != NULL ? home : "/"));
 	env[n] = NULL;
 	return env;
@@ -558,11 +555,12 @@ plrust_compile(const PlrustDef *def, List *arches)
 
 	if (words == NIL)
 		elog(ERROR, "plrust.compiler is not set");
-	argv = palloc0(sizeof(char *) * (list_length(words) + 2));
+	argv = palloc0(sizeof(char *) * (list_length(words) + 4));
 	foreach(lc, words)
 		argv[n++] = lfirst(lc);
 	argv[n++] = "compile";
 
+	/* The server's OS user may not write PLRUST_HOME: cache and scratch go here. */
 	if (plrust_work_dir != NULL && plrust_work_dir[0] != '\0')
 	{
 		char	   *dir = pstrdup(plrust_work_dir);
@@ -571,6 +569,8 @@ plrust_compile(const PlrustDef *def, List *arches)
 			ereport(ERROR,
 					(errcode_for_file_access(),
 					 errmsg("could not create plrust.work_dir \"%s\": %m", plrust_work_dir)));
+		argv[n++] = "--work-dir";
+		argv[n++] = plrust_work_dir;
 		cwd = plrust_work_dir;
 	}
 

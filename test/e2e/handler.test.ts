@@ -641,6 +641,58 @@ describe('PL/Rust language handler in PostgreSQL 15', () => {
       assert.doesNotMatch(pg.logText(), /terminated by signal|server process .* was terminated/);
     });
   });
+
+  /*
+   * The validator and the first call with the real `plrust compile`. It needs
+   * an installed toolchain the server's OS user can read: PLRUST_TEST_HOME
+   * names that PLRUST_HOME (`plrust toolchain install` takes minutes, so this
+   * file does not do it); PLRUST_TEST_TARGETS lists its targets.
+   */
+  const home = process.env.PLRUST_TEST_HOME;
+  describe('with plrust compile as the compiler', { skip: home ? false : 'set PLRUST_TEST_HOME to a PLRUST_HOME with a toolchain' }, () => {
+    const compiling = (): { settings: Record<string, string> } => ({
+      settings: {
+        'plrust.compiler': `${process.execPath},${join(packageRoot(), 'bin', 'plrust')}`,
+        'plrust.home': home ?? '',
+        'plrust.work_dir': join(pg.dir, 'compiler-work'),
+        'plrust.targets': process.env.PLRUST_TEST_TARGETS ?? ARCH,
+      },
+    });
+
+    test('CREATE FUNCTION compiles and stores the library; the function runs', async () => {
+      const out = await pg.psql(
+        `CREATE FUNCTION c_add(a int4, b int4) RETURNS int4 STRICT LANGUAGE plrust AS 'Ok(a.checked_add(b))';
+         SELECT c_add(40, 2);
+         SELECT toolchain FROM plrust.artifacts WHERE definition_hash = plrust.definition_hash('c_add(int4,int4)') AND arch = '${ARCH}';`,
+        compiling(),
+      );
+      const [answer, toolchain] = out.split('\n');
+      assert.equal(answer, '42');
+      assert.match(toolchain ?? '', /^rust-/);
+    });
+
+    test('a rejected body fails CREATE FUNCTION with the line number in the body', async () => {
+      const r = await pg.psqlResult(
+        `CREATE FUNCTION c_bad(a int4) RETURNS int4 STRICT LANGUAGE plrust AS $$\n    let s = include_str!("/etc/passwd");\n    Ok(Some(a))\n$$;`,
+        compiling(),
+      );
+      assert.match(r.stderr, /ERROR: .*\n(.*\n)*DETAIL: .*\b2:\d+\b.*include_str/);
+      assert.match(r.stderr, /CONTEXT:  compiling PL\/Rust function "c_bad"/);
+      assert.deepEqual(await pg.query(`SELECT count(*) FROM pg_proc WHERE proname = 'c_bad'`), [['0']]);
+    });
+
+    test('a function created unchecked is compiled at its first call; a panic reports its line', async () => {
+      const r = await pg.psqlResult(
+        `SET check_function_bodies = off;
+         CREATE FUNCTION c_boom(a int4) RETURNS int4 STRICT LANGUAGE plrust AS $$\n    if a > 2 { panic!("boom {}", a); }\n    Ok(Some(a))\n$$;
+         SELECT c_boom(1);
+         SELECT c_boom(3);`,
+        compiling(),
+      );
+      assert.equal(r.stdout.trim(), '1');
+      assert.match(r.stderr, /ERROR:  c_boom: boom 3\n.*DETAIL:  panicked at \S*:2:\d+/);
+    });
+  });
 });
 
 /* The hand-written function library: docs/ABI.md version 1 in plain Rust. */

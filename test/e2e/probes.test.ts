@@ -104,7 +104,7 @@ function mustRun(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): void
 }
 
 function buildHost(compiler: string, out: string): string {
-  mustRun(compiler, ['-O1', '-Wall', '-Werror', '-o', out, path.join(PROBES, 'host.c'), '-ldl']);
+  mustRun(compiler, ['-O1', '-Wall', '-Werror', '-rdynamic', '-o', out, path.join(PROBES, 'host.c'), '-ldl']);
   return out;
 }
 

@@ -3,9 +3,8 @@
  * real rustc against a postgres-vendor sysroot -> .so -> the C test host
  * (natively on x86_64, under qemu-user on aarch64).
  *
- * Sysroot: PLRUST_TEST_SYSROOT (default /tmp/stdexp/sysroot), spec from
- * <sysroot>/lib/rustlib/<triple>/target.json. The aarch64 part is skipped
- * when that sysroot has no aarch64 target.
+ * Sysroot and spec: the shared test toolchain's (test/helpers/toolchain.ts),
+ * which has both targets; nothing here is skipped.
  *
  * Run: cd /work/main && npx tsc -p . && node --test dist/test/e2e/runtime-abi.test.js
  */
@@ -19,17 +18,17 @@ import type { FunctionDef, SqlType } from '../../src/build/definition.js';
 import { generateCrate, rustcArgs, RUSTC_ENV } from '../../src/build/generate.js';
 import { instrument } from '../../src/build/instrument.js';
 import { buildRuntime } from '../../src/build/runtime-build.js';
+import { getTestSysroot } from '../helpers/std-sysroot.js';
 import { buildHost, runHost, type HostArch, type HostOptions, type HostOutput } from '../helpers/host.js';
 
 const RUSTC = '/usr/bin/rustc';
-const SYSROOT = process.env.PLRUST_TEST_SYSROOT ?? '/tmp/stdexp/sysroot';
 const WORK = fs.mkdtempSync(path.join(os.tmpdir(), 'plrust-runtime-abi-'));
 
 const triple = (arch: HostArch): string => `${arch}-postgres-linux-gnu`;
-const specInSysroot = (arch: HostArch): string => path.join(SYSROOT, 'lib', 'rustlib', triple(arch), 'target.json');
 
 interface Toolchain {
   arch: HostArch;
+  sysroot: string;
   spec: string;
   rlib: string;
   host: string;
@@ -42,15 +41,12 @@ let runtimeTimes: string[] = [];
 async function toolchain(arch: HostArch): Promise<Toolchain> {
   const known = toolchains.get(arch);
   if (known) return known;
-  // rustc names a JSON target after the file's stem and checks it against
-  // the sysroot's rlibs, so the spec must be called <triple>.json.
-  const spec = path.join(WORK, 'specs', `${triple(arch)}.json`);
-  fs.mkdirSync(path.dirname(spec), { recursive: true });
-  fs.copyFileSync(specInSysroot(arch), spec);
+  // The shared test toolchain's restricted sysroot and generated spec (named <triple>.json, as rustc requires).
+  const { sysroot, spec } = await getTestSysroot(arch);
   const t0 = Date.now();
-  const { rlib } = await buildRuntime({ rustc: RUSTC, sysroot: SYSROOT, targetSpec: spec, outDir: path.join(WORK, 'runtime', arch) });
+  const { rlib } = await buildRuntime({ rustc: RUSTC, sysroot, targetSpec: spec, outDir: path.join(WORK, 'runtime', arch) });
   runtimeTimes.push(`${arch} ${Date.now() - t0} ms`);
-  const tc = { arch, spec, rlib, host: buildHost(arch, path.join(WORK, 'host')) };
+  const tc = { arch, sysroot, spec, rlib, host: buildHost(arch, path.join(WORK, 'host')) };
   toolchains.set(arch, tc);
   return tc;
 }
@@ -70,7 +66,7 @@ async function compile(arch: HostArch, def: FunctionDef, opts: { instrumented?: 
   fs.writeFileSync(path.join(dir, 'user.rs'), crate.userModule);
   const so = path.join(dir, `${triple(arch)}.so`);
   const t0 = Date.now();
-  const r = spawnSync(RUSTC, rustcArgs({ sysroot: SYSROOT, targetSpec: tc.spec, runtimeRlib: tc.rlib, src: lib, out: so }), {
+  const r = spawnSync(RUSTC, rustcArgs({ sysroot: tc.sysroot, targetSpec: tc.spec, runtimeRlib: tc.rlib, src: lib, out: so }), {
     env: { ...process.env, ...RUSTC_ENV },
     encoding: 'utf8',
   });
@@ -126,8 +122,6 @@ function exportedSymbols(so: string): string[] {
     .map((f) => f[2]!)
     .sort();
 }
-
-const haveAarch64 = fs.existsSync(specInSysroot('aarch64'));
 
 after(() => {
   const lines = compileTimes.map((c) => `  ${c.arch.padEnd(7)} ${String(c.ms).padStart(5)} ms  ${c.name}`);
@@ -402,7 +396,7 @@ describe('runtime ABI on x86_64', () => {
   });
 });
 
-describe('runtime ABI on aarch64 under qemu', { skip: haveAarch64 ? false : `no aarch64 target in ${SYSROOT}` }, () => {
+describe('runtime ABI on aarch64 under qemu', () => {
   const arch: HostArch = 'aarch64';
 
   before(async () => {

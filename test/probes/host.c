@@ -23,6 +23,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* The restricted std's abort path calls this (docs/ABI.md). PostgreSQL's handler
+   ends the session with FATAL; this host reports it and exits the same way. */
+void plrust_host_fatal(const unsigned char *msg, size_t len) {
+    printf("fatal %.*s\n", (int)len, (const char *)msg);
+    fflush(stdout);
+    _exit(70);
+}
+
 typedef int (*probe_fn)(void);
 typedef void (*configure_fn)(const char *workdir, unsigned short port);
 

@@ -236,7 +236,8 @@ fn main() {
     fs.writeFileSync(file, source);
     const exe = path.join(dir, 'main');
     execFileSync(RUSTC, ['--edition', '2021', '-A', 'warnings', '-C', 'opt-level=1', '-o', exe, file], { stdio: 'pipe' });
-    const out = execFileSync(exe, { encoding: 'utf8' });
+    // A missing checkpoint makes `runaway` spin forever: the timeout turns that into a failure.
+    const out = execFileSync(exe, { encoding: 'utf8', timeout: 30_000 });
     const got = Object.fromEntries(out.trim().split('\n').map((l) => {
       const [name, ...rest] = l.split(' ');
       return [name!, rest.join(' ')];
