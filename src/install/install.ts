@@ -90,6 +90,8 @@ export function serverWorkDir(home: HomeLayout, pg: PgInstallation): string {
 }
 
 async function prepareWorkDir(dir: string, serverUser: string): Promise<void> {
+  // Parents stay traversable; only the leaf is private to the server's user.
+  fs.mkdirSync(path.dirname(dir), { recursive: true, mode: 0o755 });
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   if (runningAsRoot()) {
     const r = await exec('chown', [`${serverUser}:`, dir]);

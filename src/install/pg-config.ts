@@ -28,7 +28,7 @@ export interface PgInstallation {
 export function parsePgConfigOutput(text: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const line of text.split('\n')) {
-    const m = line.match(/^([A-Z_]+) = (.*)$/);
+    const m = line.match(/^([A-Z_-]+) = (.*)$/);
     if (m) out[m[1]!] = m[2]!.trim();
   }
   return out;
