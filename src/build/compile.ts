@@ -13,7 +13,7 @@ import type { Arch } from '../config/schema.js';
 import { checkSource, CHECKER_VERSION } from './checker/index.js';
 import { instrument } from './instrument.js';
 import { generateCrate, mapGeneratedPosition, rustcArgs, RUSTC_ENV, USER_MODULE_FILE, WRAPPER_FILE, type GeneratedCrate } from './generate.js';
-import { cacheKey, lookup, store, LIBRARY_NAME } from './cache.js';
+import { cacheKey, lookup, store, LIBRARY_NAME, type CacheKey } from './cache.js';
 import { definitionHash, type DefinitionHash } from './definition-hash.js';
 import { mapRustcDiagnostics, render, toUserPosition, type UserDiagnostic } from './diagnostics.js';
 import type { FunctionDef } from './definition.js';
@@ -62,8 +62,25 @@ export function checkDefinition(def: FunctionDef): UserDiagnostic[] {
   });
 }
 
-function runtimeSha(tc: ResolvedToolchain, runtimeRel: string): string {
-  return tc.manifest.files.find((f) => f.path === runtimeRel)?.sha256 ?? 'unknown';
+function fileSha(tc: ResolvedToolchain, rel: string): string {
+  return tc.manifest.files.find((f) => f.path === rel)?.sha256 ?? rel;
+}
+
+/**
+ * Everything that can change a library's bytes goes into its cache key: the
+ * generated sources, the toolchain (std, runtime crate, target spec), the
+ * compiler flags, and the versions of plrust, the checker and the ABI.
+ */
+export function artifactKey(
+  inputs: { toolchain: string; runtimeSha: string; specSha: string; wrapper: string; user: string; triple: string },
+  versions: { plrust: string; checker: string; abi: number } = { plrust: pkg.version, checker: CHECKER_VERSION, abi: ABI_VERSION },
+): CacheKey {
+  return cacheKey({
+    format: CACHE_FORMAT,
+    ...versions,
+    ...inputs,
+    args: rustcArgs({ sysroot: 'S', targetSpec: `T/${inputs.triple}.json`, runtimeRlib: 'R/rt.rlib', src: 'lib.rs', out: 'out' }),
+  });
 }
 
 export interface CompileOptions {
@@ -79,17 +96,13 @@ export async function compileFor(def: FunctionDef, tc: ResolvedToolchain, arch: 
   const t = targetOf(tc, arch);
   const rustc = opts.rustc ?? tc.manifest.rustc.path;
   const hash = definitionHash(def);
-  const key = cacheKey({
-    format: CACHE_FORMAT,
-    plrust: pkg.version,
-    checker: CHECKER_VERSION,
-    abi: ABI_VERSION,
+  const key = artifactKey({
     toolchain: tc.id,
-    runtime: runtimeSha(tc, t.runtime),
-    spec: tc.manifest.files.find((f) => f.path === t.spec)?.sha256 ?? t.spec,
+    runtimeSha: fileSha(tc, t.runtime),
+    specSha: fileSha(tc, t.spec),
     wrapper: crate.source,
     user: crate.userModule,
-    args: rustcArgs({ sysroot: 'S', targetSpec: `T/${t.triple}.json`, runtimeRlib: 'R/rt.rlib', src: 'lib.rs', out: 'out' }),
+    triple: t.triple,
   });
   const hit = lookup(opts.cacheRoot, key);
   const meta = { arch, triple: t.triple, definitionHash: hash, signature: crate.signature };

@@ -28,9 +28,18 @@
  * A loop or fn whose body is a macro metavariable (`loop $b`) has no braces
  * to insert into; such sites are returned as `unresolved` (the checker turns
  * them into the 'uninstrumentable' rule) and `instrument` refuses them.
+ *
+ * User-defined macros can take their arguments apart: `($k:ident $a:block,
+ * $b:block) => { $k $b }` called as `m!(loop {}, {})` keeps the `loop` and
+ * drops its instrumented block, and `tt` fragments can reassemble closure
+ * bars from anywhere. So loops, fns and `|` tokens may not appear in the
+ * arguments of a macro that is not a known std macro (or that the source
+ * shadows or renames); inside macro_rules transcribers they are literal and
+ * instrumented like any other code. A `$v:vis` fragment may expand to
+ * nothing, so it does not count as an operand before a `|`.
  */
 import { lexRust, type Token } from './lexer.js';
-import { buildTokenTrees, firstToken, isGroup, lastToken, significant, type Group, type TokenTree } from './token-tree.js';
+import { angleDelta, buildTokenTrees, firstToken, isGroup, lastToken, significant, type Group, type TokenTree } from './token-tree.js';
 import { PlrustError } from '../util/errors.js';
 
 export type InstrumentContext = 'items' | 'fn-body';
@@ -78,6 +87,20 @@ const STOP_KEYWORDS = new Set(['fn', 'struct', 'enum', 'trait', 'mod', 'use', 's
 
 const FN_QUALIFIERS = new Set(['unsafe', 'async', 'extern', 'safe']);
 
+/**
+ * std/core macros whose arguments are expressions, patterns, format strings
+ * or items that they emit as parsed: they never take the pieces of a loop or
+ * closure apart.
+ */
+const STD_MACROS = new Set([
+  'assert', 'assert_eq', 'assert_ne', 'debug_assert', 'debug_assert_eq', 'debug_assert_ne',
+  'format', 'format_args', 'write', 'writeln', 'panic', 'vec', 'matches', 'todo', 'unimplemented', 'unreachable',
+  'concat', 'stringify', 'cfg', 'line', 'column', 'file', 'module_path', 'compile_error', 'thread_local',
+  'print', 'println', 'eprint', 'eprintln', 'dbg', 'is_x86_feature_detected', 'is_aarch64_feature_detected',
+]);
+
+const STD_ROOTS = new Set(['std', 'core', 'alloc']);
+
 function tokenAt(nodes: readonly TokenTree[], i: number): Token | undefined {
   const n = nodes[i];
   return n === undefined || isGroup(n) ? undefined : n;
@@ -110,14 +133,19 @@ function isAttributeGroup(nodes: readonly TokenTree[], i: number): boolean {
   return groupAt(nodes, i, '[') !== undefined && (punctAt(nodes, i - 1, '#') || (punctAt(nodes, i - 1, '!') && punctAt(nodes, i - 2, '#')));
 }
 
-/** Whether the node at `i` completes an operand, so a following `|` is bit-or and a following `{` ends a condition. */
-function endsOperand(nodes: readonly TokenTree[], i: number): boolean {
+/**
+ * Whether the node at `i` completes an operand, so a following `|` is bit-or
+ * and a following `{` ends a condition. `emptyable` names transcriber
+ * metavariables that may expand to nothing.
+ */
+function endsOperand(nodes: readonly TokenTree[], i: number, emptyable: ReadonlySet<string> = new Set()): boolean {
   const n = nodes[i];
   if (n === undefined) return false;
   if (isGroup(n)) return !isAttributeGroup(nodes, i);
   switch (n.kind) {
     case 'ident':
-      return punctAt(nodes, i - 1, '$') || !KEYWORDS.has(n.value) || OPERAND_KEYWORDS.has(n.value);
+      if (punctAt(nodes, i - 1, '$')) return !emptyable.has(n.value);
+      return !KEYWORDS.has(n.value) || OPERAND_KEYWORDS.has(n.value);
     case 'raw-ident':
       return true;
     case 'punct':
@@ -147,14 +175,6 @@ function skipAngles(nodes: readonly TokenTree[], i: number, to: number): number 
   return k;
 }
 
-function angleDelta(text: string): number {
-  if (text === '<') return 1;
-  if (text === '<<') return 2;
-  if (text === '>' || text === '>=') return -1;
-  if (text === '>>' || text === '>>=') return -2;
-  return 0;
-}
-
 /** `impl` used as a type (`-> impl Trait`, `x: impl Trait`) rather than an impl item. */
 function implIsType(nodes: readonly TokenTree[], i: number): boolean {
   const p = nodes[i - 1];
@@ -174,11 +194,37 @@ function isStop(nodes: readonly TokenTree[], i: number): boolean {
   return punctAt(nodes, i, '#') || punctAt(nodes, i, ';');
 }
 
+/** Names that a `macro_rules!` in the source defines, or that a `use … as` introduces. */
+function userMacroNames(trees: readonly TokenTree[]): Set<string> {
+  const names = new Set<string>();
+  const visit = (nodes: readonly TokenTree[]): void => {
+    nodes.forEach((n, i) => {
+      if (isGroup(n)) visit(significant(n.children));
+      else if ((kwAt(nodes, i - 2, 'macro_rules') && punctAt(nodes, i - 1, '!')) || kwAt(nodes, i - 1, 'as')) names.add(n.value);
+    });
+  };
+  visit(significant(trees));
+  return names;
+}
+
 class Planner {
   readonly insertions: Insertion[] = [];
   readonly unresolved: UnresolvedSite[] = [];
+  /** Name of the innermost user-defined macro whose arguments are being walked. */
+  private userMacro: string | undefined;
+  /** Depth of macro arguments of any kind: there `static`/`const` items may run at run time. */
+  private macroArgs = 0;
+  /** Metavariables of the current transcriber that may expand to nothing. */
+  private emptyable: ReadonlySet<string> = new Set();
 
-  constructor(private readonly call: string) {}
+  constructor(
+    private readonly call: string,
+    private readonly userMacros: ReadonlySet<string>,
+  ) {}
+
+  private refuse(at: Token, site: CheckpointSite, reason: string): void {
+    this.unresolved.push({ site, at, reason });
+  }
 
   private insertBefore(tok: Token, site: CheckpointSite): void {
     this.insertions.push({ index: tok.index, text: `${this.call} `, site });
@@ -227,6 +273,11 @@ class Planner {
           continue;
         }
       }
+      if (n.kind === 'punct' && (n.text === '|' || n.text === '||') && this.userMacro !== undefined) {
+        this.refuse(n, 'closure', `a \`${n.text}\` in the arguments of the user-defined macro \`${this.userMacro}!\` could be reassembled into a closure without a checkpoint; write the closure inside the macro or pass a named fn`);
+        i++;
+        continue;
+      }
       if (n.kind === 'punct' && (n.text === '|' || n.text === '||') && this.closureStarts(nodes, i, from, matchArms)) {
         i = this.closure(nodes, i, to);
         continue;
@@ -240,8 +291,17 @@ class Planner {
     const kids = significant(g.children);
     if (isAttributeGroup(nodes, i)) return;
     // Macro arguments may be expanded anywhere, including run-time code.
-    if (punctAt(nodes, i - 1, '!')) {
+    const macroName = punctAt(nodes, i - 1, '!') ? tokenAt(nodes, i - 2) : undefined;
+    if (macroName !== undefined && (macroName.kind === 'ident' || macroName.kind === 'raw-ident')) {
+      const name = macroName.value;
+      const root = punctAt(nodes, i - 3, '::') ? rootOfPath(nodes, i - 3) : undefined;
+      const isStd = root !== undefined ? STD_ROOTS.has(root) : STD_MACROS.has(name) && !this.userMacros.has(name);
+      const outer = this.userMacro;
+      if (!isStd) this.userMacro = name;
+      this.macroArgs++;
       this.seq(kids, 0, kids.length, 'run', false);
+      this.macroArgs--;
+      this.userMacro = outer;
       return;
     }
     if (g.delim === '[') {
@@ -257,7 +317,13 @@ class Planner {
 
   /** Handle a keyword at `i`; returns the index to continue from, or `i` when nothing special applies. */
   private keyword(nodes: readonly TokenTree[], i: number, to: number, mode: Mode): number {
-    switch (kwAt(nodes, i)) {
+    const kw = kwAt(nodes, i);
+    const isLoopOrFn = kw === 'loop' || kw === 'while' || (kw === 'for' && !punctAt(nodes, i + 1, '<')) || (kw === 'fn' && !groupAt(nodes, i + 1, '('));
+    if (isLoopOrFn && this.userMacro !== undefined) {
+      this.refuse(tokenAt(nodes, i)!, kw === 'fn' ? 'fn' : 'loop', `\`${kw}\` in the arguments of the user-defined macro \`${this.userMacro}!\` could be separated from its checkpoint by the macro; write it inside the macro body instead`);
+      return i + 1;
+    }
+    switch (kw) {
       case 'macro_rules':
         return this.macroRules(nodes, i);
       case 'fn':
@@ -319,10 +385,14 @@ class Planner {
     if (!def) return i + 1;
     const arms = significant(def.children);
     for (let k = 0; k < arms.length; k++) {
+      const matcher = groupAt(arms, k);
       const transcriber = groupAt(arms, k + 2);
-      if (groupAt(arms, k) && punctAt(arms, k + 1, '=>') && transcriber) {
+      if (matcher && punctAt(arms, k + 1, '=>') && transcriber) {
         const kids = significant(transcriber.children);
+        const outer = this.emptyable;
+        this.emptyable = visMetavariables(matcher);
         this.seq(kids, 0, kids.length, 'run', false);
+        this.emptyable = outer;
         k += 2;
       }
     }
@@ -394,7 +464,8 @@ class Planner {
       if (t?.kind === 'punct' && t.text === '=' && depth === 0) {
         let end = k + 1;
         while (end < to && !punctAt(nodes, end, ';')) end++;
-        this.seq(nodes, k + 1, end, 'const', false);
+        // Inside macro arguments (`thread_local!`) an initializer can be run-time code.
+        this.seq(nodes, k + 1, end, this.macroArgs > 0 ? 'run' : 'const', false);
         return end;
       }
       if (t?.kind === 'punct') depth += angleDelta(t.text);
@@ -424,7 +495,7 @@ class Planner {
     // A `|` opening a match arm or a `let` pattern is a leading or-pattern bar, not a closure.
     if (matchArms && (i === from || punctAt(nodes, i - 1, ','))) return false;
     if (kwAt(nodes, i - 1, 'let')) return false;
-    return !endsOperand(nodes, i - 1);
+    return !endsOperand(nodes, i - 1, this.emptyable);
   }
 
   /**
@@ -476,6 +547,32 @@ class Planner {
     this.seq(nodes, k, end, 'run', false);
     return end;
   }
+}
+
+/** The first segment of the path that ends with the `::` at `i` (`std` in `::std::vec`). */
+function rootOfPath(nodes: readonly TokenTree[], i: number): string | undefined {
+  let k = i;
+  let root: string | undefined;
+  while (punctAt(nodes, k, '::')) {
+    const seg = tokenAt(nodes, k - 1);
+    if (seg === undefined || (seg.kind !== 'ident' && seg.kind !== 'raw-ident')) break;
+    root = punctAt(nodes, k - 2, '$') ? `$${seg.value}` : seg.value;
+    k -= 2;
+  }
+  return root;
+}
+
+/** Metavariables declared `$name:vis` anywhere in a macro_rules matcher. */
+function visMetavariables(matcher: Group): Set<string> {
+  const out = new Set<string>();
+  const visit = (nodes: readonly TokenTree[]): void => {
+    nodes.forEach((n, i) => {
+      if (isGroup(n)) visit(significant(n.children));
+      else if (punctAt(nodes, i - 1, '$') && punctAt(nodes, i + 1, ':') && kwAt(nodes, i + 2, 'vis')) out.add(n.value);
+    });
+  };
+  visit(significant(matcher.children));
+  return out;
 }
 
 /**
@@ -531,7 +628,7 @@ function findBody(nodes: readonly TokenTree[], from: number, to: number): number
 }
 
 export function planInstrumentation(trees: readonly TokenTree[], context: InstrumentContext, call: string = CHECKPOINT_CALL): InstrumentPlan {
-  const planner = new Planner(call);
+  const planner = new Planner(call, userMacroNames(trees));
   if (context === 'fn-body') planner.blockStart(trees, undefined, 'body');
   const top = significant(trees);
   planner.seq(top, 0, top.length, 'run', false);

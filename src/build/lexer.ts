@@ -100,13 +100,13 @@ const WHITESPACE = new Set(['\t', '\n', '\u000B', '\u000C', '\r', ' ', '\u0085',
 const XID_START = /^\p{XID_Start}$/u;
 const XID_CONTINUE = /^\p{XID_Continue}$/u;
 
-export function isIdStart(c: string): boolean {
+function isIdStart(c: string): boolean {
   if (c.length === 0) return false;
   if (c.length === 1 && c.charCodeAt(0) < 0x80) return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c === '_';
   return XID_START.test(c);
 }
 
-export function isIdContinue(c: string): boolean {
+function isIdContinue(c: string): boolean {
   if (c.length === 0) return false;
   if (c.length === 1 && c.charCodeAt(0) < 0x80) return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c === '_';
   return XID_CONTINUE.test(c);
@@ -211,10 +211,6 @@ export function lexRust(source: string): LexResult {
     if (e instanceof LexFailure) return { ok: false, error: e.error, tokens };
     throw e;
   }
-}
-
-export function formatLexError(file: string, error: LexError): string {
-  return `${file}:${error.line}:${error.col}: ${error.message}`;
 }
 
 function makeToken(src: string, start: Position, cur: Cursor, kind: TokenKind, extra: Partial<Token> = {}): Token {

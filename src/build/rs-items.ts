@@ -4,8 +4,9 @@
  * else in the file (private fns, structs, impls, nested modules) is a helper
  * and is not listed.
  *
- * A SQL function cannot be generic, so a `pub fn` with generic parameters or
- * a `where` clause is a diagnostic naming it, as are `const`/`async`/
+ * A SQL function cannot be generic, so a `pub fn` with generic parameters,
+ * `impl Trait` parameters or a `where` clause is a diagnostic naming it, as
+ * are `const`/`async`/
  * `unsafe`/`extern` qualifiers, `self` receivers and parameters that are
  * patterns rather than names.
  *
@@ -34,7 +35,7 @@
  * Rust function name as the SQL name.
  */
 import { lexRust, type Token } from './lexer.js';
-import { buildTokenTrees, firstToken, isGroup, lastToken, significant, type Group, type TokenTree } from './token-tree.js';
+import { angleDelta, buildTokenTrees, firstToken, isGroup, lastToken, significant, type Group, type TokenTree } from './token-tree.js';
 
 export type Volatility = 'immutable' | 'stable' | 'volatile';
 export type ParallelSafety = 'safe' | 'restricted' | 'unsafe';
@@ -120,13 +121,8 @@ function asGroup(t: TokenTree | undefined, delim: string): Group | undefined {
   return isGroup(t) && t.delim === delim ? t : undefined;
 }
 
-function angleDelta(t: TokenTree): number {
-  if (isGroup(t) || t.kind !== 'punct') return 0;
-  if (t.text === '<') return 1;
-  if (t.text === '<<') return 2;
-  if (t.text === '>' || t.text === '>=') return -1;
-  if (t.text === '>>' || t.text === '>>=') return -2;
-  return 0;
+function angleChange(t: TokenTree): number {
+  return isGroup(t) || t.kind !== 'punct' ? 0 : angleDelta(t.text);
 }
 
 function flatten(trees: readonly TokenTree[]): Token[] {
@@ -231,7 +227,7 @@ function itemEnd(nodes: readonly TokenTree[], i: number): number {
     const n = nodes[k]!;
     if (isPunct(n, ';')) return k + 1;
     if (depth <= 0 && asGroup(n, '{')) return k + 1;
-    depth += angleDelta(n);
+    depth += angleChange(n);
   }
   return nodes.length;
 }
@@ -248,7 +244,7 @@ function parseParams(group: Group, fnName: string, file: string, diagnostics: Rs
       current = [];
       continue;
     }
-    depth += angleDelta(k);
+    depth += angleChange(k);
     current.push(k);
   }
   if (current.length > 0) parts.push(current);
@@ -266,7 +262,13 @@ function parseParams(group: Group, fnName: string, file: string, diagnostics: Rs
       );
       continue;
     }
-    params.push({ name, type: normalizeTypeText(part.slice(colon + 1)), line: at.line, col: at.col });
+    const type = part.slice(colon + 1);
+    const implTrait = flatten(type).find((t) => t.kind === 'ident' && t.value === 'impl');
+    if (implTrait !== undefined) {
+      diagnostics.push(diag(file, 'generic-function', implTrait.line, implTrait.col, `parameter \`${name}\` of \`${fnName}\` has an \`impl Trait\` type, which makes the function generic; a SQL function needs concrete types`));
+      continue;
+    }
+    params.push({ name, type: normalizeTypeText(type), line: at.line, col: at.col });
   }
   return params;
 }
@@ -293,7 +295,7 @@ function parsePubFn(nodes: readonly TokenTree[], start: number, end: number, doc
     bad('generic-function', nameTok, `\`${name}\` is generic; a SQL function needs concrete argument and return types`);
     let depth = 0;
     do {
-      depth += angleDelta(nodes[k]!);
+      depth += angleChange(nodes[k]!);
       k++;
     } while (k < end && depth > 0);
   }
@@ -307,7 +309,7 @@ function parsePubFn(nodes: readonly TokenTree[], start: number, end: number, doc
     let depth = 0;
     k = from;
     while (k < end && !(depth <= 0 && (asGroup(nodes[k], '{') || isKw(nodes[k], 'where') || isPunct(nodes[k], ';')))) {
-      depth += angleDelta(nodes[k]!);
+      depth += angleChange(nodes[k]!);
       k++;
     }
     returnType = normalizeTypeText(nodes.slice(from, k));

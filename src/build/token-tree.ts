@@ -120,3 +120,24 @@ function findLastIndex<T>(items: readonly T[], pred: (item: T) => boolean): numb
 export function significant(trees: readonly TokenTree[]): TokenTree[] {
   return trees.filter((t) => isGroup(t) || (t.kind !== 'doc-comment' && t.kind !== 'shebang'));
 }
+
+/**
+ * How much a punct changes generic-argument (`<…>`) depth. The lexer glues
+ * `>>`, `>=`, `>>=` and `<<`, which open or close several levels at once.
+ */
+export function angleDelta(punct: string): number {
+  switch (punct) {
+    case '<':
+      return 1;
+    case '<<':
+      return 2;
+    case '>':
+    case '>=':
+      return -1;
+    case '>>':
+    case '>>=':
+      return -2;
+    default:
+      return 0;
+  }
+}

@@ -34,6 +34,8 @@ export function makeArgs(pg: PgInstallation, host = hostArch()): string[] {
 export async function buildHandler(pg: PgInstallation, workDir: string, logFile: string): Promise<BuiltHandler> {
   const dir = path.join(workDir, 'handler');
   fs.cpSync(handlerTemplateDir(), dir, { recursive: true });
+  // A fresh PLRUST_HOME has no logs/ yet, and exec's log stream would fail on it outside any try.
+  fs.mkdirSync(path.dirname(logFile), { recursive: true });
   const r = await exec('make', ['-C', dir, ...makeArgs(pg)], { logFile });
   if (r.code !== 0) {
     const errors = (r.stderr + r.stdout)

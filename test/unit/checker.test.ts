@@ -307,6 +307,20 @@ describe('leaks, hooks and keywords', () => {
     fires('macro_rules! m { ($p:pat, $e:expr, $b:block) => { for $p in $e $b }; }', 'uninstrumentable');
     clean('macro_rules! m { ($c:expr, $($t:tt)*) => { while $c { $($t)* } }; }');
   });
+
+  test('user-defined macros may not be handed loops, fns or closure bars', () => {
+    const def = 'macro_rules! m { ($($t:tt)*) => { $($t)* }; }\n';
+    for (const args of ['loop {}', 'while x {}', 'for i in v {}', 'fn g() {}', '|x| x', '|| 1', 'a | b', 'vec![|x| x]']) {
+      fires(`${def}fn f() { m!(${args}); }`, 'uninstrumentable');
+    }
+    fires('macro_rules! vec { ($($t:tt)*) => { $($t)* }; }\nfn f() { vec![|x| x]; }', 'uninstrumentable');
+    fires('fn f() { $crate::m!(|x| x); }', 'uninstrumentable');
+  });
+
+  test('std macros may be handed closures, loops and bit-or', () => {
+    clean('fn f(v: Vec<i32>) { assert!(v.iter().all(|x| *x > 0)); let _ = vec![v.iter().map(|x| x | 1).count()]; let _ = format!("{}", loop { break 1 }); let _ = matches!(v.len(), 1 | 2); std::thread_local! { static T: u8 = 1; } }');
+    clean('fn f() { let _ = ::std::vec![|| 1]; let _ = core::matches!(1, 1 | 2); }');
+  });
 });
 
 describe('contexts and reporting', () => {

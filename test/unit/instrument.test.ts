@@ -123,6 +123,23 @@ describe('where checkpoints go', () => {
     }
   });
 
+  test('loops, fns and closure bars in user-defined macro arguments are refused', () => {
+    for (const src of ['macro_rules! m { ($($t:tt)*) => { $($t)* }; }\nfn f() { m!(loop {}, {}); }', 'fn f() { m!(|x| x); }', 'fn f() { m!(fn g() {}); }', 'macro_rules! vec { () => {}; }\nfn f() { vec![|x| x]; }']) {
+      assert.throws(() => instrument(src, 'items'), (e: unknown) => e instanceof PlrustError && e.code === 'INSTRUMENT_UNRESOLVED', src);
+    }
+    assert.equal(cp('fn f() { vec![|x| x]; std::vec![loop { break }]; }'), 'fn f() { CP(); vec![|x| { CP(); x }]; std::vec![loop { CP(); break }]; }');
+  });
+
+  test('transcriber metavariables that may be empty do not hide a closure', () => {
+    assert.equal(cp('macro_rules! m { ($v:vis) => { $v | x | x }; }'), 'macro_rules! m { ($v:vis) => { $v | x | { CP(); x } }; }');
+    assert.equal(cp('macro_rules! m { ($($a:expr)?) => { $($a)? | x | x }; }'), 'macro_rules! m { ($($a:expr)?) => { $($a)? | x | { CP(); x } }; }');
+    assert.equal(cp('macro_rules! m { ($a:expr) => { $a | 1 }; }'), 'macro_rules! m { ($a:expr) => { $a | 1 }; }');
+  });
+
+  test('static initializers inside macro arguments (thread_local!) are run-time code', () => {
+    assert.equal(cp('thread_local! { static T: u8 = { while a { } 1 }; }'), 'thread_local! { static T: u8 = { while a { CP(); } 1 }; }');
+  });
+
   test('unlexable or unbalanced input is refused', () => {
     assert.throws(() => instrument('fn f() { "open }', 'items'), (e: unknown) => e instanceof PlrustError && e.code === 'INSTRUMENT_LEX');
     assert.throws(() => instrument('fn f() { } }', 'items'), (e: unknown) => e instanceof PlrustError && e.code === 'INSTRUMENT_DELIMITERS');
@@ -172,6 +189,8 @@ pub fn returns_impl() -> impl Iterator<Item = u32> { (0..3).map(|x| x * 2) }
 const fn pure() -> u32 { let mut i = 0; while i < 5 { i += 1; } i }
 pub fn uses_const_fn() -> u32 { const P: u32 = pure(); P + 5 }
 pub fn pick(k: u8) -> u32 { let g = match k { 0 => |x: u32| x + 1, _ => |x: u32| x * 2 }; g(4) }
+thread_local! { static TL: u32 = { let mut i = 0; while i < 3 { i += 1; } i }; }
+pub fn thread_local_init() -> u32 { TL.with(|v| *v) }
 pub fn runaway() { loop {} }
 pub fn endless_iter() -> usize { std::iter::repeat(1u8).map(|b| b as usize).sum() }
 `;
@@ -222,6 +241,7 @@ fn main() {
     measure("returns_impl", || user::returns_impl().sum::<u32>());
     measure("uses_const_fn", || user::uses_const_fn());
     measure("pick", || user::pick(0));
+    measure("thread_local_init", || user::thread_local_init());
     measure("body", || body::call(Some(2), Some(3)).unwrap());
     std::panic::set_hook(Box::new(|_| {}));
     LIMIT.store(10_000, Relaxed);
@@ -259,6 +279,7 @@ fn main() {
       returns_impl: '6 4',
       uses_const_fn: '10 1', // const fn bodies are skipped (the checker rejects const fn)
       pick: '5 2',
+      thread_local_init: '3 5', // fn + `with` closure + 3 iterations of the lazily run initializer
       body: 'Some(5) 4', // first statement of the SQL body + 3 iterations
       runaway_stopped: 'true 10001',
       endless_iter_stopped: 'true 10001',

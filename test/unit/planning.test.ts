@@ -19,6 +19,7 @@ import { parseRsFile } from '../../src/build/rs-file.js';
 import { createFunctionSql } from '../../src/build/output.js';
 import { parseSqlFile } from '../../src/build/sql-file.js';
 import { cacheKey } from '../../src/build/cache.js';
+import { artifactKey } from '../../src/build/compile.js';
 import { PlrustError } from '../../src/util/errors.js';
 import type { PgInstallation } from '../../src/install/pg-config.js';
 
@@ -191,6 +192,19 @@ describe('definitions', () => {
     assert.equal(back.source, functions[0]!.source);
     assert.equal(definitionHash(back), definitionHash(functions[0]!));
     assert.match(sql, /AS \$plrust1\$/, 'the dollar tag avoids one that occurs in the body');
+  });
+
+  test('an artifact key changes with the toolchain, the checker version and the source, and nothing else', () => {
+    const inputs = { toolchain: 'rust-1.96.0-ac68faa2', runtimeSha: 'r', specSha: 's', wrapper: 'w', user: 'u', triple: 'x86_64-postgres-linux-gnu' };
+    const v = { plrust: '0.1.0', checker: '1', abi: 1 };
+    const base = artifactKey(inputs, v);
+    assert.equal(artifactKey({ ...inputs }, { ...v }), base);
+    assert.notEqual(artifactKey({ ...inputs, toolchain: 'rust-1.97.0-00000000' }, v), base);
+    assert.notEqual(artifactKey({ ...inputs, runtimeSha: 'r2' }, v), base);
+    assert.notEqual(artifactKey(inputs, { ...v, checker: '2' }), base);
+    assert.notEqual(artifactKey(inputs, { ...v, plrust: '0.2.0' }), base);
+    assert.notEqual(artifactKey({ ...inputs, user: 'u2' }, v), base);
+    assert.notEqual(artifactKey({ ...inputs, triple: 'aarch64-postgres-linux-gnu' }, v), base);
   });
 
   test('cache keys do not depend on key order', () => {

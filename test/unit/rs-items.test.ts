@@ -97,6 +97,9 @@ describe('extractRsItems', () => {
     ]);
     assert.match(r.diagnostics[0]!.message, /^g\.rs:1:8: generic-function: `id` is generic/);
     assert.match(r.diagnostics[1]!.message, /`w` has a `where` clause/);
+    const it = extractRsItems('pub fn show(x: impl std::fmt::Display) -> String { x.to_string() }', 'i.rs');
+    assert.deepEqual(it.diagnostics.map((d) => [d.code, d.line, d.col]), [['generic-function', 1, 16]]);
+    assert.match(it.diagnostics[0]!.message, /parameter `x` of `show` has an `impl Trait` type/);
   });
 
   test('qualifiers, receivers and pattern parameters are diagnostics', () => {

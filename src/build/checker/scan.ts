@@ -5,7 +5,7 @@
  * match them.
  */
 import type { Token } from '../lexer.js';
-import type { TokenTree } from '../token-tree.js';
+import { angleDelta, type TokenTree } from '../token-tree.js';
 import type { RuleId } from './rules.js';
 
 export type CheckContext = 'items' | 'fn-body';
@@ -22,20 +22,6 @@ export interface UseLeaf {
   glob: boolean;
   /** The token to report at: the leaf's last segment or its `*`. */
   at: Token;
-}
-
-/** Keywords that still end an operand (`self | x` is a bit-or, not a closure). */
-const OPERAND_KEYWORDS = new Set(['self', 'Self', 'super', 'crate', 'true', 'false']);
-
-export const KEYWORDS = new Set([
-  'as', 'break', 'const', 'continue', 'crate', 'else', 'enum', 'extern', 'false', 'fn', 'for', 'if', 'impl', 'in', 'let',
-  'loop', 'match', 'mod', 'move', 'mut', 'pub', 'ref', 'return', 'self', 'Self', 'static', 'struct', 'super', 'trait',
-  'true', 'type', 'unsafe', 'use', 'where', 'while', 'async', 'await', 'dyn', 'abstract', 'become', 'box', 'do', 'final',
-  'macro', 'override', 'priv', 'typeof', 'unsized', 'virtual', 'yield', 'try', 'gen',
-]);
-
-export function isOperandKeyword(name: string): boolean {
-  return OPERAND_KEYWORDS.has(name);
 }
 
 export class Scan {
@@ -85,10 +71,6 @@ export class Scan {
     return t !== undefined && t.kind === 'open' && (d === undefined || t.text === d);
   }
 
-  isClose(i: number, d?: string): boolean {
-    const t = this.tokens[i];
-    return t !== undefined && t.kind === 'close' && (d === undefined || t.text === d);
-  }
 
   isLiteral(i: number): boolean {
     const t = this.tokens[i];
@@ -120,28 +102,6 @@ export class Scan {
     return k;
   }
 
-  /**
-   * Whether the token at `i` starts an item: nothing, `;`, a brace, an
-   * attribute, or an item qualifier comes before it. Separates `impl` items
-   * from `impl Trait` in types.
-   */
-  isItemStart(i: number): boolean {
-    const p = i - 1;
-    if (p < 0) return true;
-    const t = this.tokens[p]!;
-    if (t.kind === 'punct') return t.text === ';';
-    if (t.kind === 'open') return t.text === '{';
-    if (t.kind === 'close') {
-      if (t.text === '}') return true;
-      if (t.text === ']') {
-        const open = this.match[p]!;
-        return this.isPunct(open - 1, '#') || (this.isPunct(open - 1, '!') && this.isPunct(open - 2, '#'));
-      }
-      return false;
-    }
-    return this.isKw(p, 'unsafe') || this.isKw(p, 'default') || this.isKw(p, 'pub');
-  }
-
   /** Split the tokens of [from, to) at top-level commas into [start, end) ranges. */
   splitCommas(from: number, to: number): Array<[number, number]> {
     const parts: Array<[number, number]> = [];
@@ -160,24 +120,6 @@ export class Scan {
     }
     if (start < to) parts.push([start, to]);
     return parts;
-  }
-}
-
-/** How much a punct changes generic-argument depth. */
-export function angleDelta(text: string): number {
-  switch (text) {
-    case '<':
-      return 1;
-    case '<<':
-      return 2;
-    case '>':
-    case '>=':
-      return -1;
-    case '>>':
-    case '>>=':
-      return -2;
-    default:
-      return 0;
   }
 }
 

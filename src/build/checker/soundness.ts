@@ -17,7 +17,7 @@
  * renamed, so later uses under the new name need no tracking.
  */
 import type { Scan, Report, RuleCheck } from './scan.js';
-import { angleDelta } from './scan.js';
+import { angleDelta } from '../token-tree.js';
 import type { Token } from '../lexer.js';
 
 const FN_TRAITS = new Set(['Fn', 'FnMut', 'FnOnce', 'AsyncFn', 'AsyncFnMut', 'AsyncFnOnce']);

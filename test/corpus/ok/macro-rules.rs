@@ -24,12 +24,14 @@ macro_rules! max_of {
     }};
 }
 
-macro_rules! sum_with {
-    ($v:expr, $f:expr) => { $v.iter().map($f).sum::<i64>() };
+// Closures live in the transcriber: user macros may not be handed closures,
+// loops or fns as arguments (they could strip the runaway-loop checkpoint).
+macro_rules! scaled_sum {
+    ($v:expr, $m:expr) => { $v.iter().map(|x| x * $m).sum::<i64>() };
 }
 
 pub fn demo(a: i32, b: i64) -> Option<i64> {
     let m = max_of!(square_i32(a) as i64, square_i64(b), 7);
-    let s = sum_with!(vec![1i64, 2, 3], |x: &i64| x * m);
+    let s = scaled_sum!(vec![1i64, 2, 3], m);
     Some(s)
 }
