@@ -195,7 +195,11 @@ export function lexRust(source: string): LexResult {
   const cur = new Cursor(source);
   const tokens: Token[] = [];
   try {
-    if (cur.startsWith('\uFEFF')) cur.bump();
+    if (cur.startsWith('\uFEFF')) {
+      // Editors and rustc do not count a byte-order mark as a column.
+      cur.bump();
+      cur.col = 1;
+    }
     const shebang = shebangLength(source, cur.index);
     if (shebang > 0) {
       const start = cur.position();
@@ -213,9 +217,28 @@ export function lexRust(source: string): LexResult {
   }
 }
 
-function makeToken(src: string, start: Position, cur: Cursor, kind: TokenKind, extra: Partial<Token> = {}): Token {
+interface TokenExtras {
+  value?: string;
+  suffix?: string;
+  docStyle?: DocStyle;
+}
+
+/** Every token has the same fields in the same order: one object shape keeps rule scans fast. */
+function makeToken(src: string, start: Position, cur: Cursor, kind: TokenKind, extra: TokenExtras = {}): Token {
   const text = src.slice(start.index, cur.index);
-  return { ...start, kind, text, value: text, end: cur.index, endLine: cur.line, ...extra };
+  return {
+    kind,
+    text,
+    value: extra.value ?? text,
+    suffix: extra.suffix,
+    docStyle: extra.docStyle,
+    index: start.index,
+    offset: start.offset,
+    line: start.line,
+    col: start.col,
+    end: cur.index,
+    endLine: cur.line,
+  };
 }
 
 /**

@@ -28,6 +28,13 @@ function tmpBeside(dest: string): string {
   return path.join(path.dirname(dest), `.${path.basename(dest)}.plrust-${process.pid}-${crypto.randomBytes(4).toString('hex')}`);
 }
 
+function saveBackup(file: string, backupDir: string, index: number): string {
+  fs.mkdirSync(backupDir, { recursive: true });
+  const backup = path.join(backupDir, `${index}-${path.basename(file)}`);
+  fs.copyFileSync(file, backup);
+  return backup;
+}
+
 /** Creates missing parents of `dir`, returning the ones it created, outermost first. */
 function mkdirp(dir: string, created: string[]): void {
   if (fs.existsSync(dir)) return;
@@ -57,17 +64,17 @@ export async function applyFiles(opts: {
       // A file that is what we installed last time keeps the backup of what was there before us.
       const ours = prev !== undefined && current === prev.sha256;
       let backup = ours ? prev.backup : undefined;
+      if (current === sha256 && exists && !ours) {
+        // Someone else's identical file: uninstall must leave it, so it is kept like a replaced one.
+        backup = saveBackup(f.dest, opts.backupDir, outcomes.length);
+      }
       if (current === sha256) {
         outcomes.push({ path: f.dest, role: f.role, sha256, size, ...(backup ? { backup } : {}), action: 'unchanged' });
         continue;
       }
       const dirsBefore = createdDirs.length;
       mkdirp(path.dirname(f.dest), createdDirs);
-      if (exists && !ours) {
-        fs.mkdirSync(opts.backupDir, { recursive: true });
-        backup = path.join(opts.backupDir, `${outcomes.length}-${path.basename(f.dest)}`);
-        fs.copyFileSync(f.dest, backup);
-      }
+      if (exists && !ours) backup = saveBackup(f.dest, opts.backupDir, outcomes.length);
       const tmp = tmpBeside(f.dest);
       fs.copyFileSync(f.from, tmp);
       fs.chmodSync(tmp, f.mode);

@@ -26,7 +26,10 @@ export function handlerTemplateDir(): string {
 
 /** Pure: the make command line for this installation. */
 export function makeArgs(pg: PgInstallation, host = hostArch()): string[] {
-  const args = [`PG_CONFIG=${pg.pgConfig}`, 'with_llvm=no'];
+  // The scratch build directory would otherwise end up in the debug info, making every build of the
+  // same source a different plrust.so and every reinstall a replacement. Make expands $(CURDIR); the
+  // quotes keep a directory with spaces one word for the shell.
+  const args = [`PG_CONFIG=${pg.pgConfig}`, 'with_llvm=no', 'COPT=-ffile-prefix-map="$(CURDIR)"=.'];
   if (pg.arch && pg.arch !== host) args.push(`CC=${linkerFor(loadTargetDefinition(pg.arch), host).linker}`);
   return args;
 }

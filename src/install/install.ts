@@ -11,7 +11,7 @@ import type { Context } from '../cli/context.js';
 import { PlrustError, ExitCode } from '../util/errors.js';
 import { makeTempDir, cleanStaleTemp } from '../util/fs-atomic.js';
 import { acquireLock } from '../util/lock.js';
-import { sha256File } from '../util/sha256.js';
+import { sha256Buffer, sha256File } from '../util/sha256.js';
 import { PLRUST_BIN } from '../util/package-root.js';
 import { exec } from '../util/exec.js';
 import type { HomeLayout } from '../util/home.js';
@@ -85,7 +85,9 @@ export function planFiles(input: InstallPlanInput): PlannedFile[] {
  * Outside the data directory, so base backups do not carry a build cache.
  */
 export function serverWorkDir(home: HomeLayout, pg: PgInstallation): string {
-  const key = path.basename(installDir(home, pg.pgConfig));
+  // Keyed by the home too: uninstall removes the work dir, and another PLRUST_HOME's install into the
+  // same PostgreSQL (whose defaults the uninstall puts back) must keep its own.
+  const key = sha256Buffer(`${path.resolve(home.root)}\0${path.basename(installDir(home, pg.pgConfig))}`).slice(0, 16);
   return runningAsRoot() ? path.join('/var/cache/plrust', key) : path.join(home.root, 'work', key);
 }
 

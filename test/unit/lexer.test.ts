@@ -242,6 +242,7 @@ describe('lexer: positions', () => {
 
   test('a leading byte-order mark is skipped', () => {
     assert.deepEqual(kinds('\uFEFFx'), ['ident:x']);
+    assert.deepEqual([tokens('\uFEFFx')[0]!.col, tokens('\uFEFFx')[0]!.offset], [1, 3]);
   });
 });
 
