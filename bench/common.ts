@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { cleanEnv } from '../test/helpers/cli.js';
 import { sharedToolchain, type SharedToolchain } from '../test/helpers/toolchain.js';
 import { readManifest, type ToolchainManifest } from '../src/toolchain/manifest.js';
+import type { ResolvedToolchain } from '../src/toolchain/store.js';
+import type { ToolchainId } from '../src/toolchain/compiler.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BIN = path.join(ROOT, 'bin', 'plrust');
@@ -44,4 +46,9 @@ export function homeWithSharedToolchain(dir: string, tc: SharedInfo): string {
   fs.symlinkSync(tc.realDir, path.join(home, 'toolchains', tc.id));
   fs.writeFileSync(path.join(home, 'toolchains', 'default'), `${tc.id}\n`);
   return home;
+}
+
+/** The shared toolchain in the shape the build pipeline takes. */
+export function resolvedToolchain(tc: SharedInfo): ResolvedToolchain {
+  return { id: tc.id as ToolchainId, dir: tc.dir, manifest: tc.manifest };
 }

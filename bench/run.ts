@@ -18,6 +18,10 @@ interface Section {
 
 const SECTIONS: Section[] = [
   { id: 'startup', title: 'CLI start-up', run: async () => (await import('./startup.js')).benchStartup() },
+  { id: 'toolchain', title: 'Toolchain install', run: async () => (await import('./toolchain.js')).benchToolchain() },
+  { id: 'build', title: 'Building a function', run: async () => (await import('./build.js')).benchBuild() },
+  { id: 'sql', title: 'PL/Rust in PostgreSQL', run: async () => (await import('./sql.js')).benchSql() },
+  { id: 'checkpoint', title: 'Runaway-loop checkpoints', run: async () => (await import('./checkpoint.js')).benchCheckpoint() },
 ];
 
 function replaceSection(doc: string, id: string, body: string): string {

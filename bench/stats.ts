@@ -115,3 +115,43 @@ export function table(header: string[], rows: string[][]): string {
 export function sharedMachineNote(extra = ''): string {
   return `Figures from one run on a shared machine (other jobs were running; 1-minute load average ${loadAverage()} when this section finished)${extra}. CPU time is user + system time of the measured process tree, less sensitive to other jobs than wall time.`;
 }
+
+export interface Variant {
+  name: string;
+  cmd: string;
+  args: string[];
+  opts?: MeasureOptions;
+  /** Untimed, before every run of this variant (clear a cache, edit a file). */
+  before?: () => void;
+  /** Checks each run's output; throws when the run did not do what the variant claims. */
+  check?: (m: Measurement) => void;
+}
+
+/**
+ * Runs the variants round-robin (`warmup` unmeasured rounds, then `runs`
+ * measured ones), so that a change in the machine's load during the run
+ * affects every variant alike instead of whichever ran at that time.
+ */
+export function interleave(variants: Variant[], runs: number, warmup = 1): Map<string, Summary> {
+  const results = new Map<string, Measurement[]>(variants.map((v) => [v.name, []]));
+  for (let round = 0; round < warmup + runs; round++) {
+    for (const v of variants) {
+      v.before?.();
+      let m: Measurement;
+      try {
+        m = measure(v.cmd, v.args, v.opts);
+        v.check?.(m);
+      } catch (e) {
+        throw new Error(`${v.name} (round ${round + 1}): ${e instanceof Error ? e.message : String(e)}`);
+      }
+      if (round >= warmup) results.get(v.name)!.push(m);
+    }
+  }
+  return new Map([...results].map(([k, ms]) => [k, summarise(ms)]));
+}
+
+/** A section's number of runs; PLRUST_BENCH_RUNS overrides it for a quick smoke run (the text reports the number used). */
+export function runCount(wanted: number): number {
+  const n = Number(process.env.PLRUST_BENCH_RUNS);
+  return Number.isInteger(n) && n > 0 ? n : wanted;
+}

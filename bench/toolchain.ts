@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { BIN, CARGO, RUSTC, plrustEnv } from './common.js';
-import { fmtBytes, fmtCpu, fmtMs, fmtPct, goal, loadAverage, measure, measureRuns, sharedMachineNote, summarise, table, type Measurement } from './stats.js';
+import { fmtBytes, fmtCpu, fmtMs, fmtPct, goal, loadAverage, measure, measureRuns, runCount, sharedMachineNote, summarise, table, type Measurement } from './stats.js';
 import { removeScratch, scratchDir, step } from './scratch.js';
 import { cleanEnv } from '../test/helpers/cli.js';
 import { readManifest, type ToolchainManifest } from '../src/toolchain/manifest.js';
@@ -21,7 +21,7 @@ import { hostArch, loadTargetDefinition, tripleOf } from '../src/targets/definit
 import type { Arch } from '../src/config/schema.js';
 
 const INSTALL_TIMEOUT_MS = 90 * 60_000;
-const REINSTALL_RUNS = 5;
+const REINSTALL_RUNS = runCount(5);
 
 interface InstallJson {
   id: string;

@@ -9,7 +9,7 @@
 #   scripts/aarch64-pg.sh binfmt         only register qemu-aarch64 with binfmt_misc
 #   scripts/aarch64-pg.sh env            the environment the emulated programs need (eval-able)
 #   scripts/aarch64-pg.sh initdb DIR [PORT]  a cluster in DIR (data in DIR/data, socket in DIR)
-#   scripts/aarch64-pg.sh start|stop DIR
+#   scripts/aarch64-pg.sh start DIR / stop DIR [fast|immediate]
 #   scripts/aarch64-pg.sh psql DIR [psql args...]
 #
 # PLRUST_AARCH64_ROOT (default /var/tmp/plrust-aarch64) holds everything:
@@ -94,6 +94,8 @@ fetch_and_unpack() {
   say "downloading ${INSTALL_PACKAGES[*]} and their arm64 dependencies"
   apt_private apt-get install -y -q --download-only "${INSTALL_PACKAGES[@]}" >&2
   rm -f "$APT_DIR"/debs/*.deb
+  # apt downloads as _apt when it can write there, as it does into its own cache.
+  if [[ $(id -u) -eq 0 ]] && id -u _apt > /dev/null 2>&1; then chown _apt "$APT_DIR/debs"; fi
   (cd "$APT_DIR/debs" && apt_private apt-get download -q "${DOWNLOAD_PACKAGES[@]}" >&2)
   local debs=("$APT_DIR"/cache/archives/*.deb "$APT_DIR"/debs/*.deb)
   say "unpacking ${#debs[@]} packages into $ROOT"
@@ -192,7 +194,7 @@ case "$cmd" in
   env) print_env ;;
   initdb) [[ $# -ge 1 ]] || die "usage: initdb DIR [PORT]"; ensure_root; ensure_binfmt; cluster_initdb "$@" ;;
   start) [[ $# -eq 1 ]] || die "usage: start DIR"; QEMU_LD_PREFIX=$ROOT as_server_user "$PG_BIN/pg_ctl" -D "$1/data" -l "$1/server.log" -w -t 120 start ;;
-  stop) [[ $# -eq 1 ]] || die "usage: stop DIR"; QEMU_LD_PREFIX=$ROOT as_server_user "$PG_BIN/pg_ctl" -D "$1/data" -m fast -w -t 120 stop ;;
+  stop) [[ $# -ge 1 ]] || die "usage: stop DIR [fast|immediate]"; QEMU_LD_PREFIX=$ROOT as_server_user "$PG_BIN/pg_ctl" -D "$1/data" -m "${2:-fast}" -w -t 120 stop ;;
   psql)
     [[ $# -ge 1 ]] || die "usage: psql DIR [args]"
     dir=$1; shift

@@ -51,6 +51,14 @@ export async function buildHandler(pg: PgInstallation, workDir: string, logFile:
       hint: `full log: ${logFile}`,
     });
   }
-  const scripts = fs.readdirSync(dir).filter((f) => /^plrust--[\d.]+(--[\d.]+)?\.sql$/.test(f));
-  return { dir, library: path.join(dir, 'plrust.so'), control: path.join(dir, 'plrust.control'), scripts: scripts.map((s) => path.join(dir, s)) };
+  return { dir, library: path.join(dir, 'plrust.so'), control: path.join(dir, 'plrust.control'), scripts: extensionScripts(dir) };
+}
+
+/** The extension's install and upgrade scripts in a handler directory (the template's are what make installs). */
+export function extensionScripts(dir: string): string[] {
+  return fs
+    .readdirSync(dir)
+    .filter((f) => /^plrust--[\d.]+(--[\d.]+)?\.sql$/.test(f))
+    .sort()
+    .map((f) => path.join(dir, f));
 }

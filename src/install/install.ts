@@ -16,7 +16,7 @@ import { PLRUST_BIN } from '../util/package-root.js';
 import { exec } from '../util/exec.js';
 import type { HomeLayout } from '../util/home.js';
 import { probePgConfig, serverDevProblems, type PgInstallation } from './pg-config.js';
-import { buildHandler, type BuiltHandler } from './handler-build.js';
+import { buildHandler, extensionScripts, handlerTemplateDir, type BuiltHandler } from './handler-build.js';
 import { applyFiles, type FileOutcome, type PlannedFile } from './apply.js';
 import { installDir, readInstallManifest, writeInstallManifest, type InstallManifest } from './manifest.js';
 import { readPrebuilt, type PrebuiltArtifact } from './prebuilt.js';
@@ -181,7 +181,7 @@ export async function install(ctx: Context, opts: InstallOptions): Promise<Insta
       }
     }
     const handler: InstallPlanInput['handler'] = opts.dryRun
-      ? { library: '(built by make)', control: '(built by make)', scripts: [] }
+      ? { library: '(built by make)', control: path.join(handlerTemplateDir(), 'plrust.control'), scripts: extensionScripts(handlerTemplateDir()) }
       : await buildHandler(pg, work, path.join(home.logs, 'handler-build.log')).then((h) => h);
     const files = planFiles({ pg, handler, defaultsFile, prebuilt, ...(toolchainCopy ? { toolchainCopy } : {}) });
     const manifestPath = path.join(installDir(home, pg.pgConfig), 'manifest.json');

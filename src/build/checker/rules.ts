@@ -65,5 +65,5 @@ export const RULES: readonly RuleInfo[] = [
   { id: 'async', summary: '`async` and `.await`' },
   { id: 'unsafe', summary: 'the `unsafe` keyword anywhere' },
   { id: 'const-fn', summary: '`const fn`: it cannot carry the runaway-loop checkpoint but can run at run time' },
-  { id: 'uninstrumentable', summary: 'a loop or fn whose body comes from a macro metavariable, so the runaway-loop checkpoint cannot be inserted' },
+  { id: 'uninstrumentable', summary: 'code the runaway-loop checkpoint cannot be attached to: loop/fn bodies from macro metavariables, and loops, fns or closure bars handed to a user-defined macro' },
 ];

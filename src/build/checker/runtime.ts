@@ -4,8 +4,8 @@
  * The panic hook is process-global: a hook set by one function runs for
  * every later panic in the backend, and a hook that panics itself turns the
  * next ordinary panic into an abort. The runaway-loop checkpoint must be
- * insertable everywhere (see ../instrument.ts); where a body is supplied by
- * a macro metavariable it is not, and the code is rejected.
+ * insertable everywhere and impossible for a macro to strip (see
+ * ../instrument.ts); code where that cannot be guaranteed is rejected.
  */
 import type { RuleCheck } from './scan.js';
 import { planInstrumentation } from '../instrument.js';
@@ -30,7 +30,7 @@ const panicHook: RuleCheck = (scan, report) => {
 
 const uninstrumentable: RuleCheck = (scan, report) => {
   for (const u of planInstrumentation(scan.trees, scan.context).unresolved) {
-    report('uninstrumentable', u.at, `${u.reason}, so the statement-timeout checkpoint cannot be inserted; write the body out as a block`);
+    report('uninstrumentable', u.at, `${u.reason} (the statement-timeout checkpoint must be attached to every loop, fn and closure)`);
   }
 };
 
