@@ -57,7 +57,9 @@ export async function step<T>(what: string, fn: () => T | Promise<T>): Promise<T
     return await fn();
   } catch (e) {
     const err = new Error(`${what}: ${e instanceof Error ? e.message : String(e)}`);
-    if (e instanceof Error && e.stack) err.stack = `${err.message}\n${e.stack.split('\n').slice(1).join('\n')}`;
+    // The original frames, without the original message (which may span lines).
+    const frames = e instanceof Error && e.stack ? e.stack.split('\n').filter((l) => /^\s+at /.test(l)) : [];
+    err.stack = [err.message, ...frames].join('\n');
     throw err;
   }
 }

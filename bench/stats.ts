@@ -56,7 +56,9 @@ export function measure(cmd: string, args: string[], opts: MeasureOptions = {}):
     if (r.error) throw new Error(`${cmd}: ${r.error.message}`);
     if (r.status !== 0) {
       const why = r.signal ? `killed by ${r.signal}${opts.timeoutMs ? ` (timeout ${opts.timeoutMs / 1000} s)` : ''}` : `exit ${r.status}`;
-      const tail = `${r.stderr}\n${r.stdout}`.trim().split('\n').slice(-25).join('\n');
+      // plrust --json repeats its error on stdout and stderr: show each text once.
+      const texts = [...new Set([r.stderr.trim(), r.stdout.trim()].filter(Boolean))];
+      const tail = texts.join('\n').split('\n').slice(-25).join('\n');
       throw new Error(`${cmd} ${args.join(' ')} failed (${why}):\n${tail}`);
     }
     let cpuMs: number | undefined;

@@ -17,15 +17,6 @@ export type SqlType =
 export type Volatility = 'immutable' | 'stable' | 'volatile';
 export type Parallel = 'safe' | 'restricted' | 'unsafe';
 
-/**
- * How the user wrote the function. `sql-body` has upstream PL/Rust's meaning
- * (the body of a generated fn, args bound by name, returns
- * Result<Option<T>, Box<dyn Error + Send + Sync>>); `rs-item` is a `pub fn` in
- * a .rs file whose own signature is used, with `helpers` holding the rest of
- * the file (private items) that it may call.
- */
-export type SourceForm = 'sql-body' | 'rs-item';
-
 export interface FunctionArg {
   name: string;
   type: SqlType;
@@ -41,19 +32,15 @@ export interface FunctionDef {
   strict: boolean;
   volatility: Volatility;
   parallel: Parallel;
-  form: SourceForm;
   /**
-   * The user's source. For `sql-body`: the body. For `rs-item`: the whole
-   * .rs file (the function and its helpers are compiled together).
+   * The body, with upstream PL/Rust's meaning: the body of a function whose
+   * arguments are bound by name (Option<T> unless strict) and which returns
+   * Result<Option<T>, Box<dyn Error + Send + Sync>>. A .rs file's functions
+   * are turned into such bodies too (src/build/rs-file.ts).
    */
   source: string;
   /** Where `source` starts in the user's file, so diagnostics map back. */
   origin: { file: string; line: number; col: number };
-  /**
-   * For `rs-item`: what the Rust signature returns, which decides how the
-   * wrapper converts it (`Option<T>` or `Result<Option<T>, E>`).
-   */
-  rsReturn?: 'option' | 'result-option';
 }
 
 export function sqlTypeName(t: SqlType): string {

@@ -189,15 +189,13 @@ function sqlBodyModule(def: FunctionDef, params: string[], body: string): string
 export function generateCrate(def: FunctionDef, instrumentedUserSource: string): GeneratedCrate {
   const rustName = rustIdent(def.rustName, 'function name');
   const argNames = def.args.map((a) => rustIdent(a.name, `argument name of ${def.sqlName}`));
-  const sqlBody = def.form === 'sql-body';
-  const userModule = sqlBody
-    ? sqlBodyModule(
-        def,
-        def.args.map((a, i) => `${argNames[i]}: ${rustParamType(a.type, !def.strict)}`),
-        instrumentedUserSource,
-      )
-    : instrumentedUserSource;
-  const userLineOffset = sqlBody ? 1 : 0;
+  const userModule = sqlBodyModule(
+    def,
+    def.args.map((a, i) => `${argNames[i]}: ${rustParamType(a.type, !def.strict)}`),
+    instrumentedUserSource,
+  );
+  // The generated signature line comes first: body line n is user.rs line n + 1.
+  const userLineOffset = 1;
   const userLines = def.source.split('\n').length;
   const insertions = findInsertions(def.source, instrumentedUserSource, userLineOffset);
   const signature = signatureJson(def);

@@ -53,7 +53,6 @@ export function requestToDefinition(req: CompileRequest): FunctionDef {
     strict: req.strict,
     volatility: 'volatile',
     parallel: 'unsafe',
-    form: 'sql-body',
     source: req.body,
     // A fixed origin: the library (and so the cache entry) must not depend on where the request came from.
     origin: { file: 'body', line: 1, col: 1 },

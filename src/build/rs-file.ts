@@ -61,7 +61,6 @@ export function parseRsFile(source: string, file: string): RsFileResult {
         strict,
         volatility: fn.options.volatility,
         parallel: fn.options.parallel,
-        form: 'sql-body',
         source: body,
         origin: { file, line: 1, col: 1 },
       });

@@ -271,7 +271,6 @@ function parseStatement(toks: Tok[], file: string): FunctionDef | undefined {
     strict,
     volatility,
     parallel,
-    form: 'sql-body',
     source: bodyTok.value,
     origin: { file, line: bodyTok.contentLine!, col: bodyTok.contentCol! },
   };

@@ -65,6 +65,28 @@ export function checkLinker(arch: Arch, host: Arch = hostArch()): Finding {
     : { id: `linker-${arch}`, title, status: 'fail', required: true, detail: `${l.linker} not found`, fix: `apt-get install ${l.package}${l.cross && arch === 'aarch64' ? ' libc6-dev-arm64-cross' : ''}, or leave ${arch} out of the targets` };
 }
 
+/**
+ * A foreign-architecture installation's handler is C, cross-compiled: that
+ * needs the target's gcc and its C library headers, which are separate
+ * Debian packages (the Rust targets link without the headers).
+ */
+export function checkHandlerCrossCompiler(arch: Arch, host: Arch = hostArch()): Finding {
+  const def = loadTargetDefinition(arch);
+  const cc = linkerFor(def, host);
+  const id = `handler-cc-${arch}`;
+  const title = `C cross compiler for the ${arch} handler`;
+  const libcPackage = `libc6-dev-${arch === 'aarch64' ? 'arm64' : 'amd64'}-cross`;
+  const found = which(cc.linker);
+  if (!found) {
+    return { id, title, status: 'fail', required: true, detail: `${cc.linker} not found`, fix: `apt-get install ${cc.package} ${libcPackage}` };
+  }
+  const header = path.join(def.libcRoot, 'include', 'stdio.h');
+  if (!fs.existsSync(header)) {
+    return { id, title, status: 'fail', required: true, detail: `no ${arch} C library headers (${header} is missing)`, fix: `apt-get install ${libcPackage}` };
+  }
+  return ok(id, title, `${found} with the C library in ${def.libcRoot}`);
+}
+
 export function checkQemu(host: Arch = hostArch()): Finding {
   const other: Arch = host === 'x86_64' ? 'aarch64' : 'x86_64';
   const bin = `qemu-${other}`;
@@ -96,7 +118,7 @@ export async function checkPostgres(pgConfig: string | undefined, explicit: bool
         ? ok('pgxs', 'server headers and PGXS', pg.includedirServer, explicit)
         : { id: 'pgxs', title: 'server headers and PGXS', status: explicit ? 'fail' : 'warn', required: explicit, detail: problems.map((p) => p.message).join('; '), fix: problems[0]!.hint },
     );
-    if (pg.arch && pg.arch !== host) findings.push(checkLinker(pg.arch, host));
+    if (pg.arch && pg.arch !== host) findings.push(checkHandlerCrossCompiler(pg.arch, host));
     return findings;
   } catch (e) {
     const err = e as Error & { hint?: string };

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { exec } from '../util/exec.js';
 import { PlrustError, ExitCode } from '../util/errors.js';
 import { readElfDynamicInfo } from '../verify/elf.js';
+import { hostArch } from '../targets/definitions.js';
 import type { Arch } from '../config/schema.js';
 
 export interface PgInstallation {
@@ -49,9 +50,19 @@ export async function probePgConfig(pgConfig: string, env: NodeJS.ProcessEnv = p
       exitCode: ExitCode.Usage,
     });
   }
-  const r = await exec(pgConfig, [], { timeoutMs: 30_000, env });
+  const r = await exec(pgConfig, [], { timeoutMs: 30_000, env }).catch((e: Error) => ({ code: null, stdout: '', stderr: e.message }));
   if (r.code !== 0) {
-    throw new PlrustError({ code: 'PG_CONFIG_FAILED', message: `${pgConfig} failed: ${(r.stderr || r.stdout).trim().split('\n')[0]}`, hint: 'check that this is a working pg_config' });
+    const why = (r.stderr || r.stdout).trim().split('\n')[0];
+    const programArch = await binaryArch(pgConfig);
+    if (programArch && programArch !== hostArch()) {
+      // A foreign installation's own pg_config cannot run here unaided; one that runs it under qemu-user can.
+      throw new PlrustError({
+        code: 'PG_CONFIG_FOREIGN',
+        message: `${pgConfig} is an ${programArch} program and did not run on this ${hostArch()} machine: ${why}`,
+        hint: `run it under qemu-user: register qemu-${programArch} with binfmt_misc and set QEMU_LD_PREFIX to the root of that installation's file system, or pass --pg-config a wrapper script that runs it that way`,
+      });
+    }
+    throw new PlrustError({ code: 'PG_CONFIG_FAILED', message: `${pgConfig} failed: ${why}`, hint: 'check that this is a working pg_config' });
   }
   const kv = parsePgConfigOutput(r.stdout);
   const ver = parsePgVersion(kv.VERSION ?? '');

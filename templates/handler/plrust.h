@@ -143,13 +143,15 @@ extern List *plrust_compile(const PlrustDef *def, List *arches);
 
 /* ---- loading and calling (plrust_loader.c) ---- */
 
+/*
+ * What the host callbacks of one library work with. Everything function
+ * code allocates lives in fn_cxt until the code frees it or the library is
+ * unloaded (docs/ABI.md, Memory: statics may keep heap data across calls).
+ */
 typedef struct PlrustHostCtx
 {
 	MemoryContext fn_cxt;		/* "PL/Rust function": lives as long as the library */
-	MemoryContext call_cxt;		/* "PL/Rust call": reset after every call */
-	MemoryContext alloc_cxt;	/* where alloc() puts memory right now */
-	Size		used_fn;		/* bytes function code holds in fn_cxt */
-	Size		used_call;		/* ... and in call_cxt */
+	Size		used;			/* bytes function code holds now */
 	Size		limit;			/* plrust.memory_limit in bytes, 0 = none */
 	bool		limit_hit;		/* a request was refused: the reserve is open */
 	Size		refused_size;	/* the request that was refused */
@@ -163,6 +165,7 @@ typedef struct PlrustFunction
 	void	   *dl_handle;
 	plrust_call_fn call;
 	PlrustValue *args;
+	MemoryContext arg_cxt;		/* "PL/Rust arguments": host-owned, reset after every call */
 	PlrustHost	host;
 	PlrustHostCtx hctx;
 } PlrustFunction;
@@ -175,6 +178,30 @@ extern PlrustFunction *plrust_load(PlrustDef *def, const PlrustArtifact *artifac
 extern void plrust_unload(PlrustFunction *fn);
 extern void plrust_prepare_call(PlrustFunction *fn);
 extern void plrust_finish_call(PlrustFunction *fn);
+/* Gives the buffers of a returned value or error back to the library's allocator. */
+extern void plrust_release_result(PlrustFunction *fn, const PlrustValue *result);
+extern void plrust_release_error(PlrustFunction *fn, int32 status, const PlrustError *error);
+
+/* ---- fault containment (plrust_fault.c) ---- */
+
+/* _PG_init: the stack-overflow handler (on an alternate signal stack). */
+extern void plrust_fault_init(void);
+/* Lowest address the backend's stack may grow to; 0 when unknown. */
+extern uintptr_t plrust_stack_floor(void);
+/* Makes std's sleeps in a freshly loaded library end at a cancel request. */
+extern void plrust_interpose_sleep(void *dl_handle, const PlrustDef *def);
+/*
+ * After a fault that leaves a library's Rust state broken, the session ends
+ * without running the library's thread-local destructors at exit.
+ */
+extern void plrust_skip_library_destructors(void);
+
+/*
+ * The call in progress, for the stack-overflow handler: the function and an
+ * address in plrust_call_handler's frame (NULL between calls).
+ */
+extern PlrustFunction *volatile plrust_active_fn;
+extern char *volatile plrust_active_frame;
 
 /* ---- conversion (plrust_convert.c) ---- */
 

@@ -2,9 +2,10 @@
  * plrust_convert.c — Datums to PlrustValues and back (docs/ABI.md, Values).
  *
  * Arguments point into the (detoasted) Datums wherever the bytes already
- * have the ABI's form, so text in a UTF-8 database and bytea are not copied.
- * Results come from memory function code allocated in the per-call context
- * and are copied into the caller's context before that is reset.
+ * have the ABI's form, so text in a UTF-8 database and bytea are not copied;
+ * what has to be built (detoasted values, element arrays) lives in the
+ * function's argument context until the call ends. Results are copied into
+ * the caller's context; the handler then gives the library's buffers back.
  */
 #include "plrust.h"
 
@@ -113,7 +114,7 @@ void
 plrust_args_from_datums(PlrustFunction *fn, FunctionCallInfo fcinfo)
 {
 	const PlrustDef *def = fn->def;
-	MemoryContext caller = MemoryContextSwitchTo(fn->hctx.call_cxt);
+	MemoryContext caller = MemoryContextSwitchTo(fn->arg_cxt);
 	int			i;
 
 	for (i = 0; i < def->nargs; i++)

@@ -70,6 +70,7 @@ _PG_init(void)
 	HASHCTL		ctl;
 
 	plrust_define_gucs();
+	plrust_fault_init();
 
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.keysize = sizeof(Oid);
@@ -322,7 +323,8 @@ report_failure(PlrustFunction *fn, int32 status, const PlrustError *error)
 		message = plrust_message_text(error->message.ptr, error->message.len, 16 * 1024);
 		location = plrust_message_text(error->location.ptr, error->location.len, 1024);
 	}
-	/* the strings are copied; give the function's memory back before reporting */
+	/* the strings are copied; the buffers go back before anything can throw */
+	plrust_release_error(fn, status, error);
 	plrust_finish_call(fn);
 
 	switch (status)
@@ -351,7 +353,8 @@ report_failure(PlrustFunction *fn, int32 status, const PlrustError *error)
 					 errmsg("stack depth limit exceeded"),
 					 errhint("Increase the configuration parameter \"max_stack_depth\" (currently %dkB), "
 							 "after ensuring the platform's stack depth limit is adequate.",
-							 max_stack_depth)));
+							 max_stack_depth),
+					 location[0] != '\0' ? errdetail("PL/Rust function \"%s\" at %s", name, location) : 0));
 			break;
 		case PLRUST_OOM:
 			ereport(ERROR,
@@ -360,7 +363,9 @@ report_failure(PlrustFunction *fn, int32 status, const PlrustError *error)
 					 limit_hit
 					 ? errdetail("PL/Rust function \"%s\" reached plrust.memory_limit (%d kB) on a request of %zu bytes.",
 								 name, plrust_memory_limit_kb, refused)
-					 : errdetail("PL/Rust function \"%s\" failed on a request of %zu bytes.", name, refused)));
+					 : refused > 0
+					 ? errdetail("PL/Rust function \"%s\" failed on a request of %zu bytes.", name, refused)
+					 : errdetail("PL/Rust function \"%s\" reported an allocation failure.", name)));
 			break;
 		case PLRUST_BAD_ARGS:
 		case PLRUST_NOT_INITIALIZED:
@@ -373,6 +378,13 @@ report_failure(PlrustFunction *fn, int32 status, const PlrustError *error)
 	pg_unreachable();
 }
 
+/* Whether a result of this type points to buffers the host has to give back. */
+static inline bool
+result_has_buffers(const PlrustType *t)
+{
+	return t->is_array || t->scalar == PLRUST_TEXT || t->scalar == PLRUST_VARCHAR || t->scalar == PLRUST_BYTEA;
+}
+
 Datum
 plrust_call_handler(PG_FUNCTION_ARGS)
 {
@@ -382,6 +394,9 @@ plrust_call_handler(PG_FUNCTION_ARGS)
 	int32		status;
 	Datum		value;
 	bool		isnull;
+	char		frame;
+	PlrustFunction *outer_fn;
+	char	   *outer_frame;
 
 	if (CALLED_AS_TRIGGER(fcinfo) || CALLED_AS_EVENT_TRIGGER(fcinfo))
 		ereport(ERROR,
@@ -394,11 +409,32 @@ plrust_call_handler(PG_FUNCTION_ARGS)
 	memset(&result, 0, sizeof(result));
 	memset(&error, 0, sizeof(error));
 
+	/* Function code never calls back into PostgreSQL, but keep any outer call's marks. */
+	outer_fn = plrust_active_fn;
+	outer_frame = plrust_active_frame;
+	plrust_active_fn = fn;
+	plrust_active_frame = &frame;
 	status = fn->call(fn->args, (uint32_t) fn->def->nargs, &result, &error);
+	plrust_active_frame = outer_frame;
+	plrust_active_fn = outer_fn;
 
 	if (unlikely(status != PLRUST_OK))
 		report_failure(fn, status, &error);
-	value = plrust_result_to_datum(fn, &result, &isnull);
+	if (result.is_null || !result_has_buffers(&fn->def->ret_type))
+		value = plrust_result_to_datum(fn, &result, &isnull);
+	else
+	{
+		/* the conversion may throw (invalid UTF-8, a NUL, a size limit): give the buffers back anyway */
+		PG_TRY();
+		{
+			value = plrust_result_to_datum(fn, &result, &isnull);
+		}
+		PG_FINALLY();
+		{
+			plrust_release_result(fn, &result);
+		}
+		PG_END_TRY();
+	}
 	plrust_finish_call(fn);
 	fcinfo->isnull = isnull;
 	return value;

@@ -39,6 +39,10 @@
 #define MAX_ALIGN ((Size) 1 << 20)
 /* Stack kept free below the checkpoints' limit for unwinding and reporting. */
 #define STACK_MARGIN ((Size) 64 * 1024)
+/* Stack the allocation callbacks need (palloc, malloc, mmap) with room to spare. */
+#define CALLBACK_STACK_ROOM ((Size) 64 * 1024)
+/* docs/ABI.md: an array result is one alloc(len * 24, 8) block */
+#define RESULT_ARRAY_ALIGN ((Size) 8)
 #define MAX_SIGNATURE_LEN ((Size) 1 << 20)
 
 StaticAssertDecl(sizeof(sig_atomic_t) == sizeof(int32_t),
@@ -56,30 +60,25 @@ plrust_top_context(void)
 
 /* ---- memory ---- */
 
+/*
+ * Function code must never see a longjmp, so every allocation is
+ * MCXT_ALLOC_NO_OOM and every refusal a NULL return. `used` counts the
+ * bytes the library holds right now (alloc adds, dealloc subtracts, realloc
+ * adjusts), so plrust.memory_limit bounds what a function keeps, including
+ * what it keeps in statics across calls, not what it ever allocated.
+ */
 static bool
 within_budget(PlrustHostCtx *h, Size need)
 {
-	Size		used = h->used_fn + h->used_call;
 	Size		cap;
 
 	if (h->limit == 0)
 		return true;
 	cap = h->limit + (h->limit_hit ? OOM_RESERVE : 0);
-	if (used <= cap && need <= cap - used)
+	if (h->used <= cap && need <= cap - h->used)
 		return true;
 	h->limit_hit = true;
 	return false;
-}
-
-static void
-account(PlrustHostCtx *h, MemoryContext cxt, Size amount, bool add)
-{
-	Size	   *counter = cxt == h->call_cxt ? &h->used_call : &h->used_fn;
-
-	if (add)
-		*counter += amount;
-	else
-		*counter = *counter > amount ? *counter - amount : 0;
 }
 
 /* Bytes actually requested for a (size, align) pair: over-aligned blocks carry slack. */
@@ -89,26 +88,42 @@ footprint(Size size, Size align)
 	return align > MAXIMUM_ALIGNOF ? size + align : size;
 }
 
-static void *
-alloc_in(PlrustHostCtx *h, MemoryContext cxt, Size size, Size align)
+/*
+ * Whether the stack still has room for palloc and malloc. Compiler-made
+ * frames (drop glue) carry no checkpoint, so code can reach a callback with
+ * the stack nearly gone; an overflow inside the allocator would leave its
+ * state half-updated, while one in Rust code is caught by plrust_fault.c.
+ */
+static inline bool
+stack_has_room(void)
 {
+	char		here;
+	uintptr_t	floor = plrust_stack_floor();
+
+	return floor == 0 || (uintptr_t) &here > floor + CALLBACK_STACK_ROOM;
+}
+
+static void *
+host_alloc(void *ctx, size_t size, size_t align)
+{
+	PlrustHostCtx *h = ctx;
 	Size		need = footprint(size, align);
 	char	   *raw;
 	char	   *aligned;
 
 	if ((align & (align - 1)) != 0 || align > MAX_ALIGN || need < size ||
-		need > MaxAllocHugeSize || !within_budget(h, need))
+		need > MaxAllocHugeSize || !within_budget(h, need) || !stack_has_room())
 	{
 		h->refused_size = size;
 		return NULL;
 	}
-	raw = MemoryContextAllocExtended(cxt, need, MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM);
+	raw = MemoryContextAllocExtended(h->fn_cxt, need, MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM);
 	if (raw == NULL)
 	{
 		h->refused_size = size;
 		return NULL;
 	}
-	account(h, cxt, need, true);
+	h->used += need;
 	if (align <= MAXIMUM_ALIGNOF)
 		return raw;
 	/* palloc aligns to MAXIMUM_ALIGNOF only; keep the real start just below. */
@@ -123,53 +138,97 @@ raw_pointer(void *ptr, Size align)
 	return align > MAXIMUM_ALIGNOF ? ((void **) ptr)[-1] : ptr;
 }
 
-static void *
-host_alloc(void *ctx, size_t size, size_t align)
-{
-	PlrustHostCtx *h = ctx;
-
-	return alloc_in(h, h->alloc_cxt, size, align);
-}
-
 static void
 host_dealloc(void *ctx, void *ptr, size_t size, size_t align)
 {
 	PlrustHostCtx *h = ctx;
-	void	   *raw;
+	Size		amount = footprint(size, align);
 
 	if (ptr == NULL)
 		return;
-	raw = raw_pointer(ptr, align);
-	account(h, GetMemoryChunkContext(raw), footprint(size, align), false);
-	pfree(raw);
+	/* without room, the block stays allocated (and counted) until the library is unloaded */
+	if (!stack_has_room())
+		return;
+	h->used = h->used > amount ? h->used - amount : 0;
+	pfree(raw_pointer(ptr, align));
 }
 
 /*
- * A new block in the context of the old one: memory the library allocated
- * in plrust_init must not move into the per-call context when it grows.
- * (repalloc cannot be told not to throw before PostgreSQL 16.)
+ * Shrinking keeps the block (and counts the smaller size); growing moves it
+ * to a new block, since repalloc cannot be told not to throw before
+ * PostgreSQL 16.
  */
 static void *
 host_realloc(void *ctx, void *ptr, size_t old_size, size_t align, size_t new_size)
 {
 	PlrustHostCtx *h = ctx;
-	MemoryContext cxt;
 	void	   *moved;
 
 	if (ptr == NULL)
-		return alloc_in(h, h->alloc_cxt, new_size, align);
-	cxt = GetMemoryChunkContext(raw_pointer(ptr, align));
+		return host_alloc(ctx, new_size, align);
 	if (new_size <= old_size)
 	{
-		account(h, cxt, old_size - new_size, false);
+		Size		less = old_size - new_size;
+
+		h->used = h->used > less ? h->used - less : 0;
 		return ptr;
 	}
-	moved = alloc_in(h, cxt, new_size, align);
+	moved = host_alloc(ctx, new_size, align);
 	if (moved == NULL)
 		return NULL;
 	memcpy(moved, ptr, old_size);
 	host_dealloc(ctx, ptr, old_size, align);
 	return moved;
+}
+
+static void
+release_bytes(PlrustFunction *fn, PlrustSlice s)
+{
+	if (s.ptr != NULL && s.len > 0)
+		host_dealloc(&fn->hctx, (void *) s.ptr, s.len, 1);
+}
+
+/*
+ * The buffers of a returned value belong to the host once plrust_call has
+ * returned; they were allocated by the library's host->alloc, so they go
+ * back the same way (docs/ABI.md, Results): element buffers, then the array.
+ */
+void
+plrust_release_result(PlrustFunction *fn, const PlrustValue *result)
+{
+	const PlrustType *t = &fn->def->ret_type;
+
+	if (result->is_null || t->scalar == PLRUST_VOID)
+		return;
+	if (t->is_array)
+	{
+		const PlrustValue *elems = result->v.array.ptr;
+		Size		n = result->v.array.len;
+
+		if (elems == NULL || n == 0)
+			return;
+		if (t->scalar == PLRUST_TEXT || t->scalar == PLRUST_VARCHAR || t->scalar == PLRUST_BYTEA)
+		{
+			Size		i;
+
+			for (i = 0; i < n; i++)
+				if (!elems[i].is_null)
+					release_bytes(fn, elems[i].v.bytes);
+		}
+		host_dealloc(&fn->hctx, (void *) elems, n * sizeof(PlrustValue), RESULT_ARRAY_ALIGN);
+	}
+	else if (t->scalar == PLRUST_TEXT || t->scalar == PLRUST_VARCHAR || t->scalar == PLRUST_BYTEA)
+		release_bytes(fn, result->v.bytes);
+}
+
+/* Error buffers likewise, except the static messages of two statuses. */
+void
+plrust_release_error(PlrustFunction *fn, int32 status, const PlrustError *error)
+{
+	if (status == PLRUST_OK || status == PLRUST_OOM || status == PLRUST_NOT_INITIALIZED)
+		return;
+	release_bytes(fn, error->message);
+	release_bytes(fn, error->location);
 }
 
 /* ---- cancellation and stack ---- */
@@ -228,6 +287,7 @@ plrust_host_fatal(const uint8_t *msg, size_t len)
 	if (fataling)
 		_exit(1);
 	fataling = true;
+	plrust_skip_library_destructors();
 
 	if (msg == NULL)
 		n = 0;
@@ -477,9 +537,8 @@ plrust_load(PlrustDef *def, const PlrustArtifact *artifact, MemoryContext fn_cxt
 	fn = MemoryContextAllocZero(fn_cxt, sizeof(PlrustFunction));
 	fn->def = def;
 	fn->args = MemoryContextAllocZero(fn_cxt, sizeof(PlrustValue) * Max(def->nargs, 1));
+	fn->arg_cxt = AllocSetContextCreate(fn_cxt, "PL/Rust arguments", ALLOCSET_DEFAULT_SIZES);
 	fn->hctx.fn_cxt = fn_cxt;
-	fn->hctx.call_cxt = AllocSetContextCreate(fn_cxt, "PL/Rust call", ALLOCSET_DEFAULT_SIZES);
-	fn->hctx.alloc_cxt = fn_cxt;
 	fn->hctx.limit = (Size) plrust_memory_limit_kb * 1024;
 	fn->host.abi_version = PLRUST_ABI_VERSION;
 	fn->host.flags = 0;
@@ -512,8 +571,8 @@ plrust_load(PlrustDef *def, const PlrustArtifact *artifact, MemoryContext fn_cxt
 					 errmsg("the library of PL/Rust function \"%s\" reports ABI version %u, this handler speaks version %d",
 							def->name, reported, PLRUST_ABI_VERSION)));
 		check_signature(def, signature());
+		plrust_interpose_sleep(handle, def);
 
-		/* plrust_init's lasting allocations (panic hook, ...) go to fn_cxt. */
 		status = init(&fn->host);
 		if (status != PLRUST_OK)
 			ereport(ERROR,
@@ -533,14 +592,32 @@ plrust_load(PlrustDef *def, const PlrustArtifact *artifact, MemoryContext fn_cxt
 	return fn;
 }
 
+/*
+ * glibc keeps a library loaded while it has registered thread-local
+ * destructors (they run at exit and may free memory through the host), so
+ * its memory and host struct stay too: then fn_cxt is kept, marked as
+ * retired, instead of deleted.
+ */
 void
 plrust_unload(PlrustFunction *fn)
 {
 	MemoryContext fn_cxt = fn->hctx.fn_cxt;
+	void	   *code = (void *) fn->call;
+	Dl_info		info;
 
-	/* the library may still point into fn_cxt until it is gone */
 	if (fn->dl_handle != NULL)
+	{
 		dlclose(fn->dl_handle);
+		if (code != NULL && dladdr(code, &info) != 0)
+		{
+			MemoryContext old = MemoryContextSwitchTo(fn_cxt);
+
+			MemoryContextSetIdentifier(fn_cxt, psprintf("%s (replaced; kept for its thread-local destructors)",
+														fn->def->name));
+			MemoryContextSwitchTo(old);
+			return;
+		}
+	}
 	MemoryContextDelete(fn_cxt);	/* fn itself lives there */
 }
 
@@ -550,23 +627,17 @@ plrust_prepare_call(PlrustFunction *fn)
 	PlrustHostCtx *h = &fn->hctx;
 
 	/* leftovers of a call that ended in an ERROR */
-	if (!h->call_cxt->isReset)
-		MemoryContextReset(h->call_cxt);
-	h->used_call = 0;
+	if (!fn->arg_cxt->isReset)
+		MemoryContextReset(fn->arg_cxt);
 	h->limit_hit = false;
 	h->refused_size = 0;
 	h->limit = (Size) plrust_memory_limit_kb * 1024;
-	h->alloc_cxt = h->call_cxt;
 	fn->host.stack_limit = stack_limit();
 }
 
 void
 plrust_finish_call(PlrustFunction *fn)
 {
-	PlrustHostCtx *h = &fn->hctx;
-
-	h->alloc_cxt = h->fn_cxt;
-	if (!h->call_cxt->isReset)
-		MemoryContextReset(h->call_cxt);
-	h->used_call = 0;
+	if (!fn->arg_cxt->isReset)
+		MemoryContextReset(fn->arg_cxt);
 }

@@ -19,6 +19,7 @@ import { generateCrate, rustcArgs, RUSTC_ENV } from '../../src/build/generate.js
 import { instrument } from '../../src/build/instrument.js';
 import { buildRuntime } from '../../src/build/runtime-build.js';
 import { getTestSysroot } from '../helpers/std-sysroot.js';
+import { parseRsFile } from '../../src/build/rs-file.js';
 import { buildHost, runHost, type HostArch, type HostOptions, type HostOutput } from '../helpers/host.js';
 
 const RUSTC = '/usr/bin/rustc';
@@ -57,7 +58,7 @@ let counter = 0;
 
 async function compile(arch: HostArch, def: FunctionDef, opts: { instrumented?: string; editLib?: (lib: string) => string } = {}): Promise<Compiled> {
   const tc = await toolchain(arch);
-  const instrumented = opts.instrumented ?? instrument(def.source, def.form === 'sql-body' ? 'fn-body' : 'items');
+  const instrumented = opts.instrumented ?? instrument(def.source, 'fn-body');
   const crate = generateCrate(def, instrumented);
   const dir = path.join(WORK, 'crates', `${arch}-${def.rustName}-${counter++}`);
   fs.mkdirSync(dir, { recursive: true });
@@ -102,14 +103,18 @@ function sqlFn(rustName: string, args: [string, string][], returns: string, body
     strict,
     volatility: 'immutable',
     parallel: 'safe',
-    form: 'sql-body',
     source: body,
     origin: { file: 'fns.sql', line: 10, col: 5 },
   };
 }
 
-function rsFn(rustName: string, args: [string, string][], returns: string, source: string, strict = false): FunctionDef {
-  return { ...sqlFn(rustName, args, returns, source, strict), form: 'rs-item', origin: { file: 'fns.rs', line: 1, col: 1 } };
+/** A `pub fn` of a .rs file, turned into a definition by the same code `plrust build` uses. */
+function rsFn(rustName: string, source: string): FunctionDef {
+  const { functions, errors } = parseRsFile(source, 'fns.rs');
+  assert.deepEqual(errors, []);
+  const def = functions.find((f) => f.rustName === rustName);
+  assert.ok(def, `${rustName} is a pub fn of the source`);
+  return def;
 }
 
 function exportedSymbols(so: string): string[] {
@@ -226,7 +231,7 @@ describe('runtime ABI on x86_64', () => {
       '    Ok(Some(name.repeat(times as usize)))',
       '}',
     ].join('\n');
-    const so = await library(arch, rsFn('greet', [['name', 'text'], ['times', 'int8']], 'text', source, true));
+    const so = await library(arch, rsFn('greet', source));
     assert.deepEqual(call(arch, so, ['ab', '0']), { status: 'ok', result: '', live_bytes: 0 });
     assert.deepEqual(call(arch, so, ['', '0']), { status: 'err', message: 'refused: empty name', location: '', live_bytes: 0 });
     const oob = call(arch, so, ['ab', '3']);
@@ -242,7 +247,7 @@ describe('runtime ABI on x86_64', () => {
   });
 
   test('text that is not UTF-8 is refused as bad_args before user code runs', async () => {
-    const so = await library(arch, rsFn('len', [['s', 'text']], 'int8', 'pub fn len(s: &str) -> Option<i64> { Some(s.len() as i64) }', true));
+    const so = await library(arch, rsFn('len', 'pub fn len(s: &str) -> Option<i64> { Some(s.len() as i64) }'));
     const host = toolchains.get(arch)!.host;
     const r = spawnSync('sh', ['-c', '"$0" "$1" "$(printf \'\\377x\')"', host, so], { encoding: 'utf8' });
     const out = JSON.parse(r.stdout) as HostOutput;
@@ -265,7 +270,7 @@ describe('runtime ABI on x86_64', () => {
       '    }',
       '}',
     ].join('\n');
-    const so = await library(arch, rsFn('payloads', [['kind', 'int4']], 'int4', source, true));
+    const so = await library(arch, rsFn('payloads', source));
     assert.deepEqual(call(arch, so, ['1']), {
       status: 'panic',
       message: 'explicit panic with a non-string payload',
@@ -293,7 +298,7 @@ describe('runtime ABI on x86_64', () => {
       '    Some(seen.join(","))',
       '}',
     ].join('\n');
-    const so = await library(arch, rsFn('remember', [['s', 'text']], 'text', source, true));
+    const so = await library(arch, rsFn('remember', source));
     const once = call(arch, so, ['x']);
     assert.equal(once.result, 'x');
     const many = call(arch, so, ['x'], { repeat: 5 });
@@ -309,7 +314,7 @@ describe('runtime ABI on x86_64', () => {
 
   test('cancel: a runaway loop stops at its checkpoint, and catching the panic does not help', async () => {
     const source = ['pub fn spin(n: i32) -> Option<i32> {', '    let mut x = n;', '    loop {', '        x = x.wrapping_add(1);', '    }', '}'].join('\n');
-    const so = await library(arch, rsFn('spin', [['n', 'int4']], 'int4', source, true));
+    const so = await library(arch, rsFn('spin', source));
     const out = call(arch, so, ['1'], { interruptAfterMs: 100 });
     assert.equal(out.status, 'canceled');
     // At the checkpoint in the loop body (the instrumenter may put it on the
@@ -322,7 +327,7 @@ describe('runtime ABI on x86_64', () => {
       '    Some(if caught.is_err() { 7 } else { 0 })',
       '}',
     ].join('\n');
-    const so2 = await library(arch, rsFn('stubborn', [], 'int4', stubborn));
+    const so2 = await library(arch, rsFn('stubborn', stubborn));
     assert.equal(call(arch, so2, [], { interruptAfterMs: 100 }).status, 'canceled');
   });
 
@@ -334,7 +339,7 @@ describe('runtime ABI on x86_64', () => {
       '}',
       'pub fn recurse(n: i64) -> Option<i64> { Some(depth(n as u64) as i64) }',
     ].join('\n');
-    const so = await library(arch, rsFn('recurse', [['n', 'int8']], 'int8', source, true));
+    const so = await library(arch, rsFn('recurse', source));
     assert.deepEqual(call(arch, so, ['1000'], { stackLimitKb: 512 }), { status: 'ok', result: 1000, live_bytes: 0 });
     const deep = call(arch, so, ['100000000'], { stackLimitKb: 512 });
     assert.equal(deep.status, 'stack');
@@ -353,7 +358,7 @@ describe('runtime ABI on x86_64', () => {
       '    }',
       '}',
     ].join('\n');
-    const so = await library(arch, rsFn('hog', [['kind', 'int4']], 'int8', source, true));
+    const so = await library(arch, rsFn('hog', source));
     const limit = 64 << 20;
     assert.deepEqual(call(arch, so, ['1'], { memLimit: limit }), { status: 'oom', message: 'out of memory', location: '', live_bytes: 0 });
     const gradual = call(arch, so, ['2'], { memLimit: limit });
@@ -372,12 +377,12 @@ describe('runtime ABI on x86_64', () => {
   });
 
   test('rustc refuses #![feature] in user code and at the crate root', async () => {
-    const def = rsFn('feat', [], 'int4', '#![feature(core_intrinsics)]\npub fn feat() -> Option<i32> { Some(1) }');
+    const def = rsFn('feat', '#![feature(core_intrinsics)]\npub fn feat() -> Option<i32> { Some(1) }');
     const inModule = await compile(arch, def);
     assert.equal(inModule.ok, false);
     if (!inModule.ok) assert.match(inModule.stderr, /`#!\[feature\]` attribute can only be used at the crate root/);
 
-    const atRoot = await compile(arch, rsFn('feat', [], 'int4', 'pub fn feat() -> Option<i32> { Some(1) }'), {
+    const atRoot = await compile(arch, rsFn('feat', 'pub fn feat() -> Option<i32> { Some(1) }'), {
       editLib: (lib) => `#![feature(core_intrinsics)]\n${lib}`,
     });
     assert.equal(atRoot.ok, false);
@@ -385,7 +390,7 @@ describe('runtime ABI on x86_64', () => {
   });
 
   test('rustc refuses unsafe code, also when a SQL body closes its function early', async () => {
-    const direct = await compile(arch, rsFn('raw', [], 'int4', 'pub fn raw() -> Option<i32> { let x = 1; Some(unsafe { *(&x as *const i32) }) }'));
+    const direct = await compile(arch, rsFn('raw', 'pub fn raw() -> Option<i32> { let x = 1; Some(unsafe { *(&x as *const i32) }) }'));
     assert.equal(direct.ok, false);
     if (!direct.ok) assert.match(direct.stderr, /usage of an `unsafe` block/);
 
@@ -435,7 +440,7 @@ describe('runtime ABI on aarch64 under qemu', () => {
       '    }',
       '}',
     ].join('\n');
-    const so = await library(arch, rsFn('faults', [['kind', 'int4']], 'int8', source, true));
+    const so = await library(arch, rsFn('faults', source));
     assert.equal(call(arch, so, ['1'], { interruptAfterMs: 200 }).status, 'canceled');
     assert.equal(call(arch, so, ['2'], { stackLimitKb: 512 }).status, 'stack');
     assert.equal(call(arch, so, ['3'], { memLimit: 64 << 20 }).status, 'oom');

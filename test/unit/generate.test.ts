@@ -13,6 +13,7 @@ import {
 } from '../../src/build/generate.js';
 import { CHECKPOINT_CALL, instrument, instrumentDetailed } from '../../src/build/instrument.js';
 import { runtimeRustcArgs } from '../../src/build/runtime-build.js';
+import { parseRsFile } from '../../src/build/rs-file.js';
 import { PlrustError } from '../../src/util/errors.js';
 import { packageRoot } from '../../src/util/package-root.js';
 
@@ -28,7 +29,6 @@ function sqlDef(over: Partial<FunctionDef> = {}): FunctionDef {
     strict: false,
     volatility: 'immutable',
     parallel: 'safe',
-    form: 'sql-body',
     source: '\n  Ok(Some(vec![b.map(String::from)]))\n',
     origin: { file: 'fns.sql', line: 10, col: 40 },
     ...over,
@@ -36,16 +36,7 @@ function sqlDef(over: Partial<FunctionDef> = {}): FunctionDef {
 }
 
 const rsSource = ['pub fn twice(x: i32) -> Option<i32> {', '    Some(x * 2)', '}'].join('\n');
-const rsDef = (): FunctionDef =>
-  sqlDef({
-    rustName: 'twice',
-    args: [{ name: 'x', type: { kind: 'scalar', name: 'int4' } }],
-    returns: { kind: 'scalar', name: 'int4' },
-    strict: true,
-    form: 'rs-item',
-    source: rsSource,
-    origin: { file: 'src/fns.rs', line: 1, col: 1 },
-  });
+const rsDef = (): FunctionDef => parseRsFile(rsSource, 'src/fns.rs').functions[0]!;
 
 describe('signature JSON', () => {
   test('compact, keys in ABI order, SQL type names', () => {
@@ -111,20 +102,25 @@ describe('generateCrate: SQL body', () => {
   });
 });
 
-describe('generateCrate: .rs item', () => {
-  const crate = generateCrate(rsDef(), instrument(rsSource, 'items'));
+describe('generateCrate: a .rs function', () => {
+  const def = rsDef();
+  const crate = generateCrate(def, instrument(def.source, 'fn-body'));
 
-  test('the instrumented file is the user module verbatim, at offset 0', () => {
-    assert.equal(crate.userModule, instrument(rsSource, 'items'));
-    assert.equal(crate.userLineOffset, 0);
-    assert.equal(crate.userLines, 3);
+  test('the .rs file is the body, so its lines keep their numbers (offset 1 in user.rs)', () => {
+    assert.equal(crate.userLineOffset, 1);
+    assert.equal(crate.userLines, def.source.split('\n').length);
+    assert.deepEqual(crate.userModule.split('\n').slice(1, 4), instrument(def.source, 'fn-body').split('\n').slice(0, 3));
+    assert.deepEqual(mapGeneratedPosition(crate, 'user.rs', 3, 5), { file: 'src/fns.rs', line: 2, col: 5 });
     assert.match(crate.source, /user::twice\(a0\)/);
   });
 
   test('insertions are recorded where instrument() put them', () => {
-    const placed = instrumentDetailed(rsSource, 'items').insertions;
-    assert.equal(placed.length, 1);
-    assert.deepEqual(crate.insertions, [{ line: placed[0]!.line, col: placed[0]!.col, length: placed[0]!.text.length }]);
+    const placed = instrumentDetailed(def.source, 'fn-body').insertions;
+    assert.ok(placed.length >= 2, 'the body entry and the fn entry');
+    assert.deepEqual(
+      crate.insertions,
+      placed.map((p) => ({ line: p.line + 1, col: p.col, length: p.text.length })),
+    );
   });
 });
 
