@@ -11,7 +11,7 @@ import { writeOutputs } from './output.js';
 import { parseCompileRequest, compileRequest } from './protocol.js';
 import type { CompileOptions } from './compile.js';
 
-function chooseTargets(ctx: Context, tc: ResolvedToolchain, flag: string | undefined): Arch[] {
+function chooseTargets(tc: ResolvedToolchain, flag: string | undefined): Arch[] {
   const installed = tc.manifest.targets.map((t) => t.arch);
   if (flag === undefined) return installed;
   const t = parseTargets(flag);
@@ -20,7 +20,6 @@ function chooseTargets(ctx: Context, tc: ResolvedToolchain, flag: string | undef
   if (missing.length) {
     throw new PlrustError({ code: 'TARGET_NOT_INSTALLED', message: `toolchain ${tc.id} has no ${missing.join(', ')} target`, hint: `run \`plrust toolchain install --target ${missing.join(',')}\``, exitCode: ExitCode.Failed });
   }
-  void ctx;
   return t;
 }
 
@@ -33,7 +32,7 @@ export function compileDirs(ctx: Context, workDir: string | undefined): CompileO
 export async function build(ctx: Context, opts: { target?: string; toolchain?: string; outDir?: string }, files: string[]): Promise<void> {
   const defs = readDefinitions(files.map((f) => path.resolve(ctx.cwd, f)));
   const tc = resolveToolchain(ctx.home, opts.toolchain);
-  const targets = chooseTargets(ctx, tc, opts.target);
+  const targets = chooseTargets(tc, opts.target);
   const started = Date.now();
   const progress = await ctx.out.progress(`compiling ${defs.length} function${defs.length > 1 ? 's' : ''} for ${targets.join(', ')}`);
   let built;

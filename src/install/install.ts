@@ -182,7 +182,7 @@ export async function install(ctx: Context, opts: InstallOptions): Promise<Insta
     }
     const handler: InstallPlanInput['handler'] = opts.dryRun
       ? { library: '(built by make)', control: path.join(handlerTemplateDir(), 'plrust.control'), scripts: extensionScripts(handlerTemplateDir()) }
-      : await buildHandler(pg, work, path.join(home.logs, 'handler-build.log')).then((h) => h);
+      : await buildHandler(pg, work, path.join(home.logs, 'handler-build.log'));
     const files = planFiles({ pg, handler, defaultsFile, prebuilt, ...(toolchainCopy ? { toolchainCopy } : {}) });
     const manifestPath = path.join(installDir(home, pg.pgConfig), 'manifest.json');
     const base = {

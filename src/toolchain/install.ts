@@ -144,7 +144,8 @@ export async function installToolchain(ctx: Context, req: InstallRequest): Promi
       const specPath = path.join(stage, 'targets', `${triple}.json`);
       fs.mkdirSync(path.dirname(specPath), { recursive: true });
       fs.writeFileSync(specPath, specText);
-      // rustc looks for <sysroot>/lib/rustlib/<triple>/target.json when given the triple by name.
+      // A copy beside the rlibs: a sysroot moved elsewhere still carries the spec it was built for.
+      // (rustc itself must be given the spec file by path, named <triple>.json.)
       fs.writeFileSync(path.join(rustlib, 'target.json'), specText);
 
       const progress = await out.progress(`building std for ${triple}`);
