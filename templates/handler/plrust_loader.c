@@ -21,6 +21,7 @@
 
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
+#include "storage/ipc.h"
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
@@ -271,9 +272,12 @@ stack_limit(void)
 /*
  * Rust's abort path ends here. The Rust runtime state of this backend is
  * broken, so the session ends with FATAL: proc_exit releases locks and
- * shared state, and the postmaster sees an ordinary session exit. If the
- * library's thread-local destructors abort again during exit(), PostgreSQL's
- * cleanup has already run and a plain _exit finishes the job.
+ * shared state, and the postmaster sees an ordinary session exit. The
+ * thread-local destructors of the libraries would run that broken state
+ * once more in exit(), so the exit skips them after PostgreSQL's cleanup;
+ * a second abort while this one is reported, or one from a destructor that
+ * exit() runs at the end of a healthy session, ends the process at once
+ * with the same status.
  */
 void
 plrust_host_fatal(const uint8_t *msg, size_t len)
@@ -287,7 +291,6 @@ plrust_host_fatal(const uint8_t *msg, size_t len)
 	if (fataling)
 		_exit(1);
 	fataling = true;
-	plrust_skip_library_destructors();
 
 	if (msg == NULL)
 		n = 0;
@@ -304,6 +307,13 @@ plrust_host_fatal(const uint8_t *msg, size_t len)
 			text[i] = '?';
 	}
 
+	/* a thread-local destructor of a library, run by exit(): the session is ending anyway */
+	if (proc_exit_inprogress)
+	{
+		write_stderr("PL/Rust function aborted during session exit: %s\n", text);
+		_exit(1);
+	}
+	plrust_skip_library_destructors();
 	ereport(FATAL,
 			(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
 			 errmsg("PL/Rust function aborted: %s", text),

@@ -92,6 +92,17 @@ describe('plrust build of the examples', () => {
     });
   }
 
+  test('plrust verify accepts every library built against the restricted std, on both architectures', async () => {
+    const libs = doc.functions.flatMap((f) => f.artifacts.map((a) => a.path));
+    const r = await runPlrust(['verify', ...libs, '--json']);
+    assert.equal(r.code, 0, r.stdout);
+    const v = parseJson<{ ok: boolean; libraries: { ok: boolean; machine: string; imported: { name: string }[] }[] }>(r);
+    assert.equal(v.ok, true);
+    assert.deepEqual([...new Set(v.libraries.map((l) => l.machine))].sort(), ['aarch64', 'x86_64']);
+    const imported = new Set(v.libraries.flatMap((l) => l.imported.map((i) => i.name)));
+    for (const denied of ['open64', 'open', 'socket', 'getenv', 'abort', 'syscall', 'write']) assert.equal(imported.has(denied), false, `${denied} is not imported`);
+  });
+
   test('a second build is served from the cache, and a changed body is not', async () => {
     const again = parseJson<BuildDoc & { functions: { artifacts: { cached?: boolean }[] }[] }>(
       await runPlrust(['build', path.join(EXAMPLES, 'math.rs'), path.join(EXAMPLES, 'strings.sql'), '--json'], { home: tc.home, cwd: work }),

@@ -209,6 +209,24 @@ describe('toolchain install refuses bad input, leaving nothing behind', () => {
     assert.deepEqual(tmpEntries(home), []);
   });
 
+  test('a std source whose code moved under a rule fails the install, naming the rule; no unrestricted std is built', async () => {
+    const home = tempDir('brokenrule');
+    const copy = path.join(tempDir('brokensrc'), 'rustc-1.96.0', 'library');
+    fs.cpSync(DEBIAN_LIBRARY, copy, { recursive: true });
+    const file = path.join(copy, 'std', 'src', 'sys', 'net', 'connection', 'mod.rs');
+    const text = fs.readFileSync(file, 'utf8');
+    assert.ok(text.includes('not(target_os = "l4re")'));
+    fs.writeFileSync(file, text.replace('not(target_os = "l4re")', 'not(target_os = "l4re-moved")'));
+    const r = await runPlrust(['toolchain', 'install', ...X86, '--rust-src', copy, '--json'], { home });
+    assert.equal(r.code, 1);
+    const e = parseJson<ErrorDoc>(r).error;
+    assert.equal(e.code, 'STD_RULE_MISMATCH');
+    assert.match(e.message, /'net-unsupported'/);
+    assert.match(e.message, /std\/src\/sys\/net\/connection\/mod\.rs/);
+    assert.deepEqual(toolchainEntries(home), []);
+    assert.deepEqual(tmpEntries(home), []);
+  });
+
   test('a corrupt archive', async () => {
     const home = tempDir('corrupt');
     const dir = tempDir('corrupt-archive');
