@@ -92,6 +92,8 @@ fetch_and_unpack() {
   say "apt-get update (arm64, private lists in $APT_DIR)"
   apt_private apt-get update -q -o APT::Update::Error-Mode=any >&2
   say "downloading ${INSTALL_PACKAGES[*]} and their arm64 dependencies"
+  # Exactly this closure goes into the root: no older versions left from an earlier fetch.
+  rm -f "$APT_DIR"/cache/archives/*.deb
   apt_private apt-get install -y -q --download-only "${INSTALL_PACKAGES[@]}" >&2
   rm -f "$APT_DIR"/debs/*.deb
   # apt downloads as _apt when it can write there, as it does into its own cache.
@@ -158,9 +160,9 @@ ensure_binfmt() {
     return
   fi
   # No systemd here to do it: write the package's own registration line.
-  if ! grep -v '^#' "$BINFMT_LINE_FILE" > "$BINFMT/register" 2> /dev/null; then
+  if ! { grep -v -e '^#' -e '^$' "$BINFMT_LINE_FILE" > "$BINFMT/register"; } 2> /dev/null; then
     die "cannot register qemu-aarch64 with binfmt_misc ($BINFMT/register is not writable by $(id -un)).
-  As root on the host: grep -v '^#' $BINFMT_LINE_FILE > $BINFMT/register
+  As root on the host: grep -v -e '^#' -e '^\$' $BINFMT_LINE_FILE > $BINFMT/register
   (binfmt_misc registrations are per kernel, or per user namespace on Linux >= 6.7; an unprivileged container cannot add one)."
   fi
   [[ -e $BINFMT/qemu-aarch64 ]] || die "qemu-aarch64 was written to $BINFMT/register but did not appear"

@@ -14,6 +14,9 @@ npm run build --silent
 if [[ -z "${PLRUST_TEST_CACHE:-}" ]]; then
   PLRUST_TEST_CACHE=$(mktemp -d /tmp/plrust-test-run.XXXXXX)
   trap 'rm -rf "$PLRUST_TEST_CACHE"' EXIT
+  # The test servers run as the postgres OS user and read the shared toolchain
+  # in place; mktemp's 0700 would make every install copy it instead.
+  chmod 755 "$PLRUST_TEST_CACHE"
 fi
 export PLRUST_TEST_CACHE
 

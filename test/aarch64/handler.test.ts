@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseJson, runPlrust } from '../helpers/cli.js';
 import { sharedToolchain } from '../helpers/toolchain.js';
-import { aarch64Environment, aarch64SkipReason, startAarch64Cluster, type Aarch64Cluster, type Aarch64Environment } from '../helpers/aarch64-pg.js';
+import { aarch64Environment, aarch64SkipReason, freshServerWorkDir, startAarch64Cluster, type Aarch64Cluster, type Aarch64Environment } from '../helpers/aarch64-pg.js';
 
 const EM_AARCH64 = 183;
 
@@ -45,8 +45,8 @@ describe('PL/Rust on an arm64 PostgreSQL 15 under qemu-aarch64', { skip: aarch64
     const r = await runPlrust(['install', '--pg-config', env.pgConfig, '--json'], { home, timeoutMs: 5 * 60_000 });
     assert.equal(r.code, 0, r.stderr);
     install = parseJson<InstallJson>(r);
-    // Compile for this server's architecture only: the x86_64 target has its own suite.
-    pg = await startAarch64Cluster({ settings: { 'plrust.targets': 'aarch64' } });
+    // Compile for this server's architecture only (the x86_64 target has its own suite), with an empty compile cache.
+    pg = await startAarch64Cluster({ settings: { 'plrust.targets': 'aarch64', 'plrust.work_dir': freshServerWorkDir() } });
     postmaster = pg.postmasterPid();
   });
 
@@ -76,6 +76,15 @@ describe('PL/Rust on an arm64 PostgreSQL 15 under qemu-aarch64', { skip: aarch64
       [byId.get('handler-cc-aarch64')?.status, byId.get('handler-cc-aarch64')?.detail],
       ['ok', '/usr/bin/aarch64-linux-gnu-gcc with the C library in /usr/aarch64-linux-gnu'],
     );
+  });
+
+  test('the installation\'s bare arm64 pg_config is recognised as foreign, with what to do about it', async () => {
+    // Without QEMU_LD_PREFIX, qemu (through binfmt_misc) cannot find the arm64 dynamic loader.
+    const r = await runPlrust(['doctor', '--pg-config', `${env.pgConfig}.aarch64`, '--json'], { home, env: { QEMU_LD_PREFIX: undefined } });
+    const pgConfig = parseJson<{ findings: { id: string; status: string; detail: string; fix?: string }[] }>(r).findings.find((f) => f.id === 'pg_config');
+    assert.equal(pgConfig?.status, 'fail');
+    assert.match(pgConfig!.detail, /pg_config\.aarch64 is an aarch64 program and did not run on this x86_64 machine/);
+    assert.match(pgConfig!.fix ?? '', /QEMU_LD_PREFIX/);
   });
 
   test('the emulated server finds the extension in its own relocated directories; an unprivileged role creates it', async () => {

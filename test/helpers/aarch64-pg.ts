@@ -7,10 +7,10 @@
  * the unix socket and cost nothing to emulate.
  */
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, chownSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT } from './cli.js';
+import { REPO_ROOT, tempDir } from './cli.js';
 import { PG_BIN_DIR, PsqlError, type SqlOptions, type SqlResult } from './pg-cluster.js';
 
 const SCRIPT = join(REPO_ROOT, 'scripts', 'aarch64-pg.sh');
@@ -62,6 +62,20 @@ export function aarch64Environment(): Promise<Aarch64Environment> {
     return { base: join(root, '..'), root, binDir, pgConfig: join(binDir, 'pg_config') };
   })();
   return environment;
+}
+
+/**
+ * A fresh plrust.work_dir for a server (as the `postgres` OS user when run as
+ * root): its compile cache starts empty, so every CREATE FUNCTION of the test
+ * really compiles.
+ */
+export function freshServerWorkDir(): string {
+  const dir = tempDir('server-work');
+  if (process.getuid?.() === 0) {
+    const id = (flag: string) => Number(spawnSync('id', [flag, OS_USER], { encoding: 'utf8' }).stdout.trim());
+    chownSync(dir, id('-u'), id('-g'));
+  }
+  return dir;
 }
 
 /** An open psql connection, for "the same session goes on" and "another session sees it" checks. */
