@@ -53,16 +53,17 @@ export interface TimedSession {
 
 export async function timedSession(pg: PgCluster): Promise<TimedSession> {
   const s: PgSession = await pg.openSession();
-  const run = async (sql: string): Promise<string> => {
+  const raw = async (sql: string): Promise<string> => {
     const r = await s.run(sql);
     if (s.closed || /\b(ERROR|FATAL|PANIC):/.test(r.stderr)) throw new Error(`${sql.trim().split('\n')[0]}: ${r.stderr.trim() || 'the session ended'}`);
     return r.stdout;
   };
-  await run('\\timing on');
+  await raw('\\timing on');
   return {
-    run,
+    run: async (sql) => (await raw(sql)).replace(/^Time: .*\n?/gm, ''),
     async time(sql: string): Promise<Timed> {
-      const stdout = await run(sql);
+      // psql runs a statement only once it sees the semicolon.
+      const stdout = await raw(/;\s*$/.test(sql) ? sql : `${sql};`);
       const times = [...stdout.matchAll(/^Time: ([\d.]+) ms/gm)].map((m) => Number(m[1]));
       if (times.length !== 1) throw new Error(`expected one \\timing line for ${sql.trim().split('\n')[0]}, got:\n${stdout}`);
       return { ms: times[0]!, out: stdout.replace(/^Time: .*\n?/gm, '').trim() };

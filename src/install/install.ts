@@ -54,7 +54,11 @@ export interface InstallPlanInput {
   handler: Pick<BuiltHandler, 'library' | 'control' | 'scripts'>;
   defaultsFile: string;
   prebuilt: { artifact: PrebuiltArtifact; shaFile: string }[];
-  toolchainCopy?: { from: string; files: string[]; destRoot: string };
+  /**
+   * The toolchain copied for a server that cannot read PLRUST_HOME. `defaultFile` names it the
+   * copy's default toolchain, which is the one `plrust compile` uses there.
+   */
+  toolchainCopy?: { from: string; files: string[]; destRoot: string; defaultFile?: string };
 }
 
 /** Pure: every file the install writes, where from, with which mode. */
@@ -74,6 +78,9 @@ export function planFiles(input: InstallPlanInput): PlannedFile[] {
   if (input.toolchainCopy) {
     for (const rel of input.toolchainCopy.files) {
       files.push({ dest: path.join(input.toolchainCopy.destRoot, rel), from: path.join(input.toolchainCopy.from, rel), role: 'toolchain', mode: 0o644 });
+    }
+    if (input.toolchainCopy.defaultFile) {
+      files.push({ dest: path.join(path.dirname(input.toolchainCopy.destRoot), 'default'), from: input.toolchainCopy.defaultFile, role: 'toolchain', mode: 0o644 });
     }
   }
   return files;
@@ -161,7 +168,9 @@ export async function install(ctx: Context, opts: InstallOptions): Promise<Insta
       } else {
         serverHome = path.join(pg.sharedir, 'plrust', 'home');
         const destRoot = path.join(serverHome, 'toolchains', tc.id);
-        toolchainCopy = { from: fs.realpathSync(tc.dir), files: [...tc.manifest.files.map((f) => f.path), 'manifest.json'], destRoot };
+        const defaultFile = path.join(work, 'default-toolchain');
+        fs.writeFileSync(defaultFile, `${tc.id}\n`);
+        toolchainCopy = { from: fs.realpathSync(tc.dir), files: [...tc.manifest.files.map((f) => f.path), 'manifest.json'], destRoot, defaultFile };
         notes.push(`${serverUser} cannot read ${home.root}: the toolchain is copied to ${destRoot}`);
       }
     }

@@ -113,10 +113,10 @@ report_overflow(void)
 	ereport(FATAL,
 			(errcode(ERRCODE_STATEMENT_TOO_COMPLEX),
 			 errmsg("PL/Rust function \"%s\" overflowed the stack", fn != NULL ? fn->def->name : "?"),
-			 errdetail("Code without stack checks (for example the drop of a deeply nested value) "
-					   "went past the end of the stack, beyond max_stack_depth (%dkB). The function's "
-					   "state cannot be recovered, so this session ends; the server and other sessions "
-					   "are not affected.", max_stack_depth)));
+			 errdetail("Code the stack checks do not see (the drop of a deeply nested value, or a "
+					   "single frame larger than the stack left) went past the end of the stack, beyond "
+					   "max_stack_depth (%dkB). The function's state cannot be recovered, so this session "
+					   "ends; the server and other sessions are not affected.", max_stack_depth)));
 	pg_unreachable();
 }
 

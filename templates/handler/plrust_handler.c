@@ -395,8 +395,6 @@ plrust_call_handler(PG_FUNCTION_ARGS)
 	Datum		value;
 	bool		isnull;
 	char		frame;
-	PlrustFunction *outer_fn;
-	char	   *outer_frame;
 
 	if (CALLED_AS_TRIGGER(fcinfo) || CALLED_AS_EVENT_TRIGGER(fcinfo))
 		ereport(ERROR,
@@ -409,14 +407,12 @@ plrust_call_handler(PG_FUNCTION_ARGS)
 	memset(&result, 0, sizeof(result));
 	memset(&error, 0, sizeof(error));
 
-	/* Function code never calls back into PostgreSQL, but keep any outer call's marks. */
-	outer_fn = plrust_active_fn;
-	outer_frame = plrust_active_frame;
+	/* for the stack-overflow handler; function code never calls back into PostgreSQL */
 	plrust_active_fn = fn;
 	plrust_active_frame = &frame;
 	status = fn->call(fn->args, (uint32_t) fn->def->nargs, &result, &error);
-	plrust_active_frame = outer_frame;
-	plrust_active_fn = outer_fn;
+	plrust_active_frame = NULL;
+	plrust_active_fn = NULL;
 
 	if (unlikely(status != PLRUST_OK))
 		report_failure(fn, status, &error);

@@ -310,10 +310,18 @@ plrust_host_fatal(const uint8_t *msg, size_t len)
 	/* a thread-local destructor of a library, run by exit(): the session is ending anyway */
 	if (proc_exit_inprogress)
 	{
-		write_stderr("PL/Rust function aborted during session exit: %s\n", text);
+		ereport(LOG,
+				(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
+				 errmsg("a PL/Rust library aborted while the session was exiting: %s", text)));
 		_exit(1);
 	}
 	plrust_skip_library_destructors();
+	if (plrust_active_fn != NULL)
+		ereport(FATAL,
+				(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
+				 errmsg("PL/Rust function \"%s\" aborted: %s", plrust_active_fn->def->name, text),
+				 errdetail("The Rust runtime cannot continue after this fault, so this session ends. "
+						   "The server and other sessions are not affected.")));
 	ereport(FATAL,
 			(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
 			 errmsg("PL/Rust function aborted: %s", text),
@@ -620,8 +628,11 @@ plrust_unload(PlrustFunction *fn)
 		dlclose(fn->dl_handle);
 		if (code != NULL && dladdr(code, &info) != 0)
 		{
-			MemoryContext old = MemoryContextSwitchTo(fn_cxt);
+			MemoryContext old;
 
+			MemoryContextDelete(fn->arg_cxt);
+			fn->arg_cxt = NULL;
+			old = MemoryContextSwitchTo(fn_cxt);
 			MemoryContextSetIdentifier(fn_cxt, psprintf("%s (replaced; kept for its thread-local destructors)",
 														fn->def->name));
 			MemoryContextSwitchTo(old);

@@ -75,11 +75,10 @@ describe('plrust install and uninstall into PostgreSQL 15', () => {
     assert.ok(manifest.files.some((f) => f.path === path.join(PKGLIBDIR, 'plrust.so')));
 
     pg = await startCluster();
-    assert.doesNotMatch(fs.readFileSync(path.join(pg.dataDir, 'postgresql.conf'), 'utf8'), /plrust/);
+    assert.doesNotMatch(fs.readFileSync(path.join(pg.dataDir, 'postgresql.conf'), 'utf8'), /^\s*plrust\./m);
     await pg.psql('CREATE EXTENSION plrust');
     // The defaults recorded beside the handler are what the server uses.
-    assert.deepEqual(await pg.query('SHOW plrust.compiler'), [[first.compiler.join(',')]]);
-    assert.deepEqual(await pg.query('SHOW plrust.work_dir'), [[first.workDir]]);
+    assert.deepEqual(await pg.query(`LOAD 'plrust'; SELECT current_setting('plrust.compiler'), current_setting('plrust.work_dir')`), [[first.compiler.join(','), first.workDir]]);
     await pg.psql(`CREATE FUNCTION add(a int, b int) RETURNS int STRICT LANGUAGE plrust AS $$ Ok(Some(a + b)) $$;`);
     assert.equal(await pg.psql('SELECT add(1, 2)'), '3');
   });
@@ -92,24 +91,44 @@ describe('plrust install and uninstall into PostgreSQL 15', () => {
     assert.deepEqual(treeDiff(afterFirst, installationTrees()), []);
   });
 
+  test('a toolchain the server cannot read is copied into the installation, compiles there, and goes with uninstall', async () => {
+    const unreadable = await tempHome('install-private', { toolchain: true, serverReadable: false });
+    const before = installationTrees();
+    const r = await installPlrust(unreadable);
+    const copyHome = path.join(SHAREDIR, 'plrust', 'home');
+    assert.equal(r.serverHome, copyHome);
+    assert.ok(r.notes.some((n) => n.includes('cannot read')), r.notes.join('\n'));
+    assert.ok(r.files.filter((f) => f.role === 'toolchain').length > 10, 'the toolchain files are part of the install');
+    await pg.psql(`CREATE DATABASE copied; ALTER DATABASE copied SET plrust.targets = 'x86_64';`);
+    const db = { db: 'copied' };
+    await pg.psql(`CREATE EXTENSION plrust; CREATE FUNCTION sub(a int, b int) RETURNS int STRICT LANGUAGE plrust AS $$ Ok(Some(a - b)) $$;`, db);
+    assert.deepEqual(await pg.query(`SELECT sub(5, 3), current_setting('plrust.home')`, db), [['2', copyHome]]);
+    await uninstallPlrust(unreadable);
+    assert.deepEqual(treeDiff(before, installationTrees()), [], "the copy is gone and the first install's files are back");
+    assert.equal(await pg.psql('SELECT add(1, 2)'), '3', 'the first install serves again');
+  });
+
   test("--pgdata writes plrust's marked block (with a backup), idempotently, and says a reload is needed", async () => {
     const conf = path.join(pg.dataDir, 'postgresql.conf');
     confBefore = fs.readFileSync(conf);
     const owner = fs.statSync(conf).uid;
-    const r = await installPlrust(home, ['--pgdata', pg.dataDir]);
-    assert.equal(r.conf?.change, 'added');
-    assert.equal(r.conf?.takeEffect, 'reload');
-    assert.deepEqual(fs.readFileSync(r.conf!.backup), confBefore, 'the backup is the file as it was');
+    const r = await runPlrust(['install', '--pg-config', PG_CONFIG, '--pgdata', pg.dataDir], { home });
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(r.stdout.includes(`${conf}: added — reload the server for it to take effect (SELECT pg_reload_conf())`), r.stdout);
+    const manifest = JSON.parse(fs.readFileSync(first.manifest, 'utf8')) as { conf: { pgdata: string; backup: string }[] };
+    const record = manifest.conf.find((c) => c.pgdata === pg.dataDir);
+    assert.ok(record, 'the install record names the cluster');
+    assert.deepEqual(fs.readFileSync(record.backup), confBefore, 'the backup is the file as it was');
     const text = fs.readFileSync(conf, 'utf8');
     assert.ok(text.startsWith(confBefore.toString('utf8')), 'nothing outside the block changed');
     const block = text.slice(text.indexOf(BEGIN_MARK), text.indexOf(END_MARK) + END_MARK.length);
-    assert.match(block, new RegExp(`^plrust\\.work_dir = '${r.workDir}'$`, 'm'));
+    assert.match(block, new RegExp(`^plrust\\.work_dir = '${first.workDir}'$`, 'm'));
     assert.match(block, /^plrust\.compiler = '\/.*'$/m);
     assert.equal(fs.statSync(conf).uid, owner, 'postgresql.conf keeps its owner');
 
-    const text2 = await runPlrust(['install', '--pg-config', PG_CONFIG, '--pgdata', pg.dataDir], { home });
-    assert.equal(text2.code, 0, text2.stderr);
-    assert.match(text2.stdout, /postgresql\.conf: unchanged/);
+    const again = await installPlrust(home, ['--pgdata', pg.dataDir]);
+    assert.equal(again.conf?.change, 'unchanged');
+    assert.equal(again.conf?.takeEffect, 'nothing');
     assert.equal(fs.readFileSync(conf, 'utf8'), text, 'a second run changes nothing');
 
     // The server accepts the block: a reload reads it without complaint.
@@ -129,7 +148,7 @@ describe('plrust install and uninstall into PostgreSQL 15', () => {
 
     noCompiler = await startCluster({ settings: { 'plrust.compiler': '' } });
     await noCompiler.psql('CREATE EXTENSION plrust');
-    assert.deepEqual(await noCompiler.query('SHOW plrust.compiler'), [['']]);
+    assert.equal(await noCompiler.psql(`SELECT current_setting('plrust.compiler') = ''`), 't');
     const definition = fs.readFileSync(path.join(work, 'target', 'plrust', 'functions.sql'), 'utf8');
     await noCompiler.psql(definition);
     assert.equal(await noCompiler.psql('SELECT prebuilt_mul(6, 7)'), '42');
@@ -144,6 +163,7 @@ describe('plrust install and uninstall into PostgreSQL 15', () => {
   test("uninstall restores postgresql.conf byte for byte and leaves the installation's trees as before install", async () => {
     const report = await uninstallPlrust(home);
     assert.deepEqual(report.warnings, []);
+    assert.deepEqual(report.conf.map((c) => [c.file, c.change, c.takeEffect]), [[path.join(pg.dataDir, 'postgresql.conf'), 'removed', 'reload']]);
     assert.deepEqual(fs.readFileSync(path.join(pg.dataDir, 'postgresql.conf')), confBefore);
     assert.deepEqual(treeDiff(initial, installationTrees()), []);
     assert.equal(fs.existsSync(first.workDir), false, "the server's work directory is gone");

@@ -16,6 +16,8 @@ const OS_USER = 'postgres';
 export interface ClusterOptions {
   /** Extra postgresql.conf settings. */
   settings?: Record<string, string | number | boolean>;
+  /** The server's stack size limit (RLIMIT_STACK) in kB; default: inherited. */
+  stackKb?: number;
 }
 
 export interface SqlOptions {
@@ -43,6 +45,8 @@ export class PsqlError extends Error {
 
 /** An open psql connection, for "another session still works" checks. */
 export interface PgSession {
+  /** The server process serving this session. */
+  readonly pid: number;
   /** Runs SQL; errors do not end the session (they are in stderr). */
   run(sql: string): Promise<SqlResult>;
   /** Whether psql has exited (the backend ended the connection). */
@@ -129,6 +133,7 @@ function installExitHooks(): void {
 }
 
 class Session implements PgSession {
+  pid = 0;
   private stdout = '';
   private stderr = '';
   private exited = false;
@@ -216,7 +221,11 @@ class Cluster implements PgCluster {
       .map(([k, v]) => `${k} = ${typeof v === 'string' ? `'${v.replace(/'/g, "''")}'` : String(v)}`)
       .join('\n');
     appendFileSync(join(this.dataDir, 'postgresql.conf'), `\n${conf}\n`);
-    const start = await run(join(this.binDir, 'pg_ctl'), ['-D', this.dataDir, '-l', this.logFile, '-w', 'start']);
+    const pgCtl = [join(this.binDir, 'pg_ctl'), '-D', this.dataDir, '-l', this.logFile, '-w', 'start'];
+    const start =
+      opts.stackKb === undefined
+        ? await run(pgCtl[0]!, pgCtl.slice(1))
+        : await run('/bin/sh', ['-c', `ulimit -s ${opts.stackKb} && exec "$@"`, 'sh', ...pgCtl]);
     if (start.code !== 0) throw new Error(`pg_ctl start failed: ${start.stderr}\n${this.logText()}`);
   }
 
@@ -261,8 +270,9 @@ class Cluster implements PgCluster {
     const [file, argv] = asServerUser(join(this.binDir, 'psql'), this.psqlArgs(opts, ['-v', 'ON_ERROR_STOP=0']));
     const session = new Session(spawn(file, argv, { stdio: ['pipe', 'pipe', 'pipe'] }));
     this.sessions.add(session);
-    const hello = await session.run('SELECT 1;');
-    if (hello.stdout.trim() !== '1') throw new Error(`could not open a session: ${hello.stderr}`);
+    const hello = await session.run('SELECT pg_backend_pid();');
+    session.pid = Number(hello.stdout.trim());
+    if (!(session.pid > 0)) throw new Error(`could not open a session: ${hello.stderr}`);
     return session;
   }
 

@@ -4,7 +4,7 @@
  * server work directory are its own, so one file's uninstall puts back
  * exactly what was there before it (another file's install, the handler
  * tests' `make install`, or nothing). The suite's shared toolchain is used
- * through a link, read-only. Whatever a test file leaves installed is
+ * through hard links, read-only. Whatever a test file leaves installed is
  * uninstalled when its process exits, so a failed run does not leave the
  * installation pointing at a removed home.
  */
@@ -38,18 +38,29 @@ function hasInstallRecord(home: string): boolean {
 }
 
 /**
- * A fresh PLRUST_HOME under /tmp that the server's OS user can read (it
- * reads the toolchain through plrust.home), removed when the process exits.
- * With `toolchain`, it uses the suite's shared toolchain and build cache.
+ * A fresh PLRUST_HOME under /tmp, removed when the process exits. The
+ * server's OS user can read it (and so the toolchain, through plrust.home)
+ * unless `serverReadable` is false, as with root's own ~/.plrust. With
+ * `toolchain`, it uses the suite's shared toolchain and build cache.
  */
-export async function tempHome(name: string, opts: { toolchain: boolean }): Promise<string> {
+export async function tempHome(name: string, opts: { toolchain: boolean; serverReadable?: boolean }): Promise<string> {
   const shared = opts.toolchain ? await sharedToolchain() : undefined;
   const home = fs.mkdtempSync(path.join('/tmp', `plrust-e2e-${name}-`));
-  fs.chmodSync(home, 0o755);
+  fs.chmodSync(home, opts.serverReadable === false ? 0o700 : 0o755);
   uninstallAtExit(home);
   process.on('exit', () => fs.rmSync(home, { recursive: true, force: true }));
   if (shared) {
-    fs.symlinkSync(path.join(shared.home, 'toolchains'), path.join(home, 'toolchains'));
+    // Hard links, not a symlink: the shared home may sit in a directory the server cannot enter
+    // (scripts/test.sh makes it with mktemp -d), and a copy would cost seconds per home.
+    const dest = path.join(home, 'toolchains');
+    const copy = (flags: string) => spawnSync('cp', [flags, path.join(shared.home, 'toolchains'), dest], { encoding: 'utf8' });
+    let cp = copy('-al');
+    if (cp.status !== 0) {
+      // Hard links need one filesystem: a PLRUST_TEST_CACHE on another mount is copied instead.
+      fs.rmSync(dest, { recursive: true, force: true });
+      cp = copy('-a');
+    }
+    if (cp.status !== 0) throw new Error(`cannot put the shared toolchain into ${home}: ${cp.stderr}`);
     fs.symlinkSync(path.join(shared.home, 'cache'), path.join(home, 'cache'));
   }
   return home;
@@ -82,7 +93,7 @@ export async function installPlrust(home: string, args: string[] = [], opts: { c
 }
 
 /** `plrust uninstall --pg-config <test PostgreSQL> --json ...args`; throws unless it succeeds. */
-export async function uninstallPlrust(home: string, args: string[] = []): Promise<{ files: { path: string; result: string }[]; conf: { file: string; change: string }[]; warnings: string[] }> {
+export async function uninstallPlrust(home: string, args: string[] = []): Promise<{ files: { path: string; result: string }[]; conf: { file: string; change: string; takeEffect: string }[]; warnings: string[] }> {
   const r = await runPlrust(['uninstall', '--pg-config', PG_CONFIG, '--json', ...args], { home, timeoutMs: 60_000 });
   if (r.code !== 0) throw failed(`plrust uninstall ${args.join(' ')}`, r);
   return parseJson(r);

@@ -1,0 +1,504 @@
+/**
+ * Issue 7: every fault a PL/Rust function can provoke ends as an ordinary
+ * ERROR of its statement, or at worst a FATAL that ends that one session;
+ * never a signal death, which makes the postmaster end every session and
+ * run crash recovery.
+ *
+ * One cluster for the file, plrust put in place by the real `plrust
+ * install`, every function created with CREATE FUNCTION … LANGUAGE plrust
+ * by an unprivileged role and compiled by the real `plrust compile`. After
+ * each fault: the statement failed with the stated error, the server log
+ * has no "terminated by signal", the postmaster's pid is unchanged, and a
+ * session opened at the start is still served by the same backend. The
+ * file ends by reporting how many fault cases ran and how many server
+ * crashes were seen.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startCluster, type PgCluster, type PgSession, type SqlResult } from '../helpers/pg-cluster.js';
+import { installPlrust, tempHome, uninstallPlrust } from '../helpers/plrust-install.js';
+
+const ARCH = process.arch === 'arm64' ? 'aarch64' : 'x86_64';
+/** The server's stack limit: the stack-overflow case sizes its list from it. */
+const STACK_KB = 8192;
+/** Every case below calls provoke() once; the final test checks that all of them ran. */
+const EXPECTED_CASES = 30;
+
+let pg: PgCluster | undefined;
+let postmaster = 0;
+let bystander: PgSession;
+let faultCases = 0;
+
+/** Backend deaths the postmaster treats as crashes, and postmaster restarts. */
+function crashesSeen(): number {
+  if (pg === undefined) return 0;
+  const deaths = pg.logText().match(/server process \(PID \d+\) (was terminated by|exited with exit code)/g)?.length ?? 0;
+  let restarted = 0;
+  try {
+    restarted = pg.postmasterPid() === postmaster ? 0 : 1;
+  } catch {
+    restarted = 1;
+  }
+  return deaths + restarted;
+}
+
+function summary(): string {
+  return `PL/Rust run-time faults: ${faultCases} fault cases ran, ${crashesSeen()} server crashes seen`;
+}
+
+function server(): PgCluster {
+  return pg ?? assert.fail('no cluster');
+}
+
+/** The server survived: same postmaster, no signal death, the bystander's backend still answers. */
+async function assertContained(what: string): Promise<void> {
+  const cluster = server();
+  assert.equal(cluster.postmasterPid(), postmaster, `${what}: the postmaster restarted`);
+  assert.doesNotMatch(cluster.logText(), /terminated by signal/, `${what}: a backend died on a signal`);
+  const r = await bystander.run('SELECT pg_backend_pid();');
+  assert.equal(r.stdout.trim(), String(bystander.pid), `${what}: the session open since the start was ended (${r.stderr})`);
+}
+
+interface Fault {
+  /** Runs in a fresh session. */
+  sql: string;
+  error: RegExp;
+  /** Default: the unprivileged role that created the functions. */
+  user?: string;
+  /** The fault ends the session (FATAL) instead of the statement (ERROR). */
+  fatal?: boolean;
+}
+
+/** Runs one fault case in its own session and checks that only the statement (or that session) paid for it. */
+async function provoke(what: string, f: Fault): Promise<SqlResult> {
+  faultCases++;
+  const s = await server().openSession({ user: f.user ?? 'mallory' });
+  const r = await s.run(f.sql);
+  assert.match(r.stderr, f.error, what);
+  if (f.fatal) {
+    assert.ok(s.closed, `${what}: the session should have ended`);
+  } else {
+    assert.ok(!s.closed, `${what}: the session ended`);
+    assert.equal((await s.run('SELECT 41 + 1;')).stdout.trim(), '42', `${what}: the session is not usable afterwards`);
+    await s.close();
+  }
+  await assertContained(what);
+  return r;
+}
+
+async function create(sql: string): Promise<void> {
+  await server().psql(sql, { user: 'mallory' });
+}
+
+/** Polls `done` until it holds; fails after a minute instead of hanging the suite. */
+async function eventually(what: string, done: () => boolean | Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (!(await done())) {
+    if (Date.now() > deadline) assert.fail(`still waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+async function waitUntilRunning(pid: number, call: string): Promise<void> {
+  await eventually(`${call} to run`, async () => {
+    const r = await bystander.run(
+      `SELECT count(*) FROM pg_stat_activity WHERE pid = ${pid} AND state = 'active' AND position('${call}' in query) > 0;`,
+    );
+    return r.stdout.trim() === '1';
+  });
+  // the statement is past parsing and planning: give it time to be inside the function
+  await new Promise((resolve) => setTimeout(resolve, 300));
+}
+
+/** Cancels `call` with pg_cancel_backend (or ends its session with pg_terminate_backend) once it runs. */
+async function interrupt(what: string, call: string, how: 'cancel' | 'terminate'): Promise<SqlResult> {
+  faultCases++;
+  const s = await server().openSession({ user: 'mallory' });
+  const running = s.run(`SELECT ${call};`);
+  await waitUntilRunning(s.pid, call);
+  const fn = how === 'cancel' ? 'pg_cancel_backend' : 'pg_terminate_backend';
+  assert.equal((await bystander.run(`SELECT ${fn}(${s.pid});`)).stdout.trim(), 't');
+  const r = await running;
+  if (how === 'cancel') {
+    assert.match(r.stderr, /ERROR:  canceling statement due to user request/, what);
+    assert.equal((await s.run('SELECT 41 + 1;')).stdout.trim(), '42', `${what}: the session is not usable afterwards`);
+    await s.close();
+  } else {
+    assert.match(r.stderr, /FATAL:  terminating connection due to administrator command/, what);
+    assert.ok(s.closed, `${what}: the session should have ended`);
+  }
+  await assertContained(what);
+  return r;
+}
+
+describe('run-time faults of PL/Rust functions in PostgreSQL 15', () => {
+  let home: string;
+
+  before(async () => {
+    home = await tempHome('faults', { toolchain: true });
+    await installPlrust(home);
+    // only this machine's architecture: half the compile time, and the faults are the same on both
+    pg = await startCluster({ settings: { 'plrust.targets': ARCH }, stackKb: STACK_KB });
+    postmaster = pg.postmasterPid();
+    await pg.psql(`CREATE ROLE mallory LOGIN; GRANT CREATE ON SCHEMA public TO mallory; CREATE EXTENSION plrust;`);
+    bystander = await pg.openSession();
+  });
+
+  after(async () => {
+    console.log(summary());
+    await pg?.stop();
+    if (home !== undefined) await uninstallPlrust(home);
+  });
+
+  describe('panics become an ERROR with the message and the location', () => {
+    test('a string', async () => {
+      await create(`CREATE FUNCTION p_str() RETURNS int4 LANGUAGE plrust AS $$\n    panic!("a plain string panic")\n$$;`);
+      await provoke('panic with a string', {
+        sql: 'SELECT p_str();',
+        error: /ERROR:  p_str: a plain string panic\nDETAIL:  panicked at \S+:2:5/,
+      });
+    });
+
+    test('a formatted message', async () => {
+      await create(`CREATE FUNCTION p_fmt(n int4) RETURNS int4 STRICT LANGUAGE plrust AS $$\n    if n > 0 {\n        panic!("formatted: {} is {:?}", n, "positive");\n    }\n    Ok(Some(n))\n$$;`);
+      await provoke('panic with a formatted message', {
+        sql: 'SELECT p_fmt(7);',
+        error: /ERROR:  p_fmt: formatted: 7 is "positive"\nDETAIL:  panicked at \S+:3:9/,
+      });
+    });
+
+    test('a non-string payload', async () => {
+      await create(`CREATE FUNCTION p_any() RETURNS int4 LANGUAGE plrust AS $$\n    std::panic::panic_any(42i32)\n$$;`);
+      await provoke('panic with a non-string payload', {
+        sql: 'SELECT p_any();',
+        error: /ERROR:  p_any: explicit panic with a non-string payload\nDETAIL:  panicked at \S+:2:5/,
+      });
+    });
+  });
+
+  describe("Rust's abort path ends only the session, with FATAL and a clear message", () => {
+    test('a panic in Drop while unwinding from another panic', async () => {
+      await create(`CREATE FUNCTION double_panic() RETURNS int4 LANGUAGE plrust AS $$
+    struct Bomb;
+    impl Drop for Bomb {
+        fn drop(&mut self) {
+            panic!("a second panic, in Drop");
+        }
+    }
+    let _bomb = Bomb;
+    panic!("the first panic");
+$$;`);
+      await provoke('double panic', {
+        sql: 'SELECT double_panic();',
+        error: /FATAL:  PL\/Rust function "double_panic" aborted: the Rust runtime of a PL\/Rust function cannot continue/,
+        fatal: true,
+      });
+      assert.match(server().logText(), /FATAL:  PL\/Rust function "double_panic" aborted[^\n]*\n[^\n]*DETAIL:  The Rust runtime cannot continue after this fault, so this session ends/);
+    });
+
+    test('a panic while formatting a panic message', async () => {
+      await create(`CREATE FUNCTION display_panic() RETURNS int4 LANGUAGE plrust AS $$
+    struct Evil;
+    impl std::fmt::Display for Evil {
+        fn fmt(&self, _f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            panic!("a panic inside Display")
+        }
+    }
+    panic!("{}", Evil)
+$$;`);
+      await provoke('panic while formatting a panic message', {
+        sql: 'SELECT display_panic();',
+        error: /FATAL:  PL\/Rust function "display_panic" aborted: the Rust runtime/,
+        fatal: true,
+      });
+    });
+
+    test('a thread-local destructor that panics when the session ends', async () => {
+      await create(`CREATE FUNCTION tls_bomb() RETURNS int4 LANGUAGE plrust AS $$
+    struct Bomb(i32);
+    impl Drop for Bomb {
+        fn drop(&mut self) {
+            panic!("a thread-local destructor panics at session end");
+        }
+    }
+    thread_local! {
+        static BOMB: Bomb = Bomb(5);
+    }
+    Ok(Some(BOMB.with(|b| b.0)))
+$$;`);
+      await provoke('panicking thread-local destructor (the call itself succeeds)', { sql: 'SELECT tls_bomb();', error: /^$/ });
+      const logged = /LOG:  a PL\/Rust library aborted while the session was exiting: the Rust runtime/;
+      await eventually('the log line of the exiting session', () => logged.test(server().logText()));
+      await assertContained('panicking thread-local destructor at session end');
+    });
+  });
+
+  describe('stack depth', () => {
+    before(async () => {
+      await create(`CREATE FUNCTION bottomless(n int8) RETURNS int8 STRICT LANGUAGE plrust AS $$
+    fn down(depth: i64) -> i64 {
+        let pad = std::hint::black_box([depth; 8]);
+        down(depth + 1) + pad[(depth % 8) as usize]
+    }
+    Ok(Some(down(n)))
+$$;
+CREATE FUNCTION dive(n int4) RETURNS int4 STRICT LANGUAGE plrust AS $$
+    fn down(left: i32) -> i32 {
+        let pad = std::hint::black_box([left; 32]);
+        if left == 0 { 0 } else { 1 + down(left - 1) + pad[(left % 32) as usize] - left }
+    }
+    Ok(Some(down(n)))
+$$;`);
+    });
+
+    test('unbounded recursion stops at max_stack_depth with PostgreSQL\'s error, for two settings', async () => {
+      for (const [setting, shown] of [['512kB', '512kB'], ['2MB', '2048kB']]) {
+        await provoke(`unbounded recursion, max_stack_depth = ${setting}`, {
+          user: server().superuser,
+          sql: `SET max_stack_depth = '${setting}'; SELECT bottomless(0);`,
+          error: new RegExp(
+            `ERROR:  stack depth limit exceeded\\nDETAIL:  PL/Rust function "bottomless" at \\S+:\\d+:\\d+\\nHINT:  Increase the configuration parameter "max_stack_depth" \\(currently ${shown}\\)`,
+          ),
+        });
+      }
+      // the setting decides the depth, not merely the message: 6000 frames of about 160 bytes
+      const depth = await server().psqlResult(`SET max_stack_depth = '2MB'; SELECT dive(6000); SET max_stack_depth = '512kB'; SELECT dive(6000);`);
+      assert.equal(depth.stdout.trim(), '6000');
+      assert.match(depth.stderr, /ERROR:  stack depth limit exceeded/);
+    });
+
+    test('a stack overflow in compiler-generated drop code ends the session with FATAL, not SIGSEGV', async () => {
+      await create(`CREATE FUNCTION deep_drop(n int4) RETURNS int4 STRICT LANGUAGE plrust AS $$
+    struct Node {
+        next: Option<Box<Node>>,
+    }
+    let mut head: Option<Box<Node>> = None;
+    for _ in 0..n {
+        head = Some(Box::new(Node { next: head }));
+    }
+    drop(head); // recursive drop glue: one frame per node, no checkpoint in it
+    Ok(Some(n))
+$$;`);
+      // at least 16 bytes per drop frame: twice the nodes the stack can hold
+      const nodes = (STACK_KB * 1024) / 8;
+      await provoke('stack overflow in drop glue', {
+        sql: `SELECT deep_drop(${nodes});`,
+        error: /FATAL:  PL\/Rust function "deep_drop" overflowed the stack\nDETAIL:  Code the stack checks do not see/,
+        fatal: true,
+      });
+      assert.equal(await server().psql('SELECT deep_drop(1000);', { user: 'mallory' }), '1000');
+    });
+
+    test('a single stack frame larger than the whole stack ends the session with FATAL, not SIGSEGV', async () => {
+      await create(`CREATE FUNCTION big_frame(n int4) RETURNS int4 STRICT LANGUAGE plrust AS $$
+    let a = [n as u8; ${2 * STACK_KB} << 10];
+    Ok(Some(std::hint::black_box(&a)[n as usize % a.len()] as i32))
+$$;`);
+      await provoke('a frame twice the size of the stack', {
+        sql: 'SELECT big_frame(3);',
+        error: /FATAL:  PL\/Rust function "big_frame" overflowed the stack/,
+        fatal: true,
+      });
+    });
+  });
+
+  describe('memory', () => {
+    before(async () => {
+      await create(`CREATE FUNCTION grab(n int8) RETURNS int8 STRICT LANGUAGE plrust AS $$
+    let v = vec![7u8; n as usize];
+    Ok(Some(std::hint::black_box(&v).len() as i64))
+$$;
+CREATE FUNCTION exhaust() RETURNS int8 LANGUAGE plrust AS $$
+    let mut kept: Vec<Vec<u8>> = Vec::new();
+    loop {
+        kept.push(vec![1u8; 1 << 20]);
+        std::hint::black_box(&kept);
+    }
+$$;`);
+    });
+
+    test('a huge allocation is "out of memory" at plrust.memory_limit', async () => {
+      await provoke('vec![0u8; 1 << 40]', {
+        sql: `SELECT grab(${2 ** 40});`,
+        error: /ERROR:  out of memory\nDETAIL:  PL\/Rust function "grab" reached plrust.memory_limit \(131072 kB\) on a request of 1099511627776 bytes/,
+      });
+    });
+
+    test('without a limit, the system refuses a huge allocation: "out of memory"', async () => {
+      await provoke('vec![0u8; 1 << 44] with plrust.memory_limit = 0', {
+        user: server().superuser,
+        sql: `SET plrust.memory_limit = 0; SELECT grab(${2 ** 44});`,
+        error: /ERROR:  out of memory\nDETAIL:  PL\/Rust function "grab" failed on a request of 17592186044416 bytes/,
+      });
+    });
+
+    test('gradual exhaustion in a loop is "out of memory"', async () => {
+      await provoke('1 MB at a time until the limit', {
+        sql: 'SELECT exhaust();',
+        error: /ERROR:  out of memory\nDETAIL:  PL\/Rust function "exhaust" reached plrust.memory_limit \(131072 kB\) on a request of 1048576 bytes/,
+      });
+    });
+
+    test('a lower plrust.memory_limit (set by a superuser) makes a smaller allocation fail the same way', async () => {
+      const r = await provoke('16 MB under an 8 MB limit', {
+        user: server().superuser,
+        sql: `SET plrust.memory_limit = '8MB'; SELECT grab(4000000); SELECT grab(16000000);`,
+        error: /ERROR:  out of memory\nDETAIL:  PL\/Rust function "grab" reached plrust.memory_limit \(8192 kB\) on a request of 16000000 bytes/,
+      });
+      assert.equal(r.stdout.trim(), '4000000');
+      await provoke('exhaustion under an 8 MB limit', {
+        user: server().superuser,
+        sql: `SET plrust.memory_limit = '8MB'; SELECT exhaust();`,
+        error: /ERROR:  out of memory\nDETAIL:  PL\/Rust function "exhaust" reached plrust.memory_limit \(8192 kB\)/,
+      });
+    });
+
+    test('std::alloc::handle_alloc_error is "out of memory"', async () => {
+      await create(`CREATE FUNCTION alloc_error() RETURNS int4 LANGUAGE plrust AS $$
+    std::alloc::handle_alloc_error(std::alloc::Layout::new::<[u64; 4]>())
+$$;`);
+      await provoke('handle_alloc_error', {
+        sql: 'SELECT alloc_error();',
+        error: /ERROR:  out of memory\nDETAIL:  PL\/Rust function "alloc_error" reported an allocation failure/,
+      });
+    });
+  });
+
+  describe('runaway code is cancelled and the session carries on', () => {
+    before(async () => {
+      await create(`CREATE FUNCTION spin() RETURNS int4 LANGUAGE plrust AS $$
+    loop {}
+$$;
+CREATE FUNCTION nap(secs int8) RETURNS int8 STRICT LANGUAGE plrust AS $$
+    std::thread::sleep(std::time::Duration::from_secs(secs as u64));
+    Ok(Some(secs))
+$$;
+CREATE FUNCTION park_for(secs int8) RETURNS int8 STRICT LANGUAGE plrust AS $$
+    std::thread::park_timeout(std::time::Duration::from_secs(secs as u64));
+    Ok(Some(secs))
+$$;
+CREATE FUNCTION self_deadlock() RETURNS int4 LANGUAGE plrust AS $$
+    let m = std::sync::Mutex::new(1);
+    let first = m.lock().unwrap();
+    let second = m.lock().unwrap();
+    Ok(Some(*first + *second))
+$$;`);
+    });
+
+    test('loop {} by statement_timeout', async () => {
+      await provoke('loop {} with statement_timeout', {
+        sql: `SET statement_timeout = '1s'; SELECT spin();`,
+        error: /ERROR:  canceling statement due to statement timeout/,
+      });
+    });
+
+    test('loop {} by pg_cancel_backend', async () => {
+      await interrupt('loop {} with pg_cancel_backend', 'spin()', 'cancel');
+    });
+
+    // An hour-long sleep that ignored the request would run into the test's timeout.
+    test('an hour of std::thread::sleep by statement_timeout', { timeout: 120_000 }, async () => {
+      await provoke('thread::sleep with statement_timeout', {
+        sql: `SET statement_timeout = '1s'; SELECT nap(3600);`,
+        error: /ERROR:  canceling statement due to statement timeout/,
+      });
+    });
+
+    test('an hour of std::thread::sleep by pg_cancel_backend', { timeout: 120_000 }, async () => {
+      await interrupt('thread::sleep with pg_cancel_backend', 'nap(3600)', 'cancel');
+    });
+
+    test('an hour of std::thread::sleep by pg_terminate_backend: only that session ends', { timeout: 120_000 }, async () => {
+      await interrupt('thread::sleep with pg_terminate_backend', 'nap(3600)', 'terminate');
+    });
+
+    // A futex wait on the backend's only thread: nothing could ever wake it, and PostgreSQL's signal handlers restart the system call.
+    test('an hour of std::thread::park_timeout by statement_timeout', { timeout: 120_000 }, async () => {
+      await provoke('thread::park_timeout with statement_timeout', {
+        sql: `SET statement_timeout = '1s'; SELECT park_for(3600);`,
+        error: /ERROR:  canceling statement due to statement timeout/,
+      });
+    });
+
+    test('locking a Mutex the function already holds is an ERROR, not a backend blocked forever', { timeout: 120_000 }, async () => {
+      await provoke('self-deadlock on a Mutex', {
+        sql: `SELECT self_deadlock();`,
+        error: /ERROR:  self_deadlock: deadlock: this wait could never end/,
+      });
+    });
+  });
+
+  describe('arithmetic and Option/slice misuse are an ERROR with the message', () => {
+    before(async () => {
+      await create(`CREATE FUNCTION misuse(mode text, n int4) RETURNS int4 STRICT LANGUAGE plrust AS $$
+    let v = vec![1, 2, 3];
+    let r = match mode {
+        "add" => n + i32::MAX,
+        "div" => 100 / (n - n),
+        "index" => v[n as usize],
+        "unwrap" => {
+            let o: Option<i32> = if n > 100 { Some(n) } else { None };
+            o.unwrap()
+        }
+        _ => n,
+    };
+    Ok(Some(r))
+$$;`);
+    });
+
+    const cases: Array<[string, string, RegExp]> = [
+      ['integer overflow', `'add', 1`, /ERROR:  misuse: attempt to add with overflow\nDETAIL:  panicked at \S+:4:18/],
+      ['division by zero', `'div', 1`, /ERROR:  misuse: attempt to divide by zero\nDETAIL:  panicked at \S+:5:18/],
+      ['out-of-bounds indexing', `'index', 10`, /ERROR:  misuse: index out of bounds: the len is 3 but the index is 10\nDETAIL:  panicked at \S+:6:21/],
+      ['unwrap on None', `'unwrap', 1`, /ERROR:  misuse: called `Option::unwrap\(\)` on a `None` value\nDETAIL:  panicked at \S+:9:15/],
+    ];
+    for (const [what, args, error] of cases) {
+      test(what, async () => {
+        await provoke(what, { sql: `SELECT misuse(${args});`, error });
+      });
+    }
+  });
+
+  describe('ending the process is refused with an ERROR', () => {
+    before(async () => {
+      await create(`CREATE FUNCTION leave(how text) RETURNS int4 STRICT LANGUAGE plrust AS $$
+    match how {
+        "exit" => std::process::exit(3),
+        "abort" => std::process::abort(),
+        _ => Ok(Some(0)),
+    }
+$$;`);
+    });
+
+    test('std::process::exit', async () => {
+      await provoke('process::exit', {
+        sql: `SELECT leave('exit');`,
+        error: /ERROR:  leave: std::process::exit\(3\) is not allowed in PL\/Rust: it would end the PostgreSQL backend/,
+      });
+    });
+
+    test('std::process::abort', async () => {
+      await provoke('process::abort', {
+        sql: `SELECT leave('abort');`,
+        error: /ERROR:  leave: std::process::abort is not allowed in PL\/Rust: it would end the PostgreSQL backend/,
+      });
+    });
+  });
+
+  test('an ERROR rolls the transaction back; the session and its other functions carry on', async () => {
+    const s = await server().openSession({ user: 'mallory' });
+    const r = await s.run(`CREATE TABLE IF NOT EXISTS ledger (x int); BEGIN; INSERT INTO ledger VALUES (1); SELECT misuse('div', 1); COMMIT;`);
+    assert.match(r.stderr, /ERROR:  misuse: attempt to divide by zero/);
+    assert.equal((await s.run('SELECT count(*) FROM ledger;')).stdout.trim(), '0');
+    assert.equal((await s.run(`SELECT misuse('none', 5), grab(10);`)).stdout.trim(), '5|10');
+    await s.close();
+    faultCases++;
+    await assertContained('rollback');
+  });
+
+  test('every fault case ran and none crashed the server', () => {
+    assert.equal(faultCases, EXPECTED_CASES, summary());
+    assert.equal(crashesSeen(), 0, summary());
+    assert.match(summary(), new RegExp(`${EXPECTED_CASES} fault cases ran, 0 server crashes seen`));
+  });
+});
