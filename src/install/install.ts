@@ -12,7 +12,8 @@ import { PlrustError, ExitCode } from '../util/errors.js';
 import { makeTempDir, cleanStaleTemp } from '../util/fs-atomic.js';
 import { acquireLock } from '../util/lock.js';
 import { sha256Buffer, sha256File } from '../util/sha256.js';
-import { PLRUST_BIN } from '../util/package-root.js';
+import { PLRUST_BIN, packageRoot } from '../util/package-root.js';
+import { cliFiles } from './cli-files.js';
 import { exec } from '../util/exec.js';
 import type { HomeLayout } from '../util/home.js';
 import { probePgConfig, serverDevProblems, type PgInstallation } from './pg-config.js';
@@ -144,15 +145,18 @@ export async function install(ctx: Context, opts: InstallOptions): Promise<Insta
   if (runningAsRoot() && !(await userExists(serverUser))) {
     throw new PlrustError({ code: 'SERVER_USER_UNKNOWN', message: `the server's OS user ${serverUser} does not exist`, hint: 'pass --server-user with the account PostgreSQL runs as', exitCode: ExitCode.Usage });
   }
-  const compiler = [process.execPath, PLRUST_BIN];
-  const cliReadable = await userCanRead(serverUser, [process.execPath, PLRUST_BIN, path.join(path.dirname(PLRUST_BIN), '..', 'dist', 'src', 'cli', 'main.js')]);
-  if (!cliReadable.ok) {
+  if (!(await userCanRead(serverUser, [process.execPath])).ok) {
     throw new PlrustError({
-      code: 'CLI_NOT_READABLE',
-      message: `the server's OS user ${serverUser} cannot read ${cliReadable.unreadable.join(', ')}, so the validator could not run \`plrust compile\``,
-      hint: 'install plrust where every user can read it (for example `npm install -g`), then run `plrust install` from there',
+      code: 'NODE_NOT_READABLE',
+      message: `the server's OS user ${serverUser} cannot run ${process.execPath}, so the validator could not run \`plrust compile\``,
+      hint: 'install Node.js where every user can run it (Debian: apt-get install nodejs)',
     });
   }
+  // The validator runs this CLI as the server's user: in place when it can read it, else from a copy in the installation.
+  const cliReadable = (await userCanRead(serverUser, [PLRUST_BIN, path.join(packageRoot(), 'dist', 'src', 'cli', 'main.js'), path.join(packageRoot(), 'node_modules')])).ok;
+  const cliCopyRoot = path.join(pg.sharedir, 'plrust', 'cli');
+  const compiler = [process.execPath, cliReadable ? PLRUST_BIN : path.join(cliCopyRoot, 'bin', 'plrust')];
+  if (!cliReadable) notes.push(`${serverUser} cannot read ${packageRoot()}: the plrust CLI is copied to ${cliCopyRoot}`);
 
   const release = await acquireLock(home.locks, `install-${path.basename(installDir(home, pg.pgConfig))}`, { noWait: false, what: 'an install into this PostgreSQL', onWait: (m) => out.info(m) });
   const work = makeTempDir(home.tmp, 'pginstall');
@@ -192,7 +196,10 @@ export async function install(ctx: Context, opts: InstallOptions): Promise<Insta
     const handler: InstallPlanInput['handler'] = opts.dryRun
       ? { library: '(built by make)', control: path.join(handlerTemplateDir(), 'plrust.control'), scripts: extensionScripts(handlerTemplateDir()) }
       : await buildHandler(pg, work, path.join(home.logs, 'handler-build.log'));
-    const files = planFiles({ pg, handler, defaultsFile, prebuilt, ...(toolchainCopy ? { toolchainCopy } : {}) });
+    const files = [
+      ...planFiles({ pg, handler, defaultsFile, prebuilt, ...(toolchainCopy ? { toolchainCopy } : {}) }),
+      ...(cliReadable ? [] : cliFiles(packageRoot()).map((rel) => ({ dest: path.join(cliCopyRoot, rel), from: path.join(packageRoot(), rel), role: 'cli' as const, mode: rel === path.join('bin', 'plrust') ? 0o755 : 0o644 }))),
+    ];
     const manifestPath = path.join(installDir(home, pg.pgConfig), 'manifest.json');
     const base = {
       ok: true as const,

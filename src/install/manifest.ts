@@ -13,7 +13,7 @@ import type { HomeLayout } from '../util/home.js';
 
 export const installedFileSchema = z.object({
   path: z.string(),
-  role: z.enum(['handler', 'control', 'script', 'defaults', 'prebuilt', 'toolchain']),
+  role: z.enum(['handler', 'control', 'script', 'defaults', 'prebuilt', 'toolchain', 'cli']),
   sha256: z.string(),
   size: z.number(),
   /** Where the file this one replaced was saved; absent when nothing was there. */

@@ -11,7 +11,10 @@
 
 #include "postgres.h"
 
+#include <signal.h>
+
 #include "access/htup.h"
+#include "datatype/timestamp.h"
 #include "fmgr.h"
 #include "nodes/pg_list.h"
 
@@ -197,11 +200,47 @@ extern void plrust_interpose_sleep(void *dl_handle, const PlrustDef *def);
 extern void plrust_skip_library_destructors(void);
 
 /*
- * The call in progress, for the stack-overflow handler: the function and an
- * address in plrust_call_handler's frame (NULL between calls).
+ * The call in progress, for the stack-overflow handler and the backstop: the
+ * function and an address in plrust_call_handler's frame (NULL between
+ * calls, and from the moment a fault ends the session).
  */
 extern PlrustFunction *volatile plrust_active_fn;
 extern char *volatile plrust_active_frame;
+
+/*
+ * The backstop for code that never reaches a checkpoint (plrust_fault.c).
+ * plrust_in_host counts host callbacks in progress: the backstop never
+ * leaves the Rust frames from inside one, it leaves that to the callback's
+ * end. When it gives up on a call, the function ends with FATAL.
+ */
+extern volatile sig_atomic_t plrust_in_host;
+extern volatile sig_atomic_t plrust_escape_deferred;
+extern volatile TimestampTz plrust_unanswered_since;
+extern bool plrust_backstop_armed(void);
+extern void plrust_backstop_arm_slow(void);
+extern void plrust_escape_deferred_now(void);
+
+/* Before every call: a store, and a timer only when the tick has gone idle. */
+static inline void
+plrust_backstop_arm(void)
+{
+	plrust_unanswered_since = 0;
+	if (unlikely(!plrust_backstop_armed()))
+		plrust_backstop_arm_slow();
+}
+
+static inline void
+plrust_host_enter(void)
+{
+	plrust_in_host++;
+}
+
+static inline void
+plrust_host_leave(void)
+{
+	if (--plrust_in_host == 0 && unlikely(plrust_escape_deferred))
+		plrust_escape_deferred_now();
+}
 
 /* ---- conversion (plrust_convert.c) ---- */
 

@@ -21,6 +21,18 @@
  * to a sleep that ends as soon as a cancel or terminate request is pending;
  * the next checkpoint (or PostgreSQL, once the call returns) then stops the
  * statement.
+ *
+ * Code that never reaches a checkpoint. Checkpoints sit in the user's code
+ * only; a loop inside std or core that never calls back into it
+ * (iter::repeat(x).count(), a fold over 0..u64::MAX with an inlined closure)
+ * would ignore statement_timeout, pg_cancel_backend and
+ * pg_terminate_backend, and only SIGKILL, i.e. crash recovery, could stop
+ * it. While a call runs, a PostgreSQL timeout ticks; a cancel or terminate
+ * request still pending after a grace period (a checkpoint answers one
+ * within microseconds) means the code does not check, and the backend
+ * leaves the Rust frames the way the stack-overflow path does: it resumes
+ * above them and ends the session with FATAL. Never from inside a host
+ * callback (palloc state would be half-updated): the callback's end does it.
  */
 #include "plrust.h"
 
@@ -38,9 +50,14 @@
 #include "miscadmin.h"
 #include "storage/ipc.h"
 #include "tcop/tcopprot.h"
+#include "utils/timeout.h"
+#include "utils/timestamp.h"
 
 PlrustFunction *volatile plrust_active_fn = NULL;
 char	   *volatile plrust_active_frame = NULL;
+volatile sig_atomic_t plrust_in_host = 0;
+volatile sig_atomic_t plrust_escape_deferred = false;
+volatile TimestampTz plrust_unanswered_since = 0;
 
 /* Size of the alternate signal stack the SIGSEGV handler runs on. */
 #define ALT_STACK_SIZE ((Size) 64 * 1024)
@@ -234,6 +251,203 @@ plrust_fault_init(void)
 	sigemptyset(&action.sa_mask);
 	if (sigaction(SIGSEGV, &action, &previous_segv) != 0)
 		stack_floor = 0;
+}
+
+/* ---- the backstop for code that never reaches a checkpoint ---- */
+
+/* How often the tick looks while a call runs, and how long a request may stay unanswered. */
+#define TICK_MS 250
+#define GRACE_MS 1000
+/* Stack for the step between the signal handler's frames and the report's. */
+#define HOP_STACK_SIZE ((Size) 32 * 1024)
+/* Room the report gets above the abandoned frames' lowest possible address. */
+#define REPORT_STACK_SIZE ((Size) 1024 * 1024)
+
+typedef enum UnansweredRequest
+{
+	REQUEST_CANCEL,
+	REQUEST_STATEMENT_TIMEOUT,
+	REQUEST_TERMINATE
+} UnansweredRequest;
+
+static bool tick_registered = false;
+static TimeoutId tick_id;
+
+#if PG_VERSION_NUM < 140000
+/* PostgreSQL 13 has no get_timeout_active: the tick keeps its own state */
+static volatile sig_atomic_t tick_pending = false;
+#endif
+
+/* What the report needs, set just before leaving the Rust frames. */
+static PlrustFunction *escaped_fn = NULL;
+static char *escaped_frame = NULL;
+static UnansweredRequest escaped_request;
+static int	escaped_after_ms;
+static bool escaped_from_signal;
+static ucontext_t hop_context;
+static ucontext_t report_context;
+static char hop_stack[HOP_STACK_SIZE] pg_attribute_aligned(16);
+
+static pg_attribute_noreturn() void
+report_unanswered(void)
+{
+	PlrustFunction *fn = escaped_fn;
+	const char *name = fn != NULL ? fn->def->name : "?";
+	const char *what;
+
+	/* handle_sig_alarm held interrupts and never got to resume them */
+	if (escaped_from_signal && InterruptHoldoffCount > 0)
+		InterruptHoldoffCount--;
+	plrust_skip_library_destructors();
+	switch (escaped_request)
+	{
+		case REQUEST_TERMINATE:
+			what = "the request to terminate the session";
+			break;
+		case REQUEST_STATEMENT_TIMEOUT:
+			what = "the statement timeout";
+			break;
+		default:
+			what = "the cancel request";
+			break;
+	}
+	ereport(FATAL,
+			(errcode(escaped_request == REQUEST_TERMINATE ? ERRCODE_ADMIN_SHUTDOWN : ERRCODE_QUERY_CANCELED),
+			 errmsg("PL/Rust function \"%s\" did not respond to %s", name, what),
+			 errdetail("It was still running at least %d ms after the request, in code that never checks for one "
+					   "(a loop inside the Rust standard library). It was stopped where it was, so its state "
+					   "cannot be trusted and this session ends; the server and other sessions are not affected.",
+					   escaped_after_ms)));
+	pg_unreachable();
+}
+
+/*
+ * Runs on hop_stack, where nothing below the call site is live any more:
+ * starts the report on the stack just below plrust_call_handler's frame,
+ * over the abandoned Rust frames (the frames above, and the error context
+ * callbacks they hold, stay intact), with SIGALRM deliverable again.
+ */
+static pg_attribute_noreturn() void
+hop_to_report(void)
+{
+	uintptr_t	top = ((uintptr_t) escaped_frame - RESUME_GAP) & ~(uintptr_t) 15;
+	Size		size = REPORT_STACK_SIZE;
+
+	if (stack_floor != 0 && top > stack_floor && top - stack_floor < size)
+		size = top - stack_floor;
+	if (getcontext(&report_context) != 0)
+		_exit(1);
+	report_context.uc_stack.ss_sp = (void *) (top - size);
+	report_context.uc_stack.ss_size = size;
+	report_context.uc_link = NULL;
+	sigdelset(&report_context.uc_sigmask, SIGALRM);
+	makecontext(&report_context, report_unanswered, 0);
+	setcontext(&report_context);
+	_exit(1);					/* setcontext returns only on failure */
+}
+
+/*
+ * Leaves the Rust frames for good. Two steps, because the frames of the
+ * signal handler (or callback) running this may lie just below the call
+ * site, where the report's stack begins.
+ */
+static pg_attribute_noreturn() void
+escape(bool from_signal)
+{
+	escaped_fn = plrust_active_fn;
+	escaped_frame = plrust_active_frame;
+	escaped_from_signal = from_signal;
+	/* the call is over: nothing may fire for it again */
+	plrust_active_frame = NULL;
+	plrust_escape_deferred = false;
+
+	if (getcontext(&hop_context) != 0)
+		_exit(1);
+	hop_context.uc_stack.ss_sp = hop_stack;
+	hop_context.uc_stack.ss_size = sizeof(hop_stack);
+	hop_context.uc_link = NULL;
+	makecontext(&hop_context, hop_to_report, 0);
+	setcontext(&hop_context);
+	_exit(1);
+}
+
+void
+plrust_escape_deferred_now(void)
+{
+	if (plrust_active_frame != NULL && !proc_exit_inprogress)
+		escape(false);
+	plrust_escape_deferred = false;
+}
+
+static void
+rearm_tick(void)
+{
+#if PG_VERSION_NUM < 140000
+	tick_pending = true;
+#endif
+	enable_timeout_after(tick_id, TICK_MS);
+}
+
+/*
+ * The timeout handler (inside PostgreSQL's SIGALRM handler). Between calls
+ * it does nothing and is not re-armed, so an idle session gets no more
+ * ticks; the next call arms it again.
+ */
+static void
+tick(void)
+{
+	TimestampTz now;
+	TimestampTz since;
+
+#if PG_VERSION_NUM < 140000
+	tick_pending = false;
+#endif
+	if (plrust_active_frame == NULL || proc_exit_inprogress)
+		return;
+	if (!(InterruptPending && (QueryCancelPending || ProcDiePending)))
+	{
+		plrust_unanswered_since = 0;
+		rearm_tick();
+		return;
+	}
+	now = GetCurrentTimestamp();
+	since = plrust_unanswered_since;
+	if (since == 0)
+		plrust_unanswered_since = now;
+	else if (now - since >= (TimestampTz) GRACE_MS * 1000)
+	{
+		escaped_after_ms = (int) ((now - since) / 1000);
+		escaped_request = ProcDiePending ? REQUEST_TERMINATE
+			: get_timeout_indicator(STATEMENT_TIMEOUT, false) ? REQUEST_STATEMENT_TIMEOUT
+			: REQUEST_CANCEL;
+		if (plrust_in_host == 0)
+			escape(true);
+		plrust_escape_deferred = true;
+	}
+	rearm_tick();
+}
+
+void
+plrust_backstop_arm_slow(void)
+{
+	if (!tick_registered)
+	{
+		tick_id = RegisterTimeout(USER_TIMEOUT, tick);
+		tick_registered = true;
+	}
+	rearm_tick();
+}
+
+bool
+plrust_backstop_armed(void)
+{
+	if (!tick_registered)
+		return false;
+#if PG_VERSION_NUM >= 140000
+	return get_timeout_active(tick_id);
+#else
+	return tick_pending;
+#endif
 }
 
 /* ---- interruptible sleep ---- */

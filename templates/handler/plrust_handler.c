@@ -395,6 +395,8 @@ plrust_call_handler(PG_FUNCTION_ARGS)
 	Datum		value;
 	bool		isnull;
 	char		frame;
+	PlrustFunction *outer_fn;
+	char	   *outer_frame;
 
 	if (CALLED_AS_TRIGGER(fcinfo) || CALLED_AS_EVENT_TRIGGER(fcinfo))
 		ereport(ERROR,
@@ -407,12 +409,19 @@ plrust_call_handler(PG_FUNCTION_ARGS)
 	memset(&result, 0, sizeof(result));
 	memset(&error, 0, sizeof(error));
 
-	/* for the stack-overflow handler; function code never calls back into PostgreSQL */
+	/*
+	 * For the stack-overflow handler and the backstop. Function code never
+	 * calls back into PostgreSQL, so calls cannot nest today; restoring the
+	 * outer call keeps both right if that ever changes.
+	 */
+	outer_fn = plrust_active_fn;
+	outer_frame = plrust_active_frame;
 	plrust_active_fn = fn;
 	plrust_active_frame = &frame;
+	plrust_backstop_arm();
 	status = fn->call(fn->args, (uint32_t) fn->def->nargs, &result, &error);
-	plrust_active_frame = NULL;
-	plrust_active_fn = NULL;
+	plrust_active_frame = outer_frame;
+	plrust_active_fn = outer_fn;
 
 	if (unlikely(status != PLRUST_OK))
 		report_failure(fn, status, &error);

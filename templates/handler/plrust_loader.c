@@ -105,7 +105,7 @@ stack_has_room(void)
 }
 
 static void *
-host_alloc(void *ctx, size_t size, size_t align)
+alloc_block(void *ctx, size_t size, size_t align)
 {
 	PlrustHostCtx *h = ctx;
 	Size		need = footprint(size, align);
@@ -140,7 +140,7 @@ raw_pointer(void *ptr, Size align)
 }
 
 static void
-host_dealloc(void *ctx, void *ptr, size_t size, size_t align)
+free_block(void *ctx, void *ptr, size_t size, size_t align)
 {
 	PlrustHostCtx *h = ctx;
 	Size		amount = footprint(size, align);
@@ -160,13 +160,13 @@ host_dealloc(void *ctx, void *ptr, size_t size, size_t align)
  * PostgreSQL 16.
  */
 static void *
-host_realloc(void *ctx, void *ptr, size_t old_size, size_t align, size_t new_size)
+realloc_block(void *ctx, void *ptr, size_t old_size, size_t align, size_t new_size)
 {
 	PlrustHostCtx *h = ctx;
 	void	   *moved;
 
 	if (ptr == NULL)
-		return host_alloc(ctx, new_size, align);
+		return alloc_block(ctx, new_size, align);
 	if (new_size <= old_size)
 	{
 		Size		less = old_size - new_size;
@@ -174,19 +174,54 @@ host_realloc(void *ctx, void *ptr, size_t old_size, size_t align, size_t new_siz
 		h->used = h->used > less ? h->used - less : 0;
 		return ptr;
 	}
-	moved = host_alloc(ctx, new_size, align);
+	moved = alloc_block(ctx, new_size, align);
 	if (moved == NULL)
 		return NULL;
 	memcpy(moved, ptr, old_size);
-	host_dealloc(ctx, ptr, old_size, align);
+	free_block(ctx, ptr, old_size, align);
 	return moved;
+}
+
+/*
+ * The callbacks function code sees. palloc's state is half-updated while
+ * they run, so the backstop (plrust_fault.c) must not leave the Rust frames
+ * then: it marks the region and, if it gave up meanwhile, leaves at its end.
+ */
+static void *
+host_alloc(void *ctx, size_t size, size_t align)
+{
+	void	   *p;
+
+	plrust_host_enter();
+	p = alloc_block(ctx, size, align);
+	plrust_host_leave();
+	return p;
+}
+
+static void
+host_dealloc(void *ctx, void *ptr, size_t size, size_t align)
+{
+	plrust_host_enter();
+	free_block(ctx, ptr, size, align);
+	plrust_host_leave();
+}
+
+static void *
+host_realloc(void *ctx, void *ptr, size_t old_size, size_t align, size_t new_size)
+{
+	void	   *p;
+
+	plrust_host_enter();
+	p = realloc_block(ctx, ptr, old_size, align, new_size);
+	plrust_host_leave();
+	return p;
 }
 
 static void
 release_bytes(PlrustFunction *fn, PlrustSlice s)
 {
 	if (s.ptr != NULL && s.len > 0)
-		host_dealloc(&fn->hctx, (void *) s.ptr, s.len, 1);
+		free_block(&fn->hctx, (void *) s.ptr, s.len, 1);
 }
 
 /*
@@ -216,7 +251,7 @@ plrust_release_result(PlrustFunction *fn, const PlrustValue *result)
 				if (!elems[i].is_null)
 					release_bytes(fn, elems[i].v.bytes);
 		}
-		host_dealloc(&fn->hctx, (void *) elems, n * sizeof(PlrustValue), RESULT_ARRAY_ALIGN);
+		free_block(&fn->hctx, (void *) elems, n * sizeof(PlrustValue), RESULT_ARRAY_ALIGN);
 	}
 	else if (t->scalar == PLRUST_TEXT || t->scalar == PLRUST_VARCHAR || t->scalar == PLRUST_BYTEA)
 		release_bytes(fn, result->v.bytes);
@@ -241,7 +276,12 @@ plrust_release_error(PlrustFunction *fn, int32 status, const PlrustError *error)
 static int32_t
 host_interrupt_requested(void *ctx)
 {
-	return (QueryCancelPending || ProcDiePending) ? 1 : 0;
+	int32_t		requested;
+
+	plrust_host_enter();
+	requested = (QueryCancelPending || ProcDiePending) ? 1 : 0;
+	plrust_host_leave();
+	return requested;
 }
 
 /*
@@ -291,6 +331,8 @@ plrust_host_fatal(const uint8_t *msg, size_t len)
 	if (fataling)
 		_exit(1);
 	fataling = true;
+	/* the call is over: the backstop must not leave these frames while this is reported */
+	plrust_active_frame = NULL;
 
 	if (msg == NULL)
 		n = 0;

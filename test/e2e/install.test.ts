@@ -8,10 +8,10 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { PLRUST_BIN, parseJson, runPlrust, tempDir } from '../helpers/cli.js';
+import { PLRUST_BIN, REPO_ROOT, cleanEnv, parseJson, runPlrust, tempDir } from '../helpers/cli.js';
 import { PG_CONFIG, startCluster, type PgCluster } from '../helpers/pg-cluster.js';
 import { installPlrust, tempHome, treeChecksums, treeDiff, uninstallPlrust, type InstallJson } from '../helpers/plrust-install.js';
 import { BEGIN_MARK, END_MARK } from '../../src/install/conf.js';
@@ -106,6 +106,35 @@ describe('plrust install and uninstall into PostgreSQL 15', () => {
     await uninstallPlrust(unreadable);
     assert.deepEqual(treeDiff(before, installationTrees()), [], "the copy is gone and the first install's files are back");
     assert.equal(await pg.psql('SELECT add(1, 2)'), '3', 'the first install serves again');
+  });
+
+  test('a plrust package the server cannot read is copied into the installation, compiles there, and goes with uninstall', async () => {
+    // As with a checkout in root's home: the postgres user cannot enter the directory.
+    const privateDir = tempDir('private-cli');
+    fs.chmodSync(privateDir, 0o700);
+    const pkg = path.join(privateDir, 'plrust');
+    fs.mkdirSync(pkg);
+    for (const part of ['package.json', 'bin', 'dist', 'node_modules', 'templates', 'targets']) {
+      fs.cpSync(path.join(REPO_ROOT, part), path.join(pkg, part), { recursive: true, verbatimSymlinks: true });
+    }
+    const home = await tempHome('install-private-cli', { toolchain: true });
+    const before = installationTrees();
+    const run = (args: string[]) =>
+      spawnSync(process.execPath, [path.join(pkg, 'bin', 'plrust'), '--home', home, '--json', ...args, '--pg-config', PG_CONFIG], { encoding: 'utf8', env: cleanEnv() });
+    const r = run(['install']);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    const report = JSON.parse(r.stdout) as InstallJson;
+    const cliCopy = path.join(SHAREDIR, 'plrust', 'cli');
+    assert.deepEqual(report.compiler, [process.execPath, path.join(cliCopy, 'bin', 'plrust')]);
+    assert.ok(report.notes.some((n) => n.includes(`the plrust CLI is copied to ${cliCopy}`)), report.notes.join('\n'));
+    await pg.psql(`CREATE DATABASE cli_copy; ALTER DATABASE cli_copy SET plrust.targets = 'x86_64';`);
+    const db = { db: 'cli_copy' };
+    await pg.psql(`CREATE EXTENSION plrust; CREATE FUNCTION twice(a int) RETURNS int STRICT LANGUAGE plrust AS $$ Ok(Some(a * 2)) $$;`, db);
+    assert.deepEqual(await pg.query(`SELECT twice(21), current_setting('plrust.compiler')`, db), [['42', `${process.execPath},${path.join(cliCopy, 'bin', 'plrust')}`]]);
+    const u = run(['uninstall']);
+    assert.equal(u.status, 0, u.stdout + u.stderr);
+    assert.equal(fs.existsSync(cliCopy), false, 'the copy goes with uninstall');
+    assert.deepEqual(treeDiff(before, installationTrees()), []);
   });
 
   test("--pgdata writes plrust's marked block (with a backup), idempotently, and says a reload is needed", async () => {
