@@ -252,14 +252,18 @@ export interface RustcArgsOptions {
 export const RUSTC_ENV: Readonly<Record<string, string>> = { RUSTC_BOOTSTRAP: '1' };
 
 /** The rustc command line for one function library (docs/ABI.md, "Building a function library"). */
-export function rustcArgs(o: RustcArgsOptions): string[] {
-  const crateDir = path.dirname(path.resolve(o.src));
+/**
+ * What every crate built against a toolchain's sysroot shares: the edition,
+ * the custom target and its sysroot, the allowed unstable features (none for
+ * user code), unwinding panics and the optimisation level.
+ */
+export function targetCrateArgs(o: { src: string; crateName: string; crateType: 'cdylib' | 'rlib'; sysroot: string; targetSpec: string; allowFeatures: string[] }): string[] {
   return [
     o.src,
     '--crate-name',
-    o.crateName ?? CRATE_NAME,
+    o.crateName,
     '--crate-type',
-    'cdylib',
+    o.crateType,
     '--edition',
     '2021',
     '-Zunstable-options',
@@ -267,11 +271,18 @@ export function rustcArgs(o: RustcArgsOptions): string[] {
     o.sysroot,
     '--target',
     o.targetSpec,
-    '-Zallow-features=',
+    `-Zallow-features=${o.allowFeatures.join(',')}`,
     '-C',
     'panic=unwind',
     '-C',
     'opt-level=2',
+  ];
+}
+
+export function rustcArgs(o: RustcArgsOptions): string[] {
+  const crateDir = path.dirname(path.resolve(o.src));
+  return [
+    ...targetCrateArgs({ src: o.src, crateName: o.crateName ?? CRATE_NAME, crateType: 'cdylib', sysroot: o.sysroot, targetSpec: o.targetSpec, allowFeatures: [] }),
     '-C',
     'overflow-checks=on',
     '-C',

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { PlrustError } from '../util/errors.js';
 import { exec } from '../util/exec.js';
 import { packageRoot } from '../util/package-root.js';
-import { RUSTC_ENV } from './generate.js';
+import { RUSTC_ENV, targetCrateArgs } from './generate.js';
 
 export const RUNTIME_CRATE = 'plrust_rt';
 export const RUNTIME_RLIB = `lib${RUNTIME_CRATE}.rlib`;
@@ -35,23 +35,8 @@ export function runtimeSourceDir(): string {
 export function runtimeRustcArgs(o: { sysroot: string; targetSpec: string; out: string; srcDir?: string }): string[] {
   const srcDir = o.srcDir ?? runtimeSourceDir();
   return [
-    path.join(srcDir, 'src', 'lib.rs'),
-    '--crate-name',
-    RUNTIME_CRATE,
-    '--crate-type',
-    'rlib',
-    '--edition',
-    '2021',
-    '-Zunstable-options',
-    '--sysroot',
-    o.sysroot,
-    '--target',
-    o.targetSpec,
-    '-Zallow-features=alloc_error_hook',
-    '-C',
-    'panic=unwind',
-    '-C',
-    'opt-level=2',
+    // alloc_error_hook is the runtime's one unstable feature: it turns allocation failure into a panic.
+    ...targetCrateArgs({ src: path.join(srcDir, 'src', 'lib.rs'), crateName: RUNTIME_CRATE, crateType: 'rlib', sysroot: o.sysroot, targetSpec: o.targetSpec, allowFeatures: ['alloc_error_hook'] }),
     '-C',
     'debuginfo=0',
     '-C',
