@@ -128,7 +128,7 @@ describe('functions from an x86_64 server run on an arm64 server restored from i
   });
 
   test('restored into the arm64 server, every function returns the same results without compiling', async () => {
-    const restored = await arm.runClient('pg_restore', ['-d', arm.conninfo(), dump]);
+    const restored = await arm.runProgram('pg_restore', ['-d', arm.conninfo(), dump]);
     assert.equal(restored.code, 0, restored.stderr);
     const s = await arm.openSession();
     const r = await s.run(`${RESULTS}\nSELECT format('compiler=[%s]', current_setting('plrust.compiler')); SELECT pg_backend_pid();`);

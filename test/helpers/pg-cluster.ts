@@ -2,7 +2,9 @@
  * Throwaway PostgreSQL clusters for end-to-end tests: initdb into a temp
  * dir, unix socket only, run as the `postgres` OS user when the tests run as
  * root (PostgreSQL refuses to run as root). Every cluster is stopped and
- * removed when the test process ends, however it ends.
+ * removed when the test process ends, however it ends. The host's
+ * PostgreSQL by default; another installation (the emulated arm64 one of
+ * aarch64-pg.ts) is described by a PgInstallation.
  */
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { appendFileSync, chownSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -13,7 +15,25 @@ export const PG_BIN_DIR = process.env.PLRUST_TEST_PG_BIN ?? '/usr/lib/postgresql
 export const PG_CONFIG = join(PG_BIN_DIR, 'pg_config');
 const OS_USER = 'postgres';
 
+/** Where an installation's programs are and what its server programs need to run. */
+export interface PgInstallation {
+  /** Names the installation in temp directory names and errors, e.g. 'aarch64'. */
+  label?: string;
+  /** initdb, pg_ctl, postgres and pg_config. */
+  serverBinDir: string;
+  /** psql, pg_dump, pg_restore: any build speaks the protocol over the socket. */
+  clientBinDir: string;
+  /** Added to the environment of the server programs only. */
+  serverEnv?: NodeJS.ProcessEnv;
+  /** pg_ctl's wait for start and stop (-t); default: pg_ctl's own 60 s. */
+  pgCtlTimeoutS?: number;
+}
+
+const HOST_INSTALLATION: PgInstallation = { serverBinDir: PG_BIN_DIR, clientBinDir: PG_BIN_DIR };
+
 export interface ClusterOptions {
+  /** Default: the host's PostgreSQL (HOST_INSTALLATION). */
+  installation?: PgInstallation;
   /** Extra postgresql.conf settings. */
   settings?: Record<string, string | number | boolean>;
   /** The server's stack size limit (RLIMIT_STACK) in kB; default: inherited. */
@@ -59,6 +79,7 @@ export interface PgCluster {
   readonly dataDir: string;
   readonly socketDir: string;
   readonly port: number;
+  /** The server programs' directory. */
   readonly binDir: string;
   readonly pgConfig: string;
   /** Name of the bootstrap superuser. */
@@ -70,7 +91,7 @@ export interface PgCluster {
   /** Rows of the last statement's result, as strings ('' for NULL). */
   query(sql: string, opts?: SqlOptions): Promise<string[][]>;
   openSession(opts?: SqlOptions): Promise<PgSession>;
-  /** Runs a PostgreSQL program (pg_dump, ...) as the cluster's OS user. */
+  /** Runs a PostgreSQL client program (pg_dump, pg_restore, ...) as the cluster's OS user. */
   runProgram(name: string, args: string[], input?: string): Promise<SqlResult>;
   /** libpq connection string for this cluster. */
   conninfo(opts?: SqlOptions): string;
@@ -92,10 +113,19 @@ function asServerUser(cmd: string, args: string[]): [string, string[]] {
   return runningAsRoot() ? ['runuser', ['-u', OS_USER, '--', cmd, ...args]] : [cmd, args];
 }
 
-function run(cmd: string, args: string[], input?: string, env?: NodeJS.ProcessEnv): Promise<SqlResult> {
+export interface RunOptions {
+  input?: string;
+  /** Added to this process's environment. */
+  env?: NodeJS.ProcessEnv;
+  /** 'caller' for what must keep this process's rights (binfmt_misc registration, ...). */
+  as?: 'server' | 'caller';
+}
+
+/** Runs a program to completion and collects its output; by default as the server's OS user. */
+export function runCommand(cmd: string, args: string[], opts: RunOptions = {}): Promise<SqlResult> {
   return new Promise((resolve, reject) => {
-    const [file, argv] = asServerUser(cmd, args);
-    const child = spawn(file, argv, { stdio: ['pipe', 'pipe', 'pipe'], env: env ?? process.env });
+    const [file, argv] = opts.as === 'caller' ? [cmd, args] : asServerUser(cmd, args);
+    const child = spawn(file, argv, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -103,13 +133,20 @@ function run(cmd: string, args: string[], input?: string, env?: NodeJS.ProcessEn
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr }));
     child.stdin.on('error', () => undefined);
-    child.stdin.end(input ?? '');
+    child.stdin.end(opts.input ?? '');
   });
 }
 
-function runSync(cmd: string, args: string[]): void {
+function runSync(cmd: string, args: string[], env?: NodeJS.ProcessEnv): void {
   const [file, argv] = asServerUser(cmd, args);
-  spawnSync(file, argv, { stdio: 'ignore' });
+  spawnSync(file, argv, { stdio: 'ignore', env: { ...process.env, ...env } });
+}
+
+/** Makes a file or directory usable by the server's OS user. */
+export function giveToServer(path: string): void {
+  if (!runningAsRoot()) return;
+  const id = (flag: string) => Number(spawnSync('id', [flag, OS_USER], { encoding: 'utf8' }).stdout.trim());
+  chownSync(path, id('-u'), id('-g'));
 }
 
 function quoteConninfo(value: string): string {
@@ -192,24 +229,47 @@ class Cluster implements PgCluster {
   readonly dataDir: string;
   readonly socketDir: string;
   readonly port = 20000 + Math.floor(Math.random() * 40000);
-  readonly binDir = PG_BIN_DIR;
-  readonly pgConfig = PG_CONFIG;
+  readonly binDir: string;
+  readonly pgConfig: string;
   readonly superuser = runningAsRoot() ? OS_USER : (process.env.USER ?? OS_USER);
   private readonly logFile: string;
   private readonly sessions = new Set<Session>();
   private stopped = false;
 
-  constructor(readonly dir: string) {
+  constructor(
+    readonly dir: string,
+    private readonly installation: PgInstallation,
+  ) {
+    this.binDir = installation.serverBinDir;
+    this.pgConfig = join(this.binDir, 'pg_config');
     this.dataDir = join(dir, 'data');
     this.socketDir = dir;
     this.logFile = join(dir, 'server.log');
   }
 
+  private what(program: string): string {
+    return this.installation.label ? `${this.installation.label} ${program}` : program;
+  }
+
+  /** Runs a server program (initdb, pg_ctl) in the installation's environment. */
+  private runServer(program: string, args: string[]): Promise<SqlResult> {
+    return runCommand(program, args, { env: this.installation.serverEnv });
+  }
+
+  private pgCtlArgs(action: 'start' | 'stop', extra: string[]): string[] {
+    const timeout = this.installation.pgCtlTimeoutS;
+    return ['-D', this.dataDir, ...extra, '-w', ...(timeout === undefined ? [] : ['-t', String(timeout)]), action];
+  }
+
+  private runClient(name: string, args: string[], input?: string): Promise<SqlResult> {
+    return runCommand(join(this.installation.clientBinDir, name), args, { input });
+  }
+
   async init(opts: ClusterOptions): Promise<void> {
-    const initdb = await run(join(this.binDir, 'initdb'), [
+    const initdb = await this.runServer(join(this.binDir, 'initdb'), [
       '-D', this.dataDir, '-A', 'trust', '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync',
     ]);
-    if (initdb.code !== 0) throw new Error(`initdb failed: ${initdb.stderr}`);
+    if (initdb.code !== 0) throw new Error(`${this.what('initdb')} failed: ${initdb.stderr}`);
     const settings: Record<string, string | number | boolean> = {
       listen_addresses: '',
       unix_socket_directories: this.socketDir,
@@ -221,12 +281,12 @@ class Cluster implements PgCluster {
       .map(([k, v]) => `${k} = ${typeof v === 'string' ? `'${v.replace(/'/g, "''")}'` : String(v)}`)
       .join('\n');
     appendFileSync(join(this.dataDir, 'postgresql.conf'), `\n${conf}\n`);
-    const pgCtl = [join(this.binDir, 'pg_ctl'), '-D', this.dataDir, '-l', this.logFile, '-w', 'start'];
+    const pgCtl = [join(this.binDir, 'pg_ctl'), ...this.pgCtlArgs('start', ['-l', this.logFile])];
     const start =
       opts.stackKb === undefined
-        ? await run(pgCtl[0]!, pgCtl.slice(1))
-        : await run('/bin/sh', ['-c', `ulimit -s ${opts.stackKb} && exec "$@"`, 'sh', ...pgCtl]);
-    if (start.code !== 0) throw new Error(`pg_ctl start failed: ${start.stderr}\n${this.logText()}`);
+        ? await this.runServer(pgCtl[0]!, pgCtl.slice(1))
+        : await this.runServer('/bin/sh', ['-c', `ulimit -s ${opts.stackKb} && exec "$@"`, 'sh', ...pgCtl]);
+    if (start.code !== 0) throw new Error(`${this.what('pg_ctl start')} failed: ${start.stderr}\n${this.logText()}`);
   }
 
   conninfo(opts: SqlOptions = {}): string {
@@ -249,7 +309,7 @@ class Cluster implements PgCluster {
   }
 
   psqlResult(sql: string, opts?: SqlOptions): Promise<SqlResult> {
-    return run(join(this.binDir, 'psql'), this.psqlArgs(opts, ['-v', 'ON_ERROR_STOP=1', '-f', '-']), sql);
+    return this.runClient('psql', this.psqlArgs(opts, ['-v', 'ON_ERROR_STOP=1', '-f', '-']), sql);
   }
 
   async psql(sql: string, opts?: SqlOptions): Promise<string> {
@@ -260,14 +320,14 @@ class Cluster implements PgCluster {
 
   async query(sql: string, opts?: SqlOptions): Promise<string[][]> {
     const args = this.psqlArgs(opts, ['-v', 'ON_ERROR_STOP=1', '-F', '\x1f', '-R', '\x1e', '-f', '-']);
-    const result = await run(join(this.binDir, 'psql'), args, sql);
+    const result = await this.runClient('psql', args, sql);
     if (result.code !== 0) throw new PsqlError(sql, result);
     const body = result.stdout.replace(/\n$/, '');
     return body === '' ? [] : body.split('\x1e').map((row) => row.split('\x1f'));
   }
 
   async openSession(opts?: SqlOptions): Promise<PgSession> {
-    const [file, argv] = asServerUser(join(this.binDir, 'psql'), this.psqlArgs(opts, ['-v', 'ON_ERROR_STOP=0']));
+    const [file, argv] = asServerUser(join(this.installation.clientBinDir, 'psql'), this.psqlArgs(opts, ['-v', 'ON_ERROR_STOP=0']));
     const session = new Session(spawn(file, argv, { stdio: ['pipe', 'pipe', 'pipe'] }));
     this.sessions.add(session);
     const hello = await session.run('SELECT pg_backend_pid();');
@@ -277,14 +337,11 @@ class Cluster implements PgCluster {
   }
 
   runProgram(name: string, args: string[], input?: string): Promise<SqlResult> {
-    return run(join(this.binDir, name), args, input);
+    return this.runClient(name, args, input);
   }
 
   giveToServer(path: string): void {
-    if (!runningAsRoot()) return;
-    const user = spawnSync('id', ['-u', OS_USER], { encoding: 'utf8' });
-    const group = spawnSync('id', ['-g', OS_USER], { encoding: 'utf8' });
-    chownSync(path, Number(user.stdout.trim()), Number(group.stdout.trim()));
+    giveToServer(path);
   }
 
   logText(): string {
@@ -302,7 +359,7 @@ class Cluster implements PgCluster {
   async stop(): Promise<void> {
     if (this.stopped) return;
     for (const s of this.sessions) s.kill();
-    await run(join(this.binDir, 'pg_ctl'), ['-D', this.dataDir, '-m', 'fast', '-w', 'stop']);
+    await this.runServer(join(this.binDir, 'pg_ctl'), this.pgCtlArgs('stop', ['-m', 'fast']));
     this.remove();
   }
 
@@ -310,7 +367,7 @@ class Cluster implements PgCluster {
   stopSync(): void {
     if (this.stopped) return;
     for (const s of this.sessions) s.kill();
-    runSync(join(this.binDir, 'pg_ctl'), ['-D', this.dataDir, '-m', 'immediate', '-w', 'stop']);
+    runSync(join(this.binDir, 'pg_ctl'), this.pgCtlArgs('stop', ['-m', 'immediate']), this.installation.serverEnv);
     this.remove();
   }
 
@@ -323,9 +380,10 @@ class Cluster implements PgCluster {
 
 export async function startCluster(opts: ClusterOptions = {}): Promise<PgCluster> {
   installExitHooks();
-  const dir = mkdtempSync(join(tmpdir(), 'plrust-pg-'));
-  const cluster = new Cluster(dir);
-  cluster.giveToServer(dir);
+  const installation = opts.installation ?? HOST_INSTALLATION;
+  const dir = mkdtempSync(join(tmpdir(), installation.label ? `plrust-pg-${installation.label}-` : 'plrust-pg-'));
+  const cluster = new Cluster(dir, installation);
+  giveToServer(dir);
   live.add(cluster);
   try {
     await cluster.init(opts);
