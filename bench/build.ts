@@ -143,6 +143,7 @@ export async function benchBuild(): Promise<string> {
       const warm = cargoProject(path.join(dir, `cargo-warm-${arch}`), crate, tc, arch, cargoHome);
       const incr = cargoProject(path.join(dir, `cargo-incr-${arch}`), crate, tc, arch, cargoHome, { CARGO_PROFILE_RELEASE_INCREMENTAL: 'true' });
       const userRs = path.join(incr.dir, 'src', USER_MODULE_FILE);
+      if (!crate.userModule.includes('max_len must be positive')) throw new Error(`${FUNCTION_FIXTURE}: the text the incremental runs edit is gone`);
       let edits = 0;
       // A one-character change of a string in the body, alternating, so every run recompiles something.
       const edit = () => fs.writeFileSync(userRs, crate.userModule.replace('max_len must be positive', ++edits % 2 ? 'max_len must be positive!' : 'max_len must be positive'));

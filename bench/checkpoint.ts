@@ -30,11 +30,10 @@ const LOOP_ITERATIONS = 200_000_000;
 const CALLS = 20_000_000;
 const SQL_ROWS = 1_000_000;
 
-type Variant2 = 'instrumented' | 'bare';
+/** As plrust compiles it, or with no checkpoint at all. */
+type Checkpoints = 'instrumented' | 'bare';
 
 interface Library {
-  def: FunctionDef;
-  variant: Variant2;
   path: string;
   /** Checkpoint calls in the generated user module. */
   checkpoints: number;
@@ -46,7 +45,7 @@ function definitions(sql: string, file: string): Map<string, FunctionDef> {
 }
 
 /** Compiles `def` for x86_64 as plrust does, or with every checkpoint left out. */
-async function compile(dir: string, tc: SharedInfo, def: FunctionDef, variant: Variant2): Promise<Library> {
+async function compile(dir: string, tc: SharedInfo, def: FunctionDef, variant: Checkpoints): Promise<Library> {
   const crate = generateCrate(def, variant === 'instrumented' ? instrument(def.source, 'fn-body') : def.source);
   // The wrapper's own entry checkpoint (in the generated signature line) goes too.
   const userModule = variant === 'instrumented' ? crate.userModule : crate.userModule.replace(CHECKPOINT_CALL, '');
@@ -63,7 +62,7 @@ async function compile(dir: string, tc: SharedInfo, def: FunctionDef, variant: V
     cwd: src,
   });
   if (r.code !== 0) throw new Error(`compiling ${def.sqlName} (${variant}) failed:\n${r.stderr}`);
-  return { def, variant, path: out, checkpoints };
+  return { path: out, checkpoints };
 }
 
 /** Host runs must succeed, and both variants of a function must compute the same result. */
@@ -83,8 +82,7 @@ interface HostFigures {
   unit: 'iteration' | 'call';
   n: number;
   checkpointsInstrumented: number;
-  perUnitNs: Record<Variant2, number>;
-  bigMs: Record<Variant2, number>;
+  perUnitNs: Record<Checkpoints, number>;
 }
 
 async function hostFigures(dir: string, tc: SharedInfo): Promise<HostFigures[]> {
@@ -115,14 +113,13 @@ async function hostFigures(dir: string, tc: SharedInfo): Promise<HostFigures[]> 
   );
   const r = interleave(variants, HOST_RUNS, 1);
   return cases.map((c) => {
-    const per = (v: Variant2) => ((r.get(`${c.name}/${v}/big`)!.wallMs - r.get(`${c.name}/${v}/small`)!.wallMs) * 1e6) / c.n;
+    const per = (v: Checkpoints) => ((r.get(`${c.name}/${v}/big`)!.wallMs - r.get(`${c.name}/${v}/small`)!.wallMs) * 1e6) / c.n;
     return {
       name: c.name,
       unit: c.unit,
       n: c.n,
       checkpointsInstrumented: libs.get(`${c.name}/instrumented`)!.checkpoints,
       perUnitNs: { instrumented: per('instrumented'), bare: per('bare') },
-      bigMs: { instrumented: r.get(`${c.name}/instrumented/big`)!.wallMs, bare: r.get(`${c.name}/bare/big`)!.wallMs },
     };
   });
 }

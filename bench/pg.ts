@@ -39,6 +39,8 @@ export async function withPlrustCluster<T>(settings: Record<string, string | num
   }
 }
 
+const STATEMENT_TIMEOUT_MS = 10 * 60_000;
+
 export interface Timed {
   ms: number;
   out: string;
@@ -54,7 +56,12 @@ export interface TimedSession {
 export async function timedSession(pg: PgCluster): Promise<TimedSession> {
   const s: PgSession = await pg.openSession();
   const raw = async (sql: string): Promise<string> => {
-    const r = await s.run(sql);
+    // A statement psql cannot finish reading (an unclosed quote) would wait forever.
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer after ${STATEMENT_TIMEOUT_MS / 60_000} minutes to: ${sql.trim().split('\n')[0]}`)), STATEMENT_TIMEOUT_MS);
+    });
+    const r = await Promise.race([s.run(sql), timeout]).finally(() => clearTimeout(timer));
     if (s.closed || /\b(ERROR|FATAL|PANIC):/.test(r.stderr)) throw new Error(`${sql.trim().split('\n')[0]}: ${r.stderr.trim() || 'the session ended'}`);
     return r.stdout;
   };

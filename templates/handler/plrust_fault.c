@@ -47,6 +47,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "access/xact.h"
 #include "miscadmin.h"
 #include "storage/ipc.h"
 #include "tcop/tcopprot.h"
@@ -274,8 +275,13 @@ static bool tick_registered = false;
 static TimeoutId tick_id;
 
 #if PG_VERSION_NUM < 140000
-/* PostgreSQL 13 has no get_timeout_active: the tick keeps its own state */
+/*
+ * PostgreSQL 13 has no get_timeout_active: the tick keeps its own state.
+ * Error recovery disables every timeout between statements, so that state
+ * holds for the statement it was set in only.
+ */
 static volatile sig_atomic_t tick_pending = false;
+static TimestampTz tick_statement = 0;
 #endif
 
 /* What the report needs, set just before leaving the Rust frames. */
@@ -384,6 +390,7 @@ rearm_tick(void)
 {
 #if PG_VERSION_NUM < 140000
 	tick_pending = true;
+	tick_statement = GetCurrentStatementStartTimestamp();
 #endif
 	enable_timeout_after(tick_id, TICK_MS);
 }
@@ -446,7 +453,7 @@ plrust_backstop_armed(void)
 #if PG_VERSION_NUM >= 140000
 	return get_timeout_active(tick_id);
 #else
-	return tick_pending;
+	return tick_pending && tick_statement == GetCurrentStatementStartTimestamp();
 #endif
 }
 

@@ -22,7 +22,7 @@ const ARCH = process.arch === 'arm64' ? 'aarch64' : 'x86_64';
 /** The server's stack limit: the stack-overflow case sizes its list from it. */
 const STACK_KB = 8192;
 /** Every case below calls provoke() once; the final test checks that all of them ran. */
-const EXPECTED_CASES = 30;
+const EXPECTED_CASES = 34;
 
 let pg: PgCluster | undefined;
 let postmaster = 0;
@@ -110,8 +110,12 @@ async function waitUntilRunning(pid: number, call: string): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, 300));
 }
 
-/** Cancels `call` with pg_cancel_backend (or ends its session with pg_terminate_backend) once it runs. */
-async function interrupt(what: string, call: string, how: 'cancel' | 'terminate'): Promise<SqlResult> {
+/**
+ * Cancels `call` with pg_cancel_backend (or ends its session with
+ * pg_terminate_backend) once it runs. `fatal`: the session ends with this
+ * error instead of PostgreSQL's own.
+ */
+async function interrupt(what: string, call: string, how: 'cancel' | 'terminate', fatal?: RegExp): Promise<SqlResult> {
   faultCases++;
   const s = await server().openSession({ user: 'mallory' });
   const running = s.run(`SELECT ${call};`);
@@ -119,7 +123,10 @@ async function interrupt(what: string, call: string, how: 'cancel' | 'terminate'
   const fn = how === 'cancel' ? 'pg_cancel_backend' : 'pg_terminate_backend';
   assert.equal((await bystander.run(`SELECT ${fn}(${s.pid});`)).stdout.trim(), 't');
   const r = await running;
-  if (how === 'cancel') {
+  if (fatal !== undefined) {
+    assert.match(r.stderr, fatal, what);
+    assert.ok(s.closed, `${what}: the session should have ended`);
+  } else if (how === 'cancel') {
     assert.match(r.stderr, /ERROR:  canceling statement due to user request/, what);
     assert.equal((await s.run('SELECT 41 + 1;')).stdout.trim(), '42', `${what}: the session is not usable afterwards`);
     await s.close();
@@ -425,6 +432,57 @@ $$;`);
         sql: `SELECT self_deadlock();`,
         error: /ERROR:  self_deadlock: deadlock: this wait could never end/,
       });
+    });
+  });
+
+  // Loops inside std that never call back into the user's code reach no checkpoint; the handler's backstop ends the session.
+  describe('code that never reaches a checkpoint ends its session with FATAL once a request goes unanswered', () => {
+    before(async () => {
+      await create(`CREATE FUNCTION std_spin() RETURNS int8 LANGUAGE plrust AS $$
+    Ok(Some(std::iter::repeat(1u8).take(usize::MAX).map(std::hint::black_box).count() as i64))
+$$;
+CREATE FUNCTION std_churn() RETURNS int8 LANGUAGE plrust AS $$
+    Ok(Some(std::iter::repeat(vec![7u8; 4096]).take(usize::MAX).map(std::hint::black_box).count() as i64))
+$$;`);
+    });
+
+    const unanswered = (fn: string, request: string) =>
+      new RegExp(`FATAL:  PL/Rust function "${fn}" did not respond to ${request}\\nDETAIL:  It was still running at least \\d+ ms after the request, in code that never checks for one`);
+
+    test('a loop inside std by statement_timeout', { timeout: 120_000 }, async () => {
+      await provoke('std-internal loop with statement_timeout', {
+        sql: `SET statement_timeout = '1s'; SELECT std_spin();`,
+        error: unanswered('std_spin', 'the statement timeout'),
+        fatal: true,
+      });
+      assert.match(server().logText(), /FATAL:  PL\/Rust function "std_spin" did not respond to the statement timeout/);
+    });
+
+    test('a loop inside std by pg_cancel_backend', { timeout: 120_000 }, async () => {
+      await interrupt('std-internal loop with pg_cancel_backend', 'std_spin()', 'cancel', unanswered('std_spin', 'the cancel request'));
+    });
+
+    test('a loop inside std by pg_terminate_backend', { timeout: 120_000 }, async () => {
+      await interrupt('std-internal loop with pg_terminate_backend', 'std_spin()', 'terminate', unanswered('std_spin', 'the request to terminate the session'));
+    });
+
+    // Most of its time is in the allocation callbacks, where the backstop waits for the callback to end.
+    test('an allocating loop inside std by statement_timeout', { timeout: 120_000 }, async () => {
+      await provoke('std-internal allocating loop with statement_timeout', {
+        sql: `SET statement_timeout = '1s'; SELECT std_churn();`,
+        error: unanswered('std_churn', 'the statement timeout'),
+        fatal: true,
+      });
+    });
+
+    test('an answered request never meets the backstop, and it stays quiet between calls', { timeout: 120_000 }, async () => {
+      const s = await server().openSession({ user: 'mallory' });
+      const r = await s.run(`SET statement_timeout = '1s'; SELECT spin(); SELECT pg_sleep(3); SELECT 41 + 1;`);
+      assert.match(r.stderr, /ERROR:  canceling statement due to statement timeout\n(.|\n)*ERROR:  canceling statement due to statement timeout/);
+      assert.doesNotMatch(r.stderr, /did not respond/);
+      assert.equal(r.stdout.trim(), '42');
+      assert.ok(!s.closed, 'the session ended');
+      await s.close();
     });
   });
 
