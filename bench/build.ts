@@ -13,7 +13,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { BIN, CARGO, FIXTURES, RUSTC, homeWithSharedToolchain, plrustEnv, resolvedToolchain, sharedInfo, type SharedInfo } from './common.js';
+import { BIN, CARGO, FUNCTION_FIXTURE, RUSTC, homeWithSharedToolchain, plrustEnv, resolvedToolchain, sharedInfo, type SharedInfo } from './common.js';
 import { fmtCpu, fmtMs, goal, interleave, measure, runCount, sharedMachineNote, table, type Measurement, type Summary, type Variant } from './stats.js';
 import { removeScratch, scratchDir, step } from './scratch.js';
 import { cleanEnv } from '../test/helpers/cli.js';
@@ -23,7 +23,6 @@ import { generateCrate, rustcArgs, USER_MODULE_FILE, WRAPPER_FILE, type Generate
 import { targetOf } from '../src/toolchain/store.js';
 import type { Arch } from '../src/config/schema.js';
 
-export const FUNCTION_FIXTURE = path.join(FIXTURES, 'slugify.sql');
 const RUNS = runCount(10);
 const ARCHES: Arch[] = ['x86_64', 'aarch64'];
 
@@ -180,7 +179,7 @@ export async function benchBuild(): Promise<string> {
     ]);
     const both = get('plrust cold x86_64 + aarch64');
     return [
-      `${sharedMachineNote()} Median of ${RUNS} runs per row (after 1 warm-up round), all rows interleaved round-robin in the same run; min–max shows the spread.`,
+      `${sharedMachineNote({ cpu: true })} Median of ${RUNS} runs per row (after 1 warm-up round), all rows interleaved round-robin in the same run; min–max shows the spread.`,
       '',
       `The function: \`slugify(title text, max_len int4) RETURNS text\` from \`bench/fixtures/slugify.sql\`, a ${bodyLines(FUNCTION_FIXTURE)}-line body (a loop over an iterator chain, an early \`Err\`, a \`String\` result). \`plrust build <file> --target <t> --out-dir <dir>\` as a user runs it (node start-up, parse, trust check, instrumentation, rustc, symbol allowlist, outputs), with the suite's shared toolchain linked into a PLRUST_HOME of the benchmark's own: cold runs delete its artifact cache before every run; warm runs find both artifacts there. With both targets plrust runs the two rustc processes in parallel (2 cores).`,
       '',

@@ -11,6 +11,8 @@ import type { ToolchainId } from '../src/toolchain/compiler.js';
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BIN = path.join(ROOT, 'bin', 'plrust');
 export const FIXTURES = path.join(ROOT, 'bench', 'fixtures');
+/** The benchmarks' 20-line PL/Rust function (build, CREATE FUNCTION, first call). */
+export const FUNCTION_FIXTURE = path.join(FIXTURES, 'slugify.sql');
 /** Debian's compiler, by absolute path: rustup's shims come first on PATH and do not match its std source. */
 export const RUSTC = '/usr/bin/rustc';
 export const CARGO = '/usr/bin/cargo';

@@ -5,13 +5,13 @@
  * own \timing (the server round trip, without connection set-up).
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import { homeLayout } from '../src/util/home.js';
 import { installDir } from '../src/install/manifest.js';
 import { PG_CONFIG, startCluster, type PgCluster, type PgSession } from '../test/helpers/pg-cluster.js';
 import { BIN, plrustEnv, sharedInfo, type SharedInfo } from './common.js';
 import { measure } from './stats.js';
 import { step } from './scratch.js';
-import path from 'node:path';
 
 export interface PlrustCluster {
   pg: PgCluster;
@@ -35,7 +35,14 @@ export async function withPlrustCluster<T>(settings: Record<string, string | num
     return await fn({ pg, tc });
   } finally {
     await pg?.stop();
-    if (!wasInstalled) measure(process.execPath, [BIN, 'uninstall', '--pg-config', PG_CONFIG, '--json'], { env: plrustEnv(tc.home) });
+    if (!wasInstalled) {
+      try {
+        measure(process.execPath, [BIN, 'uninstall', '--pg-config', PG_CONFIG, '--json'], { env: plrustEnv(tc.home) });
+      } catch (e) {
+        // Reported, not thrown: it must not hide the benchmark's own failure.
+        console.error(`bench: plrust uninstall after the benchmark failed: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
   }
 }
 

@@ -5,7 +5,7 @@
  * installed by `plrust install` with the suite's shared toolchain.
  */
 import fs from 'node:fs';
-import { FUNCTION_FIXTURE } from './build.js';
+import { FUNCTION_FIXTURE } from './common.js';
 import { fmtMs, fmtRatio, goal, median, runCount, sharedMachineNote, table } from './stats.js';
 import { step } from './scratch.js';
 import { timedSession, wall, withPlrustCluster, type TimedSession } from './pg.js';
@@ -209,7 +209,7 @@ export async function benchSql(): Promise<string> {
       const vsPlpgsql = plpgsql / plrust;
       const coldCreate = median(create.cold);
       return [
-        `${sharedMachineNote()} One cluster (\`jit = off\`, so that the planner's cost-based JIT does not switch on for the PL functions, whose declared cost is 100 times C's, and not for the others), PL/Rust installed by \`plrust install --pg-config\` with the shared toolchain; queries timed by psql's \`\\timing\` in one session.`,
+        `${sharedMachineNote({ cpu: false })} One cluster (\`jit = off\`, so that the planner's cost-based JIT does not switch on for the PL functions, whose declared cost is 100 times C's, and not for the others), PL/Rust installed by \`plrust install --pg-config\` with the shared toolchain; queries timed by psql's \`\\timing\` in one session.`,
         '',
         `### Per-row calls, int4\n\n\`SELECT sum(f(i, 1)) FROM generate_series(1, ${INT4_ROWS.toLocaleString('en-US')}) i\`; median of ${QUERY_RUNS} runs per query after 1 warm-up round, the queries interleaved. C is the built-in \`int4pl\` (the function behind \`+\`) declared \`LANGUAGE internal\`: it goes through the same fmgr call as any C-language function, without the cost of a PGXS build. The \`+\` operator calls the same \`int4pl\`. The SQL function is ${inlined ? 'inlined by the planner (EXPLAIN VERBOSE shows `i + 1`), so it measures the operator again' : 'not inlined'}.`,
         '',

@@ -113,9 +113,10 @@ export function table(header: string[], rows: string[][]): string {
   return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 }
 
-/** The note every section on this shared machine carries. */
-export function sharedMachineNote(extra = ''): string {
-  return `Figures from one run on a shared machine (other jobs were running; 1-minute load average ${loadAverage()} when this section finished)${extra}. CPU time is user + system time of the measured process tree, less sensitive to other jobs than wall time.`;
+/** The note every section on this shared machine carries; `cpu` when the section reports CPU time. */
+export function sharedMachineNote(opts: { cpu: boolean }): string {
+  const cpu = opts.cpu ? ' CPU time is user + system time of the measured process tree, less sensitive to other jobs than wall time.' : '';
+  return `Figures from one run on a shared machine (other jobs were running; 1-minute load average ${loadAverage()} when this section finished).${cpu}`;
 }
 
 export interface Variant {

@@ -123,7 +123,7 @@ export async function benchToolchain(): Promise<string> {
     });
 
     return [
-      `${sharedMachineNote()} One fresh install and one bare build (each takes minutes), not a median: read the overhead with the machine's load in mind (1-minute load average ${loadBefore} before the install, ${loadMiddle} before the bare build). The reinstall is the median of ${REINSTALL_RUNS} runs after 1 warm-up run.`,
+      `${sharedMachineNote({ cpu: true })} One fresh install and one bare build (each takes minutes), not a median: read the overhead with the machine's load in mind (1-minute load average ${loadBefore} before the install, ${loadMiddle} before the bare build). The reinstall is the median of ${REINSTALL_RUNS} runs after 1 warm-up run.`,
       '',
       `Fresh \`plrust toolchain install --rustc ${RUSTC} --target all\` into an empty PLRUST_HOME (std source: ${manifest.source.location}, ${manifest.rules.sourcePrep.length} source-prep and ${manifest.rules.std.length} restriction rules) against the bare baseline: a copy of the same source prepared by the same functions (\`prepareSource\`, \`applyRestriction\`, \`generateSpec\`; untimed, ${fmtMs(bare.prepMs)}), then only \`cargo ${cargoBuildArgs('<spec>.json').join(' ')}\` per target with the same environment (\`cargoEnv\`: RUSTC=${RUSTC}, RUSTC_BOOTSTRAP=1, RUSTFLAGS=-Zforce-unstable-if-unmarked, a fresh CARGO_HOME and one shared target directory, as the install uses).`,
       '',
