@@ -4,7 +4,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { createRequire } from 'node:module';
-import { ExitCode, PlrustError } from '../util/errors.js';
+import { ExitCode } from '../util/errors.js';
 import { outputFor } from './context.js';
 import { registerCommands } from './commands.js';
 
@@ -88,6 +88,6 @@ export async function main(argv: string[]): Promise<void> {
       return;
     }
     const out = outputFor({ json });
-    process.exitCode = out.error(e instanceof PlrustError ? e : e);
+    process.exitCode = out.error(e);
   }
 }
