@@ -1,8 +1,11 @@
 /**
- * Leaking turns a heap allocation into a `&'static`. Function memory lives
- * in a Postgres memory context that is reset after the call, so a leaked
- * `&'static` kept in a static or thread-local dangles on the next call.
- * `mem::forget` skips destructors the wrapper's bookkeeping may rely on.
+ * Leaking turns a heap allocation into a `&'static` that outlives the
+ * library's memory: function memory lives in a per-function PostgreSQL
+ * memory context that is freed when the library is unloaded or replaced,
+ * while the handler counts what each function holds against
+ * plrust.memory_limit — leaked memory would count forever and never be
+ * given back. `mem::forget` skips destructors the wrapper's bookkeeping
+ * may rely on.
  *
  * `forget` is caught when path-qualified (`mem::forget`, `m::forget` after
  * `use std::mem as m`), when imported by name (with or without `as`), and
