@@ -118,6 +118,7 @@ extern char *plrust_to_utf8(const char *s, int len);
 extern char *plrust_from_utf8(const char *s, Size len);
 /* Message text from function code, made safe for ereport whatever it holds. */
 extern char *plrust_message_text(const void *ptr, Size len, Size max_len);
+extern bool plrust_list_has_string(List *list, const char *s);
 
 /* ---- artifacts (plrust_store.c) ---- */
 

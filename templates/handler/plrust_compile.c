@@ -472,17 +472,6 @@ read_artifact(JsonbContainer *entry)
 	return a;
 }
 
-static bool
-list_has_string(List *list, const char *s)
-{
-	ListCell   *lc;
-
-	foreach(lc, list)
-		if (strcmp(lfirst(lc), s) == 0)
-			return true;
-	return false;
-}
-
 static List *
 accept_response(const PlrustDef *def, JsonbContainer *root, List *arches)
 {
@@ -517,7 +506,7 @@ accept_response(const PlrustDef *def, JsonbContainer *root, List *arches)
 
 		if (entry == NULL)
 			bad_response("an artifact is not an object");
-		if (arch == NULL || !list_has_string(arches, arch) || list_has_string(seen, arch))
+		if (arch == NULL || !plrust_list_has_string(arches, arch) || plrust_list_has_string(seen, arch))
 			continue;
 		a = read_artifact(entry);
 		a->toolchain = toolchain;
@@ -525,7 +514,7 @@ accept_response(const PlrustDef *def, JsonbContainer *root, List *arches)
 		result = lappend(result, a);
 	}
 	foreach(lc, arches)
-		if (!list_has_string(seen, lfirst(lc)))
+		if (!plrust_list_has_string(seen, lfirst(lc)))
 			bad_response(psprintf("no artifact for %s", (char *) lfirst(lc)));
 	return result;
 }

@@ -447,17 +447,6 @@ plrust_call_handler(PG_FUNCTION_ARGS)
 
 /* ---- validation ---- */
 
-static bool
-list_has(List *list, const char *s)
-{
-	ListCell   *lc;
-
-	foreach(lc, list)
-		if (strcmp(lfirst(lc), s) == 0)
-			return true;
-	return false;
-}
-
 /*
  * Makes sure the table holds a library of def for every configured target:
  * an identical definition stored before, a prebuilt artifact, or a compile.
@@ -489,7 +478,7 @@ store_artifacts(const PlrustDef *def)
 			plrust_store_save(def->hash, lfirst(lc));
 		return;
 	}
-	if (list_has(missing, PLRUST_HOST_ARCH))
+	if (plrust_list_has_string(missing, PLRUST_HOST_ARCH))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("PL/Rust cannot compile function \"%s\": plrust.compiler is not set", def->name),

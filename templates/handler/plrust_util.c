@@ -184,3 +184,15 @@ plrust_message_text(const void *ptr, Size len, Size max_len)
 	out[len] = '\0';
 	return out;
 }
+
+/* Whether a List of C strings holds one equal to s (the lists are short: architectures). */
+bool
+plrust_list_has_string(List *list, const char *s)
+{
+	ListCell   *lc;
+
+	foreach(lc, list)
+		if (strcmp(lfirst(lc), s) == 0)
+			return true;
+	return false;
+}
