@@ -13,13 +13,41 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { BIN, CARGO, FUNCTION_FIXTURE, RUSTC, homeWithSharedToolchain, plrustEnv, resolvedToolchain, sharedInfo, type SharedInfo } from './common.js';
-import { fmtCpu, fmtMs, goal, interleave, measure, runCount, sharedMachineNote, table, type Measurement, type Summary, type Variant } from './stats.js';
+import {
+  BIN,
+  CARGO,
+  FUNCTION_FIXTURE,
+  RUSTC,
+  homeWithSharedToolchain,
+  plrustEnv,
+  resolvedToolchain,
+  sharedInfo,
+  type SharedInfo,
+} from './common.js';
+import {
+  fmtCpu,
+  fmtMs,
+  goal,
+  interleave,
+  measure,
+  runCount,
+  sharedMachineNote,
+  table,
+  type Measurement,
+  type Summary,
+  type Variant,
+} from './stats.js';
 import { removeScratch, scratchDir, step } from './scratch.js';
 import { cleanEnv } from '../test/helpers/cli.js';
-import { readDefinitions } from '../src/build/inputs.js';
-import { instrument } from '../src/build/instrument.js';
-import { generateCrate, rustcArgs, USER_MODULE_FILE, WRAPPER_FILE, type GeneratedCrate } from '../src/build/generate.js';
+import { readDefinitions } from '../src/functions/inputs.js';
+import { instrument } from '../src/analysis/instrument.js';
+import {
+  generateCrate,
+  rustcArgs,
+  USER_MODULE_FILE,
+  WRAPPER_FILE,
+  type GeneratedCrate,
+} from '../src/compile/generate.js';
 import { targetOf } from '../src/toolchain/store.js';
 import type { Arch } from '../src/config/schema.js';
 
@@ -37,7 +65,8 @@ function fromCache(expected: 'none' | 'all', targets: number) {
   return (m: Measurement): void => {
     const n = Number(m.stdout.match(/\((\d+) from cache\)/)?.[1] ?? NaN);
     const want = expected === 'none' ? 0 : targets;
-    if (n !== want) throw new Error(`expected ${want} of ${targets} artifacts from the cache, plrust build said:\n${m.stdout}`);
+    if (n !== want)
+      throw new Error(`expected ${want} of ${targets} artifacts from the cache, plrust build said:\n${m.stdout}`);
   };
 }
 
@@ -80,11 +109,27 @@ interface CargoProject {
   args: string[];
 }
 
-function cargoProject(dir: string, crate: GeneratedCrate, tc: SharedInfo, arch: Arch, cargoHome: string, extraEnv: NodeJS.ProcessEnv = {}): CargoProject {
+function cargoProject(
+  dir: string,
+  crate: GeneratedCrate,
+  tc: SharedInfo,
+  arch: Arch,
+  cargoHome: string,
+  extraEnv: NodeJS.ProcessEnv = {},
+): CargoProject {
   const t = targetOf(resolvedToolchain(tc), arch);
   writeCrate(dir, crate);
   fs.writeFileSync(path.join(dir, 'Cargo.toml'), CARGO_TOML);
-  const rustflags = ['-Zunstable-options', '--sysroot', t.sysrootPath, '-Zallow-features=', '--extern', `plrust_rt=${t.runtimePath}`, '-L', `dependency=${path.dirname(t.runtimePath)}`];
+  const rustflags = [
+    '-Zunstable-options',
+    '--sysroot',
+    t.sysrootPath,
+    '-Zallow-features=',
+    '--extern',
+    `plrust_rt=${t.runtimePath}`,
+    '-L',
+    `dependency=${path.dirname(t.runtimePath)}`,
+  ];
   const env: NodeJS.ProcessEnv = {
     ...cleanEnv(),
     RUSTC,
@@ -129,7 +174,13 @@ export async function benchBuild(): Promise<string> {
           before: () => fs.rmSync(path.join(coldHome, 'cache'), { recursive: true, force: true }),
           check: fromCache('none', ts.length),
         },
-        { name: `plrust warm ${label(ts)}`, cmd: process.execPath, args, opts: { env: plrustEnv(warmHome) }, check: fromCache('all', ts.length) },
+        {
+          name: `plrust warm ${label(ts)}`,
+          cmd: process.execPath,
+          args,
+          opts: { env: plrustEnv(warmHome) },
+          check: fromCache('all', ts.length),
+        },
       ];
     });
     const crate = generated();
@@ -140,29 +191,55 @@ export async function benchBuild(): Promise<string> {
       const lib = path.join(dir, `rustc-${arch}`, 'lib.so');
       const cold = cargoProject(path.join(dir, `cargo-cold-${arch}`), crate, tc, arch, cargoHome);
       const warm = cargoProject(path.join(dir, `cargo-warm-${arch}`), crate, tc, arch, cargoHome);
-      const incr = cargoProject(path.join(dir, `cargo-incr-${arch}`), crate, tc, arch, cargoHome, { CARGO_PROFILE_RELEASE_INCREMENTAL: 'true' });
+      const incr = cargoProject(path.join(dir, `cargo-incr-${arch}`), crate, tc, arch, cargoHome, {
+        CARGO_PROFILE_RELEASE_INCREMENTAL: 'true',
+      });
       const userRs = path.join(incr.dir, 'src', USER_MODULE_FILE);
-      if (!crate.userModule.includes('max_len must be positive')) throw new Error(`${FUNCTION_FIXTURE}: the text the incremental runs edit is gone`);
+      if (!crate.userModule.includes('max_len must be positive'))
+        throw new Error(`${FUNCTION_FIXTURE}: the text the incremental runs edit is gone`);
       let edits = 0;
       // A one-character change of a string in the body, alternating, so every run recompiles something.
-      const edit = () => fs.writeFileSync(userRs, crate.userModule.replace('max_len must be positive', ++edits % 2 ? 'max_len must be positive!' : 'max_len must be positive'));
+      const edit = () =>
+        fs.writeFileSync(
+          userRs,
+          crate.userModule.replace(
+            'max_len must be positive',
+            ++edits % 2 ? 'max_len must be positive!' : 'max_len must be positive',
+          ),
+        );
       return [
         {
           name: `rustc ${arch}`,
           cmd: RUSTC,
-          args: rustcArgs({ sysroot: t.sysrootPath, targetSpec: t.specPath, runtimeRlib: t.runtimePath, src: path.join(rustcSrc, WRAPPER_FILE), out: lib }),
+          args: rustcArgs({
+            sysroot: t.sysrootPath,
+            targetSpec: t.specPath,
+            runtimeRlib: t.runtimePath,
+            src: path.join(rustcSrc, WRAPPER_FILE),
+            out: lib,
+          }),
           opts: { env: { ...cleanEnv(), RUSTC_BOOTSTRAP: '1' }, cwd: rustcSrc },
           before: () => fs.rmSync(lib, { force: true }),
         },
-        cargoVariant(`cargo cold ${arch}`, cold, () => fs.rmSync(path.join(cold.dir, 'target'), { recursive: true, force: true })),
+        cargoVariant(`cargo cold ${arch}`, cold, () =>
+          fs.rmSync(path.join(cold.dir, 'target'), { recursive: true, force: true }),
+        ),
         cargoVariant(`cargo warm ${arch}`, warm),
         cargoVariant(`cargo incremental ${arch}`, incr, edit),
       ];
     });
-    await step('build: filling the warm cache', () => measure(process.execPath, [BIN, 'build', FUNCTION_FIXTURE, '--out-dir', out], { env: plrustEnv(warmHome) }));
+    await step('build: filling the warm cache', () =>
+      measure(process.execPath, [BIN, 'build', FUNCTION_FIXTURE, '--out-dir', out], { env: plrustEnv(warmHome) }),
+    );
     const r = await step('build: timing', () => interleave([...plrust, ...reference], RUNS, 1));
     const get = (name: string): Summary => r.get(name)!;
-    const row = (what: string, s: Summary, goalText = ''): string[] => [what, fmtMs(s.wallMs), `${fmtMs(s.minMs)}–${fmtMs(s.maxMs)}`, fmtCpu(s.cpuMs), goalText];
+    const row = (what: string, s: Summary, goalText = ''): string[] => [
+      what,
+      fmtMs(s.wallMs),
+      `${fmtMs(s.minMs)}–${fmtMs(s.maxMs)}`,
+      fmtCpu(s.cpuMs),
+      goalText,
+    ];
     const plrustRows = targetSets.flatMap((ts) => {
       const cold = get(`plrust cold ${label(ts)}`);
       const warm = get(`plrust warm ${label(ts)}`);
@@ -187,7 +264,10 @@ export async function benchBuild(): Promise<string> {
       '',
       `Reference: the same generated crate (lib.rs + user.rs, identical to plrust's) built without plrust. Bare rustc is \`rustcArgs()\`, the exact command plrust runs, so the difference between it and \`plrust build\` cold for one target is plrust's own cost. The cargo project is a \`cdylib\` crate whose release profile has plrust's code generation settings (opt-level 2, overflow checks, 1 codegen unit, strip, panic=unwind); \`--sysroot\` (the same sysroot), \`--extern plrust_rt=<the toolchain's runtime rlib>\` and \`-Zallow-features=\` go through RUSTFLAGS, and cargo gets \`--release --offline -Zjson-target-spec --target <the toolchain's spec>\` with RUSTC=${RUSTC}, RUSTC_BOOTSTRAP=1 (no \`-Zbuild-std\`). "Cold" deletes the target directory before each run; "nothing changed" reruns on an up-to-date target directory (cargo's equivalent of a cache hit); "incremental" alternates a one-character change in a string of the body with \`CARGO_PROFILE_RELEASE_INCREMENTAL=true\`.`,
       '',
-      table(['reference build', 'median wall', 'min–max', 'median CPU', ''], refRows.map((x) => x.slice(0, 4).concat(['']))),
+      table(
+        ['reference build', 'median wall', 'min–max', 'median CPU', ''],
+        refRows.map((x) => x.slice(0, 4).concat([''])),
+      ),
       '',
       `Both targets cold with plrust take ${fmtMs(both.wallMs)}; the same two builds with cargo cold take ${fmtMs(get('cargo cold x86_64').wallMs + get('cargo cold aarch64').wallMs)} one after the other.`,
     ].join('\n');

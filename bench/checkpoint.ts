@@ -1,5 +1,5 @@
 /**
- * The cost of the runaway-code checkpoints that src/build/instrument.ts
+ * The cost of the runaway-code checkpoints that src/analysis/instrument.ts
  * inserts. Each function of bench/fixtures/checkpoint.sql is compiled twice
  * by the real pipeline (generateCrate + rustcArgs against the shared
  * toolchain): once as plrust compiles it, once from the uninstrumented
@@ -11,15 +11,25 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { FIXTURES, RUSTC, resolvedToolchain, sharedInfo, type SharedInfo } from './common.js';
-import { fmtMs, fmtPct, interleave, median, runCount, sharedMachineNote, table, type Measurement, type Variant } from './stats.js';
+import {
+  fmtMs,
+  fmtPct,
+  interleave,
+  median,
+  runCount,
+  sharedMachineNote,
+  table,
+  type Measurement,
+  type Variant,
+} from './stats.js';
 import { removeScratch, scratchDir, step } from './scratch.js';
 import { timedSession, withPlrustCluster } from './pg.js';
 import { buildHost } from '../test/helpers/host.js';
 import { cleanEnv } from '../test/helpers/cli.js';
-import { parseSqlFile } from '../src/build/sql-file.js';
-import { CHECKPOINT_CALL, instrument } from '../src/build/instrument.js';
-import { generateCrate, rustcArgs, RUSTC_ENV, USER_MODULE_FILE, WRAPPER_FILE } from '../src/build/generate.js';
-import type { FunctionDef } from '../src/build/definition.js';
+import { parseSqlFile } from '../src/functions/sql-file.js';
+import { CHECKPOINT_CALL, instrument } from '../src/analysis/instrument.js';
+import { generateCrate, rustcArgs, RUSTC_ENV, USER_MODULE_FILE, WRAPPER_FILE } from '../src/compile/generate.js';
+import type { FunctionDef } from '../src/functions/definition.js';
 import { targetOf } from '../src/toolchain/store.js';
 import { exec } from '../src/util/exec.js';
 import { sha256File } from '../src/util/sha256.js';
@@ -50,17 +60,28 @@ async function compile(dir: string, tc: SharedInfo, def: FunctionDef, variant: C
   // The wrapper's own entry checkpoint (in the generated signature line) goes too.
   const userModule = variant === 'instrumented' ? crate.userModule : crate.userModule.replace(CHECKPOINT_CALL, '');
   const checkpoints = userModule.split(CHECKPOINT_CALL).length - 1;
-  if (variant === 'bare' && checkpoints !== 0) throw new Error(`${def.sqlName}: the uninstrumented module still has ${checkpoints} checkpoints`);
+  if (variant === 'bare' && checkpoints !== 0)
+    throw new Error(`${def.sqlName}: the uninstrumented module still has ${checkpoints} checkpoints`);
   const src = path.join(dir, `${def.sqlName}-${variant}`);
   fs.mkdirSync(src, { recursive: true });
   fs.writeFileSync(path.join(src, WRAPPER_FILE), crate.source);
   fs.writeFileSync(path.join(src, USER_MODULE_FILE), userModule);
   const t = targetOf(resolvedToolchain(tc), 'x86_64');
   const out = path.join(src, 'lib.so');
-  const r = await exec(RUSTC, rustcArgs({ sysroot: t.sysrootPath, targetSpec: t.specPath, runtimeRlib: t.runtimePath, src: path.join(src, WRAPPER_FILE), out }), {
-    env: { ...cleanEnv(), ...RUSTC_ENV },
-    cwd: src,
-  });
+  const r = await exec(
+    RUSTC,
+    rustcArgs({
+      sysroot: t.sysrootPath,
+      targetSpec: t.specPath,
+      runtimeRlib: t.runtimePath,
+      src: path.join(src, WRAPPER_FILE),
+      out,
+    }),
+    {
+      env: { ...cleanEnv(), ...RUSTC_ENV },
+      cwd: src,
+    },
+  );
   if (r.code !== 0) throw new Error(`compiling ${def.sqlName} (${variant}) failed:\n${r.stderr}`);
   return { path: out, checkpoints };
 }
@@ -72,7 +93,8 @@ function sameResult(seen: Map<string, string>, key: string) {
     if (line.status !== 'ok') throw new Error(`the host reported ${m.stdout.trim()}`);
     const result = JSON.stringify(line.result);
     const before = seen.get(key);
-    if (before !== undefined && before !== result) throw new Error(`${key}: result ${result} differs from ${before} (the other variant)`);
+    if (before !== undefined && before !== result)
+      throw new Error(`${key}: result ${result} differs from ${before} (the other variant)`);
     seen.set(key, result);
   };
 }
@@ -86,7 +108,10 @@ interface HostFigures {
 }
 
 async function hostFigures(dir: string, tc: SharedInfo): Promise<HostFigures[]> {
-  const defs = definitions(fs.readFileSync(path.join(FIXTURES, 'checkpoint.sql'), 'utf8'), 'bench/fixtures/checkpoint.sql');
+  const defs = definitions(
+    fs.readFileSync(path.join(FIXTURES, 'checkpoint.sql'), 'utf8'),
+    'bench/fixtures/checkpoint.sql',
+  );
   const host = buildHost('x86_64', path.join(dir, 'host'));
   const cases = [
     { name: 'spin_while', unit: 'iteration' as const, n: LOOP_ITERATIONS },
@@ -97,14 +122,24 @@ async function hostFigures(dir: string, tc: SharedInfo): Promise<HostFigures[]> 
   for (const c of cases) {
     const def = defs.get(c.name);
     if (!def) throw new Error(`bench/fixtures/checkpoint.sql has no function ${c.name}`);
-    for (const v of ['instrumented', 'bare'] as const) libs.set(`${c.name}/${v}`, await step(`compiling ${c.name} (${v})`, () => compile(dir, tc, def, v)));
+    for (const v of ['instrumented', 'bare'] as const)
+      libs.set(`${c.name}/${v}`, await step(`compiling ${c.name} (${v})`, () => compile(dir, tc, def, v)));
   }
   const seen = new Map<string, string>();
   const variants: Variant[] = cases.flatMap((c) =>
     (['instrumented', 'bare'] as const).flatMap((v) => {
       const lib = libs.get(`${c.name}/${v}`)!.path;
       // Big and small runs of the same library: the difference is the loop (or the calls), without process start-up and dlopen.
-      const [big, small] = c.unit === 'iteration' ? [[lib, String(c.n)], [lib, '0']] : [['--repeat', String(c.n), lib, '1', '2'], ['--repeat', '1', lib, '1', '2']];
+      const [big, small] =
+        c.unit === 'iteration'
+          ? [
+              [lib, String(c.n)],
+              [lib, '0'],
+            ]
+          : [
+              ['--repeat', String(c.n), lib, '1', '2'],
+              ['--repeat', '1', lib, '1', '2'],
+            ];
       return [
         { name: `${c.name}/${v}/big`, cmd: host, args: big, check: sameResult(seen, `${c.name}/big`) },
         { name: `${c.name}/${v}/small`, cmd: host, args: small, check: sameResult(seen, `${c.name}/small`) },
@@ -113,7 +148,8 @@ async function hostFigures(dir: string, tc: SharedInfo): Promise<HostFigures[]> 
   );
   const r = interleave(variants, HOST_RUNS, 1);
   return cases.map((c) => {
-    const per = (v: Checkpoints) => ((r.get(`${c.name}/${v}/big`)!.wallMs - r.get(`${c.name}/${v}/small`)!.wallMs) * 1e6) / c.n;
+    const per = (v: Checkpoints) =>
+      ((r.get(`${c.name}/${v}/big`)!.wallMs - r.get(`${c.name}/${v}/small`)!.wallMs) * 1e6) / c.n;
     return {
       name: c.name,
       unit: c.unit,
@@ -142,12 +178,15 @@ async function sqlFigures(dir: string): Promise<SqlFigures> {
       const def = definitions(SQL_ADD, 'bench').get('rs_add_bare')!;
       const bare = await step('compiling rs_add_bare without checkpoints', () => compile(dir, tc, def, 'bare'));
       const hex = fs.readFileSync(bare.path).toString('hex');
-      const schema = (await setup.run(`SELECT extnamespace::regnamespace FROM pg_extension WHERE extname = 'plrust';`)).trim();
+      const schema = (
+        await setup.run(`SELECT extnamespace::regnamespace FROM pg_extension WHERE extname = 'plrust';`)
+      ).trim();
       const updated = await setup.run(
         `UPDATE ${schema}.artifacts SET library = decode('${hex}', 'hex'), sha256 = '${await sha256File(bare.path)}' ` +
           `WHERE definition_hash = ${schema}.definition_hash('rs_add_bare(int4,int4)'::regprocedure) AND arch = 'x86_64' RETURNING 1;`,
       );
-      if (updated.trim() !== '1') throw new Error(`replacing rs_add_bare's x86_64 artifact updated no row (${updated.trim() || 'empty result'})`);
+      if (updated.trim() !== '1')
+        throw new Error(`replacing rs_add_bare's x86_64 artifact updated no row (${updated.trim() || 'empty result'})`);
     } finally {
       await setup.close();
     }
@@ -161,12 +200,14 @@ async function sqlFigures(dir: string): Promise<SqlFigures> {
     for (let round = 0; round < SQL_RUNS; round++) {
       const s = await timedSession(pg);
       try {
-        const order: (keyof typeof queries)[] = round % 2 ? ['floor', 'bare', 'instrumented'] : ['floor', 'instrumented', 'bare'];
+        const order: (keyof typeof queries)[] =
+          round % 2 ? ['floor', 'bare', 'instrumented'] : ['floor', 'instrumented', 'bare'];
         for (let pass = 0; pass < 2; pass++) {
           for (const k of order) {
             const r = await s.time(`SELECT sum(${queries[k]}) FROM generate_series(1, ${SQL_ROWS}) i;`);
             const expected = String(k === 'floor' ? sumOfI : sumOfI + BigInt(SQL_ROWS));
-            if (r.out !== expected) throw new Error(`SELECT sum(${queries[k]}) returned ${r.out}, expected ${expected}`);
+            if (r.out !== expected)
+              throw new Error(`SELECT sum(${queries[k]}) returned ${r.out}, expected ${expected}`);
             // The first pass loads the libraries and warms the backend.
             if (pass === 1) times[k].push(r.ms);
           }
@@ -198,11 +239,19 @@ export async function benchCheckpoint(): Promise<string> {
         `${ns(diff)} (${h.perUnitNs.bare > 0 ? `${((h.perUnitNs.instrumented / h.perUnitNs.bare - 1) * 100).toFixed(0)} %` : 'n/a'})`,
       ];
     });
-    const [floorMs, instrumentedMs, bareMs] = [median(sql.floor), median(sql.instrumented), median(sql.bare)] as [number, number, number];
+    const [floorMs, instrumentedMs, bareMs] = [median(sql.floor), median(sql.instrumented), median(sql.bare)] as [
+      number,
+      number,
+      number,
+    ];
     const perCall = (ms: number) => ((ms - floorMs) * 1e6) / SQL_ROWS;
     const sqlDiff = instrumentedMs - bareMs;
-    const loopCost = host.find((h) => h.name === 'spin_while')!.perUnitNs.instrumented - host.find((h) => h.name === 'spin_while')!.perUnitNs.bare;
-    const callCost = host.find((h) => h.name === 'add_int4')!.perUnitNs.instrumented - host.find((h) => h.name === 'add_int4')!.perUnitNs.bare;
+    const loopCost =
+      host.find((h) => h.name === 'spin_while')!.perUnitNs.instrumented -
+      host.find((h) => h.name === 'spin_while')!.perUnitNs.bare;
+    const callCost =
+      host.find((h) => h.name === 'add_int4')!.perUnitNs.instrumented -
+      host.find((h) => h.name === 'add_int4')!.perUnitNs.bare;
     // The checkpoints' cost shows only when it exceeds how much one query varies between sessions.
     const resolved = Math.abs(sqlDiff) > Math.max(...sql.instrumented) - Math.min(...sql.instrumented);
     const range = (xs: number[]) => `${fmtMs(Math.min(...xs))}–${fmtMs(Math.max(...xs))}`;
@@ -211,7 +260,10 @@ export async function benchCheckpoint(): Promise<string> {
       '',
       `Every function is compiled twice by the real pipeline for x86_64 (\`generateCrate\` + \`rustcArgs\`, the shared toolchain): as plrust compiles it (\`instrument(body, 'fn-body')\`), and from the uninstrumented body with the wrapper's entry checkpoint removed as well, so the second library has none. \`bench/fixtures/checkpoint.sql\` has the functions: \`spin_while\` (a \`while\` loop of a multiply-add), \`spin_fold\` (the same as \`(0..n).fold(…)\`: the checkpoint sits in the closure) and \`add_int4\` (no loop). In the C test host, per-iteration cost = (time with n = ${LOOP_ITERATIONS.toLocaleString('en-US')} − time with n = 0) / n; per-call cost = (time of ${CALLS.toLocaleString('en-US')} calls − 1 call) / ${CALLS.toLocaleString('en-US')}, which takes process start-up and dlopen out.`,
       '',
-      table(['function', 'checkpoints in the code', 'measured', 'instrumented', 'no checkpoints', 'checkpoint cost'], hostRows),
+      table(
+        ['function', 'checkpoints in the code', 'measured', 'instrumented', 'no checkpoints', 'checkpoint cost'],
+        hostRows,
+      ),
       '',
       `In SQL, \`SELECT sum(f(i, 1)) FROM generate_series(1, ${SQL_ROWS.toLocaleString('en-US')}) i\` with the int4 addition as plrust compiles it and with the uninstrumented library (put into the artifacts table in place of the compiled one; a new session loads it), against the executor's floor \`sum(i)\` (no call):`,
       '',
@@ -219,9 +271,19 @@ export async function benchCheckpoint(): Promise<string> {
         ['query', 'median', 'min–max', 'per call above the floor'],
         [
           ['`sum(i)` (floor)', fmtMs(floorMs), range(sql.floor), '—'],
-          ['PL/Rust as compiled (2 entry checkpoints)', fmtMs(instrumentedMs), range(sql.instrumented), ns(perCall(instrumentedMs))],
+          [
+            'PL/Rust as compiled (2 entry checkpoints)',
+            fmtMs(instrumentedMs),
+            range(sql.instrumented),
+            ns(perCall(instrumentedMs)),
+          ],
           ['PL/Rust without checkpoints', fmtMs(bareMs), range(sql.bare), ns(perCall(bareMs))],
-          ['difference', fmtMs(sqlDiff), '', `${ns((sqlDiff * 1e6) / SQL_ROWS)} per call (${fmtPct(instrumentedMs / bareMs - 1)} of the query)`],
+          [
+            'difference',
+            fmtMs(sqlDiff),
+            '',
+            `${ns((sqlDiff * 1e6) / SQL_ROWS)} per call (${fmtPct(instrumentedMs / bareMs - 1)} of the query)`,
+          ],
         ],
       ),
       '',

@@ -6,7 +6,7 @@ import { cleanEnv } from '../test/helpers/cli.js';
 import { sharedToolchain, type SharedToolchain } from '../test/helpers/toolchain.js';
 import { readManifest, type ToolchainManifest } from '../src/toolchain/manifest.js';
 import type { ResolvedToolchain } from '../src/toolchain/store.js';
-import type { ToolchainId } from '../src/toolchain/compiler.js';
+import type { ToolchainId } from '../src/toolchain/rustc-probe.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BIN = path.join(ROOT, 'bin', 'plrust');

@@ -23,11 +23,19 @@ export interface PlrustCluster {
  * and always stops the cluster. An install that was not there before the
  * benchmark is uninstalled again afterwards; one that was is left in place.
  */
-export async function withPlrustCluster<T>(settings: Record<string, string | number | boolean>, fn: (c: PlrustCluster) => Promise<T>): Promise<T> {
+export async function withPlrustCluster<T>(
+  settings: Record<string, string | number | boolean>,
+  fn: (c: PlrustCluster) => Promise<T>,
+): Promise<T> {
   const tc = await step('the shared toolchain', sharedInfo);
   const manifest = path.join(installDir(homeLayout(tc.home), PG_CONFIG), 'manifest.json');
   const wasInstalled = fs.existsSync(manifest);
-  await step('plrust install', () => measure(process.execPath, [BIN, 'install', '--pg-config', PG_CONFIG, '--json'], { env: plrustEnv(tc.home), timeoutMs: 10 * 60_000 }));
+  await step('plrust install', () =>
+    measure(process.execPath, [BIN, 'install', '--pg-config', PG_CONFIG, '--json'], {
+      env: plrustEnv(tc.home),
+      timeoutMs: 10 * 60_000,
+    }),
+  );
   let pg: PgCluster | undefined;
   try {
     pg = await step('starting a PostgreSQL cluster', () => startCluster({ settings }));
@@ -40,7 +48,9 @@ export async function withPlrustCluster<T>(settings: Record<string, string | num
         measure(process.execPath, [BIN, 'uninstall', '--pg-config', PG_CONFIG, '--json'], { env: plrustEnv(tc.home) });
       } catch (e) {
         // Reported, not thrown: it must not hide the benchmark's own failure.
-        console.error(`bench: plrust uninstall after the benchmark failed: ${e instanceof Error ? e.message : String(e)}`);
+        console.error(
+          `bench: plrust uninstall after the benchmark failed: ${e instanceof Error ? e.message : String(e)}`,
+        );
       }
     }
   }
@@ -66,10 +76,17 @@ export async function timedSession(pg: PgCluster): Promise<TimedSession> {
     // A statement psql cannot finish reading (an unclosed quote) would wait forever.
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer after ${STATEMENT_TIMEOUT_MS / 60_000} minutes to: ${sql.trim().split('\n')[0]}`)), STATEMENT_TIMEOUT_MS);
+      timer = setTimeout(
+        () =>
+          reject(
+            new Error(`no answer after ${STATEMENT_TIMEOUT_MS / 60_000} minutes to: ${sql.trim().split('\n')[0]}`),
+          ),
+        STATEMENT_TIMEOUT_MS,
+      );
     });
     const r = await Promise.race([s.run(sql), timeout]).finally(() => clearTimeout(timer));
-    if (s.closed || /\b(ERROR|FATAL|PANIC):/.test(r.stderr)) throw new Error(`${sql.trim().split('\n')[0]}: ${r.stderr.trim() || 'the session ended'}`);
+    if (s.closed || /\b(ERROR|FATAL|PANIC):/.test(r.stderr))
+      throw new Error(`${sql.trim().split('\n')[0]}: ${r.stderr.trim() || 'the session ended'}`);
     return r.stdout;
   };
   await raw('\\timing on');
@@ -79,7 +96,8 @@ export async function timedSession(pg: PgCluster): Promise<TimedSession> {
       // psql runs a statement only once it sees the semicolon.
       const stdout = await raw(/;\s*$/.test(sql) ? sql : `${sql};`);
       const times = [...stdout.matchAll(/^Time: ([\d.]+) ms/gm)].map((m) => Number(m[1]));
-      if (times.length !== 1) throw new Error(`expected one \\timing line for ${sql.trim().split('\n')[0]}, got:\n${stdout}`);
+      if (times.length !== 1)
+        throw new Error(`expected one \\timing line for ${sql.trim().split('\n')[0]}, got:\n${stdout}`);
       return { ms: times[0]!, out: stdout.replace(/^Time: .*\n?/gm, '').trim() };
     },
     close: () => s.close(),

@@ -21,7 +21,11 @@ const SECTIONS: Section[] = [
   { id: 'toolchain', title: 'Toolchain install', run: async () => (await import('./toolchain.js')).benchToolchain() },
   { id: 'build', title: 'Building a function', run: async () => (await import('./build.js')).benchBuild() },
   { id: 'sql', title: 'PL/Rust in PostgreSQL', run: async () => (await import('./sql.js')).benchSql() },
-  { id: 'checkpoint', title: 'Runaway-loop checkpoints', run: async () => (await import('./checkpoint.js')).benchCheckpoint() },
+  {
+    id: 'checkpoint',
+    title: 'Runaway-loop checkpoints',
+    run: async () => (await import('./checkpoint.js')).benchCheckpoint(),
+  },
 ];
 
 function replaceSection(doc: string, id: string, body: string): string {
@@ -48,7 +52,11 @@ async function main(): Promise<void> {
     console.error(`bench: ${s.id}…`);
     const body = await s.run();
     const when = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-    doc = replaceSection(doc, s.id, `## ${s.title}\n\nMeasured ${when} on:\n${machineMarkdown(machineInfo())}\n\n${body}`);
+    doc = replaceSection(
+      doc,
+      s.id,
+      `## ${s.title}\n\nMeasured ${when} on:\n${machineMarkdown(machineInfo())}\n\n${body}`,
+    );
     fs.writeFileSync(DOC, doc);
     console.error(body);
   }

@@ -20,7 +20,10 @@ function hook(): void {
   if (hooked) return;
   hooked = true;
   process.on('exit', removeAll);
-  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const) {
     // Leaves via process.exit so that every 'exit' hook (clusters included) runs.
     process.once(signal, () => process.exit(code));
   }

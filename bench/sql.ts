@@ -55,28 +55,62 @@ const INT4: Query[] = [
     sql: `SELECT sum(i) FROM generate_series(1, ${INT4_ROWS}) i;`,
     expected: String((BigInt(INT4_ROWS) * BigInt(INT4_ROWS + 1)) / 2n),
   },
-  { id: 'operator', label: '`sum(i + 1)`: the `+` operator', sql: `SELECT sum(i + 1) FROM generate_series(1, ${INT4_ROWS}) i;` },
-  { id: 'c', label: 'C: built-in `int4pl` (`LANGUAGE internal`)', sql: `SELECT sum(c_add(i, 1)) FROM generate_series(1, ${INT4_ROWS}) i;` },
-  { id: 'sql', label: 'SQL: `SELECT a + b`', sql: `SELECT sum(sql_add(i, 1)) FROM generate_series(1, ${INT4_ROWS}) i;` },
-  { id: 'plpgsql', label: 'PL/pgSQL: `RETURN a + b`', sql: `SELECT sum(plpgsql_add(i, 1)) FROM generate_series(1, ${INT4_ROWS}) i;` },
-  { id: 'plrust', label: 'PL/Rust: `Ok(Some(a + b))`', sql: `SELECT sum(rs_add(i, 1)) FROM generate_series(1, ${INT4_ROWS}) i;` },
+  {
+    id: 'operator',
+    label: '`sum(i + 1)`: the `+` operator',
+    sql: `SELECT sum(i + 1) FROM generate_series(1, ${INT4_ROWS}) i;`,
+  },
+  {
+    id: 'c',
+    label: 'C: built-in `int4pl` (`LANGUAGE internal`)',
+    sql: `SELECT sum(c_add(i, 1)) FROM generate_series(1, ${INT4_ROWS}) i;`,
+  },
+  {
+    id: 'sql',
+    label: 'SQL: `SELECT a + b`',
+    sql: `SELECT sum(sql_add(i, 1)) FROM generate_series(1, ${INT4_ROWS}) i;`,
+  },
+  {
+    id: 'plpgsql',
+    label: 'PL/pgSQL: `RETURN a + b`',
+    sql: `SELECT sum(plpgsql_add(i, 1)) FROM generate_series(1, ${INT4_ROWS}) i;`,
+  },
+  {
+    id: 'plrust',
+    label: 'PL/Rust: `Ok(Some(a + b))`',
+    sql: `SELECT sum(rs_add(i, 1)) FROM generate_series(1, ${INT4_ROWS}) i;`,
+  },
 ];
 
 const TEXT: Query[] = [
   { id: 'floor', label: '`sum(length(s))`: the scan alone (floor)', sql: 'SELECT sum(length(s)) FROM words;' },
   { id: 'c', label: 'C: built-in `reverse(text)`', sql: 'SELECT sum(length(reverse(s))) FROM words;' },
-  { id: 'sql', label: 'SQL: `string_agg` of `substr` over `generate_series`', sql: 'SELECT sum(length(sql_reverse(s))) FROM words;' },
-  { id: 'plpgsql', label: 'PL/pgSQL: `FOR` loop of `substr`', sql: 'SELECT sum(length(plpgsql_reverse(s))) FROM words;' },
+  {
+    id: 'sql',
+    label: 'SQL: `string_agg` of `substr` over `generate_series`',
+    sql: 'SELECT sum(length(sql_reverse(s))) FROM words;',
+  },
+  {
+    id: 'plpgsql',
+    label: 'PL/pgSQL: `FOR` loop of `substr`',
+    sql: 'SELECT sum(length(plpgsql_reverse(s))) FROM words;',
+  },
   { id: 'plrust', label: 'PL/Rust: `s.chars().rev().collect()`', sql: 'SELECT sum(length(rs_reverse(s))) FROM words;' },
 ];
 
 /** Every query of the group once per round (after one warm-up round); all must return `expected`. */
-async function timeQueries(s: TimedSession, queries: Query[], runs: number, expected: string): Promise<Map<string, number>> {
+async function timeQueries(
+  s: TimedSession,
+  queries: Query[],
+  runs: number,
+  expected: string,
+): Promise<Map<string, number>> {
   const times = new Map<string, number[]>(queries.map((q) => [q.id, []]));
   for (let round = 0; round < runs + 1; round++) {
     for (const q of queries) {
       const r = await s.time(q.sql);
-      if (r.out !== (q.expected ?? expected)) throw new Error(`${q.sql} returned ${r.out}, expected ${q.expected ?? expected}`);
+      if (r.out !== (q.expected ?? expected))
+        throw new Error(`${q.sql} returned ${r.out}, expected ${q.expected ?? expected}`);
       if (round > 0) times.get(q.id)!.push(r.ms);
     }
   }
@@ -90,7 +124,12 @@ function queryTable(queries: Query[], t: Map<string, number>, rows: number): str
     ['function', 'median', 'per call above the floor', 'vs C'],
     queries.map((q) => {
       const ms = t.get(q.id)!;
-      return [q.label, fmtMs(ms), q.id === 'floor' ? '—' : `${(((ms - floor) * 1e6) / rows).toFixed(0)} ns`, q.id === 'floor' ? '—' : fmtRatio(ms / c)];
+      return [
+        q.label,
+        fmtMs(ms),
+        q.id === 'floor' ? '—' : `${(((ms - floor) * 1e6) / rows).toFixed(0)} ns`,
+        q.id === 'floor' ? '—' : fmtRatio(ms / c),
+      ];
     }),
   );
 }
@@ -122,14 +161,20 @@ async function createLatency(s: TimedSession, schema: string): Promise<CreateLat
   for (let i = 0; i < CREATE_RUNS; i++) {
     const sql = fixtureWithNonce(fixture, `benchmark run ${stamp}-${i}`);
     out.cold.push((await s.time(sql)).ms);
-    const stored = await s.run(`SELECT count(*) FROM ${schema}.artifacts WHERE definition_hash = ${schema}.definition_hash('slugify(text,int4)'::regprocedure);`);
-    if (stored.trim() !== '2') throw new Error(`after CREATE FUNCTION the artifacts table holds ${stored.trim()} artifacts of slugify, expected 2 (x86_64 and aarch64)`);
+    const stored = await s.run(
+      `SELECT count(*) FROM ${schema}.artifacts WHERE definition_hash = ${schema}.definition_hash('slugify(text,int4)'::regprocedure);`,
+    );
+    if (stored.trim() !== '2')
+      throw new Error(
+        `after CREATE FUNCTION the artifacts table holds ${stored.trim()} artifacts of slugify, expected 2 (x86_64 and aarch64)`,
+      );
     out.stored.push((await s.time(sql)).ms);
     await s.run('DROP FUNCTION slugify(text, int4);');
     out.cached.push((await s.time(sql)).ms);
   }
   const check = await s.run(`SELECT slugify('Hello, World: PL/Rust in PostgreSQL!', 20);`);
-  if (check.trim() !== 'hello-world-pl-rust') throw new Error(`slugify returned ${check.trim()}, expected hello-world-pl-rust`);
+  if (check.trim() !== 'hello-world-pl-rust')
+    throw new Error(`slugify returned ${check.trim()}, expected hello-world-pl-rust`);
   return out;
 }
 
@@ -146,7 +191,7 @@ function fiveTimes(floor: number, c: number, plpgsql: number, plrust: number): s
   return (
     `${limits} Counting only the time above the floor, a PL/Rust call costs ${nsPerCall(plrust, floor)}, a PL/pgSQL call ${nsPerCall(plpgsql, floor)} ` +
     `(${fmtRatio((plpgsql - floor) / (plrust - floor))} as much) and a C call ${nsPerCall(c, floor)}. What PL/Rust adds to C's cost per call is the language handler's path: ` +
-    'finding the loaded function in the per-backend cache, converting the arguments to the ABI\'s values and the result back, and the call through the library\'s `plrust_call` with its panic guard and checkpoints (see the checkpoint section).'
+    "finding the loaded function in the per-backend cache, converting the arguments to the ABI's values and the result back, and the call through the library's `plrust_call` with its panic guard and checkpoints (see the checkpoint section)."
   );
 }
 
@@ -186,7 +231,12 @@ async function firstCall(pg: PgCluster): Promise<FirstCall> {
     first.push(f);
     second.push(g);
   }
-  return { connectFirstPlrust: median(a), connectFirstC: median(b), firstCall: median(first), secondCall: median(second) };
+  return {
+    connectFirstPlrust: median(a),
+    connectFirstC: median(b),
+    firstCall: median(first),
+    secondCall: median(second),
+  };
 }
 
 export async function benchSql(): Promise<string> {
@@ -194,17 +244,31 @@ export async function benchSql(): Promise<string> {
     const s = await timedSession(pg);
     try {
       await step('creating the functions and the words table', () => s.run(SETUP));
-      const wrong = await s.run('SELECT count(*) FROM words WHERE rs_reverse(s) <> reverse(s) OR plpgsql_reverse(s) <> reverse(s) OR sql_reverse(s) <> reverse(s);');
-      if (wrong.trim() !== '0') throw new Error(`${wrong.trim()} rows reversed differently by the PL/Rust, PL/pgSQL or SQL function than by reverse()`);
-      const inlined = !(await s.run(`EXPLAIN (VERBOSE, COSTS OFF) ${INT4.find((q) => q.id === 'sql')!.sql}`)).includes('sql_add');
+      const wrong = await s.run(
+        'SELECT count(*) FROM words WHERE rs_reverse(s) <> reverse(s) OR plpgsql_reverse(s) <> reverse(s) OR sql_reverse(s) <> reverse(s);',
+      );
+      if (wrong.trim() !== '0')
+        throw new Error(
+          `${wrong.trim()} rows reversed differently by the PL/Rust, PL/pgSQL or SQL function than by reverse()`,
+        );
+      const inlined = !(await s.run(`EXPLAIN (VERBOSE, COSTS OFF) ${INT4.find((q) => q.id === 'sql')!.sql}`)).includes(
+        'sql_add',
+      );
       const int4Sum = String((BigInt(INT4_ROWS) * BigInt(INT4_ROWS + 1)) / 2n + BigInt(INT4_ROWS));
       const int4 = await step('int4 queries', () => timeQueries(s, INT4, QUERY_RUNS, int4Sum));
       const text = await step('text queries', () => timeQueries(s, TEXT, TEXT_RUNS, String(TEXT_ROWS * 32)));
-      const schema = (await s.run(`SELECT extnamespace::regnamespace FROM pg_extension WHERE extname = 'plrust';`)).trim();
+      const schema = (
+        await s.run(`SELECT extnamespace::regnamespace FROM pg_extension WHERE extname = 'plrust';`)
+      ).trim();
       const create = await step('CREATE FUNCTION latency', () => createLatency(s, schema));
       const fc = await step('first call latency', () => firstCall(pg));
 
-      const [floor, c, plpgsql, plrust] = ['floor', 'c', 'plpgsql', 'plrust'].map((k) => int4.get(k)!) as [number, number, number, number];
+      const [floor, c, plpgsql, plrust] = ['floor', 'c', 'plpgsql', 'plrust'].map((k) => int4.get(k)!) as [
+        number,
+        number,
+        number,
+        number,
+      ];
       const vsC = plrust / c;
       const vsPlpgsql = plpgsql / plrust;
       const coldCreate = median(create.cold);
@@ -234,9 +298,24 @@ export async function benchSql(): Promise<string> {
         table(
           ['statement', 'median', 'min–max', 'goal'],
           [
-            ['CREATE FUNCTION, new body (cold)', fmtMs(coldCreate), `${fmtMs(Math.min(...create.cold))}–${fmtMs(Math.max(...create.cold))}`, `under 1.5 s: ${goal(coldCreate < 1500)}`],
-            ['CREATE after DROP, body compiled before (compiler cache hit)', fmtMs(median(create.cached)), `${fmtMs(Math.min(...create.cached))}–${fmtMs(Math.max(...create.cached))}`, ''],
-            ['CREATE OR REPLACE, same body again (artifacts stored)', fmtMs(median(create.stored)), `${fmtMs(Math.min(...create.stored))}–${fmtMs(Math.max(...create.stored))}`, ''],
+            [
+              'CREATE FUNCTION, new body (cold)',
+              fmtMs(coldCreate),
+              `${fmtMs(Math.min(...create.cold))}–${fmtMs(Math.max(...create.cold))}`,
+              `under 1.5 s: ${goal(coldCreate < 1500)}`,
+            ],
+            [
+              'CREATE after DROP, body compiled before (compiler cache hit)',
+              fmtMs(median(create.cached)),
+              `${fmtMs(Math.min(...create.cached))}–${fmtMs(Math.max(...create.cached))}`,
+              '',
+            ],
+            [
+              'CREATE OR REPLACE, same body again (artifacts stored)',
+              fmtMs(median(create.stored)),
+              `${fmtMs(Math.min(...create.stored))}–${fmtMs(Math.max(...create.stored))}`,
+              '',
+            ],
           ],
         ),
         '',

@@ -12,7 +12,12 @@ export function median(xs: number[]): number {
 }
 
 /** Runs `cmd args` `runs` times (after `warmup` unmeasured runs); returns milliseconds per run. */
-export function timeCommand(cmd: string, args: string[], runs: number, opts: { warmup?: number; env?: NodeJS.ProcessEnv; cwd?: string; before?: () => void } = {}): number[] {
+export function timeCommand(
+  cmd: string,
+  args: string[],
+  runs: number,
+  opts: { warmup?: number; env?: NodeJS.ProcessEnv; cwd?: string; before?: () => void } = {},
+): number[] {
   return measureRuns(cmd, args, runs, opts).map((m) => m.wallMs);
 }
 
@@ -40,7 +45,9 @@ const hasGnuTime = fs.existsSync(GNU_TIME);
  * tree that the command waits for) is reported beside it.
  */
 export function measure(cmd: string, args: string[], opts: MeasureOptions = {}): Measurement {
-  const cpuFile = hasGnuTime ? path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'plrust-bench-time-')), 'cpu') : undefined;
+  const cpuFile = hasGnuTime
+    ? path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'plrust-bench-time-')), 'cpu')
+    : undefined;
   const [file, argv] = cpuFile ? [GNU_TIME, ['-f', '%U %S', '-o', cpuFile, cmd, ...args]] : [cmd, args];
   try {
     const t0 = process.hrtime.bigint();
@@ -55,7 +62,9 @@ export function measure(cmd: string, args: string[], opts: MeasureOptions = {}):
     const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
     if (r.error) throw new Error(`${cmd}: ${r.error.message}`);
     if (r.status !== 0) {
-      const why = r.signal ? `killed by ${r.signal}${opts.timeoutMs ? ` (timeout ${opts.timeoutMs / 1000} s)` : ''}` : `exit ${r.status}`;
+      const why = r.signal
+        ? `killed by ${r.signal}${opts.timeoutMs ? ` (timeout ${opts.timeoutMs / 1000} s)` : ''}`
+        : `exit ${r.status}`;
       // plrust --json repeats its error on stdout and stderr: show each text once.
       const texts = [...new Set([r.stderr.trim(), r.stdout.trim()].filter(Boolean))];
       const tail = texts.join('\n').split('\n').slice(-25).join('\n');
@@ -73,7 +82,12 @@ export function measure(cmd: string, args: string[], opts: MeasureOptions = {}):
 }
 
 /** `runs` measured runs after `warmup` unmeasured ones; `before` runs (untimed) ahead of each. */
-export function measureRuns(cmd: string, args: string[], runs: number, opts: MeasureOptions & { warmup?: number; before?: () => void } = {}): Measurement[] {
+export function measureRuns(
+  cmd: string,
+  args: string[],
+  runs: number,
+  opts: MeasureOptions & { warmup?: number; before?: () => void } = {},
+): Measurement[] {
   const out: Measurement[] = [];
   const warmup = opts.warmup ?? 1;
   for (let i = 0; i < warmup + runs; i++) {
@@ -95,14 +109,22 @@ export interface Summary {
 export function summarise(ms: Measurement[]): Summary {
   const walls = ms.map((m) => m.wallMs);
   const cpus = ms.map((m) => m.cpuMs).filter((c): c is number => c !== undefined);
-  return { runs: ms.length, wallMs: median(walls), cpuMs: cpus.length === ms.length ? median(cpus) : undefined, minMs: Math.min(...walls), maxMs: Math.max(...walls) };
+  return {
+    runs: ms.length,
+    wallMs: median(walls),
+    cpuMs: cpus.length === ms.length ? median(cpus) : undefined,
+    minMs: Math.min(...walls),
+    maxMs: Math.max(...walls),
+  };
 }
 
-export const fmtMs = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : ms >= 10 ? `${ms.toFixed(0)} ms` : `${ms.toFixed(1)} ms`);
+export const fmtMs = (ms: number) =>
+  ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : ms >= 10 ? `${ms.toFixed(0)} ms` : `${ms.toFixed(1)} ms`;
 export const fmtCpu = (ms: number | undefined) => (ms === undefined ? 'n/a' : fmtMs(ms));
 export const fmtRatio = (x: number) => `${x.toFixed(2)}×`;
 export const fmtPct = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)} %`;
-export const fmtBytes = (n: number) => (n >= 2 ** 20 ? `${(n / 2 ** 20).toFixed(1)} MiB` : `${(n / 1024).toFixed(0)} KiB`);
+export const fmtBytes = (n: number) =>
+  n >= 2 ** 20 ? `${(n / 2 ** 20).toFixed(1)} MiB` : `${(n / 1024).toFixed(0)} KiB`;
 export const goal = (met: boolean) => (met ? 'met' : '**not met**');
 
 /** The 1-minute load average, printed with figures taken on a shared machine. */
@@ -110,12 +132,18 @@ export const loadAverage = () => os.loadavg()[0]!.toFixed(2);
 
 /** A markdown table from a header row and body rows. */
 export function table(header: string[], rows: string[][]): string {
-  return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+  return [
+    `| ${header.join(' | ')} |`,
+    `|${header.map(() => '---').join('|')}|`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ].join('\n');
 }
 
 /** The note every section on this shared machine carries; `cpu` when the section reports CPU time. */
 export function sharedMachineNote(opts: { cpu: boolean }): string {
-  const cpu = opts.cpu ? ' CPU time is user + system time of the measured process tree, less sensitive to other jobs than wall time.' : '';
+  const cpu = opts.cpu
+    ? ' CPU time is user + system time of the measured process tree, less sensitive to other jobs than wall time.'
+    : '';
   return `Figures from one run on a shared machine (other jobs were running; 1-minute load average ${loadAverage()} when this section finished).${cpu}`;
 }
 

@@ -9,7 +9,21 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { BIN, CARGO, RUSTC, plrustEnv } from './common.js';
-import { fmtBytes, fmtCpu, fmtMs, fmtPct, goal, loadAverage, measure, measureRuns, runCount, sharedMachineNote, summarise, table, type Measurement } from './stats.js';
+import {
+  fmtBytes,
+  fmtCpu,
+  fmtMs,
+  fmtPct,
+  goal,
+  loadAverage,
+  measure,
+  measureRuns,
+  runCount,
+  sharedMachineNote,
+  summarise,
+  table,
+  type Measurement,
+} from './stats.js';
 import { removeScratch, scratchDir, step } from './scratch.js';
 import { cleanEnv } from '../test/helpers/cli.js';
 import { readManifest, type ToolchainManifest } from '../src/toolchain/manifest.js';
@@ -55,13 +69,25 @@ interface BareBuild {
 }
 
 /** The baseline: plrust's own preparation functions (untimed), then `cargo build` per target (timed). */
-async function bareCargoBuilds(work: string, manifest: ToolchainManifest): Promise<{ builds: BareBuild[]; prepMs: number }> {
+async function bareCargoBuilds(
+  work: string,
+  manifest: ToolchainManifest,
+): Promise<{ builds: BareBuild[]; prepMs: number }> {
   const logFile = path.join(work, 'prepare.log');
   const t0 = Date.now();
   const prepared = await step('bare build: preparing the std source', () =>
-    prepareSource({ originalLibrary: manifest.source.location, workDir: work, rustcVersion: manifest.rustc.version, cargo: CARGO, env: cleanEnv(), logFile }),
+    prepareSource({
+      originalLibrary: manifest.source.location,
+      workDir: work,
+      rustcVersion: manifest.rustc.version,
+      cargo: CARGO,
+      env: cleanEnv(),
+      logFile,
+    }),
   );
-  await step('bare build: applying the restriction rules', () => applyRestriction(prepared.libraryDir, manifest.rustc.version));
+  await step('bare build: applying the restriction rules', () =>
+    applyRestriction(prepared.libraryDir, manifest.rustc.version),
+  );
   const specs = new Map<Arch, string>();
   for (const t of manifest.targets) {
     const spec = await generateSpec(RUSTC, loadTargetDefinition(t.arch), hostArch());
@@ -75,7 +101,11 @@ async function bareCargoBuilds(work: string, manifest: ToolchainManifest): Promi
   const builds: BareBuild[] = [];
   for (const t of buildOrder(manifest)) {
     const m = await step(`bare cargo build for ${t.triple}`, () =>
-      measure(CARGO, cargoBuildArgs(specs.get(t.arch)!), { cwd: prepared.libraryDir, env, timeoutMs: INSTALL_TIMEOUT_MS }),
+      measure(CARGO, cargoBuildArgs(specs.get(t.arch)!), {
+        cwd: prepared.libraryDir,
+        env,
+        timeoutMs: INSTALL_TIMEOUT_MS,
+      }),
     );
     builds.push({ arch: t.arch, m });
   }
@@ -88,16 +118,22 @@ export async function benchToolchain(): Promise<string> {
     const home = path.join(dir, 'home');
     const args = ['toolchain', 'install', '--rustc', RUSTC, '--target', 'all', '--json'];
     const loadBefore = loadAverage();
-    const fresh = await step('fresh `plrust toolchain install`', () => measure(process.execPath, [BIN, ...args], { env: plrustEnv(home), timeoutMs: INSTALL_TIMEOUT_MS }));
+    const fresh = await step('fresh `plrust toolchain install`', () =>
+      measure(process.execPath, [BIN, ...args], { env: plrustEnv(home), timeoutMs: INSTALL_TIMEOUT_MS }),
+    );
     const installed = parseInstall(fresh);
-    if (installed.status !== 'installed') throw new Error(`a fresh install into an empty home reported status ${installed.status}`);
+    if (installed.status !== 'installed')
+      throw new Error(`a fresh install into an empty home reported status ${installed.status}`);
     const manifest = readManifest(installed.path);
     if (!manifest) throw new Error(`the new toolchain at ${installed.path} has no readable manifest`);
 
-    const reinstall = await step('reinstall', () => measureRuns(process.execPath, [BIN, ...args], REINSTALL_RUNS, { env: plrustEnv(home), warmup: 1 }));
+    const reinstall = await step('reinstall', () =>
+      measureRuns(process.execPath, [BIN, ...args], REINSTALL_RUNS, { env: plrustEnv(home), warmup: 1 }),
+    );
     for (const r of reinstall) {
       const s = parseInstall(r).status;
-      if (s !== 'unchanged') throw new Error(`a reinstall of the installed toolchain reported status ${s}, expected unchanged`);
+      if (s !== 'unchanged')
+        throw new Error(`a reinstall of the installed toolchain reported status ${s}, expected unchanged`);
     }
     const re = summarise(reinstall);
 
@@ -113,7 +149,9 @@ export async function benchToolchain(): Promise<string> {
     fs.mkdirSync(bareWork);
     const bare = await bareCargoBuilds(bareWork, manifest);
     const bareWall = bare.builds.reduce((n, b) => n + b.m.wallMs, 0);
-    const bareCpu = bare.builds.every((b) => b.m.cpuMs !== undefined) ? bare.builds.reduce((n, b) => n + b.m.cpuMs!, 0) : undefined;
+    const bareCpu = bare.builds.every((b) => b.m.cpuMs !== undefined)
+      ? bare.builds.reduce((n, b) => n + b.m.cpuMs!, 0)
+      : undefined;
     const overWall = fresh.wallMs / bareWall - 1;
     const overCpu = bareCpu !== undefined && fresh.cpuMs !== undefined ? fresh.cpuMs / bareCpu - 1 : undefined;
 
@@ -132,8 +170,18 @@ export async function benchToolchain(): Promise<string> {
         [
           ['`plrust toolchain install` (fresh, both targets)', fmtMs(fresh.wallMs), fmtCpu(fresh.cpuMs), ''],
           ['bare `cargo build`, both targets', fmtMs(bareWall), fmtCpu(bareCpu), ''],
-          ['plrust overhead', fmtPct(overWall), overCpu === undefined ? 'n/a' : fmtPct(overCpu), `at most +10 %: ${goal(overWall <= 0.1)} (wall)${overCpu === undefined ? '' : `, ${goal(overCpu <= 0.1)} (CPU)`}`],
-          [`reinstall of the installed toolchain (no-op), median of ${re.runs}`, fmtMs(re.wallMs), fmtCpu(re.cpuMs), `under 2 s: ${goal(re.wallMs < 2000)}`],
+          [
+            'plrust overhead',
+            fmtPct(overWall),
+            overCpu === undefined ? 'n/a' : fmtPct(overCpu),
+            `at most +10 %: ${goal(overWall <= 0.1)} (wall)${overCpu === undefined ? '' : `, ${goal(overCpu <= 0.1)} (CPU)`}`,
+          ],
+          [
+            `reinstall of the installed toolchain (no-op), median of ${re.runs}`,
+            fmtMs(re.wallMs),
+            fmtCpu(re.cpuMs),
+            `under 2 s: ${goal(re.wallMs < 2000)}`,
+          ],
         ],
       ),
       '',
@@ -145,7 +193,11 @@ export async function benchToolchain(): Promise<string> {
       '',
       table(
         ['target', 'sysroot (`lib/rustlib/<triple>`)', 'runtime crate'],
-        sizes.map((s) => [`\`${s.triple}\``, `${fmtBytes(s.sysroot.bytes)} (${s.sysroot.files} files)`, fmtBytes(s.runtime.bytes)]),
+        sizes.map((s) => [
+          `\`${s.triple}\``,
+          `${fmtBytes(s.sysroot.bytes)} (${s.sysroot.files} files)`,
+          fmtBytes(s.runtime.bytes),
+        ]),
       ),
       '',
       `Whole toolchain: ${fmtBytes(total)} in ${manifest.files.length} files.`,

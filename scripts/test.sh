@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 bash scripts/setup-system.sh
 npm ci --no-audit --no-fund --loglevel=error
 npm run build --silent
+# The house rules (types, lint, format) before anything slow runs.
+npm run lint --silent
 
 # Expensive artefacts (the std sysroots of the shared test toolchain) are
 # built once per run into this directory and reused by every test file.

@@ -8,7 +8,10 @@ export type Action<O> = (ctx: Context, opts: O, args: string[]) => Promise<void>
  * Wraps an implementation so that it gets a context, and every failure is
  * reported the same way with the right exit code.
  */
-export function action<O extends object>(load: () => Promise<Action<O>>, configFlags?: (opts: Record<string, unknown>) => ConfigFile) {
+export function action<O extends object>(
+  load: () => Promise<Action<O>>,
+  configFlags?: (opts: Record<string, unknown>) => ConfigFile,
+) {
   return async (...params: unknown[]): Promise<void> => {
     const cmd = params[params.length - 1] as Command;
     const opts = cmd.optsWithGlobals() as O & GlobalFlags;
@@ -23,7 +26,6 @@ export function action<O extends object>(load: () => Promise<Action<O>>, configF
     }
   };
 }
-
 
 /** Command options that are also configuration keys: given on the command line, they win over every other source. */
 export function configFromFlags(...keys: ConfigKey[]) {

@@ -6,7 +6,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { createRequire } from 'node:module';
 import { ExitCode } from '../util/errors.js';
 import { outputFor } from './context.js';
-import { registerCommands } from './commands.js';
+import { registerCommands } from './register.js';
 
 const pkg = createRequire(import.meta.url)('../../../package.json') as { version: string };
 
@@ -30,7 +30,8 @@ function editDistance(a: string, b: string): number {
   const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
   for (let j = 1; j <= b.length; j++) d[0]![j] = j;
   for (let i = 1; i <= a.length; i++)
-    for (let j = 1; j <= b.length; j++) d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    for (let j = 1; j <= b.length; j++)
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
   return d[a.length]![b.length]!;
 }
 
@@ -80,7 +81,9 @@ export async function main(argv: string[]): Promise<void> {
       }
       const message = withSuggestion(e, program);
       if (json) {
-        process.stdout.write(`${JSON.stringify({ ok: false, error: { code: 'USAGE', message, hint: 'see `plrust --help`' } }, null, 2)}\n`);
+        process.stdout.write(
+          `${JSON.stringify({ ok: false, error: { code: 'USAGE', message, hint: 'see `plrust --help`' } }, null, 2)}\n`,
+        );
       } else {
         process.stderr.write(`error: ${message}\n`);
       }

@@ -8,7 +8,16 @@ import os from 'node:os';
 import fs from 'node:fs';
 import type { ZodIssue } from 'zod';
 import { PlrustError, ExitCode } from '../util/errors.js';
-import { configSchema, DEFAULTS, ENV_VARS, PATH_KEYS, parseTargets, type ConfigFile, type ConfigKey, type ResolvedConfig } from './schema.js';
+import {
+  configSchema,
+  DEFAULTS,
+  ENV_VARS,
+  PATH_KEYS,
+  parseTargets,
+  type ConfigFile,
+  type ConfigKey,
+  type ResolvedConfig,
+} from './schema.js';
 
 export type Source = 'flag' | 'env' | 'project' | 'global' | 'default';
 
@@ -68,7 +77,8 @@ function validate(file: string, raw: unknown): ConfigFile {
   const out: ConfigFile = { ...parsed.data };
   for (const k of PATH_KEYS) {
     const v = out[k];
-    if (typeof v === 'string' && !path.isAbsolute(v) && !v.startsWith('~')) (out as Record<string, unknown>)[k] = path.resolve(path.dirname(file), v);
+    if (typeof v === 'string' && !path.isAbsolute(v) && !v.startsWith('~'))
+      (out as Record<string, unknown>)[k] = path.resolve(path.dirname(file), v);
   }
   return out;
 }
@@ -137,7 +147,8 @@ function fromEnv(env: NodeJS.ProcessEnv): { config: ConfigFile; vars: Partial<Re
     vars[key] = name;
     if (key === 'targets') {
       const t = parseTargets(v);
-      if (typeof t === 'string') throw new PlrustError({ code: 'CONFIG_INVALID', message: `invalid ${name}: ${t}`, exitCode: ExitCode.Usage });
+      if (typeof t === 'string')
+        throw new PlrustError({ code: 'CONFIG_INVALID', message: `invalid ${name}: ${t}`, exitCode: ExitCode.Usage });
       raw[key] = t;
     } else if (key === 'downloadTimeoutMs' || key === 'downloadRetries') {
       raw[key] = Number(v);
@@ -162,7 +173,12 @@ function expandHome(p: string): string {
   return p === '~' || p.startsWith('~/') ? path.join(os.homedir(), p.slice(1)) : p;
 }
 
-export async function loadConfig(opts: { cwd: string; flags: ConfigFile; configFile?: string; env?: NodeJS.ProcessEnv }): Promise<LoadedConfig> {
+export async function loadConfig(opts: {
+  cwd: string;
+  flags: ConfigFile;
+  configFile?: string;
+  env?: NodeJS.ProcessEnv;
+}): Promise<LoadedConfig> {
   const env = opts.env ?? process.env;
   const [project, global] = await Promise.all([loadProject(opts.cwd, opts.configFile), loadGlobal()]);
   const envCfg = fromEnv(env);

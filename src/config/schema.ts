@@ -10,10 +10,7 @@ import path from 'node:path';
 export const ARCHES = ['x86_64', 'aarch64'] as const;
 export type Arch = (typeof ARCHES)[number];
 
-const archList = z
-  .array(z.enum(ARCHES))
-  .min(1, 'at least one target')
-  .describe('a list of targets (x86_64, aarch64)');
+const archList = z.array(z.enum(ARCHES)).min(1, 'at least one target').describe('a list of targets (x86_64, aarch64)');
 
 export const configSchema = z
   .object({
@@ -85,6 +82,7 @@ export function parseTargets(text: string): Arch[] | string {
     .filter(Boolean);
   if (items.length === 1 && items[0] === 'all') return [...ARCHES];
   const bad = items.filter((i) => !(ARCHES as readonly string[]).includes(i));
-  if (bad.length > 0 || items.length === 0) return `unknown target ${bad.join(', ') || '(empty)'}; expected x86_64, aarch64 or all`;
+  if (bad.length > 0 || items.length === 0)
+    return `unknown target ${bad.join(', ') || '(empty)'}; expected x86_64, aarch64 or all`;
   return [...new Set(items)] as Arch[];
 }

@@ -24,12 +24,25 @@ export interface Finding {
   fix?: string;
 }
 
-const ok = (id: string, title: string, detail: string, required = true): Finding => ({ id, title, status: 'ok', required, detail });
+const ok = (id: string, title: string, detail: string, required = true): Finding => ({
+  id,
+  title,
+  status: 'ok',
+  required,
+  detail,
+});
 
 export function checkNode(version = process.versions.node): Finding {
   return semver.gte(version, '20.0.0')
     ? ok('node', 'Node.js', `v${version}`)
-    : { id: 'node', title: 'Node.js', status: 'fail', required: true, detail: `v${version} is too old`, fix: 'install Node.js 20 or later' };
+    : {
+        id: 'node',
+        title: 'Node.js',
+        status: 'fail',
+        required: true,
+        detail: `v${version} is too old`,
+        fix: 'install Node.js 20 or later',
+      };
 }
 
 export async function checkRust(opts: { rustc?: string; cargo?: string; rustSrc?: string }): Promise<Finding[]> {
@@ -47,12 +60,21 @@ export async function checkRust(opts: { rustc?: string; cargo?: string; rustSrc?
             status: 'warn',
             required: false,
             detail: `no local std source for rustc ${choice.rustc.version}; toolchain install will download it`,
-            fix: 'apt-get install rust-web-src (for Debian\'s rustc-web), or `rustup component add rust-src`, or pass --rust-src',
+            fix: "apt-get install rust-web-src (for Debian's rustc-web), or `rustup component add rust-src`, or pass --rust-src",
           },
     ];
   } catch (e) {
     const err = e as Error & { hint?: string };
-    return [{ id: 'rustc', title: 'Rust compiler', status: 'fail', required: true, detail: err.message, fix: err.hint ?? 'apt-get install rustc-web cargo-web rust-web-src' }];
+    return [
+      {
+        id: 'rustc',
+        title: 'Rust compiler',
+        status: 'fail',
+        required: true,
+        detail: err.message,
+        fix: err.hint ?? 'apt-get install rustc-web cargo-web rust-web-src',
+      },
+    ];
   }
 }
 
@@ -62,7 +84,14 @@ export function checkLinker(arch: Arch, host: Arch = hostArch()): Finding {
   const title = `${l.cross ? 'cross ' : ''}linker for ${arch}`;
   return found
     ? ok(`linker-${arch}`, title, found)
-    : { id: `linker-${arch}`, title, status: 'fail', required: true, detail: `${l.linker} not found`, fix: `apt-get install ${l.package}${l.cross && arch === 'aarch64' ? ' libc6-dev-arm64-cross' : ''}, or leave ${arch} out of the targets` };
+    : {
+        id: `linker-${arch}`,
+        title,
+        status: 'fail',
+        required: true,
+        detail: `${l.linker} not found`,
+        fix: `apt-get install ${l.package}${l.cross && arch === 'aarch64' ? ' libc6-dev-arm64-cross' : ''}, or leave ${arch} out of the targets`,
+      };
 }
 
 /**
@@ -78,11 +107,25 @@ export function checkHandlerCrossCompiler(arch: Arch, host: Arch = hostArch()): 
   const libcPackage = `libc6-dev-${arch === 'aarch64' ? 'arm64' : 'amd64'}-cross`;
   const found = which(cc.linker);
   if (!found) {
-    return { id, title, status: 'fail', required: true, detail: `${cc.linker} not found`, fix: `apt-get install ${cc.package} ${libcPackage}` };
+    return {
+      id,
+      title,
+      status: 'fail',
+      required: true,
+      detail: `${cc.linker} not found`,
+      fix: `apt-get install ${cc.package} ${libcPackage}`,
+    };
   }
   const header = path.join(def.libcRoot, 'include', 'stdio.h');
   if (!fs.existsSync(header)) {
-    return { id, title, status: 'fail', required: true, detail: `no ${arch} C library headers (${header} is missing)`, fix: `apt-get install ${libcPackage}` };
+    return {
+      id,
+      title,
+      status: 'fail',
+      required: true,
+      detail: `no ${arch} C library headers (${header} is missing)`,
+      fix: `apt-get install ${libcPackage}`,
+    };
   }
   return ok(id, title, `${found} with the C library in ${def.libcRoot}`);
 }
@@ -93,36 +136,82 @@ export function checkQemu(host: Arch = hostArch()): Finding {
   const found = which(bin);
   return found
     ? ok('qemu', `qemu-user (${other}, for tests)`, found, false)
-    : { id: 'qemu', title: `qemu-user (${other}, for tests)`, status: 'warn', required: false, detail: `${bin} not found: ${other} libraries cannot be tested on this machine`, fix: 'apt-get install qemu-user' };
+    : {
+        id: 'qemu',
+        title: `qemu-user (${other}, for tests)`,
+        status: 'warn',
+        required: false,
+        detail: `${bin} not found: ${other} libraries cannot be tested on this machine`,
+        fix: 'apt-get install qemu-user',
+      };
 }
 
 export function checkBuildTools(): Finding[] {
   return ['make', 'cc'].map((t) =>
-    which(t) ? ok(t, t, which(t)!) : { id: t, title: t, status: 'fail' as const, required: true, detail: `${t} not found (needed to build the language handler)`, fix: 'apt-get install build-essential' },
+    which(t)
+      ? ok(t, t, which(t)!)
+      : {
+          id: t,
+          title: t,
+          status: 'fail' as const,
+          required: true,
+          detail: `${t} not found (needed to build the language handler)`,
+          fix: 'apt-get install build-essential',
+        },
   );
 }
 
 export async function checkPostgres(pgConfig: string | undefined, explicit: boolean): Promise<Finding[]> {
   const candidate = pgConfig ?? which('pg_config');
   if (!candidate) {
-    return [{ id: 'pg_config', title: 'PostgreSQL (pg_config)', status: explicit ? 'fail' : 'warn', required: explicit, detail: 'no pg_config found', fix: 'pass --pg-config /usr/lib/postgresql/<major>/bin/pg_config, or apt-get install postgresql-15 postgresql-server-dev-15' }];
+    return [
+      {
+        id: 'pg_config',
+        title: 'PostgreSQL (pg_config)',
+        status: explicit ? 'fail' : 'warn',
+        required: explicit,
+        detail: 'no pg_config found',
+        fix: 'pass --pg-config /usr/lib/postgresql/<major>/bin/pg_config, or apt-get install postgresql-15 postgresql-server-dev-15',
+      },
+    ];
   }
   try {
     const pg = await probePgConfig(candidate);
     const host = hostArch();
-    const archNote = pg.arch && pg.arch !== host ? `, a foreign ${pg.arch} installation: the handler is cross-built with ${linkerFor(loadTargetDefinition(pg.arch), host).linker}` : '';
-    const findings: Finding[] = [ok('pg_config', 'PostgreSQL (pg_config)', `PostgreSQL ${pg.version} at ${pg.pgConfig}${archNote}`, explicit)];
+    const archNote =
+      pg.arch && pg.arch !== host
+        ? `, a foreign ${pg.arch} installation: the handler is cross-built with ${linkerFor(loadTargetDefinition(pg.arch), host).linker}`
+        : '';
+    const findings: Finding[] = [
+      ok('pg_config', 'PostgreSQL (pg_config)', `PostgreSQL ${pg.version} at ${pg.pgConfig}${archNote}`, explicit),
+    ];
     const problems = serverDevProblems(pg);
     findings.push(
       problems.length === 0
         ? ok('pgxs', 'server headers and PGXS', pg.includedirServer, explicit)
-        : { id: 'pgxs', title: 'server headers and PGXS', status: explicit ? 'fail' : 'warn', required: explicit, detail: problems.map((p) => p.message).join('; '), fix: problems[0]!.hint },
+        : {
+            id: 'pgxs',
+            title: 'server headers and PGXS',
+            status: explicit ? 'fail' : 'warn',
+            required: explicit,
+            detail: problems.map((p) => p.message).join('; '),
+            fix: problems[0]!.hint,
+          },
     );
     if (pg.arch && pg.arch !== host) findings.push(checkHandlerCrossCompiler(pg.arch, host));
     return findings;
   } catch (e) {
     const err = e as Error & { hint?: string };
-    return [{ id: 'pg_config', title: 'PostgreSQL (pg_config)', status: explicit ? 'fail' : 'warn', required: explicit, detail: err.message, ...(err.hint ? { fix: err.hint } : {}) }];
+    return [
+      {
+        id: 'pg_config',
+        title: 'PostgreSQL (pg_config)',
+        status: explicit ? 'fail' : 'warn',
+        required: explicit,
+        detail: err.message,
+        ...(err.hint ? { fix: err.hint } : {}),
+      },
+    ];
   }
 }
 
@@ -134,6 +223,13 @@ export function checkHome(home: string): Finding {
     if (!fs.statSync(dir).isDirectory()) throw new Error('not a directory');
     return ok('home', 'PLRUST_HOME writable', home);
   } catch {
-    return { id: 'home', title: 'PLRUST_HOME writable', status: 'fail', required: true, detail: `${dir} is not writable`, fix: `make ${dir} writable, or choose another home with --home / PLRUST_HOME` };
+    return {
+      id: 'home',
+      title: 'PLRUST_HOME writable',
+      status: 'fail',
+      required: true,
+      detail: `${dir} is not writable`,
+      fix: `make ${dir} writable, or choose another home with --home / PLRUST_HOME`,
+    };
   }
 }

@@ -25,7 +25,10 @@ export interface FileOutcome extends InstalledFile {
 }
 
 function tmpBeside(dest: string): string {
-  return path.join(path.dirname(dest), `.${path.basename(dest)}.plrust-${process.pid}-${crypto.randomBytes(4).toString('hex')}`);
+  return path.join(
+    path.dirname(dest),
+    `.${path.basename(dest)}.plrust-${process.pid}-${crypto.randomBytes(4).toString('hex')}`,
+  );
 }
 
 function saveBackup(file: string, backupDir: string, index: number): string {

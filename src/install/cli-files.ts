@@ -30,14 +30,18 @@ export function productionPackages(root: string): string[] {
         const rel = path.relative(root, candidate);
         if (found.has(rel)) return;
         found.add(rel);
-        const pkg = JSON.parse(fs.readFileSync(path.join(candidate, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+        const pkg = JSON.parse(fs.readFileSync(path.join(candidate, 'package.json'), 'utf8')) as {
+          dependencies?: Record<string, string>;
+        };
         for (const dep of Object.keys(pkg.dependencies ?? {})) visit(candidate, dep);
         return;
       }
       if (dir === root || path.dirname(dir) === dir) return;
     }
   };
-  const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+  const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as {
+    dependencies?: Record<string, string>;
+  };
   for (const dep of Object.keys(pkg.dependencies ?? {})) visit(root, dep);
   return [...found].sort();
 }
@@ -46,7 +50,7 @@ export function productionPackages(root: string): string[] {
 export function cliFiles(root: string): string[] {
   const out: string[] = ['package.json', path.join('bin', 'plrust')];
   walk(root, path.join('dist', 'src'), (r) => r.endsWith('.js'), out);
-  walk(root, 'templates', () => true, out);
+  for (const dir of ['templates', 'handler', 'runtime']) walk(root, dir, () => true, out);
   walk(root, 'targets', () => true, out);
   for (const p of productionPackages(root)) walk(root, p, (r) => !r.slice(p.length + 1).includes('node_modules'), out);
   return out;

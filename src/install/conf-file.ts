@@ -17,7 +17,12 @@ export interface ConfOutcome {
 function confPath(pgdata: string): string {
   const file = path.join(path.resolve(pgdata), 'postgresql.conf');
   if (!fs.existsSync(file)) {
-    throw new PlrustError({ code: 'PGDATA_INVALID', message: `${pgdata} has no postgresql.conf`, hint: 'pass --pgdata with the data directory of a cluster', exitCode: ExitCode.Usage });
+    throw new PlrustError({
+      code: 'PGDATA_INVALID',
+      message: `${pgdata} has no postgresql.conf`,
+      hint: 'pass --pgdata with the data directory of a cluster',
+      exitCode: ExitCode.Usage,
+    });
   }
   return file;
 }
@@ -59,5 +64,11 @@ export function removeConf(pgdata: string): ConfOutcome {
   const before = fs.readFileSync(file, 'utf8');
   const result = removeBlock(before);
   if (result.change === 'removed') writeKeepingOwner(file, result.text, owner);
-  return { pgdata: path.resolve(pgdata), file, backup: '', change: result.change, takeEffect: result.change === 'removed' ? (needsRestart(result.changedKeys) ? 'restart' : 'reload') : 'nothing' };
+  return {
+    pgdata: path.resolve(pgdata),
+    file,
+    backup: '',
+    change: result.change,
+    takeEffect: result.change === 'removed' ? (needsRestart(result.changedKeys) ? 'restart' : 'reload') : 'nothing',
+  };
 }

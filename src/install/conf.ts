@@ -39,7 +39,10 @@ export function readBlock(text: string): { before: string; after: string; settin
 
 export type ConfChange = 'added' | 'updated' | 'unchanged' | 'removed' | 'absent';
 
-export function applyBlock(text: string, settings: ConfSettings): { text: string; change: ConfChange; changedKeys: string[] } {
+export function applyBlock(
+  text: string,
+  settings: ConfSettings,
+): { text: string; change: ConfChange; changedKeys: string[] } {
   const cur = readBlock(text);
   const block = renderBlock(settings);
   if (cur.settings === undefined) {

@@ -1,6 +1,6 @@
 /**
  * Builds the C language handler with PGXS against one PostgreSQL
- * installation, in a scratch copy of templates/handler. A foreign-
+ * installation, in a scratch copy of handler. A foreign-
  * architecture installation (arm64 on an x86_64 host) is cross-built with
  * that target's gcc; LLVM bitcode is never emitted, since Debian's PGXS
  * would make it with the host's clang for the host's architecture.
@@ -21,7 +21,7 @@ export interface BuiltHandler {
 }
 
 export function handlerTemplateDir(): string {
-  return path.join(packageRoot(), 'templates', 'handler');
+  return path.join(packageRoot(), 'handler');
 }
 
 /** Pure: the make command line for this installation. */
@@ -51,7 +51,12 @@ export async function buildHandler(pg: PgInstallation, workDir: string, logFile:
       hint: `full log: ${logFile}`,
     });
   }
-  return { dir, library: path.join(dir, 'plrust.so'), control: path.join(dir, 'plrust.control'), scripts: extensionScripts(dir) };
+  return {
+    dir,
+    library: path.join(dir, 'plrust.so'),
+    control: path.join(dir, 'plrust.control'),
+    scripts: extensionScripts(dir),
+  };
 }
 
 /** The extension's install and upgrade scripts in a handler directory (the template's are what make installs). */

@@ -50,7 +50,11 @@ export async function probePgConfig(pgConfig: string, env: NodeJS.ProcessEnv = p
       exitCode: ExitCode.Usage,
     });
   }
-  const r = await exec(pgConfig, [], { timeoutMs: 30_000, env }).catch((e: Error) => ({ code: null, stdout: '', stderr: e.message }));
+  const r = await exec(pgConfig, [], { timeoutMs: 30_000, env }).catch((e: Error) => ({
+    code: null,
+    stdout: '',
+    stderr: e.message,
+  }));
   if (r.code !== 0) {
     const why = (r.stderr || r.stdout).trim().split('\n')[0];
     const programArch = await binaryArch(pgConfig);
@@ -62,14 +66,28 @@ export async function probePgConfig(pgConfig: string, env: NodeJS.ProcessEnv = p
         hint: `run it under qemu-user: register qemu-${programArch} with binfmt_misc and set QEMU_LD_PREFIX to the root of that installation's file system, or pass --pg-config a wrapper script that runs it that way`,
       });
     }
-    throw new PlrustError({ code: 'PG_CONFIG_FAILED', message: `${pgConfig} failed: ${why}`, hint: 'check that this is a working pg_config' });
+    throw new PlrustError({
+      code: 'PG_CONFIG_FAILED',
+      message: `${pgConfig} failed: ${why}`,
+      hint: 'check that this is a working pg_config',
+    });
   }
   const kv = parsePgConfigOutput(r.stdout);
   const ver = parsePgVersion(kv.VERSION ?? '');
   const need = ['BINDIR', 'PKGLIBDIR', 'SHAREDIR', 'INCLUDEDIR-SERVER', 'PGXS'];
-  const keys = { BINDIR: kv.BINDIR, PKGLIBDIR: kv.PKGLIBDIR, SHAREDIR: kv.SHAREDIR, 'INCLUDEDIR-SERVER': kv['INCLUDEDIR-SERVER'], PGXS: kv.PGXS };
+  const keys = {
+    BINDIR: kv.BINDIR,
+    PKGLIBDIR: kv.PKGLIBDIR,
+    SHAREDIR: kv.SHAREDIR,
+    'INCLUDEDIR-SERVER': kv['INCLUDEDIR-SERVER'],
+    PGXS: kv.PGXS,
+  };
   if (!ver || need.some((k) => !(keys as Record<string, string | undefined>)[k])) {
-    throw new PlrustError({ code: 'PG_CONFIG_FAILED', message: `${pgConfig} did not report a PostgreSQL version and its directories`, hint: 'pass the pg_config of a PostgreSQL server installation' });
+    throw new PlrustError({
+      code: 'PG_CONFIG_FAILED',
+      message: `${pgConfig} did not report a PostgreSQL version and its directories`,
+      hint: 'pass the pg_config of a PostgreSQL server installation',
+    });
   }
   if (ver.major < 13 || ver.major > 17) {
     throw new PlrustError({
@@ -104,7 +122,10 @@ export function serverDevProblems(pg: PgInstallation): { message: string; hint: 
   const problems: { message: string; hint: string }[] = [];
   const pkg = `postgresql-server-dev-${pg.major}`;
   if (!fs.existsSync(path.join(pg.includedirServer, 'postgres.h'))) {
-    problems.push({ message: `the PostgreSQL ${pg.major} server headers are missing (no postgres.h in ${pg.includedirServer})`, hint: `install them: apt-get install ${pkg}` });
+    problems.push({
+      message: `the PostgreSQL ${pg.major} server headers are missing (no postgres.h in ${pg.includedirServer})`,
+      hint: `install them: apt-get install ${pkg}`,
+    });
   }
   if (!fs.existsSync(pg.pgxs)) {
     problems.push({ message: `PGXS is missing (${pg.pgxs})`, hint: `install it: apt-get install ${pkg}` });

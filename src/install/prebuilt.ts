@@ -5,24 +5,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { z } from 'zod';
 import { PlrustError, ExitCode } from '../util/errors.js';
 import { sha256File } from '../util/sha256.js';
-import { ARCHES } from '../config/schema.js';
-
-export const artifactMetadataSchema = z.object({
-  sqlName: z.string(),
-  signature: z.string(),
-  definitionHash: z.string().regex(/^[0-9a-f]{64}$/),
-  arch: z.enum(ARCHES),
-  triple: z.string(),
-  library: z.string(),
-  sha256: z.string().regex(/^[0-9a-f]{64}$/),
-  abiVersion: z.number(),
-  toolchain: z.string(),
-});
-
-export type ArtifactMetadata = z.infer<typeof artifactMetadataSchema>;
+import { artifactMetadataSchema, type ArtifactMetadata } from '../compile/artifacts.js';
 
 export interface PrebuiltArtifact {
   meta: ArtifactMetadata;
@@ -31,7 +16,12 @@ export interface PrebuiltArtifact {
 
 export async function readPrebuilt(dir: string): Promise<PrebuiltArtifact[]> {
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
-    throw new PlrustError({ code: 'PREBUILT_NOT_FOUND', message: `--prebuilt ${dir} is not a directory`, hint: 'pass the output directory of `plrust build` (default target/plrust)', exitCode: ExitCode.Usage });
+    throw new PlrustError({
+      code: 'PREBUILT_NOT_FOUND',
+      message: `--prebuilt ${dir} is not a directory`,
+      hint: 'pass the output directory of `plrust build` (default target/plrust)',
+      exitCode: ExitCode.Usage,
+    });
   }
   const found: PrebuiltArtifact[] = [];
   for (const fnDir of fs.readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory())) {
@@ -51,7 +41,12 @@ export async function readPrebuilt(dir: string): Promise<PrebuiltArtifact[]> {
     }
   }
   if (found.length === 0) {
-    throw new PlrustError({ code: 'PREBUILT_NOT_FOUND', message: `no plrust build artifacts in ${dir}`, hint: 'run `plrust build <file> --out-dir <dir>` first', exitCode: ExitCode.Usage });
+    throw new PlrustError({
+      code: 'PREBUILT_NOT_FOUND',
+      message: `no plrust build artifacts in ${dir}`,
+      hint: 'run `plrust build <file> --out-dir <dir>` first',
+      exitCode: ExitCode.Usage,
+    });
   }
   return found;
 }

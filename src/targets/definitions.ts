@@ -32,7 +32,10 @@ export function hostArch(): Arch {
     case 'arm64':
       return 'aarch64';
     default:
-      throw new PlrustError({ code: 'HOST_UNSUPPORTED', message: `plrust runs on x86_64 and aarch64 hosts, not ${process.arch}` });
+      throw new PlrustError({
+        code: 'HOST_UNSUPPORTED',
+        message: `plrust runs on x86_64 and aarch64 hosts, not ${process.arch}`,
+      });
   }
 }
 
@@ -44,7 +47,10 @@ export function loadTargetDefinition(arch: Arch, dir = targetsDir()): TargetDefi
   const file = path.join(dir, `${arch}.json`);
   const parsed = definitionSchema.safeParse(JSON.parse(fs.readFileSync(file, 'utf8')));
   if (!parsed.success) {
-    throw new PlrustError({ code: 'TARGET_DEFINITION_INVALID', message: `${file}: ${parsed.error.issues[0]!.path.join('.')}: ${parsed.error.issues[0]!.message}` });
+    throw new PlrustError({
+      code: 'TARGET_DEFINITION_INVALID',
+      message: `${file}: ${parsed.error.issues[0]!.path.join('.')}: ${parsed.error.issues[0]!.message}`,
+    });
   }
   return parsed.data;
 }
@@ -58,6 +64,9 @@ export function archOfTriple(triple: string): Arch | undefined {
 }
 
 /** The linker for `def` when building on `host`: `cc` natively, a cross gcc otherwise. */
-export function linkerFor(def: TargetDefinition, host: Arch = hostArch()): { linker: string; package: string; cross: boolean } {
+export function linkerFor(
+  def: TargetDefinition,
+  host: Arch = hostArch(),
+): { linker: string; package: string; cross: boolean } {
   return { ...def.linkers[host], cross: def.arch !== host };
 }

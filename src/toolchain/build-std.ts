@@ -13,10 +13,26 @@ export const STD_PROFILE = 'release';
 
 /** Pure: the cargo invocation, shared with the benchmark's bare-cargo baseline. */
 export function cargoBuildArgs(specPath: string): string[] {
-  return ['build', '-Zjson-target-spec', '-p', 'sysroot', `--${STD_PROFILE}`, '--offline', '--target', specPath, '--features', STD_FEATURES.join(',')];
+  return [
+    'build',
+    '-Zjson-target-spec',
+    '-p',
+    'sysroot',
+    `--${STD_PROFILE}`,
+    '--offline',
+    '--target',
+    specPath,
+    '--features',
+    STD_FEATURES.join(','),
+  ];
 }
 
-export function cargoEnv(base: NodeJS.ProcessEnv, rustc: string, cargoHome: string, targetDir: string): NodeJS.ProcessEnv {
+export function cargoEnv(
+  base: NodeJS.ProcessEnv,
+  rustc: string,
+  cargoHome: string,
+  targetDir: string,
+): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     ...base,
     // cargo must use the chosen rustc, not whatever `rustc` is first on PATH (rustup's shim, say).
@@ -28,7 +44,14 @@ export function cargoEnv(base: NodeJS.ProcessEnv, rustc: string, cargoHome: stri
     CARGO_TERM_COLOR: 'never',
     CARGO_TERM_PROGRESS_WHEN: 'never',
   };
-  for (const k of ['RUSTC_WRAPPER', 'RUSTC_WORKSPACE_WRAPPER', 'CARGO_ENCODED_RUSTFLAGS', 'CARGO_BUILD_TARGET', 'RUSTDOCFLAGS']) delete env[k];
+  for (const k of [
+    'RUSTC_WRAPPER',
+    'RUSTC_WORKSPACE_WRAPPER',
+    'CARGO_ENCODED_RUSTFLAGS',
+    'CARGO_BUILD_TARGET',
+    'RUSTDOCFLAGS',
+  ])
+    delete env[k];
   return env;
 }
 
@@ -74,7 +97,11 @@ export async function buildStd(opts: {
   const depsDir = path.join(opts.targetDir, opts.triple, STD_PROFILE, 'deps');
   const rlibs = fs.readdirSync(depsDir).filter((f) => f.endsWith('.rlib'));
   if (!rlibs.some((f) => f.startsWith('libstd'))) {
-    throw new PlrustError({ code: 'STD_BUILD_FAILED', message: `cargo finished but produced no libstd rlib for ${opts.triple}`, hint: `see ${opts.logFile}` });
+    throw new PlrustError({
+      code: 'STD_BUILD_FAILED',
+      message: `cargo finished but produced no libstd rlib for ${opts.triple}`,
+      hint: `see ${opts.logFile}`,
+    });
   }
   return { depsDir, rlibs };
 }

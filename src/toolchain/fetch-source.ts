@@ -11,7 +11,7 @@ import { download, type DownloadProgress } from '../util/download.js';
 import { extractTarGz } from '../util/extract.js';
 import { sha256File } from '../util/sha256.js';
 import { declaredVersion, findLibraryDir, type SourcePlan } from './source.js';
-import type { RustcInfo } from './compiler.js';
+import type { RustcInfo } from './rustc-probe.js';
 
 export interface MaterialisedSource {
   libraryDir: string;
@@ -23,25 +23,46 @@ export interface MaterialisedSource {
 export async function materialiseSource(
   plan: SourcePlan,
   rustc: RustcInfo,
-  opts: { home: string; workDir: string; timeoutMs: number; retries: number; onProgress?: (p: DownloadProgress) => void; onNote?: (m: string) => void },
+  opts: {
+    home: string;
+    workDir: string;
+    timeoutMs: number;
+    retries: number;
+    onProgress?: (p: DownloadProgress) => void;
+    onNote?: (m: string) => void;
+  },
 ): Promise<MaterialisedSource> {
   let root: string;
   let sha256: string | undefined;
   if (plan.kind === 'flag-url' || plan.kind === 'dist-server') {
-    const got = await download({ url: plan.location, home: opts.home, timeoutMs: opts.timeoutMs, retries: opts.retries, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
+    const got = await download({
+      url: plan.location,
+      home: opts.home,
+      timeoutMs: opts.timeoutMs,
+      retries: opts.retries,
+      ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+    });
     sha256 = got.sha256;
     root = path.join(opts.workDir, 'src');
     await extractTarGz(got.path, root);
   } else if (plan.kind === 'flag-archive') {
     if (!fs.existsSync(plan.location)) {
-      throw new PlrustError({ code: 'RUST_SRC_NOT_FOUND', message: `--rust-src archive ${plan.location} does not exist`, exitCode: ExitCode.Usage });
+      throw new PlrustError({
+        code: 'RUST_SRC_NOT_FOUND',
+        message: `--rust-src archive ${plan.location} does not exist`,
+        exitCode: ExitCode.Usage,
+      });
     }
     sha256 = await sha256File(plan.location);
     root = path.join(opts.workDir, 'src');
     await extractTarGz(plan.location, root);
   } else {
     if (!fs.existsSync(plan.location)) {
-      throw new PlrustError({ code: 'RUST_SRC_NOT_FOUND', message: `std source directory ${plan.location} does not exist`, exitCode: ExitCode.Usage });
+      throw new PlrustError({
+        code: 'RUST_SRC_NOT_FOUND',
+        message: `std source directory ${plan.location} does not exist`,
+        exitCode: ExitCode.Usage,
+      });
     }
     root = plan.location;
   }
@@ -63,7 +84,10 @@ export async function materialiseSource(
       exitCode: ExitCode.Usage,
     });
   }
-  if (version === undefined) opts.onNote?.(`cannot tell the version of the std source at ${plan.location}; assuming it matches rustc ${rustc.version}`);
+  if (version === undefined)
+    opts.onNote?.(
+      `cannot tell the version of the std source at ${plan.location}; assuming it matches rustc ${rustc.version}`,
+    );
   return { libraryDir, version, ...(sha256 ? { sha256 } : {}) };
 }
 

@@ -18,9 +18,21 @@ export const manifestSchema = z.object({
   manifestVersion: z.literal(MANIFEST_VERSION),
   id: z.string(),
   plrustVersion: z.string(),
-  rustc: z.object({ path: z.string(), version: z.string(), commitHash: z.string(), commitDate: z.string(), host: z.string(), llvmVersion: z.string().optional() }),
+  rustc: z.object({
+    path: z.string(),
+    version: z.string(),
+    commitHash: z.string(),
+    commitDate: z.string(),
+    host: z.string(),
+    llvmVersion: z.string().optional(),
+  }),
   cargo: z.object({ path: z.string() }),
-  source: z.object({ kind: z.string(), location: z.string(), sha256: z.string().optional(), version: z.string().optional() }),
+  source: z.object({
+    kind: z.string(),
+    location: z.string(),
+    sha256: z.string().optional(),
+    version: z.string().optional(),
+  }),
   targets: z.array(
     z.object({
       arch: z.enum(ARCHES),

@@ -15,7 +15,14 @@ export function sourcePrepRulesDir(): string {
 }
 
 export function cargoConfigText(vendorDir: string): string {
-  return ['[source.crates-io]', 'replace-with = "plrust-vendored"', '', '[source.plrust-vendored]', `directory = ${JSON.stringify(vendorDir)}`, ''].join('\n');
+  return [
+    '[source.crates-io]',
+    'replace-with = "plrust-vendored"',
+    '',
+    '[source.plrust-vendored]',
+    `directory = ${JSON.stringify(vendorDir)}`,
+    '',
+  ].join('\n');
 }
 
 export interface PreparedSource {
@@ -33,13 +40,26 @@ export async function prepareSource(opts: {
   logFile: string;
 }): Promise<PreparedSource> {
   const libraryDir = path.join(opts.workDir, 'library');
-  fs.cpSync(opts.originalLibrary, libraryDir, { recursive: true, dereference: false, filter: (src) => path.basename(src) !== 'target' });
-  const applied = await applySourceRules(libraryDir, opts.rustcVersion, await loadRuleSets(sourcePrepRulesDir()), 'source-prep');
+  fs.cpSync(opts.originalLibrary, libraryDir, {
+    recursive: true,
+    dereference: false,
+    filter: (src) => path.basename(src) !== 'target',
+  });
+  const applied = await applySourceRules(
+    libraryDir,
+    opts.rustcVersion,
+    await loadRuleSets(sourcePrepRulesDir()),
+    'source-prep',
+  );
   const vendorDir = path.join(libraryDir, 'vendor');
   let vendored: PreparedSource['vendored'] = 'shipped';
   if (!fs.existsSync(vendorDir)) {
     vendored = 'cargo-vendor';
-    const r = await exec(opts.cargo, ['vendor', '--versioned-dirs', vendorDir], { cwd: libraryDir, env: opts.env, logFile: opts.logFile });
+    const r = await exec(opts.cargo, ['vendor', '--versioned-dirs', vendorDir], {
+      cwd: libraryDir,
+      env: opts.env,
+      logFile: opts.logFile,
+    });
     if (r.code !== 0) {
       throw new PlrustError({
         code: 'VENDOR_FAILED',

@@ -22,7 +22,14 @@ pub extern "C" fn plrust_probe(n: u32) -> u64 {
 }
 `;
 
-export async function probeToolchain(opts: { rustc: string; sysroot: string; spec: string; arch: Arch; workDir: string; logFile: string }): Promise<void> {
+export async function probeToolchain(opts: {
+  rustc: string;
+  sysroot: string;
+  spec: string;
+  arch: Arch;
+  workDir: string;
+  logFile: string;
+}): Promise<void> {
   const dir = path.join(opts.workDir, `probe-${opts.arch}`);
   fs.mkdirSync(dir, { recursive: true });
   const src = path.join(dir, 'probe.rs');
@@ -30,7 +37,22 @@ export async function probeToolchain(opts: { rustc: string; sysroot: string; spe
   fs.writeFileSync(src, PROBE_SOURCE);
   const r = await exec(
     opts.rustc,
-    ['-Zunstable-options', '--sysroot', opts.sysroot, '--target', opts.spec, '--crate-type', 'cdylib', '--edition', '2021', '-C', 'opt-level=2', '-o', out, src],
+    [
+      '-Zunstable-options',
+      '--sysroot',
+      opts.sysroot,
+      '--target',
+      opts.spec,
+      '--crate-type',
+      'cdylib',
+      '--edition',
+      '2021',
+      '-C',
+      'opt-level=2',
+      '-o',
+      out,
+      src,
+    ],
     { env: { ...process.env, RUSTC_BOOTSTRAP: '1' }, logFile: opts.logFile },
   );
   if (r.code !== 0) {
@@ -42,7 +64,11 @@ export async function probeToolchain(opts: { rustc: string; sysroot: string; spe
   }
   const report = await verifyLibrary(out);
   if (report.machine !== opts.arch) {
-    throw new PlrustError({ code: 'TOOLCHAIN_PROBE_FAILED', message: `the ${opts.arch} probe library was linked for ${report.machine}`, hint: 'check the cross linker' });
+    throw new PlrustError({
+      code: 'TOOLCHAIN_PROBE_FAILED',
+      message: `the ${opts.arch} probe library was linked for ${report.machine}`,
+      hint: 'check the cross linker',
+    });
   }
   if (!report.ok) throw untrustedError(report);
 }

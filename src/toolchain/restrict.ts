@@ -230,7 +230,11 @@ function insideLibrary(libraryDir: string, file: string): string {
  * Restricts the std source in `libraryDir` (a copy: it is edited in place)
  * with the std rule set for `rustcVersion`.
  */
-export async function applyRestriction(libraryDir: string, rustcVersion: string, ruleSets?: RuleSet[]): Promise<AppliedRule[]> {
+export async function applyRestriction(
+  libraryDir: string,
+  rustcVersion: string,
+  ruleSets?: RuleSet[],
+): Promise<AppliedRule[]> {
   return applySourceRules(libraryDir, rustcVersion, ruleSets ?? (await loadRuleSets()), 'std');
 }
 

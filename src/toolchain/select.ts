@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import { PlrustError, ExitCode } from '../util/errors.js';
-import { candidateRustcPaths, cargoBeside, checkSupported, probeRustc, type RustcInfo } from './compiler.js';
+import { candidateRustcPaths, cargoBeside, checkSupported, probeRustc, type RustcInfo } from './rustc-probe.js';
 import { hasLocalSource } from './source.js';
 import { loadRuleSets, planRestriction } from './restrict.js';
 
@@ -38,7 +38,12 @@ async function coveredByRules(version: string): Promise<boolean> {
   }
 }
 
-export async function selectCompiler(opts: { rustc?: string; cargo?: string; rustSrc?: string; rustcOrigin: string }): Promise<CompilerChoice> {
+export async function selectCompiler(opts: {
+  rustc?: string;
+  cargo?: string;
+  rustSrc?: string;
+  rustcOrigin: string;
+}): Promise<CompilerChoice> {
   if (opts.rustc) {
     const rustc = await probeRustc(opts.rustc);
     checkSupported(rustc);
@@ -68,18 +73,24 @@ export async function selectCompiler(opts: { rustc?: string; cargo?: string; rus
   if (usable.length === 0) {
     throw new PlrustError({
       code: 'RUSTC_NOT_FOUND',
-      message: probed.length ? `no installed rustc is recent enough (found ${probed.map((p) => `${p.version} at ${p.path}`).join(', ')})` : 'no rustc found',
-      hint: 'install the Rust toolchain with its std source (scripts/setup-system.sh installs Debian\'s rustc-web, cargo-web and rust-web-src), or pass --rustc',
+      message: probed.length
+        ? `no installed rustc is recent enough (found ${probed.map((p) => `${p.version} at ${p.path}`).join(', ')})`
+        : 'no rustc found',
+      hint: "install the Rust toolchain with its std source (scripts/setup-system.sh installs Debian's rustc-web, cargo-web and rust-web-src), or pass --rustc",
       exitCode: ExitCode.Usage,
     });
   }
   const first = usable[0]!;
-  const good = async (r: RustcInfo) => (opts.rustSrc !== undefined || hasLocalSource(r) !== undefined) && (await coveredByRules(r.version));
-  if (await good(first)) return { rustc: first, cargo: requireCargo(first, opts.cargo), reason: `first rustc found (${first.path})` };
+  const good = async (r: RustcInfo) =>
+    (opts.rustSrc !== undefined || hasLocalSource(r) !== undefined) && (await coveredByRules(r.version));
+  if (await good(first))
+    return { rustc: first, cargo: requireCargo(first, opts.cargo), reason: `first rustc found (${first.path})` };
   for (const other of usable.slice(1)) {
     if (await good(other)) {
       const src = hasLocalSource(other);
-      const why = (await coveredByRules(first.version)) ? 'has no std source installed' : 'is not covered by the std restriction rules';
+      const why = (await coveredByRules(first.version))
+        ? 'has no std source installed'
+        : 'is not covered by the std restriction rules';
       return {
         rustc: other,
         cargo: requireCargo(other, opts.cargo),
@@ -87,5 +98,9 @@ export async function selectCompiler(opts: { rustc?: string; cargo?: string; rus
       };
     }
   }
-  return { rustc: first, cargo: requireCargo(first, opts.cargo), reason: `rustc ${first.version} at ${first.path}; no installed compiler has a local std source, so it will be downloaded` };
+  return {
+    rustc: first,
+    cargo: requireCargo(first, opts.cargo),
+    reason: `rustc ${first.version} at ${first.path}; no installed compiler has a local std source, so it will be downloaded`,
+  };
 }

@@ -6,9 +6,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { RustcInfo } from './compiler.js';
+import type { RustcInfo } from './rustc-probe.js';
 
-export type SourceKind = 'flag-dir' | 'flag-archive' | 'flag-url' | 'rustup-component' | 'system-package' | 'dist-server';
+export type SourceKind =
+  'flag-dir' | 'flag-archive' | 'flag-url' | 'rustup-component' | 'system-package' | 'dist-server';
 
 export interface SourcePlan {
   kind: SourceKind;
@@ -20,8 +21,15 @@ export interface SourcePlan {
 
 /** The `library/` directory inside a std source tree, whichever level was given. */
 export function findLibraryDir(root: string): string | undefined {
-  const candidates = [root, path.join(root, 'library'), path.join(root, 'rust-src', 'lib', 'rustlib', 'src', 'rust', 'library'), path.join(root, 'lib', 'rustlib', 'src', 'rust', 'library')];
-  return candidates.find((c) => fs.existsSync(path.join(c, 'std', 'Cargo.toml')) && fs.existsSync(path.join(c, 'core')));
+  const candidates = [
+    root,
+    path.join(root, 'library'),
+    path.join(root, 'rust-src', 'lib', 'rustlib', 'src', 'rust', 'library'),
+    path.join(root, 'lib', 'rustlib', 'src', 'rust', 'library'),
+  ];
+  return candidates.find(
+    (c) => fs.existsSync(path.join(c, 'std', 'Cargo.toml')) && fs.existsSync(path.join(c, 'core')),
+  );
 }
 
 /**
@@ -82,7 +90,11 @@ export function localSourceCandidates(rustc: RustcInfo): SourcePlan[] {
       location: path.join(rustc.sysroot, 'lib', 'rustlib', 'src', 'rust', 'library'),
       reason: `rust-src component of ${rustc.path}`,
     },
-    { kind: 'system-package', location: `/usr/src/rustc-${rustc.version}/library`, reason: `system package source for rustc ${rustc.version}` },
+    {
+      kind: 'system-package',
+      location: `/usr/src/rustc-${rustc.version}/library`,
+      reason: `system package source for rustc ${rustc.version}`,
+    },
     { kind: 'system-package', location: '/usr/lib/rustlib/src/rust/library', reason: 'system rust-src package' },
   ];
 }
@@ -102,7 +114,11 @@ export function planSource(rustc: RustcInfo, opts: { rustSrc?: string; distServe
   for (const c of localSourceCandidates(rustc)) {
     if (fits(c.location, rustc.version)) return c;
   }
-  return { kind: 'dist-server', location: distUrl(opts.distServer, rustc.version), reason: `no local std source for rustc ${rustc.version}; downloading from the dist server` };
+  return {
+    kind: 'dist-server',
+    location: distUrl(opts.distServer, rustc.version),
+    reason: `no local std source for rustc ${rustc.version}; downloading from the dist server`,
+  };
 }
 
 /** True when some local std source exists for this compiler (used to pick among compilers). */

@@ -9,7 +9,7 @@ import type { HomeLayout } from '../util/home.js';
 import { writeFileAtomic } from '../util/fs-atomic.js';
 import { PlrustError, ExitCode } from '../util/errors.js';
 import { readManifest, type ToolchainManifest } from './manifest.js';
-import type { ToolchainId } from './compiler.js';
+import type { ToolchainId } from './rustc-probe.js';
 import type { Arch } from '../config/schema.js';
 
 export function storeDir(home: HomeLayout): string {
@@ -22,13 +22,19 @@ export function toolchainPath(home: HomeLayout, id: string): string {
 
 const ID_PATTERN = /^rust-\d+\.\d+\.\d+[\w.-]*-[0-9a-f]{8}$/;
 
-export function listToolchains(home: HomeLayout): { id: ToolchainId; path: string; manifest: ToolchainManifest | undefined }[] {
+export function listToolchains(
+  home: HomeLayout,
+): { id: ToolchainId; path: string; manifest: ToolchainManifest | undefined }[] {
   if (!fs.existsSync(home.toolchains)) return [];
   return fs
     .readdirSync(home.toolchains)
     .filter((n) => ID_PATTERN.test(n))
     .sort()
-    .map((n) => ({ id: n as ToolchainId, path: toolchainPath(home, n), manifest: readManifest(toolchainPath(home, n)) }));
+    .map((n) => ({
+      id: n as ToolchainId,
+      path: toolchainPath(home, n),
+      manifest: readManifest(toolchainPath(home, n)),
+    }));
 }
 
 export function getDefaultToolchain(home: HomeLayout): ToolchainId | undefined {
@@ -83,7 +89,12 @@ export function targetOf(tc: ResolvedToolchain, arch: Arch) {
       hint: `run \`plrust toolchain install --target ${arch}\``,
     });
   }
-  return { ...t, specPath: path.join(tc.dir, t.spec), sysrootPath: path.join(tc.dir, t.sysroot), runtimePath: path.join(tc.dir, t.runtime) };
+  return {
+    ...t,
+    specPath: path.join(tc.dir, t.spec),
+    sysrootPath: path.join(tc.dir, t.sysroot),
+    runtimePath: path.join(tc.dir, t.runtime),
+  };
 }
 
 export function removeToolchain(home: HomeLayout, id: string): void {
@@ -92,7 +103,12 @@ export function removeToolchain(home: HomeLayout, id: string): void {
   try {
     target = path.resolve(home.toolchains, fs.readlinkSync(link));
   } catch {
-    throw new PlrustError({ code: 'NO_TOOLCHAIN', message: `toolchain ${id} is not installed`, hint: 'see `plrust toolchain list`', exitCode: ExitCode.Usage });
+    throw new PlrustError({
+      code: 'NO_TOOLCHAIN',
+      message: `toolchain ${id} is not installed`,
+      hint: 'see `plrust toolchain list`',
+      exitCode: ExitCode.Usage,
+    });
   }
   fs.rmSync(link);
   fs.rmSync(target, { recursive: true, force: true });

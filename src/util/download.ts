@@ -142,7 +142,13 @@ export async function download(req: DownloadRequest): Promise<DownloadResult> {
     await rename(partial, finalPath).catch((e: unknown) => {
       throw storageError(finalPath, e);
     });
-    return { path: finalPath, sha256: expected, size: fetched.size, source: 'network', resumedFrom: fetched.resumedFrom };
+    return {
+      path: finalPath,
+      sha256: expected,
+      size: fetched.size,
+      source: 'network',
+      resumedFrom: fetched.resumedFrom,
+    };
   } finally {
     proxyAgents?.http?.destroy();
     proxyAgents?.https?.destroy();
@@ -157,7 +163,11 @@ function parseHttpUrl(raw: string): URL {
     throw usageError('INVALID_URL', `${raw} is not a valid URL`, 'Give an http:// or https:// URL');
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw usageError('INVALID_URL', `${raw} is not an http:// or https:// URL`, 'Local files and directories are used in place, not downloaded');
+    throw usageError(
+      'INVALID_URL',
+      `${raw} is not an http:// or https:// URL`,
+      'Local files and directories are used in place, not downloaded',
+    );
   }
   return url;
 }
@@ -184,21 +194,26 @@ function checksumUrl(url: URL): URL {
 
 async function fetchPublishedSha256(s: Settings): Promise<string> {
   const sumUrl = checksumUrl(s.url);
-  const text = await withRetries(s, sumUrl, async () => {
-    const res = await got(sumUrl, { ...requestOptions(s), responseType: 'text' }).catch((e: unknown) => {
-      throw asAttemptFailure(e);
-    });
-    if (res.statusCode === 404 || res.statusCode === 410) {
-      throw new PlrustError({
-        code: 'CHECKSUM_UNAVAILABLE',
-        message: `No checksum published for ${s.url.href}: ${sumUrl.href} answered HTTP ${res.statusCode}`,
-        hint: 'A mirror must serve each file\'s .sha256 next to it; check PLRUST_DIST_SERVER, or pass --rust-src with a local file',
-        data: { url: s.url.href, checksumUrl: sumUrl.href, status: res.statusCode },
+  const text = await withRetries(
+    s,
+    sumUrl,
+    async () => {
+      const res = await got(sumUrl, { ...requestOptions(s), responseType: 'text' }).catch((e: unknown) => {
+        throw asAttemptFailure(e);
       });
-    }
-    if (res.statusCode !== 200) throw statusFailure(res);
-    return res.body;
-  }, async () => false);
+      if (res.statusCode === 404 || res.statusCode === 410) {
+        throw new PlrustError({
+          code: 'CHECKSUM_UNAVAILABLE',
+          message: `No checksum published for ${s.url.href}: ${sumUrl.href} answered HTTP ${res.statusCode}`,
+          hint: "A mirror must serve each file's .sha256 next to it; check PLRUST_DIST_SERVER, or pass --rust-src with a local file",
+          data: { url: s.url.href, checksumUrl: sumUrl.href, status: res.statusCode },
+        });
+      }
+      if (res.statusCode !== 200) throw statusFailure(res);
+      return res.body;
+    },
+    async () => false,
+  );
   const hex = parseSha256File(text);
   if (!hex) {
     throw new PlrustError({
@@ -303,7 +318,9 @@ function openStream(s: Settings, headers: Record<string, string>): Promise<{ str
 }
 
 /** Start offset of `Content-Range: bytes START-END/TOTAL`, and the total when known. */
-export function parseContentRange(header: string | undefined): { start: number; total: number | undefined } | undefined {
+export function parseContentRange(
+  header: string | undefined,
+): { start: number; total: number | undefined } | undefined {
   const m = header === undefined ? null : /^bytes\s+(\d+)-(\d+)\/(\d+|\*)$/i.exec(header.trim());
   if (!m) return undefined;
   return { start: Number(m[1]), total: m[3] === '*' ? undefined : Number(m[3]) };
@@ -317,9 +334,11 @@ async function transfer(s: Settings, partial: string): Promise<Transferred> {
     // reading its body: the body could fail unobserved in such a gap.
     const prefix = createHash('sha256');
     if (offset > 0) await hashFile(partial, prefix, offset);
-    const { stream, response } = await openStream(s, offset > 0 ? { range: `bytes=${offset}-` } : {}).catch((e: unknown) => {
-      throw asAttemptFailure(e);
-    });
+    const { stream, response } = await openStream(s, offset > 0 ? { range: `bytes=${offset}-` } : {}).catch(
+      (e: unknown) => {
+        throw asAttemptFailure(e);
+      },
+    );
     const status = response.statusCode;
     const contentLength = Number(response.headers['content-length'] ?? NaN);
     let writeFrom: number;
@@ -328,7 +347,12 @@ async function transfer(s: Settings, partial: string): Promise<Transferred> {
       const range = parseContentRange(response.headers['content-range']);
       if (range?.start !== offset) {
         stream.destroy();
-        if (offset === 0) throw new AttemptFailed({ kind: 'network', code: 'BAD_RANGE', message: `unexpected partial response (Content-Range: ${response.headers['content-range'] ?? 'none'})` });
+        if (offset === 0)
+          throw new AttemptFailed({
+            kind: 'network',
+            code: 'BAD_RANGE',
+            message: `unexpected partial response (Content-Range: ${response.headers['content-range'] ?? 'none'})`,
+          });
         offset = 0;
         continue;
       }
@@ -392,7 +416,8 @@ function progressMeter(hash: Hash, already: number, total: number | undefined, o
     const elapsed = (Date.now() - started) / 1000;
     const bytesPerSecond = elapsed > 0 ? received / elapsed : 0;
     const transferred = already + received;
-    const etaSeconds = total !== undefined && bytesPerSecond > 0 ? Math.max(0, total - transferred) / bytesPerSecond : undefined;
+    const etaSeconds =
+      total !== undefined && bytesPerSecond > 0 ? Math.max(0, total - transferred) / bytesPerSecond : undefined;
     onProgress({ transferred, total, bytesPerSecond, etaSeconds });
   };
   const transform = new Transform({
@@ -419,7 +444,11 @@ function asAttemptFailure(e: unknown): AttemptFailed | PlrustError {
   if (e instanceof TimeoutError) return new AttemptFailed({ kind: 'timeout', event: e.event });
   const err = e instanceof Error ? e : new Error(String(e));
   const code = (err as { code?: unknown }).code;
-  return new AttemptFailed({ kind: 'network', code: typeof code === 'string' ? code : 'UNKNOWN', message: err.message });
+  return new AttemptFailed({
+    kind: 'network',
+    code: typeof code === 'string' ? code : 'UNKNOWN',
+    message: err.message,
+  });
 }
 
 function isRetryable(f: Failure): boolean {

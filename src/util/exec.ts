@@ -52,9 +52,15 @@ export function exec(cmd: string, args: string[], opts: ExecOptions = {}): Promi
     });
     child.on('close', (code, signal) => {
       if (timer) clearTimeout(timer);
-      for (const stream of ['stdout', 'stderr'] as const) if (opts.onLine && partial[stream]) opts.onLine(partial[stream], stream);
+      for (const stream of ['stdout', 'stderr'] as const)
+        if (opts.onLine && partial[stream]) opts.onLine(partial[stream], stream);
       const done = () =>
-        resolve({ code, signal, stdout: Buffer.concat(chunks.stdout).toString('utf8'), stderr: Buffer.concat(chunks.stderr).toString('utf8') });
+        resolve({
+          code,
+          signal,
+          stdout: Buffer.concat(chunks.stdout).toString('utf8'),
+          stderr: Buffer.concat(chunks.stderr).toString('utf8'),
+        });
       if (log) log.end(done);
       else done();
     });

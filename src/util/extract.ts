@@ -159,7 +159,13 @@ function failure(archive: string, e: unknown): PlrustError {
 }
 
 /** Runs tar over `archive` into `dir`; resolves once every write has finished. */
-function unpackInto(archive: string, dir: string, strip: number, guard: EntryGuard, refused: (r: Refusal) => void): Promise<void> {
+function unpackInto(
+  archive: string,
+  dir: string,
+  strip: number,
+  guard: EntryGuard,
+  refused: (r: Refusal) => void,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     let settled = false;
     const settle = (e?: unknown): void => {
@@ -210,7 +216,10 @@ export async function extractTarGz(archive: string, dest: string, opts: ExtractO
       cause: e,
     });
   }
-  const destExists = await lstat(dest).then(() => true, (e: unknown) => !(isErrnoException(e) && e.code === 'ENOENT'));
+  const destExists = await lstat(dest).then(
+    () => true,
+    (e: unknown) => !(isErrnoException(e) && e.code === 'ENOENT'),
+  );
   if (destExists) {
     throw new PlrustError({
       code: 'EXTRACT_DEST_EXISTS',

@@ -26,7 +26,12 @@ export async function acquireLock(lockDir: string, name: string, opts: LockOptio
   fs.closeSync(fs.openSync(target, 'a'));
   const stale = opts.staleMs ?? 15_000;
   const attempt = (retries: number) =>
-    lockfile.lock(target, { stale, update: Math.floor(stale / 3), retries: retries === 0 ? 0 : { retries, minTimeout: 200, maxTimeout: 1000, factor: 1.3 }, realpath: false });
+    lockfile.lock(target, {
+      stale,
+      update: Math.floor(stale / 3),
+      retries: retries === 0 ? 0 : { retries, minTimeout: 200, maxTimeout: 1000, factor: 1.3 },
+      realpath: false,
+    });
   try {
     return await attempt(0);
   } catch (e) {

@@ -5,7 +5,7 @@
  * and spinners only where a person is watching.
  */
 import type { Ora } from 'ora';
-import { PlrustError, ExitCode } from './errors.js';
+import { PlrustError, type ExitCode } from './errors.js';
 
 export interface OutputOptions {
   json: boolean;
@@ -16,7 +16,12 @@ export interface OutputOptions {
   interactive: boolean;
 }
 
-export function detectOutputOptions(flags: { json?: boolean; quiet?: boolean; verbose?: boolean; color?: boolean }): OutputOptions {
+export function detectOutputOptions(flags: {
+  json?: boolean;
+  quiet?: boolean;
+  verbose?: boolean;
+  color?: boolean;
+}): OutputOptions {
   const env = process.env;
   const tty = Boolean(process.stderr.isTTY);
   const ci = env.CI !== undefined && env.CI !== '' && env.CI !== '0' && env.CI !== 'false';
@@ -41,7 +46,31 @@ export interface Progress {
   fail(finalText?: string): void;
 }
 
-export class Output {
+/**
+ * What domain modules may say while they work: notes, warnings, debug lines
+ * and progress. Only command modules print results, through Output.
+ */
+export interface Reporter {
+  info(message: string): void;
+  warn(message: string): void;
+  debug(message: string): void;
+  progress(label: string): Promise<Progress>;
+}
+
+/** For callers (tests, the server-side compile) that want silence. */
+export const silentReporter: Reporter = {
+  info: () => undefined,
+  warn: () => undefined,
+  debug: () => undefined,
+  progress: async () => ({
+    update: () => undefined,
+    text: () => undefined,
+    done: () => undefined,
+    fail: () => undefined,
+  }),
+};
+
+export class Output implements Reporter {
   readonly opts: OutputOptions;
   private paints: { red: Paint; yellow: Paint; green: Paint; dim: Paint; bold: Paint } = {
     red: plain,
@@ -102,7 +131,10 @@ export class Output {
     const e = toPlrustError(err);
     if (this.opts.json) {
       if (!this.jsonWritten) {
-        this.writeJson({ ok: false, error: { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}), ...(e.data ?? {}) } });
+        this.writeJson({
+          ok: false,
+          error: { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}), ...(e.data ?? {}) },
+        });
       }
       return e.exitCode;
     }
@@ -110,7 +142,8 @@ export class Output {
     if (e.hint) process.stderr.write(`${this.paints.dim('hint:')} ${e.hint}\n`);
     if (this.opts.verbose && err instanceof Error && err.stack) {
       process.stderr.write(`${this.paints.dim(err.stack)}\n`);
-      if (err.cause instanceof Error && err.cause.stack) process.stderr.write(`${this.paints.dim(`caused by: ${err.cause.stack}`)}\n`);
+      if (err.cause instanceof Error && err.cause.stack)
+        process.stderr.write(`${this.paints.dim(`caused by: ${err.cause.stack}`)}\n`);
     }
     return e.exitCode;
   }
@@ -161,7 +194,12 @@ export function formatBytes(n: number): string {
   return `${v.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
 }
 
-export function formatTransfer(s: { transferred: number; total?: number; bytesPerSecond?: number; etaSeconds?: number }): string {
+export function formatTransfer(s: {
+  transferred: number;
+  total?: number;
+  bytesPerSecond?: number;
+  etaSeconds?: number;
+}): string {
   const parts = [s.total ? `${formatBytes(s.transferred)} / ${formatBytes(s.total)}` : formatBytes(s.transferred)];
   if (s.bytesPerSecond) parts.push(`${formatBytes(s.bytesPerSecond)}/s`);
   if (s.etaSeconds !== undefined && Number.isFinite(s.etaSeconds)) parts.push(`ETA ${Math.ceil(s.etaSeconds)}s`);

@@ -27,7 +27,10 @@ function defaultPort(url: URL): string {
 }
 
 function bareHost(hostname: string): string {
-  return hostname.replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '').toLowerCase();
+  return hostname
+    .replace(/^\[(.*)\]$/, '$1')
+    .replace(/\.$/, '')
+    .toLowerCase();
 }
 
 /** Splits `host`, `host:port`, `[v6]:port`; a bare IPv6 address has no port. */
@@ -90,10 +93,18 @@ export function proxyForUrl(url: URL, env: NodeJS.ProcessEnv = process.env): URL
   try {
     parsed = new URL(withScheme);
   } catch {
-    throw usageError('INVALID_PROXY', `${proxy.name}=${proxy.value} is not a valid proxy URL`, `Set ${proxy.name} to a URL such as http://proxy.example:3128, or unset it`);
+    throw usageError(
+      'INVALID_PROXY',
+      `${proxy.name}=${proxy.value} is not a valid proxy URL`,
+      `Set ${proxy.name} to a URL such as http://proxy.example:3128, or unset it`,
+    );
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    throw usageError('INVALID_PROXY', `${proxy.name} uses ${parsed.protocol.slice(0, -1)}, but only http and https proxies are supported`, `Point ${proxy.name} at an HTTP proxy, or unset it`);
+    throw usageError(
+      'INVALID_PROXY',
+      `${proxy.name} uses ${parsed.protocol.slice(0, -1)}, but only http and https proxies are supported`,
+      `Point ${proxy.name} at an HTTP proxy, or unset it`,
+    );
   }
   return parsed;
 }

@@ -13,7 +13,9 @@ import { PlrustError } from '../util/errors.js';
 export const DEFAULT_ALLOWLIST_PATH = fileURLToPath(new URL('../../../targets/symbol-allowlist.json', import.meta.url));
 
 const reasoned = z.object({ name: z.string().min(1), reason: z.string().trim().min(1) }).strict();
-const group = z.object({ group: z.string().min(1), reason: z.string().min(1), symbols: z.array(reasoned).min(1) }).strict();
+const group = z
+  .object({ group: z.string().min(1), reason: z.string().min(1), symbols: z.array(reasoned).min(1) })
+  .strict();
 const fileSchema = z
   .object({
     description: z.string().optional(),
@@ -116,5 +118,9 @@ export function judgeSymbol(list: Allowlist, name: string): Verdict {
 export function judgeLibrary(list: Allowlist, name: string): Verdict {
   const reason = list.libraries.get(name);
   if (reason !== undefined) return { allowed: true, reason };
-  return { allowed: false, reason: 'loading this library is not allowed: its constructors would run inside the backend and its symbols could satisfy imports' };
+  return {
+    allowed: false,
+    reason:
+      'loading this library is not allowed: its constructors would run inside the backend and its symbols could satisfy imports',
+  };
 }

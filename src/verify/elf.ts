@@ -53,7 +53,14 @@ const MACHINES: Record<number, ElfMachine> = { 62: 'x86_64', 183: 'aarch64' };
 const TYPES: Record<number, ElfType> = { 1: 'relocatable', 2: 'executable', 3: 'shared', 4: 'core' };
 const BINDINGS: Record<number, SymbolBinding> = { 0: 'local', 1: 'global', 2: 'weak', 10: 'unique' };
 const SYMBOL_TYPES: Record<number, SymbolType> = {
-  0: 'notype', 1: 'object', 2: 'func', 3: 'section', 4: 'file', 5: 'common', 6: 'tls', 10: 'ifunc',
+  0: 'notype',
+  1: 'object',
+  2: 'func',
+  3: 'section',
+  4: 'file',
+  5: 'common',
+  6: 'tls',
+  10: 'ifunc',
 };
 
 const SHT_NOBITS = 8;
@@ -67,14 +74,33 @@ const PT_LOAD = 1;
 const PT_DYNAMIC = 2;
 
 const DT = {
-  NULL: 0, NEEDED: 1, PLTRELSZ: 2, STRTAB: 5, SYMTAB: 6, RELA: 7, RELASZ: 8, SONAME: 14, RPATH: 15,
-  REL: 17, RELSZ: 18, PLTREL: 20, JMPREL: 23, RUNPATH: 29,
-  VERSYM: 0x6ffffff0, VERNEED: 0x6ffffffe, DEPAUDIT: 0x6ffffefb, AUDIT: 0x6ffffefc,
-  AUXILIARY: 0x7ffffffd, FILTER: 0x7fffffff,
+  NULL: 0,
+  NEEDED: 1,
+  PLTRELSZ: 2,
+  STRTAB: 5,
+  SYMTAB: 6,
+  RELA: 7,
+  RELASZ: 8,
+  SONAME: 14,
+  RPATH: 15,
+  REL: 17,
+  RELSZ: 18,
+  PLTREL: 20,
+  JMPREL: 23,
+  RUNPATH: 29,
+  VERSYM: 0x6ffffff0,
+  VERNEED: 0x6ffffffe,
+  DEPAUDIT: 0x6ffffefb,
+  AUDIT: 0x6ffffefc,
+  AUXILIARY: 0x7ffffffd,
+  FILTER: 0x7fffffff,
 } as const;
 
 const OTHER_LOAD_TAGS = new Map<number, DynamicLoadTag>([
-  [DT.FILTER, 'DT_FILTER'], [DT.AUXILIARY, 'DT_AUXILIARY'], [DT.AUDIT, 'DT_AUDIT'], [DT.DEPAUDIT, 'DT_DEPAUDIT'],
+  [DT.FILTER, 'DT_FILTER'],
+  [DT.AUXILIARY, 'DT_AUXILIARY'],
+  [DT.AUDIT, 'DT_AUDIT'],
+  [DT.DEPAUDIT, 'DT_DEPAUDIT'],
 ]);
 
 const SYM_SIZE = 24;
@@ -145,7 +171,12 @@ class ElfParser {
 
     const dynamic = this.dynamicEntries(sections, segments, dynamicSection);
     const symbolCount = dynsym ? this.entryCount(dynsym, SYM_SIZE) : 0;
-    this.checkLoaderView(dynamic.raw, segments, { dynsym, dynstr: dynsym && this.linked(sections, dynsym), versym, verneed }, symbolCount);
+    this.checkLoaderView(
+      dynamic.raw,
+      segments,
+      { dynsym, dynstr: dynsym && this.linked(sections, dynsym), versym, verneed },
+      symbolCount,
+    );
 
     const versions = new Map<number, { name: string; library?: string }>();
     if (verneed) this.readVerneed(sections, verneed, versions);
@@ -173,8 +204,16 @@ class ElfParser {
       });
     }
     if (b.length < 64) throw this.malformed(`the ELF header is truncated (${b.length} of 64 bytes)`);
-    if (b[4] !== 2) throw this.unsupported(b[4] === 1 ? 'it is a 32-bit (ELFCLASS32) object; only 64-bit objects are supported' : `unknown ELF class ${b[4]}`);
-    if (b[5] !== 1) throw this.unsupported(b[5] === 2 ? 'it is big-endian; only little-endian objects are supported' : `unknown ELF data encoding ${b[5]}`);
+    if (b[4] !== 2)
+      throw this.unsupported(
+        b[4] === 1
+          ? 'it is a 32-bit (ELFCLASS32) object; only 64-bit objects are supported'
+          : `unknown ELF class ${b[4]}`,
+      );
+    if (b[5] !== 1)
+      throw this.unsupported(
+        b[5] === 2 ? 'it is big-endian; only little-endian objects are supported' : `unknown ELF data encoding ${b[5]}`,
+      );
     if (b[6] !== 1) throw this.unsupported(`unknown ELF version ${b[6]}`);
 
     const machineCode = this.u16(18);
@@ -229,7 +268,12 @@ class ElfParser {
       this.need(phoff, phnum * 56, 'program header table');
       for (let i = 0; i < phnum; i++) {
         const at = phoff + i * 56;
-        segments.push({ type: this.u32(at), offset: this.u64(at + 8), vaddr: this.u64(at + 16), filesz: this.u64(at + 32) });
+        segments.push({
+          type: this.u32(at),
+          offset: this.u64(at + 8),
+          vaddr: this.u64(at + 16),
+          filesz: this.u64(at + 32),
+        });
       }
     }
     return { machine, type, sections, segments };
@@ -252,7 +296,9 @@ class ElfParser {
     const segment = ptDynamic[0];
     if (!segment) throw this.inconsistent('an SHT_DYNAMIC section exists but no PT_DYNAMIC segment');
     if (segment.offset !== section.offset || segment.vaddr !== section.addr) {
-      throw this.inconsistent('the .dynamic section and the PT_DYNAMIC segment the loader reads are at different places');
+      throw this.inconsistent(
+        'the .dynamic section and the PT_DYNAMIC segment the loader reads are at different places',
+      );
     }
     this.section(section, 'dynamic section');
     const strtab = this.linked(sections, section);
@@ -332,13 +378,19 @@ class ElfParser {
       for (let at = offset; at + entry <= offset + size; at += entry) {
         const symbol = this.view.getUint32(at + 12, true);
         if (symbol >= symbolCount) {
-          throw this.inconsistent(`a relocation in ${name} names symbol ${symbol}, beyond the ${symbolCount} entries of .dynsym`);
+          throw this.inconsistent(
+            `a relocation in ${name} names symbol ${symbol}, beyond the ${symbolCount} entries of .dynsym`,
+          );
         }
       }
     }
   }
 
-  private readVerneed(sections: Section[], verneed: Section, versions: Map<number, { name: string; library?: string }>): void {
+  private readVerneed(
+    sections: Section[],
+    verneed: Section,
+    versions: Map<number, { name: string; library?: string }>,
+  ): void {
     this.section(verneed, '.gnu.version_r');
     const strtab = this.linked(sections, verneed);
     const str = (o: number) => this.cString(strtab.offset, strtab.size, o, 'version string');
@@ -362,7 +414,11 @@ class ElfParser {
     }
   }
 
-  private readVerdef(sections: Section[], verdef: Section, versions: Map<number, { name: string; library?: string }>): void {
+  private readVerdef(
+    sections: Section[],
+    verdef: Section,
+    versions: Map<number, { name: string; library?: string }>,
+  ): void {
     this.section(verdef, '.gnu.version_d');
     const strtab = this.linked(sections, verdef);
     const end = verdef.offset + verdef.size;
@@ -406,12 +462,20 @@ class ElfParser {
         value: this.view.getBigUint64(at + 8, true),
         size: this.view.getBigUint64(at + 16, true),
       };
-      symbols.push(versym ? { ...symbol, ...this.symbolVersion(symbol.name, this.u16(versym.offset + index * 2), versions) } : symbol);
+      symbols.push(
+        versym
+          ? { ...symbol, ...this.symbolVersion(symbol.name, this.u16(versym.offset + index * 2), versions) }
+          : symbol,
+      );
     }
     return symbols;
   }
 
-  private symbolVersion(name: string, raw: number, versions: Map<number, { name: string; library?: string }>): Partial<DynamicSymbol> {
+  private symbolVersion(
+    name: string,
+    raw: number,
+    versions: Map<number, { name: string; library?: string }>,
+  ): Partial<DynamicSymbol> {
     const index = raw & 0x7fff;
     // 0 is "local", 1 is "global": neither carries a version name.
     if (index <= 1) return {};
@@ -432,13 +496,15 @@ class ElfParser {
 
   private linked(sections: Section[], section: Section): Section {
     const target = sections[section.link];
-    if (section.link === 0 || !target) throw this.malformed(`section ${section.name || section.index} links to missing section ${section.link}`);
+    if (section.link === 0 || !target)
+      throw this.malformed(`section ${section.name || section.index} links to missing section ${section.link}`);
     this.section(target, 'string table');
     return target;
   }
 
   private entryCount(section: Section, entrySize: number): number {
-    if (section.size % entrySize !== 0) throw this.malformed(`${section.name || 'section'} size ${section.size} is not a multiple of ${entrySize}`);
+    if (section.size % entrySize !== 0)
+      throw this.malformed(`${section.name || 'section'} size ${section.size} is not a multiple of ${entrySize}`);
     return section.size / entrySize;
   }
 
@@ -459,7 +525,8 @@ class ElfParser {
     const start = tableOffset + offset;
     const limit = tableOffset + tableSize;
     const end = this.bytes.indexOf(0, start);
-    if (end === -1 || end >= limit) throw this.malformed(`${what} at offset ${offset} is not terminated inside its string table`);
+    if (end === -1 || end >= limit)
+      throw this.malformed(`${what} at offset ${offset} is not terminated inside its string table`);
     return Buffer.from(this.bytes.buffer, this.bytes.byteOffset + start, end - start).toString('latin1');
   }
 
@@ -486,7 +553,8 @@ class ElfParser {
   /** Offsets and sizes: anything beyond 2^53 cannot point into a real file. */
   private u64(at: number): number {
     const value = this.u64Lenient(at);
-    if (!Number.isSafeInteger(value)) throw this.malformed(`a 64-bit offset or size at 0x${at.toString(16)} is out of range`);
+    if (!Number.isSafeInteger(value))
+      throw this.malformed(`a 64-bit offset or size at 0x${at.toString(16)} is out of range`);
     return value;
   }
 

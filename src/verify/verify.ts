@@ -70,8 +70,14 @@ export function checkImports(path: string, elf: ElfDynamicInfo, allowlist: Allow
       return verdict.allowed ? [] : [{ name, reason: verdict.reason }];
     }),
     // A search path or a filter decides which file provides "libc.so.6", so the library names above would no longer mean what they say.
-    ...elf.searchPaths.map((p) => ({ name: `${p.tag}=${p.value}`, reason: 'a library search path could make the loader pick another file for an allowed library name' })),
-    ...elf.otherLoads.map((l) => ({ name: `${l.tag}=${l.value}`, reason: 'makes the loader load or consult another library' })),
+    ...elf.searchPaths.map((p) => ({
+      name: `${p.tag}=${p.value}`,
+      reason: 'a library search path could make the loader pick another file for an allowed library name',
+    })),
+    ...elf.otherLoads.map((l) => ({
+      name: `${l.tag}=${l.value}`,
+      reason: 'makes the loader load or consult another library',
+    })),
   ];
   return {
     path,
@@ -99,7 +105,12 @@ export function untrustedError(report: VerifyReport): PlrustError {
     exitCode: ExitCode.Untrusted,
     message: `${report.path} imports what a trusted function may not use: ${items.join('; ')}`,
     hint: 'the library was built against a std that still reaches the OS; build it with the plrust toolchain (plrust toolchain install), and if it already was, the std rules have a hole: report it',
-    data: { path: report.path, machine: report.machine, denied: report.denied, deniedLibraries: report.deniedLibraries },
+    data: {
+      path: report.path,
+      machine: report.machine,
+      denied: report.denied,
+      deniedLibraries: report.deniedLibraries,
+    },
   });
 }
 

@@ -12,7 +12,13 @@ import { join } from 'node:path';
 import { parseJson, runPlrust } from '../helpers/cli.js';
 import { sharedToolchain } from '../helpers/toolchain.js';
 import { PG_CONFIG, startCluster, type PgCluster } from '../helpers/pg-cluster.js';
-import { aarch64Environment, aarch64SkipReason, freshServerWorkDir, startAarch64Cluster, type Aarch64Cluster } from '../helpers/aarch64-pg.js';
+import {
+  aarch64Environment,
+  aarch64SkipReason,
+  freshServerWorkDir,
+  startAarch64Cluster,
+  type Aarch64Cluster,
+} from '../helpers/aarch64-pg.js';
 
 interface InstallJson {
   serverHome?: string;
@@ -77,79 +83,90 @@ const EXPECTED = [
 ];
 const ERR = 'SELECT x_div(1, 0);';
 
-describe('functions from an x86_64 server run on an arm64 server restored from its dump, with no compiler there', { skip: aarch64SkipReason() ?? false }, () => {
-  let x86: PgCluster;
-  let arm: Aarch64Cluster;
-  let dump: string;
+describe(
+  'functions from an x86_64 server run on an arm64 server restored from its dump, with no compiler there',
+  { skip: aarch64SkipReason() ?? false },
+  () => {
+    let x86: PgCluster;
+    let arm: Aarch64Cluster;
+    let dump: string;
 
-  before(async () => {
-    const [env, { home }] = await Promise.all([aarch64Environment(), sharedToolchain()]);
-    const installs = await Promise.all(
-      [PG_CONFIG, env.pgConfig].map(async (pgConfig) => {
-        const r = await runPlrust(['install', '--pg-config', pgConfig, '--json'], { home, timeoutMs: 5 * 60_000 });
-        assert.equal(r.code, 0, `plrust install --pg-config ${pgConfig}: ${r.stderr}`);
-        return parseJson<InstallJson>(r);
-      }),
-    );
-    const host = installs[0]!;
-    // Settings as plrust install recorded them, so another install into the same PostgreSQL cannot change them
-    // under this test; an empty compile cache, so both targets really compile.
-    [x86, arm] = await Promise.all([
-      startCluster({
-        settings: {
-          'plrust.targets': 'x86_64,aarch64',
-          'plrust.compiler': host.compiler.join(','),
-          'plrust.home': host.serverHome ?? '',
-          'plrust.work_dir': freshServerWorkDir(),
-        },
-      }),
-      startAarch64Cluster({ settings: { 'plrust.compiler': '', 'plrust.home': '' } }),
-    ]);
-    // pg_dump runs as the server's OS user, which owns the cluster directory.
-    dump = join(x86.dir, 'plrust.dump');
-  });
+    before(async () => {
+      const [env, { home }] = await Promise.all([aarch64Environment(), sharedToolchain()]);
+      const installs = await Promise.all(
+        [PG_CONFIG, env.pgConfig].map(async (pgConfig) => {
+          const r = await runPlrust(['install', '--pg-config', pgConfig, '--json'], { home, timeoutMs: 5 * 60_000 });
+          assert.equal(r.code, 0, `plrust install --pg-config ${pgConfig}: ${r.stderr}`);
+          return parseJson<InstallJson>(r);
+        }),
+      );
+      const host = installs[0]!;
+      // Settings as plrust install recorded them, so another install into the same PostgreSQL cannot change them
+      // under this test; an empty compile cache, so both targets really compile.
+      [x86, arm] = await Promise.all([
+        startCluster({
+          settings: {
+            'plrust.targets': 'x86_64,aarch64',
+            'plrust.compiler': host.compiler.join(','),
+            'plrust.home': host.serverHome ?? '',
+            'plrust.work_dir': freshServerWorkDir(),
+          },
+        }),
+        startAarch64Cluster({ settings: { 'plrust.compiler': '', 'plrust.home': '' } }),
+      ]);
+      // pg_dump runs as the server's OS user, which owns the cluster directory.
+      dump = join(x86.dir, 'plrust.dump');
+    });
 
-  after(async () => {
-    await Promise.all([x86?.stop(), arm?.stop()]);
-  });
+    after(async () => {
+      await Promise.all([x86?.stop(), arm?.stop()]);
+    });
 
-  test('the x86_64 server compiles each function for both architectures', async () => {
-    await x86.psql(`CREATE EXTENSION plrust;\n${FUNCTIONS}`);
-    const rows = await x86.query(
-      `SELECT p.proname, string_agg(a.arch, ',' ORDER BY a.arch)
+    test('the x86_64 server compiles each function for both architectures', async () => {
+      await x86.psql(`CREATE EXTENSION plrust;\n${FUNCTIONS}`);
+      const rows = await x86.query(
+        `SELECT p.proname, string_agg(a.arch, ',' ORDER BY a.arch)
          FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang AND l.lanname = 'plrust'
          JOIN plrust.artifacts a ON a.definition_hash = plrust.definition_hash(p.oid)
         GROUP BY p.proname ORDER BY p.proname`,
-    );
-    assert.deepEqual(rows, [...NAMES].sort().map((n) => [n, 'aarch64,x86_64']));
-    assert.deepEqual((await x86.psql(RESULTS)).split('\n'), EXPECTED);
-    const dumped = await x86.runProgram('pg_dump', ['-Fc', '-f', dump, '-d', x86.conninfo()]);
-    assert.equal(dumped.code, 0, dumped.stderr);
-  });
+      );
+      assert.deepEqual(
+        rows,
+        [...NAMES].sort().map((n) => [n, 'aarch64,x86_64']),
+      );
+      assert.deepEqual((await x86.psql(RESULTS)).split('\n'), EXPECTED);
+      const dumped = await x86.runProgram('pg_dump', ['-Fc', '-f', dump, '-d', x86.conninfo()]);
+      assert.equal(dumped.code, 0, dumped.stderr);
+    });
 
-  test('restored into the arm64 server, every function returns the same results without compiling', async () => {
-    const restored = await arm.runProgram('pg_restore', ['-d', arm.conninfo(), dump]);
-    assert.equal(restored.code, 0, restored.stderr);
-    const s = await arm.openSession();
-    const r = await s.run(`${RESULTS}\nSELECT format('compiler=[%s]', current_setting('plrust.compiler')); SELECT pg_backend_pid();`);
-    assert.equal(r.stderr, '');
-    const lines = r.stdout.trim().split('\n');
-    const pid = lines.pop()!;
-    assert.deepEqual(lines, [...EXPECTED, 'compiler=[]']);
-    // Each library was loaded into this arm64 backend from the artifact table.
-    const loaded = readFileSync(`/proc/${pid}/maps`, 'utf8').match(/memfd:plrust:\w+/g) ?? [];
-    assert.deepEqual([...new Set(loaded)].sort(), NAMES.map((n) => `memfd:plrust:${n}`).sort());
-    await s.close();
-  });
+    test('restored into the arm64 server, every function returns the same results without compiling', async () => {
+      const restored = await arm.runProgram('pg_restore', ['-d', arm.conninfo(), dump]);
+      assert.equal(restored.code, 0, restored.stderr);
+      const s = await arm.openSession();
+      const r = await s.run(
+        `${RESULTS}\nSELECT format('compiler=[%s]', current_setting('plrust.compiler')); SELECT pg_backend_pid();`,
+      );
+      assert.equal(r.stderr, '');
+      const lines = r.stdout.trim().split('\n');
+      const pid = lines.pop()!;
+      assert.deepEqual(lines, [...EXPECTED, 'compiler=[]']);
+      // Each library was loaded into this arm64 backend from the artifact table.
+      const loaded = readFileSync(`/proc/${pid}/maps`, 'utf8').match(/memfd:plrust:\w+/g) ?? [];
+      assert.deepEqual([...new Set(loaded)].sort(), NAMES.map((n) => `memfd:plrust:${n}`).sort());
+      await s.close();
+    });
 
-  test('an Err is the same ERROR on both servers', async () => {
-    const [onX86, onArm] = await Promise.all([x86.psqlResult(ERR), arm.psqlResult(ERR)]);
-    assert.match(onX86.stderr, /ERROR: {2}x_div: division by zero is not allowed here/);
-    assert.equal(onArm.stderr, onX86.stderr);
-  });
+    test('an Err is the same ERROR on both servers', async () => {
+      const [onX86, onArm] = await Promise.all([x86.psqlResult(ERR), arm.psqlResult(ERR)]);
+      assert.match(onX86.stderr, /ERROR: {2}x_div: division by zero is not allowed here/);
+      assert.equal(onArm.stderr, onX86.stderr);
+    });
 
-  test('the arm64 server indeed has no compiler: a new function cannot be created there', async () => {
-    const r = await arm.psqlResult(`CREATE FUNCTION x_new(a int4) RETURNS int4 STRICT LANGUAGE plrust AS $$ Ok(Some(a)) $$;`);
-    assert.match(r.stderr, /ERROR: {2}PL\/Rust cannot compile function "x_new": plrust.compiler is not set/);
-  });
-});
+    test('the arm64 server indeed has no compiler: a new function cannot be created there', async () => {
+      const r = await arm.psqlResult(
+        `CREATE FUNCTION x_new(a int4) RETURNS int4 STRICT LANGUAGE plrust AS $$ Ok(Some(a)) $$;`,
+      );
+      assert.match(r.stderr, /ERROR: {2}PL\/Rust cannot compile function "x_new": plrust.compiler is not set/);
+    });
+  },
+);

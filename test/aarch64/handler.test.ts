@@ -13,7 +13,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseJson, runPlrust } from '../helpers/cli.js';
 import { sharedToolchain } from '../helpers/toolchain.js';
-import { aarch64Environment, aarch64SkipReason, freshServerWorkDir, startAarch64Cluster, type Aarch64Cluster, type Aarch64Environment } from '../helpers/aarch64-pg.js';
+import {
+  aarch64Environment,
+  aarch64SkipReason,
+  freshServerWorkDir,
+  startAarch64Cluster,
+  type Aarch64Cluster,
+  type Aarch64Environment,
+} from '../helpers/aarch64-pg.js';
 
 const EM_AARCH64 = 183;
 
@@ -46,7 +53,9 @@ describe('PL/Rust on an arm64 PostgreSQL 15 under qemu-aarch64', { skip: aarch64
     assert.equal(r.code, 0, r.stderr);
     install = parseJson<InstallJson>(r);
     // Compile for this server's architecture only (the x86_64 target has its own suite), with an empty compile cache.
-    pg = await startAarch64Cluster({ settings: { 'plrust.targets': 'aarch64', 'plrust.work_dir': freshServerWorkDir() } });
+    pg = await startAarch64Cluster({
+      settings: { 'plrust.targets': 'aarch64', 'plrust.work_dir': freshServerWorkDir() },
+    });
     postmaster = pg.postmasterPid();
   });
 
@@ -69,7 +78,10 @@ describe('PL/Rust on an arm64 PostgreSQL 15 under qemu-aarch64', { skip: aarch64
     const byId = new Map(findings.map((f) => [f.id, f]));
     assert.equal(findings.length, byId.size, 'finding ids are unique');
     assert.equal(byId.get('pg_config')?.status, 'ok');
-    assert.match(byId.get('pg_config')!.detail, /PostgreSQL 15\.\d+ .*a foreign aarch64 installation: the handler is cross-built with aarch64-linux-gnu-gcc/);
+    assert.match(
+      byId.get('pg_config')!.detail,
+      /PostgreSQL 15\.\d+ .*a foreign aarch64 installation: the handler is cross-built with aarch64-linux-gnu-gcc/,
+    );
     assert.equal(byId.get('pgxs')?.status, 'ok');
     assert.equal(byId.get('pgxs')?.detail, join(env.root, 'usr/include/postgresql/15/server'));
     assert.deepEqual(
@@ -78,10 +90,15 @@ describe('PL/Rust on an arm64 PostgreSQL 15 under qemu-aarch64', { skip: aarch64
     );
   });
 
-  test('the installation\'s bare arm64 pg_config is recognised as foreign, with what to do about it', async () => {
+  test("the installation's bare arm64 pg_config is recognised as foreign, with what to do about it", async () => {
     // Without QEMU_LD_PREFIX, qemu (through binfmt_misc) cannot find the arm64 dynamic loader.
-    const r = await runPlrust(['doctor', '--pg-config', `${env.pgConfig}.aarch64`, '--json'], { home, env: { QEMU_LD_PREFIX: undefined } });
-    const pgConfig = parseJson<{ findings: { id: string; status: string; detail: string; fix?: string }[] }>(r).findings.find((f) => f.id === 'pg_config');
+    const r = await runPlrust(['doctor', '--pg-config', `${env.pgConfig}.aarch64`, '--json'], {
+      home,
+      env: { QEMU_LD_PREFIX: undefined },
+    });
+    const pgConfig = parseJson<{ findings: { id: string; status: string; detail: string; fix?: string }[] }>(
+      r,
+    ).findings.find((f) => f.id === 'pg_config');
     assert.equal(pgConfig?.status, 'fail');
     assert.match(pgConfig!.detail, /pg_config\.aarch64 is an aarch64 program and did not run on this x86_64 machine/);
     assert.match(pgConfig!.fix ?? '', /QEMU_LD_PREFIX/);
@@ -96,7 +113,10 @@ describe('PL/Rust on an arm64 PostgreSQL 15 under qemu-aarch64', { skip: aarch64
     const [version, pkglibdir, sharedir] = out.split('\n');
     assert.match(version!, /^PostgreSQL 15\.\d+ .* on aarch64-unknown-linux-gnu/);
     assert.deepEqual([pkglibdir, sharedir], [install.pg.pkglibdir, install.pg.sharedir]);
-    const created = await pg.psql(`CREATE EXTENSION plrust; SELECT extversion FROM pg_extension WHERE extname = 'plrust';`, { user: 'alice' });
+    const created = await pg.psql(
+      `CREATE EXTENSION plrust; SELECT extversion FROM pg_extension WHERE extname = 'plrust';`,
+      { user: 'alice' },
+    );
     assert.equal(created, '0.1');
   });
 
@@ -115,7 +135,7 @@ describe('PL/Rust on an arm64 PostgreSQL 15 under qemu-aarch64', { skip: aarch64
     assert.deepEqual([first, sum, artifact], ['3|t', '5000150000', `aarch64:${EM_AARCH64}`]);
     const maps = backendMaps(pid!);
     assert.match(maps, /\/memfd:plrust:add \(deleted\)/);
-    assert.ok(maps.includes(join(install.pg.pkglibdir, 'plrust.so')), 'the backend loaded the root\'s handler');
+    assert.ok(maps.includes(join(install.pg.pkglibdir, 'plrust.so')), "the backend loaded the root's handler");
     await s.close();
   });
 
@@ -136,8 +156,14 @@ describe('PL/Rust on an arm64 PostgreSQL 15 under qemu-aarch64', { skip: aarch64
       'int8[]': { body: 'Ok(x)', values: [`'{9223372036854775807,NULL}'`] },
       'float4[]': { body: 'Ok(x)', values: [`'{1.25,NULL,NaN}'`] },
       'float8[]': { body: 'Ok(x)', values: [`'{1.5,NULL,-2}'`] },
-      'text[]': { body: 'Ok(x.map(|v| v.into_iter().map(|e| e.map(String::from)).collect()))', values: [`'{"a b",NULL,"ü",""}'`] },
-      'bytea[]': { body: 'Ok(x.map(|v| v.into_iter().map(|e| e.map(|b| b.to_vec())).collect()))', values: [`'{"\\\\x00ff",NULL}'`] },
+      'text[]': {
+        body: 'Ok(x.map(|v| v.into_iter().map(|e| e.map(String::from)).collect()))',
+        values: [`'{"a b",NULL,"ü",""}'`],
+      },
+      'bytea[]': {
+        body: 'Ok(x.map(|v| v.into_iter().map(|e| e.map(|b| b.to_vec())).collect()))',
+        values: [`'{"\\\\x00ff",NULL}'`],
+      },
     };
     const name = (type: string): string => `ident_${type.replace('[]', '_arr')}`;
     const creates: string[] = [];
@@ -156,7 +182,10 @@ describe('PL/Rust on an arm64 PostgreSQL 15 under qemu-aarch64', { skip: aarch64
     const lines = (await pg.psql(checks.join('\n'))).split('\n');
     assert.equal(lines.length, checks.length);
     for (const line of lines) assert.match(line, / -> same$/, line);
-    assert.match((await pg.psqlResult(`SELECT ident_int4_arr('{{1,2},{3,4}}');`)).stderr, /one-dimensional arrays only/);
+    assert.match(
+      (await pg.psqlResult(`SELECT ident_int4_arr('{{1,2},{3,4}}');`)).stderr,
+      /one-dimensional arrays only/,
+    );
   });
 
   test('an Err and a panic raise an ERROR and roll back; the session carries on', async () => {
@@ -179,20 +208,31 @@ $$;`,
     assert.match(err.stderr, /ERROR: {2}checked_div: division by zero is not allowed here/);
     const panic = await s.run(`BEGIN; INSERT INTO rollback_probe VALUES (2); SELECT boom(3); COMMIT;`);
     assert.match(panic.stderr, /ERROR: {2}boom: boom 3\n.*DETAIL: {2}panicked at \S*:2:\d+/);
-    const after = await s.run('SELECT count(*) FROM rollback_probe; SELECT boom(2), checked_div(7, 2), add(20, 22); SELECT pg_backend_pid();');
+    const after = await s.run(
+      'SELECT count(*) FROM rollback_probe; SELECT boom(2), checked_div(7, 2), add(20, 22); SELECT pg_backend_pid();',
+    );
     assert.equal(after.stderr, '');
     assert.deepEqual(after.stdout.trim().split('\n'), ['0', '2|3|42', pid]);
     await s.close();
   });
 
   test('CREATE OR REPLACE in one session is seen by the next call in another', async () => {
-    await pg.psql(`CREATE FUNCTION swap(a int4, b int4) RETURNS int4 STRICT LANGUAGE plrust AS $$ Ok(a.checked_add(b)) $$;`);
+    await pg.psql(
+      `CREATE FUNCTION swap(a int4, b int4) RETURNS int4 STRICT LANGUAGE plrust AS $$ Ok(a.checked_add(b)) $$;`,
+    );
     const other = await pg.openSession({ user: 'alice' });
     assert.equal((await other.run('SELECT swap(2, 3);')).stdout.trim(), '5');
-    await pg.psql(`CREATE OR REPLACE FUNCTION swap(a int4, b int4) RETURNS int4 STRICT LANGUAGE plrust AS $$ Ok(a.checked_mul(b)) $$;`);
+    await pg.psql(
+      `CREATE OR REPLACE FUNCTION swap(a int4, b int4) RETURNS int4 STRICT LANGUAGE plrust AS $$ Ok(a.checked_mul(b)) $$;`,
+    );
     assert.equal((await other.run('SELECT swap(2, 3);')).stdout.trim(), '6');
     // The replaced definition's artifact is gone, so a restore could not resurrect it.
-    assert.equal(await pg.psql(`SELECT count(*) FROM plrust.artifacts WHERE definition_hash = plrust.definition_hash('swap(int4,int4)');`), '1');
+    assert.equal(
+      await pg.psql(
+        `SELECT count(*) FROM plrust.artifacts WHERE definition_hash = plrust.definition_hash('swap(int4,int4)');`,
+      ),
+      '1',
+    );
     await other.close();
   });
 
@@ -212,6 +252,9 @@ $$;`,
 
   test('no function took the server down', () => {
     assert.equal(pg.postmasterPid(), postmaster);
-    assert.doesNotMatch(pg.logText(), /terminated by signal|server process .* was terminated|qemu: uncaught target signal/);
+    assert.doesNotMatch(
+      pg.logText(),
+      /terminated by signal|server process .* was terminated|qemu: uncaught target signal/,
+    );
   });
 });

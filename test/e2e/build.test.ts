@@ -11,7 +11,7 @@ import path from 'node:path';
 import { parseJson, REPO_ROOT, runPlrust, tempDir } from '../helpers/cli.js';
 import { sharedToolchain, type SharedToolchain } from '../helpers/toolchain.js';
 import { buildHost, runHost, type HostArch } from '../helpers/host.js';
-import { MAX_INPUT_BYTES } from '../../src/build/inputs.js';
+import { MAX_INPUT_BYTES } from '../../src/functions/inputs.js';
 
 const EXAMPLES = path.join(REPO_ROOT, 'examples');
 
@@ -19,26 +19,62 @@ interface BuildDoc {
   ok: boolean;
   outDir: string;
   sql: string;
-  functions: { name: string; artifacts: { arch: HostArch; path: string; sha256: string; definitionHash: string; triple: string }[] }[];
+  functions: {
+    name: string;
+    artifacts: { arch: HostArch; path: string; sha256: string; definitionHash: string; triple: string }[];
+  }[];
 }
 
 interface ErrorDoc {
   ok: false;
-  error: { code: string; message: string; hint?: string; diagnostics?: { line: number; col: number; rule?: string; message: string; file: string }[] };
+  error: {
+    code: string;
+    message: string;
+    hint?: string;
+    diagnostics?: { line: number; col: number; rule?: string; message: string; file: string }[];
+  };
 }
 
 /** Every example with its calls: [args, expected status, expected result or message pattern]. */
 const CALLS: Record<string, [string[], 'ok' | 'err', unknown][]> = {
-  add_ints: [[['1', '2'], 'ok', 3], [['2147483647', '0'], 'ok', 2147483647]],
-  'public.greet': [[['world'], 'ok', 'hello, world'], [['NULL'], 'ok', 'hello, stranger']],
-  reverse_text: [[['PL/Rust'], 'ok', 'tsuR/LP'], [['héllo'], 'ok', 'olléh']],
-  checked_div: [[['10', '3'], 'ok', 3], [['1', '0'], 'err', /division by zero is not allowed here/]],
-  sum_array: [[['{1,2,NULL,40}'], 'ok', 43], [['{}'], 'ok', 0]],
-  parse_int: [[[' 42 '], 'ok', 42], [['forty-two'], 'err', /invalid digit/]],
+  add_ints: [
+    [['1', '2'], 'ok', 3],
+    [['2147483647', '0'], 'ok', 2147483647],
+  ],
+  'public.greet': [
+    [['world'], 'ok', 'hello, world'],
+    [['NULL'], 'ok', 'hello, stranger'],
+  ],
+  reverse_text: [
+    [['PL/Rust'], 'ok', 'tsuR/LP'],
+    [['héllo'], 'ok', 'olléh'],
+  ],
+  checked_div: [
+    [['10', '3'], 'ok', 3],
+    [['1', '0'], 'err', /division by zero is not allowed here/],
+  ],
+  sum_array: [
+    [['{1,2,NULL,40}'], 'ok', 43],
+    [['{}'], 'ok', 0],
+  ],
+  parse_int: [
+    [[' 42 '], 'ok', 42],
+    [['forty-two'], 'err', /invalid digit/],
+  ],
   hypotenuse: [[['3', '4'], 'ok', 5]],
-  array_mean: [[['{1.5,NULL,2.5}'], 'ok', 2], [['{NULL}'], 'ok', null]],
-  is_even: [[['10'], 'ok', true], [['7'], 'ok', false], [['NULL'], 'ok', null]],
-  fizzbuzz: [[['5'], 'ok', ['1', '2', 'Fizz', '4', 'Buzz']], [['-1'], 'err', /between 0 and 10000, got -1/]],
+  array_mean: [
+    [['{1.5,NULL,2.5}'], 'ok', 2],
+    [['{NULL}'], 'ok', null],
+  ],
+  is_even: [
+    [['10'], 'ok', true],
+    [['7'], 'ok', false],
+    [['NULL'], 'ok', null],
+  ],
+  fizzbuzz: [
+    [['5'], 'ok', ['1', '2', 'Fizz', '4', 'Buzz']],
+    [['-1'], 'err', /between 0 and 10000, got -1/],
+  ],
   xor_bytes: [[['\\x0102', '255'], 'ok', '\\xfefd']],
 };
 
@@ -51,7 +87,10 @@ describe('plrust build of the examples', () => {
   before(async () => {
     tc = await sharedToolchain();
     work = tempDir('build');
-    const r = await runPlrust(['build', path.join(EXAMPLES, 'math.rs'), path.join(EXAMPLES, 'strings.sql'), '--json'], { home: tc.home, cwd: work });
+    const r = await runPlrust(['build', path.join(EXAMPLES, 'math.rs'), path.join(EXAMPLES, 'strings.sql'), '--json'], {
+      home: tc.home,
+      cwd: work,
+    });
     assert.equal(r.code, 0, r.stderr);
     doc = parseJson<BuildDoc>(r);
     for (const arch of ['x86_64', 'aarch64'] as const) hosts[arch] = buildHost(arch, path.join(work, 'host'));
@@ -74,7 +113,10 @@ describe('plrust build of the examples', () => {
     }
     const sql = fs.readFileSync(doc.sql, 'utf8');
     assert.equal((sql.match(/CREATE OR REPLACE FUNCTION/g) ?? []).length, Object.keys(CALLS).length);
-    assert.match(sql, /CREATE OR REPLACE FUNCTION hypotenuse\(a float8, b float8\)\n {4}RETURNS float8 STRICT IMMUTABLE PARALLEL SAFE/);
+    assert.match(
+      sql,
+      /CREATE OR REPLACE FUNCTION hypotenuse\(a float8, b float8\)\n {4}RETURNS float8 STRICT IMMUTABLE PARALLEL SAFE/,
+    );
   });
 
   for (const arch of ['x86_64', 'aarch64'] as const) {
@@ -96,26 +138,38 @@ describe('plrust build of the examples', () => {
     const libs = doc.functions.flatMap((f) => f.artifacts.map((a) => a.path));
     const r = await runPlrust(['verify', ...libs, '--json']);
     assert.equal(r.code, 0, r.stdout);
-    const v = parseJson<{ ok: boolean; libraries: { ok: boolean; machine: string; imported: { name: string }[] }[] }>(r);
+    const v = parseJson<{ ok: boolean; libraries: { ok: boolean; machine: string; imported: { name: string }[] }[] }>(
+      r,
+    );
     assert.equal(v.ok, true);
     assert.deepEqual([...new Set(v.libraries.map((l) => l.machine))].sort(), ['aarch64', 'x86_64']);
     const imported = new Set(v.libraries.flatMap((l) => l.imported.map((i) => i.name)));
-    for (const denied of ['open64', 'open', 'socket', 'getenv', 'abort', 'syscall', 'write']) assert.equal(imported.has(denied), false, `${denied} is not imported`);
+    for (const denied of ['open64', 'open', 'socket', 'getenv', 'abort', 'syscall', 'write'])
+      assert.equal(imported.has(denied), false, `${denied} is not imported`);
   });
 
   test('a second build is served from the cache, and a changed body is not', async () => {
     const again = parseJson<BuildDoc & { functions: { artifacts: { cached?: boolean }[] }[] }>(
-      await runPlrust(['build', path.join(EXAMPLES, 'math.rs'), path.join(EXAMPLES, 'strings.sql'), '--json'], { home: tc.home, cwd: work }),
+      await runPlrust(['build', path.join(EXAMPLES, 'math.rs'), path.join(EXAMPLES, 'strings.sql'), '--json'], {
+        home: tc.home,
+        cwd: work,
+      }),
     );
     assert.deepEqual(
       again.functions.flatMap((f) => f.artifacts.map((a) => a.sha256)),
       doc.functions.flatMap((f) => f.artifacts.map((a) => a.sha256)),
       'identical libraries',
     );
-    const human = await runPlrust(['build', path.join(EXAMPLES, 'math.rs'), path.join(EXAMPLES, 'strings.sql')], { home: tc.home, cwd: work });
+    const human = await runPlrust(['build', path.join(EXAMPLES, 'math.rs'), path.join(EXAMPLES, 'strings.sql')], {
+      home: tc.home,
+      cwd: work,
+    });
     assert.match(human.stdout, /\(22 from cache\)/);
     const changed = path.join(work, 'changed.sql');
-    fs.writeFileSync(changed, `CREATE FUNCTION add_ints(a int, b int) RETURNS int STRICT LANGUAGE plrust AS $$ Ok(Some(a * 1000 + b)) $$;`);
+    fs.writeFileSync(
+      changed,
+      `CREATE FUNCTION add_ints(a int, b int) RETURNS int STRICT LANGUAGE plrust AS $$ Ok(Some(a * 1000 + b)) $$;`,
+    );
     const c = await runPlrust(['build', changed, '--target', 'x86_64'], { home: tc.home, cwd: work });
     assert.match(c.stdout, /\(0 from cache\)/);
     const lib = path.join(work, 'target', 'plrust', 'add_ints', 'x86_64-postgres-linux-gnu.so');
@@ -129,11 +183,18 @@ describe('plrust build refuses bad input, writing nothing', () => {
     tc = await sharedToolchain();
   });
 
-  async function refused(name: string, content: string | Buffer, expect: { code: string; message?: RegExp; exit?: number }) {
+  async function refused(
+    name: string,
+    content: string | Buffer,
+    expect: { code: string; message?: RegExp; exit?: number },
+  ) {
     const dir = tempDir('bad');
     const file = path.join(dir, name);
     fs.writeFileSync(file, content);
-    const r = await runPlrust(['build', file, '--json', '--out-dir', path.join(dir, 'out')], { home: tc.home, cwd: dir });
+    const r = await runPlrust(['build', file, '--json', '--out-dir', path.join(dir, 'out')], {
+      home: tc.home,
+      cwd: dir,
+    });
     assert.equal(r.code, expect.exit ?? 1, r.stdout + r.stderr);
     const e = parseJson<ErrorDoc>(r).error;
     assert.equal(e.code, expect.code, e.message);
@@ -142,28 +203,47 @@ describe('plrust build refuses bad input, writing nothing', () => {
     return e;
   }
 
-  test('a Rust syntax error is reported at the user\'s line, not the generated file\'s', async () => {
-    const e = await refused('syntax.sql', `-- line 1\nCREATE FUNCTION f(a int) RETURNS int STRICT LANGUAGE plrust AS $$\n    let x = ;\n    Ok(Some(a))\n$$;\n`, { code: 'COMPILE_FAILED' });
+  test("a Rust syntax error is reported at the user's line, not the generated file's", async () => {
+    const e = await refused(
+      'syntax.sql',
+      `-- line 1\nCREATE FUNCTION f(a int) RETURNS int STRICT LANGUAGE plrust AS $$\n    let x = ;\n    Ok(Some(a))\n$$;\n`,
+      { code: 'COMPILE_FAILED' },
+    );
     assert.match(e.message, /syntax\.sql:3:\d+: error: expected expression/);
   });
 
   test('a type error in a .rs file points at the .rs line', async () => {
-    const e = await refused('types.rs', `// helper first\nfn helper() -> i32 { 1 }\n\npub fn f(a: i32) -> Option<i32> {\n    let s: String = a;\n    Some(helper())\n}\n`, { code: 'COMPILE_FAILED' });
+    const e = await refused(
+      'types.rs',
+      `// helper first\nfn helper() -> i32 { 1 }\n\npub fn f(a: i32) -> Option<i32> {\n    let s: String = a;\n    Some(helper())\n}\n`,
+      { code: 'COMPILE_FAILED' },
+    );
     assert.match(e.message, /types\.rs:5:\d+: error: mismatched types/);
   });
 
   test('an untrusted construct is rejected by name before rustc runs', async () => {
-    const e = await refused('evil.rs', `pub fn f() -> Option<String> {\n    Some(include_str!("/etc/passwd").to_string())\n}\n`, { code: 'UNTRUSTED_CODE' });
+    const e = await refused(
+      'evil.rs',
+      `pub fn f() -> Option<String> {\n    Some(include_str!("/etc/passwd").to_string())\n}\n`,
+      { code: 'UNTRUSTED_CODE' },
+    );
     assert.match(e.message, /evil\.rs:2:\d+: error: forbidden-macro/);
   });
 
   test('an unsupported type names it and lists the supported ones', async () => {
-    const e = await refused('numeric.sql', `CREATE FUNCTION f(a numeric) RETURNS int LANGUAGE plrust AS $$ Ok(None) $$;`, { code: 'UNSUPPORTED_TYPE', message: /type numeric is not supported/ });
+    const e = await refused(
+      'numeric.sql',
+      `CREATE FUNCTION f(a numeric) RETURNS int LANGUAGE plrust AS $$ Ok(None) $$;`,
+      { code: 'UNSUPPORTED_TYPE', message: /type numeric is not supported/ },
+    );
     assert.match(e.hint ?? '', /int4/);
   });
 
   test('non-UTF-8 input', async () => {
-    await refused('latin1.rs', Buffer.from([0x70, 0x75, 0x62, 0x20, 0xe9, 0x0a]), { code: 'NOT_UTF8', message: /offset 4/ });
+    await refused('latin1.rs', Buffer.from([0x70, 0x75, 0x62, 0x20, 0xe9, 0x0a]), {
+      code: 'NOT_UTF8',
+      message: /offset 4/,
+    });
   });
 
   test('an empty file', async () => {
@@ -171,27 +251,40 @@ describe('plrust build refuses bad input, writing nothing', () => {
   });
 
   test('duplicate function names', async () => {
-    await refused('dup.sql', `CREATE FUNCTION f(a int) RETURNS int LANGUAGE plrust AS $$ Ok(a) $$;\nCREATE FUNCTION f(a int) RETURNS int LANGUAGE plrust AS $$ Ok(a) $$;\n`, {
-      code: 'INVALID_INPUT',
-      message: /duplicate function f\(int4\)/,
-    });
+    await refused(
+      'dup.sql',
+      `CREATE FUNCTION f(a int) RETURNS int LANGUAGE plrust AS $$ Ok(a) $$;\nCREATE FUNCTION f(a int) RETURNS int LANGUAGE plrust AS $$ Ok(a) $$;\n`,
+      {
+        code: 'INVALID_INPUT',
+        message: /duplicate function f\(int4\)/,
+      },
+    );
   });
 
   test('a file over the size limit', async () => {
-    await refused('huge.rs', `pub fn f() -> Option<i32> { Some(1) }\n//${'x'.repeat(MAX_INPUT_BYTES)}\n`, { code: 'INPUT_TOO_LARGE' });
+    await refused('huge.rs', `pub fn f() -> Option<i32> { Some(1) }\n//${'x'.repeat(MAX_INPUT_BYTES)}\n`, {
+      code: 'INPUT_TOO_LARGE',
+    });
   });
 
   test('one broken function fails the whole build: no partial output', async () => {
-    await refused('mixed.sql', `CREATE FUNCTION good(a int) RETURNS int STRICT LANGUAGE plrust AS $$ Ok(Some(a)) $$;\nCREATE FUNCTION bad(a int) RETURNS int STRICT LANGUAGE plrust AS $$ Ok(Some(a + "x")) $$;\n`, {
-      code: 'COMPILE_FAILED',
-      message: /1 of 2 functions failed/,
-    });
+    await refused(
+      'mixed.sql',
+      `CREATE FUNCTION good(a int) RETURNS int STRICT LANGUAGE plrust AS $$ Ok(Some(a)) $$;\nCREATE FUNCTION bad(a int) RETURNS int STRICT LANGUAGE plrust AS $$ Ok(Some(a + "x")) $$;\n`,
+      {
+        code: 'COMPILE_FAILED',
+        message: /1 of 2 functions failed/,
+      },
+    );
   });
 
   test('no toolchain: the message says to run plrust toolchain install', async () => {
     const dir = tempDir('notc');
     fs.writeFileSync(path.join(dir, 'f.rs'), 'pub fn f() -> Option<i32> { Some(1) }\n');
-    const r = await runPlrust(['build', path.join(dir, 'f.rs'), '--json'], { home: path.join(dir, 'empty-home'), cwd: dir });
+    const r = await runPlrust(['build', path.join(dir, 'f.rs'), '--json'], {
+      home: path.join(dir, 'empty-home'),
+      cwd: dir,
+    });
     assert.equal(r.code, 1);
     const e = parseJson<ErrorDoc>(r).error;
     assert.equal(e.code, 'NO_TOOLCHAIN');

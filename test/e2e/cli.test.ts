@@ -8,13 +8,38 @@ describe('plrust CLI conventions', () => {
   test('--help lists every command and exits 0', async () => {
     const r = await runPlrust(['--help']);
     assert.equal(r.code, 0);
-    for (const cmd of ['config', 'doctor', 'toolchain', 'build', 'compile', 'verify', 'install', 'uninstall', 'sandbox']) {
+    for (const cmd of [
+      'config',
+      'doctor',
+      'toolchain',
+      'build',
+      'compile',
+      'verify',
+      'install',
+      'uninstall',
+      'sandbox',
+    ]) {
       assert.match(r.stdout, new RegExp(`^  ${cmd}\\b`, 'm'), `--help should list ${cmd}`);
     }
   });
 
   test('every command has its own --help', async () => {
-    for (const cmd of [['config'], ['doctor'], ['toolchain'], ['toolchain', 'install'], ['toolchain', 'list'], ['toolchain', 'show'], ['toolchain', 'remove'], ['toolchain', 'default'], ['build'], ['compile'], ['verify'], ['install'], ['uninstall'], ['sandbox']]) {
+    for (const cmd of [
+      ['config'],
+      ['doctor'],
+      ['toolchain'],
+      ['toolchain', 'install'],
+      ['toolchain', 'list'],
+      ['toolchain', 'show'],
+      ['toolchain', 'remove'],
+      ['toolchain', 'default'],
+      ['build'],
+      ['compile'],
+      ['verify'],
+      ['install'],
+      ['uninstall'],
+      ['sandbox'],
+    ]) {
       const r = await runPlrust([...cmd, '--help']);
       assert.equal(r.code, 0, `${cmd.join(' ')} --help: ${r.stderr}`);
       assert.match(r.stdout, new RegExp(`Usage: plrust ${cmd.join(' ')}`), `${cmd.join(' ')} --help shows its usage`);
@@ -24,7 +49,9 @@ describe('plrust CLI conventions', () => {
   test('--version prints the package version', async () => {
     const r = await runPlrust(['--version']);
     assert.equal(r.code, 0);
-    const pkg = JSON.parse(fs.readFileSync(path.join(import.meta.dirname ?? '.', '..', '..', '..', 'package.json'), 'utf8')) as { version: string };
+    const pkg = JSON.parse(
+      fs.readFileSync(path.join(import.meta.dirname ?? '.', '..', '..', '..', 'package.json'), 'utf8'),
+    ) as { version: string };
     assert.equal(r.stdout.trim(), pkg.version);
   });
 
@@ -63,14 +90,28 @@ describe('plrust config', () => {
     const xdg = path.join(dir, 'xdg');
     fs.mkdirSync(project, { recursive: true });
     fs.mkdirSync(path.join(xdg, 'plrust'), { recursive: true });
-    fs.writeFileSync(path.join(dir, 'proj', '.plrustrc.json'), JSON.stringify({ outDir: 'out-from-project', downloadRetries: 7, targets: ['x86_64'] }));
-    fs.writeFileSync(path.join(xdg, 'plrust', 'config.yaml'), 'downloadRetries: 9\ndownloadTimeoutMs: 1234\ndistServer: http://global.example/\n');
+    fs.writeFileSync(
+      path.join(dir, 'proj', '.plrustrc.json'),
+      JSON.stringify({ outDir: 'out-from-project', downloadRetries: 7, targets: ['x86_64'] }),
+    );
+    fs.writeFileSync(
+      path.join(xdg, 'plrust', 'config.yaml'),
+      'downloadRetries: 9\ndownloadTimeoutMs: 1234\ndistServer: http://global.example/\n',
+    );
     const r = await runPlrust(['config', '--json', '--home', path.join(dir, 'flag-home')], {
       cwd: project,
-      env: { XDG_CONFIG_HOME: xdg, HOME: dir, PLRUST_DIST_SERVER: 'http://env.example/', PLRUST_HOME: path.join(dir, 'env-home') },
+      env: {
+        XDG_CONFIG_HOME: xdg,
+        HOME: dir,
+        PLRUST_DIST_SERVER: 'http://env.example/',
+        PLRUST_HOME: path.join(dir, 'env-home'),
+      },
     });
     assert.equal(r.code, 0, r.stderr);
-    const doc = parseJson<{ values: Record<string, unknown>; sources: Record<string, { source: string; origin?: string }> }>(r);
+    const doc = parseJson<{
+      values: Record<string, unknown>;
+      sources: Record<string, { source: string; origin?: string }>;
+    }>(r);
     assert.equal(doc.values.home, path.join(dir, 'flag-home'));
     assert.equal(doc.sources.home!.source, 'flag');
     assert.equal(doc.values.distServer, 'http://env.example/');
@@ -87,9 +128,15 @@ describe('plrust config', () => {
   test('package.json#plrust is a project config', async () => {
     const dir = tempDir('pkgcfg');
     fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'x', plrust: { outDir: 'from-pkg' } }));
-    const r = await runPlrust(['config', '--json'], { cwd: dir, env: { HOME: dir, XDG_CONFIG_HOME: path.join(dir, 'none') } });
+    const r = await runPlrust(['config', '--json'], {
+      cwd: dir,
+      env: { HOME: dir, XDG_CONFIG_HOME: path.join(dir, 'none') },
+    });
     assert.equal(r.code, 0, r.stderr);
-    const doc = parseJson<{ values: Record<string, unknown>; sources: Record<string, { source: string; origin?: string }> }>(r);
+    const doc = parseJson<{
+      values: Record<string, unknown>;
+      sources: Record<string, { source: string; origin?: string }>;
+    }>(r);
     assert.equal(doc.values.outDir, 'from-pkg');
     assert.equal(doc.sources.outDir!.origin, path.join(dir, 'package.json'));
   });
@@ -100,7 +147,10 @@ describe('plrust config', () => {
     fs.writeFileSync(file, JSON.stringify({ downloadRetries: 'many' }));
     const r = await runPlrust(['config'], { cwd: dir, env: { HOME: dir, XDG_CONFIG_HOME: path.join(dir, 'none') } });
     assert.equal(r.code, 2);
-    const lines = r.stderr.trim().split('\n').filter((l) => !l.startsWith('hint:'));
+    const lines = r.stderr
+      .trim()
+      .split('\n')
+      .filter((l) => !l.startsWith('hint:'));
     assert.equal(lines.length, 1, r.stderr);
     assert.match(lines[0]!, new RegExp(file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
     assert.match(lines[0]!, /downloadRetries/);
@@ -111,7 +161,10 @@ describe('plrust config', () => {
   test('an unknown key in a config file is refused with exit 2', async () => {
     const dir = tempDir('unkcfg');
     fs.writeFileSync(path.join(dir, '.plrustrc.json'), JSON.stringify({ rustcc: '/usr/bin/rustc' }));
-    const r = await runPlrust(['config', '--json'], { cwd: dir, env: { HOME: dir, XDG_CONFIG_HOME: path.join(dir, 'none') } });
+    const r = await runPlrust(['config', '--json'], {
+      cwd: dir,
+      env: { HOME: dir, XDG_CONFIG_HOME: path.join(dir, 'none') },
+    });
     assert.equal(r.code, 2);
     const doc = parseJson<{ ok: boolean; error: { code: string; message: string } }>(r);
     assert.equal(doc.error.code, 'CONFIG_INVALID');
@@ -131,8 +184,28 @@ describe('plrust doctor', () => {
     const r = await runPlrust(['doctor', '--json', '--pg-config', '/usr/lib/postgresql/15/bin/pg_config'], { home });
     const doc = parseJson<{ ok: boolean; findings: { id: string; status: string; detail: string }[] }>(r);
     const ids = doc.findings.map((f) => f.id);
-    for (const id of ['node', 'rustc', 'cargo', 'rust-src', 'linker-x86_64', 'linker-aarch64', 'qemu', 'pg_config', 'pgxs', 'home']) assert.ok(ids.includes(id), `doctor checks ${id}`);
-    assert.equal(doc.ok, true, JSON.stringify(doc.findings.filter((f) => f.status !== 'ok'), null, 2));
+    for (const id of [
+      'node',
+      'rustc',
+      'cargo',
+      'rust-src',
+      'linker-x86_64',
+      'linker-aarch64',
+      'qemu',
+      'pg_config',
+      'pgxs',
+      'home',
+    ])
+      assert.ok(ids.includes(id), `doctor checks ${id}`);
+    assert.equal(
+      doc.ok,
+      true,
+      JSON.stringify(
+        doc.findings.filter((f) => f.status !== 'ok'),
+        null,
+        2,
+      ),
+    );
     assert.equal(r.code, 0);
     assert.match(doc.findings.find((f) => f.id === 'pg_config')!.detail, /PostgreSQL 15/);
   });

@@ -32,7 +32,8 @@ let faultCases = 0;
 /** Backend deaths the postmaster treats as crashes, and postmaster restarts. */
 function crashesSeen(): number {
   if (pg === undefined) return 0;
-  const deaths = pg.logText().match(/server process \(PID \d+\) (was terminated by|exited with exit code)/g)?.length ?? 0;
+  const deaths =
+    pg.logText().match(/server process \(PID \d+\) (was terminated by|exited with exit code)/g)?.length ?? 0;
   let restarted = 0;
   try {
     restarted = pg.postmasterPid() === postmaster ? 0 : 1;
@@ -56,7 +57,11 @@ async function assertContained(what: string): Promise<void> {
   assert.equal(cluster.postmasterPid(), postmaster, `${what}: the postmaster restarted`);
   assert.doesNotMatch(cluster.logText(), /terminated by signal/, `${what}: a backend died on a signal`);
   const r = await bystander.run('SELECT pg_backend_pid();');
-  assert.equal(r.stdout.trim(), String(bystander.pid), `${what}: the session open since the start was ended (${r.stderr})`);
+  assert.equal(
+    r.stdout.trim(),
+    String(bystander.pid),
+    `${what}: the session open since the start was ended (${r.stderr})`,
+  );
 }
 
 interface Fault {
@@ -127,11 +132,11 @@ async function interrupt(what: string, call: string, how: 'cancel' | 'terminate'
     assert.match(r.stderr, fatal, what);
     assert.ok(s.closed, `${what}: the session should have ended`);
   } else if (how === 'cancel') {
-    assert.match(r.stderr, /ERROR:  canceling statement due to user request/, what);
+    assert.match(r.stderr, /ERROR: {2}canceling statement due to user request/, what);
     assert.equal((await s.run('SELECT 41 + 1;')).stdout.trim(), '42', `${what}: the session is not usable afterwards`);
     await s.close();
   } else {
-    assert.match(r.stderr, /FATAL:  terminating connection due to administrator command/, what);
+    assert.match(r.stderr, /FATAL: {2}terminating connection due to administrator command/, what);
     assert.ok(s.closed, `${what}: the session should have ended`);
   }
   await assertContained(what);
@@ -159,18 +164,22 @@ describe('run-time faults of PL/Rust functions in PostgreSQL 15', () => {
 
   describe('panics become an ERROR with the message and the location', () => {
     test('a string', async () => {
-      await create(`CREATE FUNCTION p_str() RETURNS int4 LANGUAGE plrust AS $$\n    panic!("a plain string panic")\n$$;`);
+      await create(
+        `CREATE FUNCTION p_str() RETURNS int4 LANGUAGE plrust AS $$\n    panic!("a plain string panic")\n$$;`,
+      );
       await provoke('panic with a string', {
         sql: 'SELECT p_str();',
-        error: /ERROR:  p_str: a plain string panic\nDETAIL:  panicked at \S+:2:5/,
+        error: /ERROR: {2}p_str: a plain string panic\nDETAIL: {2}panicked at \S+:2:5/,
       });
     });
 
     test('a formatted message', async () => {
-      await create(`CREATE FUNCTION p_fmt(n int4) RETURNS int4 STRICT LANGUAGE plrust AS $$\n    if n > 0 {\n        panic!("formatted: {} is {:?}", n, "positive");\n    }\n    Ok(Some(n))\n$$;`);
+      await create(
+        `CREATE FUNCTION p_fmt(n int4) RETURNS int4 STRICT LANGUAGE plrust AS $$\n    if n > 0 {\n        panic!("formatted: {} is {:?}", n, "positive");\n    }\n    Ok(Some(n))\n$$;`,
+      );
       await provoke('panic with a formatted message', {
         sql: 'SELECT p_fmt(7);',
-        error: /ERROR:  p_fmt: formatted: 7 is "positive"\nDETAIL:  panicked at \S+:3:9/,
+        error: /ERROR: {2}p_fmt: formatted: 7 is "positive"\nDETAIL: {2}panicked at \S+:3:9/,
       });
     });
 
@@ -178,7 +187,7 @@ describe('run-time faults of PL/Rust functions in PostgreSQL 15', () => {
       await create(`CREATE FUNCTION p_any() RETURNS int4 LANGUAGE plrust AS $$\n    std::panic::panic_any(42i32)\n$$;`);
       await provoke('panic with a non-string payload', {
         sql: 'SELECT p_any();',
-        error: /ERROR:  p_any: explicit panic with a non-string payload\nDETAIL:  panicked at \S+:2:5/,
+        error: /ERROR: {2}p_any: explicit panic with a non-string payload\nDETAIL: {2}panicked at \S+:2:5/,
       });
     });
   });
@@ -197,10 +206,14 @@ describe('run-time faults of PL/Rust functions in PostgreSQL 15', () => {
 $$;`);
       await provoke('double panic', {
         sql: 'SELECT double_panic();',
-        error: /FATAL:  PL\/Rust function "double_panic" aborted: the Rust runtime of a PL\/Rust function cannot continue/,
+        error:
+          /FATAL: {2}PL\/Rust function "double_panic" aborted: the Rust runtime of a PL\/Rust function cannot continue/,
         fatal: true,
       });
-      assert.match(server().logText(), /FATAL:  PL\/Rust function "double_panic" aborted[^\n]*\n[^\n]*DETAIL:  The Rust runtime cannot continue after this fault, so this session ends/);
+      assert.match(
+        server().logText(),
+        /FATAL: {2}PL\/Rust function "double_panic" aborted[^\n]*\n[^\n]*DETAIL: {2}The Rust runtime cannot continue after this fault, so this session ends/,
+      );
     });
 
     test('a panic while formatting a panic message', async () => {
@@ -215,7 +228,7 @@ $$;`);
 $$;`);
       await provoke('panic while formatting a panic message', {
         sql: 'SELECT display_panic();',
-        error: /FATAL:  PL\/Rust function "display_panic" aborted: the Rust runtime/,
+        error: /FATAL: {2}PL\/Rust function "display_panic" aborted: the Rust runtime/,
         fatal: true,
       });
     });
@@ -233,8 +246,11 @@ $$;`);
     }
     Ok(Some(BOMB.with(|b| b.0)))
 $$;`);
-      await provoke('panicking thread-local destructor (the call itself succeeds)', { sql: 'SELECT tls_bomb();', error: /^$/ });
-      const logged = /LOG:  a PL\/Rust library aborted while the session was exiting: the Rust runtime/;
+      await provoke('panicking thread-local destructor (the call itself succeeds)', {
+        sql: 'SELECT tls_bomb();',
+        error: /^$/,
+      });
+      const logged = /LOG: {2}a PL\/Rust library aborted while the session was exiting: the Rust runtime/;
       await eventually('the log line of the exiting session', () => logged.test(server().logText()));
       await assertContained('panicking thread-local destructor at session end');
     });
@@ -258,8 +274,11 @@ CREATE FUNCTION dive(n int4) RETURNS int4 STRICT LANGUAGE plrust AS $$
 $$;`);
     });
 
-    test('unbounded recursion stops at max_stack_depth with PostgreSQL\'s error, for two settings', async () => {
-      for (const [setting, shown] of [['512kB', '512kB'], ['2MB', '2048kB']]) {
+    test("unbounded recursion stops at max_stack_depth with PostgreSQL's error, for two settings", async () => {
+      for (const [setting, shown] of [
+        ['512kB', '512kB'],
+        ['2MB', '2048kB'],
+      ]) {
         await provoke(`unbounded recursion, max_stack_depth = ${setting}`, {
           user: server().superuser,
           sql: `SET max_stack_depth = '${setting}'; SELECT bottomless(0);`,
@@ -269,9 +288,11 @@ $$;`);
         });
       }
       // the setting decides the depth, not merely the message: 6000 frames of about 160 bytes
-      const depth = await server().psqlResult(`SET max_stack_depth = '2MB'; SELECT dive(6000); SET max_stack_depth = '512kB'; SELECT dive(6000);`);
+      const depth = await server().psqlResult(
+        `SET max_stack_depth = '2MB'; SELECT dive(6000); SET max_stack_depth = '512kB'; SELECT dive(6000);`,
+      );
       assert.equal(depth.stdout.trim(), '6000');
-      assert.match(depth.stderr, /ERROR:  stack depth limit exceeded/);
+      assert.match(depth.stderr, /ERROR: {2}stack depth limit exceeded/);
     });
 
     test('a stack overflow in compiler-generated drop code ends the session with FATAL, not SIGSEGV', async () => {
@@ -290,7 +311,8 @@ $$;`);
       const nodes = (STACK_KB * 1024) / 8;
       await provoke('stack overflow in drop glue', {
         sql: `SELECT deep_drop(${nodes});`,
-        error: /FATAL:  PL\/Rust function "deep_drop" overflowed the stack\nDETAIL:  Code the stack checks do not see/,
+        error:
+          /FATAL: {2}PL\/Rust function "deep_drop" overflowed the stack\nDETAIL: {2}Code the stack checks do not see/,
         fatal: true,
       });
       assert.equal(await server().psql('SELECT deep_drop(1000);', { user: 'mallory' }), '1000');
@@ -303,7 +325,7 @@ $$;`);
 $$;`);
       await provoke('a frame twice the size of the stack', {
         sql: 'SELECT big_frame(3);',
-        error: /FATAL:  PL\/Rust function "big_frame" overflowed the stack/,
+        error: /FATAL: {2}PL\/Rust function "big_frame" overflowed the stack/,
         fatal: true,
       });
     });
@@ -327,7 +349,8 @@ $$;`);
     test('a huge allocation is "out of memory" at plrust.memory_limit', async () => {
       await provoke('vec![0u8; 1 << 40]', {
         sql: `SELECT grab(${2 ** 40});`,
-        error: /ERROR:  out of memory\nDETAIL:  PL\/Rust function "grab" reached plrust.memory_limit \(131072 kB\) on a request of 1099511627776 bytes/,
+        error:
+          /ERROR: {2}out of memory\nDETAIL: {2}PL\/Rust function "grab" reached plrust.memory_limit \(131072 kB\) on a request of 1099511627776 bytes/,
       });
     });
 
@@ -335,14 +358,16 @@ $$;`);
       await provoke('vec![0u8; 1 << 44] with plrust.memory_limit = 0', {
         user: server().superuser,
         sql: `SET plrust.memory_limit = 0; SELECT grab(${2 ** 44});`,
-        error: /ERROR:  out of memory\nDETAIL:  PL\/Rust function "grab" failed on a request of 17592186044416 bytes/,
+        error:
+          /ERROR: {2}out of memory\nDETAIL: {2}PL\/Rust function "grab" failed on a request of 17592186044416 bytes/,
       });
     });
 
     test('gradual exhaustion in a loop is "out of memory"', async () => {
       await provoke('1 MB at a time until the limit', {
         sql: 'SELECT exhaust();',
-        error: /ERROR:  out of memory\nDETAIL:  PL\/Rust function "exhaust" reached plrust.memory_limit \(131072 kB\) on a request of 1048576 bytes/,
+        error:
+          /ERROR: {2}out of memory\nDETAIL: {2}PL\/Rust function "exhaust" reached plrust.memory_limit \(131072 kB\) on a request of 1048576 bytes/,
       });
     });
 
@@ -350,13 +375,15 @@ $$;`);
       const r = await provoke('16 MB under an 8 MB limit', {
         user: server().superuser,
         sql: `SET plrust.memory_limit = '8MB'; SELECT grab(4000000); SELECT grab(16000000);`,
-        error: /ERROR:  out of memory\nDETAIL:  PL\/Rust function "grab" reached plrust.memory_limit \(8192 kB\) on a request of 16000000 bytes/,
+        error:
+          /ERROR: {2}out of memory\nDETAIL: {2}PL\/Rust function "grab" reached plrust.memory_limit \(8192 kB\) on a request of 16000000 bytes/,
       });
       assert.equal(r.stdout.trim(), '4000000');
       await provoke('exhaustion under an 8 MB limit', {
         user: server().superuser,
         sql: `SET plrust.memory_limit = '8MB'; SELECT exhaust();`,
-        error: /ERROR:  out of memory\nDETAIL:  PL\/Rust function "exhaust" reached plrust.memory_limit \(8192 kB\)/,
+        error:
+          /ERROR: {2}out of memory\nDETAIL: {2}PL\/Rust function "exhaust" reached plrust.memory_limit \(8192 kB\)/,
       });
     });
 
@@ -366,7 +393,7 @@ $$;`);
 $$;`);
       await provoke('handle_alloc_error', {
         sql: 'SELECT alloc_error();',
-        error: /ERROR:  out of memory\nDETAIL:  PL\/Rust function "alloc_error" reported an allocation failure/,
+        error: /ERROR: {2}out of memory\nDETAIL: {2}PL\/Rust function "alloc_error" reported an allocation failure/,
       });
     });
   });
@@ -395,7 +422,7 @@ $$;`);
     test('loop {} by statement_timeout', async () => {
       await provoke('loop {} with statement_timeout', {
         sql: `SET statement_timeout = '1s'; SELECT spin();`,
-        error: /ERROR:  canceling statement due to statement timeout/,
+        error: /ERROR: {2}canceling statement due to statement timeout/,
       });
     });
 
@@ -407,7 +434,7 @@ $$;`);
     test('an hour of std::thread::sleep by statement_timeout', { timeout: 120_000 }, async () => {
       await provoke('thread::sleep with statement_timeout', {
         sql: `SET statement_timeout = '1s'; SELECT nap(3600);`,
-        error: /ERROR:  canceling statement due to statement timeout/,
+        error: /ERROR: {2}canceling statement due to statement timeout/,
       });
     });
 
@@ -415,24 +442,32 @@ $$;`);
       await interrupt('thread::sleep with pg_cancel_backend', 'nap(3600)', 'cancel');
     });
 
-    test('an hour of std::thread::sleep by pg_terminate_backend: only that session ends', { timeout: 120_000 }, async () => {
-      await interrupt('thread::sleep with pg_terminate_backend', 'nap(3600)', 'terminate');
-    });
+    test(
+      'an hour of std::thread::sleep by pg_terminate_backend: only that session ends',
+      { timeout: 120_000 },
+      async () => {
+        await interrupt('thread::sleep with pg_terminate_backend', 'nap(3600)', 'terminate');
+      },
+    );
 
     // A futex wait on the backend's only thread: nothing could ever wake it, and PostgreSQL's signal handlers restart the system call.
     test('an hour of std::thread::park_timeout by statement_timeout', { timeout: 120_000 }, async () => {
       await provoke('thread::park_timeout with statement_timeout', {
         sql: `SET statement_timeout = '1s'; SELECT park_for(3600);`,
-        error: /ERROR:  canceling statement due to statement timeout/,
+        error: /ERROR: {2}canceling statement due to statement timeout/,
       });
     });
 
-    test('locking a Mutex the function already holds is an ERROR, not a backend blocked forever', { timeout: 120_000 }, async () => {
-      await provoke('self-deadlock on a Mutex', {
-        sql: `SELECT self_deadlock();`,
-        error: /ERROR:  self_deadlock: deadlock: this wait could never end/,
-      });
-    });
+    test(
+      'locking a Mutex the function already holds is an ERROR, not a backend blocked forever',
+      { timeout: 120_000 },
+      async () => {
+        await provoke('self-deadlock on a Mutex', {
+          sql: `SELECT self_deadlock();`,
+          error: /ERROR: {2}self_deadlock: deadlock: this wait could never end/,
+        });
+      },
+    );
   });
 
   // Loops inside std that never call back into the user's code reach no checkpoint; the handler's backstop ends the session.
@@ -447,7 +482,9 @@ $$;`);
     });
 
     const unanswered = (fn: string, request: string) =>
-      new RegExp(`FATAL:  PL/Rust function "${fn}" did not respond to ${request}\\nDETAIL:  It was still running at least \\d+ ms after the request, in code that never checks for one`);
+      new RegExp(
+        `FATAL:  PL/Rust function "${fn}" did not respond to ${request}\\nDETAIL:  It was still running at least \\d+ ms after the request, in code that never checks for one`,
+      );
 
     test('a loop inside std by statement_timeout', { timeout: 120_000 }, async () => {
       await provoke('std-internal loop with statement_timeout', {
@@ -455,15 +492,28 @@ $$;`);
         error: unanswered('std_spin', 'the statement timeout'),
         fatal: true,
       });
-      assert.match(server().logText(), /FATAL:  PL\/Rust function "std_spin" did not respond to the statement timeout/);
+      assert.match(
+        server().logText(),
+        /FATAL: {2}PL\/Rust function "std_spin" did not respond to the statement timeout/,
+      );
     });
 
     test('a loop inside std by pg_cancel_backend', { timeout: 120_000 }, async () => {
-      await interrupt('std-internal loop with pg_cancel_backend', 'std_spin()', 'cancel', unanswered('std_spin', 'the cancel request'));
+      await interrupt(
+        'std-internal loop with pg_cancel_backend',
+        'std_spin()',
+        'cancel',
+        unanswered('std_spin', 'the cancel request'),
+      );
     });
 
     test('a loop inside std by pg_terminate_backend', { timeout: 120_000 }, async () => {
-      await interrupt('std-internal loop with pg_terminate_backend', 'std_spin()', 'terminate', unanswered('std_spin', 'the request to terminate the session'));
+      await interrupt(
+        'std-internal loop with pg_terminate_backend',
+        'std_spin()',
+        'terminate',
+        unanswered('std_spin', 'the request to terminate the session'),
+      );
     });
 
     // Most of its time is in the allocation callbacks, where the backstop waits for the callback to end.
@@ -475,15 +525,22 @@ $$;`);
       });
     });
 
-    test('an answered request never meets the backstop, and it stays quiet between calls', { timeout: 120_000 }, async () => {
-      const s = await server().openSession({ user: 'mallory' });
-      const r = await s.run(`SET statement_timeout = '1s'; SELECT spin(); SELECT pg_sleep(3); SELECT 41 + 1;`);
-      assert.match(r.stderr, /ERROR:  canceling statement due to statement timeout\n(.|\n)*ERROR:  canceling statement due to statement timeout/);
-      assert.doesNotMatch(r.stderr, /did not respond/);
-      assert.equal(r.stdout.trim(), '42');
-      assert.ok(!s.closed, 'the session ended');
-      await s.close();
-    });
+    test(
+      'an answered request never meets the backstop, and it stays quiet between calls',
+      { timeout: 120_000 },
+      async () => {
+        const s = await server().openSession({ user: 'mallory' });
+        const r = await s.run(`SET statement_timeout = '1s'; SELECT spin(); SELECT pg_sleep(3); SELECT 41 + 1;`);
+        assert.match(
+          r.stderr,
+          /ERROR: {2}canceling statement due to statement timeout\n(.|\n)*ERROR: {2}canceling statement due to statement timeout/,
+        );
+        assert.doesNotMatch(r.stderr, /did not respond/);
+        assert.equal(r.stdout.trim(), '42');
+        assert.ok(!s.closed, 'the session ended');
+        await s.close();
+      },
+    );
   });
 
   describe('arithmetic and Option/slice misuse are an ERROR with the message', () => {
@@ -505,10 +562,22 @@ $$;`);
     });
 
     const cases: Array<[string, string, RegExp]> = [
-      ['integer overflow', `'add', 1`, /ERROR:  misuse: attempt to add with overflow\nDETAIL:  panicked at \S+:4:18/],
-      ['division by zero', `'div', 1`, /ERROR:  misuse: attempt to divide by zero\nDETAIL:  panicked at \S+:5:18/],
-      ['out-of-bounds indexing', `'index', 10`, /ERROR:  misuse: index out of bounds: the len is 3 but the index is 10\nDETAIL:  panicked at \S+:6:21/],
-      ['unwrap on None', `'unwrap', 1`, /ERROR:  misuse: called `Option::unwrap\(\)` on a `None` value\nDETAIL:  panicked at \S+:9:15/],
+      [
+        'integer overflow',
+        `'add', 1`,
+        /ERROR: {2}misuse: attempt to add with overflow\nDETAIL: {2}panicked at \S+:4:18/,
+      ],
+      ['division by zero', `'div', 1`, /ERROR: {2}misuse: attempt to divide by zero\nDETAIL: {2}panicked at \S+:5:18/],
+      [
+        'out-of-bounds indexing',
+        `'index', 10`,
+        /ERROR: {2}misuse: index out of bounds: the len is 3 but the index is 10\nDETAIL: {2}panicked at \S+:6:21/,
+      ],
+      [
+        'unwrap on None',
+        `'unwrap', 1`,
+        /ERROR: {2}misuse: called `Option::unwrap\(\)` on a `None` value\nDETAIL: {2}panicked at \S+:9:15/,
+      ],
     ];
     for (const [what, args, error] of cases) {
       test(what, async () => {
@@ -531,22 +600,25 @@ $$;`);
     test('std::process::exit', async () => {
       await provoke('process::exit', {
         sql: `SELECT leave('exit');`,
-        error: /ERROR:  leave: std::process::exit\(3\) is not allowed in PL\/Rust: it would end the PostgreSQL backend/,
+        error:
+          /ERROR: {2}leave: std::process::exit\(3\) is not allowed in PL\/Rust: it would end the PostgreSQL backend/,
       });
     });
 
     test('std::process::abort', async () => {
       await provoke('process::abort', {
         sql: `SELECT leave('abort');`,
-        error: /ERROR:  leave: std::process::abort is not allowed in PL\/Rust: it would end the PostgreSQL backend/,
+        error: /ERROR: {2}leave: std::process::abort is not allowed in PL\/Rust: it would end the PostgreSQL backend/,
       });
     });
   });
 
   test('an ERROR rolls the transaction back; the session and its other functions carry on', async () => {
     const s = await server().openSession({ user: 'mallory' });
-    const r = await s.run(`CREATE TABLE IF NOT EXISTS ledger (x int); BEGIN; INSERT INTO ledger VALUES (1); SELECT misuse('div', 1); COMMIT;`);
-    assert.match(r.stderr, /ERROR:  misuse: attempt to divide by zero/);
+    const r = await s.run(
+      `CREATE TABLE IF NOT EXISTS ledger (x int); BEGIN; INSERT INTO ledger VALUES (1); SELECT misuse('div', 1); COMMIT;`,
+    );
+    assert.match(r.stderr, /ERROR: {2}misuse: attempt to divide by zero/);
     assert.equal((await s.run('SELECT count(*) FROM ledger;')).stdout.trim(), '0');
     assert.equal((await s.run(`SELECT misuse('none', 5), grab(10);`)).stdout.trim(), '5|10');
     await s.close();

@@ -1,5 +1,5 @@
 /**
- * End-to-end tests of the PL/Rust language handler (templates/handler) in a
+ * End-to-end tests of the PL/Rust language handler (handler) in a
  * real PostgreSQL 15 cluster, installed with the real `plrust install
  * --pg-config` and the suite's shared toolchain: the extension, settings,
  * validator, artifact store and the call path.
@@ -19,7 +19,17 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startCluster, type PgCluster } from '../helpers/pg-cluster.js';
@@ -83,8 +93,24 @@ async function buildLibrary(tool: { sysroot: string; spec: string }, file: strin
   writeFileSync(src, source);
   await execFileP(
     RUSTC,
-    ['-Zunstable-options', '--sysroot', tool.sysroot, '--target', tool.spec, '--crate-type', 'cdylib',
-      '--edition', '2021', '-C', 'opt-level=1', '-C', 'panic=unwind', src, '-o', out],
+    [
+      '-Zunstable-options',
+      '--sysroot',
+      tool.sysroot,
+      '--target',
+      tool.spec,
+      '--crate-type',
+      'cdylib',
+      '--edition',
+      '2021',
+      '-C',
+      'opt-level=1',
+      '-C',
+      'panic=unwind',
+      src,
+      '-o',
+      out,
+    ],
     { env: { ...process.env, RUSTC_BOOTSTRAP: '1' }, maxBuffer: 16 << 20 },
   );
   return out;
@@ -148,11 +174,15 @@ describe('PL/Rust language handler in PostgreSQL 15', () => {
       { user: 'alice' },
     );
     assert.match(planted.stderr, /permission denied for table artifacts/);
-    const bobs = await pg.psqlResult(`DELETE FROM plrust.artifacts; UPDATE plrust.artifacts SET library = '';`, { user: 'bob' });
+    const bobs = await pg.psqlResult(`DELETE FROM plrust.artifacts; UPDATE plrust.artifacts SET library = '';`, {
+      user: 'bob',
+    });
     assert.match(bobs.stderr, /permission denied for table artifacts/);
     // readable by all, so that any role's pg_dump can carry it
     assert.equal(await pg.psql('SELECT count(*) FROM plrust.artifacts;', { user: 'bob' }), '0');
-    assert.deepEqual(await pg.query(`SELECT evtevent FROM pg_event_trigger WHERE evtname = 'plrust_sql_drop'`), [['sql_drop']]);
+    assert.deepEqual(await pg.query(`SELECT evtevent FROM pg_event_trigger WHERE evtname = 'plrust_sql_drop'`), [
+      ['sql_drop'],
+    ]);
   });
 
   describe('settings', () => {
@@ -165,8 +195,12 @@ describe('PL/Rust language handler in PostgreSQL 15', () => {
            current_setting('plrust.compile_timeout'), current_setting('plrust.compiler'),
            current_setting('plrust.home'), current_setting('plrust.work_dir');`,
       );
-      assert.deepEqual(shown, [[targets, '128MB', '2min', install.compiler.join(','), install.serverHome ?? '', install.workDir]]);
-      const overridden = await pg.psql(`LOAD 'plrust'; SET plrust.memory_limit = '32MB'; SET plrust.targets = 'x86_64'; SHOW plrust.memory_limit; SHOW plrust.targets;`);
+      assert.deepEqual(shown, [
+        [targets, '128MB', '2min', install.compiler.join(','), install.serverHome ?? '', install.workDir],
+      ]);
+      const overridden = await pg.psql(
+        `LOAD 'plrust'; SET plrust.memory_limit = '32MB'; SET plrust.targets = 'x86_64'; SHOW plrust.memory_limit; SHOW plrust.targets;`,
+      );
       assert.equal(overridden, '32MB\nx86_64');
     });
 
@@ -179,15 +213,26 @@ describe('PL/Rust language handler in PostgreSQL 15', () => {
            ${sql}`,
           { user: 'bob' },
         );
-      assert.match((await asBob(`SET plrust.compiler = '/bin/sh';`)).stderr, /permission denied to set parameter "plrust.compiler"/);
-      assert.match((await asBob(`SET plrust.memory_limit = '1GB';`)).stderr, /permission denied to set parameter "plrust.memory_limit"/);
-      assert.match((await asBob(`SET plrust.home = '/tmp';`)).stderr, /permission denied to set parameter "plrust.home"/);
+      assert.match(
+        (await asBob(`SET plrust.compiler = '/bin/sh';`)).stderr,
+        /permission denied to set parameter "plrust.compiler"/,
+      );
+      assert.match(
+        (await asBob(`SET plrust.memory_limit = '1GB';`)).stderr,
+        /permission denied to set parameter "plrust.memory_limit"/,
+      );
+      assert.match(
+        (await asBob(`SET plrust.home = '/tmp';`)).stderr,
+        /permission denied to set parameter "plrust.home"/,
+      );
 
       const relative = await pg.psqlResult(`LOAD 'plrust'; SET plrust.compiler = 'node';`);
       assert.match(relative.stderr, /invalid value for parameter "plrust.compiler"[\s\S]*absolute path/);
       const target = await pg.psqlResult(`LOAD 'plrust'; SET plrust.targets = 'x86_64,sparc';`);
       assert.match(target.stderr, /invalid value for parameter "plrust.targets"/);
-      const command = await pg.psql(`LOAD 'plrust'; SET plrust.compiler = '/usr/bin/node', '/opt/plrust/bin/plrust'; SHOW plrust.compiler;`);
+      const command = await pg.psql(
+        `LOAD 'plrust'; SET plrust.compiler = '/usr/bin/node', '/opt/plrust/bin/plrust'; SHOW plrust.compiler;`,
+      );
       assert.equal(command, '/usr/bin/node, /opt/plrust/bin/plrust');
     });
   });
@@ -199,16 +244,23 @@ describe('PL/Rust language handler in PostgreSQL 15', () => {
          CREATE FUNCTION bob_add(a int4, b int4) RETURNS int4 STRICT LANGUAGE plrust AS 'Ok(Some(a + b))';`,
         { user: 'bob' },
       );
-      assert.deepEqual(await pg.query(`SELECT count(*) FROM plrust.artifacts WHERE definition_hash = plrust.definition_hash('bob_add(int4,int4)')`), [['0']]);
+      assert.deepEqual(
+        await pg.query(
+          `SELECT count(*) FROM plrust.artifacts WHERE definition_hash = plrust.definition_hash('bob_add(int4,int4)')`,
+        ),
+        [['0']],
+      );
       const r = await pg.psqlResult(`${NO_COMPILER} SELECT bob_add(1, 2);`);
-      assert.match(r.stderr, /ERROR:  PL\/Rust function "bob_add" has no compiled library for (x86_64|aarch64)/);
-      assert.match(r.stderr, /HINT:  Set plrust.compiler/);
+      assert.match(r.stderr, /ERROR: {2}PL\/Rust function "bob_add" has no compiled library for (x86_64|aarch64)/);
+      assert.match(r.stderr, /HINT: {2}Set plrust.compiler/);
       assert.deepEqual(await pg.query(`SELECT count(*) FROM pg_proc WHERE proname = 'bob_add'`), [['1']]);
     });
 
     test('with bodies checked and neither compiler nor prebuilt artifact, CREATE FUNCTION fails', async () => {
-      const r = await pg.psqlResult(`${NO_COMPILER} CREATE FUNCTION bob_add2(a int4) RETURNS int4 STRICT LANGUAGE plrust AS 'Ok(Some(a))';`);
-      assert.match(r.stderr, /ERROR:  PL\/Rust cannot compile function "bob_add2": plrust.compiler is not set/);
+      const r = await pg.psqlResult(
+        `${NO_COMPILER} CREATE FUNCTION bob_add2(a int4) RETURNS int4 STRICT LANGUAGE plrust AS 'Ok(Some(a))';`,
+      );
+      assert.match(r.stderr, /ERROR: {2}PL\/Rust cannot compile function "bob_add2": plrust.compiler is not set/);
       assert.deepEqual(await pg.query(`SELECT count(*) FROM pg_proc WHERE proname = 'bob_add2'`), [['0']]);
     });
 
@@ -224,20 +276,24 @@ describe('PL/Rust language handler in PostgreSQL 15', () => {
             }
           })
           .filter((cmd) => cmd === '/usr/bin/yes compile');
-      const create = (n: number): string => `CREATE FUNCTION comp_${n}(a int4) RETURNS int4 STRICT LANGUAGE plrust AS 'Ok(Some(a))';`;
+      const create = (n: number): string =>
+        `CREATE FUNCTION comp_${n}(a int4) RETURNS int4 STRICT LANGUAGE plrust AS 'Ok(Some(a))';`;
 
       const missing = await pg.psqlResult(`SET plrust.compiler = '/nonexistent/plrust'; ${create(1)}`);
-      assert.match(missing.stderr, /ERROR:  plrust compile failed \(exit status 127\)\n.*DETAIL:  \/nonexistent\/plrust: No such file or directory/);
+      assert.match(
+        missing.stderr,
+        /ERROR: {2}plrust compile failed \(exit status 127\)\n.*DETAIL: {2}\/nonexistent\/plrust: No such file or directory/,
+      );
 
       // `yes` never finishes and never answers: what a hung compiler looks like to the handler
       // (without a work directory it gets no options to choke on).
       const yes = `SET plrust.compiler = '/usr/bin/yes'; SET plrust.work_dir = '';`;
       const hung = await pg.psqlResult(`${yes} SET plrust.compile_timeout = '1s'; ${create(2)}`);
-      assert.match(hung.stderr, /ERROR:  plrust compile did not finish within 1 s/);
+      assert.match(hung.stderr, /ERROR: {2}plrust compile did not finish within 1 s/);
       assert.deepEqual(running(), []);
 
       const cancelled = await pg.psqlResult(`${yes} SET statement_timeout = '300ms'; ${create(3)}`);
-      assert.match(cancelled.stderr, /ERROR:  canceling statement due to statement timeout/);
+      assert.match(cancelled.stderr, /ERROR: {2}canceling statement due to statement timeout/);
       assert.deepEqual(running(), []);
       assert.deepEqual(await pg.query(`SELECT count(*) FROM pg_proc WHERE proname LIKE 'comp\\_%'`), [['0']]);
     });
@@ -264,26 +320,60 @@ describe('PL/Rust language handler in PostgreSQL 15', () => {
         {
           create: `CREATE FUNCTION h1(a int4, b int4) RETURNS int4 STRICT LANGUAGE plrust AS $$Ok(Some(a + b))$$`,
           signature: 'h1(int4,int4)',
-          def: { strict: true, returns: 'int4', args: [['a', 'int4'], ['b', 'int4']] as Array<[string, string]>, body: 'Ok(Some(a + b))' },
+          def: {
+            strict: true,
+            returns: 'int4',
+            args: [
+              ['a', 'int4'],
+              ['b', 'int4'],
+            ] as Array<[string, string]>,
+            body: 'Ok(Some(a + b))',
+          },
         },
         {
           create: `CREATE FUNCTION h2(names text[], flag boolean) RETURNS void LANGUAGE plrust AS $$\n    // grüße ✓\n    let _ = (names, flag);\n    Ok(Some(()))\n$$`,
           signature: 'h2(text[],bool)',
-          def: { strict: false, returns: 'void', args: [['names', 'text[]'], ['flag', 'bool']] as Array<[string, string]>, body: '\n    // grüße ✓\n    let _ = (names, flag);\n    Ok(Some(()))\n' },
+          def: {
+            strict: false,
+            returns: 'void',
+            args: [
+              ['names', 'text[]'],
+              ['flag', 'bool'],
+            ] as Array<[string, string]>,
+            body: '\n    // grüße ✓\n    let _ = (names, flag);\n    Ok(Some(()))\n',
+          },
         },
         {
           create: `CREATE FUNCTION h3(v varchar, b bytea, f float8, g real, s smallint, l bigint) RETURNS bytea[] LANGUAGE plrust AS 'Ok(None)'`,
           signature: 'h3(varchar,bytea,float8,float4,int2,int8)',
-          def: { strict: false, returns: 'bytea[]', args: [['v', 'varchar'], ['b', 'bytea'], ['f', 'float8'], ['g', 'float4'], ['s', 'int2'], ['l', 'int8']] as Array<[string, string]>, body: 'Ok(None)' },
+          def: {
+            strict: false,
+            returns: 'bytea[]',
+            args: [
+              ['v', 'varchar'],
+              ['b', 'bytea'],
+              ['f', 'float8'],
+              ['g', 'float4'],
+              ['s', 'int2'],
+              ['l', 'int8'],
+            ] as Array<[string, string]>,
+            body: 'Ok(None)',
+          },
         },
       ];
       for (const c of cases) {
-        const hash = await pg.psql(`SET check_function_bodies = off; ${c.create}; SELECT plrust.definition_hash('${c.signature}');`);
+        const hash = await pg.psql(
+          `SET check_function_bodies = off; ${c.create}; SELECT plrust.definition_hash('${c.signature}');`,
+        );
         assert.equal(hash, definitionHash(c.def), c.signature);
       }
-      const renamed = await pg.psql(`ALTER FUNCTION h1(int4,int4) RENAME TO h1_renamed; SELECT plrust.definition_hash('h1_renamed(int4,int4)');`);
+      const renamed = await pg.psql(
+        `ALTER FUNCTION h1(int4,int4) RENAME TO h1_renamed; SELECT plrust.definition_hash('h1_renamed(int4,int4)');`,
+      );
       assert.equal(renamed, definitionHash(cases[0]!.def));
-      const lenient = await pg.psql(`ALTER FUNCTION h1_renamed(int4,int4) CALLED ON NULL INPUT; SELECT plrust.definition_hash('h1_renamed(int4,int4)');`);
+      const lenient = await pg.psql(
+        `ALTER FUNCTION h1_renamed(int4,int4) CALLED ON NULL INPUT; SELECT plrust.definition_hash('h1_renamed(int4,int4)');`,
+      );
       assert.equal(lenient, definitionHash({ ...cases[0]!.def, strict: false }));
     });
   });
@@ -300,7 +390,11 @@ describe('PL/Rust language handler in PostgreSQL 15', () => {
       await store(signature, library, { db });
     }
 
-    async function store(signature: string, library: string, opts: { sha256?: string; abi?: number; db?: string } = {}): Promise<void> {
+    async function store(
+      signature: string,
+      library: string,
+      opts: { sha256?: string; abi?: number; db?: string } = {},
+    ): Promise<void> {
       await pg.psql(
         `INSERT INTO plrust.artifacts (definition_hash, arch, abi_version, toolchain, sha256, library)
          VALUES (plrust.definition_hash(${sqlString(signature)}), '${ARCH}', ${opts.abi ?? 1}, 'hand-written',
@@ -315,20 +409,71 @@ describe('PL/Rust language handler in PostgreSQL 15', () => {
       const tool = await getTestSysroot(ARCH);
       mkdirSync(join(work, 'libs'), { recursive: true, mode: 0o755 });
       const specs: Array<[string, LibSpec]> = [
-        ['add', { kind: 'add', name: 'add', args: [['a', 'int4'], ['b', 'int4']], returns: 'int4', strict: true }],
-        ['mul', { kind: 'mul', name: 'mul', args: [['a', 'int4'], ['b', 'int4']], returns: 'int4', strict: true }],
+        [
+          'add',
+          {
+            kind: 'add',
+            name: 'add',
+            args: [
+              ['a', 'int4'],
+              ['b', 'int4'],
+            ],
+            returns: 'int4',
+            strict: true,
+          },
+        ],
+        [
+          'mul',
+          {
+            kind: 'mul',
+            name: 'mul',
+            args: [
+              ['a', 'int4'],
+              ['b', 'int4'],
+            ],
+            returns: 'int4',
+            strict: true,
+          },
+        ],
         ['rev', { kind: 'reverse', name: 'rev', args: [['t', 'text']], returns: 'text', strict: false }],
         ['touch', { kind: 'void', name: 'touch', args: [], returns: 'void', strict: false }],
-        ['fault', { kind: 'fault', name: 'fault', args: [['mode', 'text'], ['n', 'int8']], returns: 'int8', strict: true }],
-        ...[...TYPES, ...TYPES.map((t) => `${t}[]`)].map(
-          (type): [string, LibSpec] => [identName(type), { kind: 'ident', name: identName(type), args: [['x', type]], returns: type, strict: false }],
-        ),
+        [
+          'fault',
+          {
+            kind: 'fault',
+            name: 'fault',
+            args: [
+              ['mode', 'text'],
+              ['n', 'int8'],
+            ],
+            returns: 'int8',
+            strict: true,
+          },
+        ],
+        ...[...TYPES, ...TYPES.map((t) => `${t}[]`)].map((type): [string, LibSpec] => [
+          identName(type),
+          { kind: 'ident', name: identName(type), args: [['x', type]], returns: type, strict: false },
+        ]),
       ];
-      const built = await inPairs(specs.map(([file, spec]) => () => buildLibrary(tool, file, spec)));
+      const built = await inPairs(
+        specs.map(
+          ([file, spec]) =>
+            () =>
+              buildLibrary(tool, file, spec),
+        ),
+      );
       specs.forEach(([file], i) => libs.set(file, built[i]!));
 
-      await define(`CREATE FUNCTION add(a int4, b int4) RETURNS int4 STRICT LANGUAGE plrust AS 'Ok(Some(a + b))'`, 'add(int4,int4)', lib('add'));
-      await define(`CREATE FUNCTION fault(mode text, n int8) RETURNS int8 STRICT LANGUAGE plrust AS 'fault'`, 'fault(text,int8)', lib('fault'));
+      await define(
+        `CREATE FUNCTION add(a int4, b int4) RETURNS int4 STRICT LANGUAGE plrust AS 'Ok(Some(a + b))'`,
+        'add(int4,int4)',
+        lib('add'),
+      );
+      await define(
+        `CREATE FUNCTION fault(mode text, n int8) RETURNS int8 STRICT LANGUAGE plrust AS 'fault'`,
+        'fault(text,int8)',
+        lib('fault'),
+      );
     });
 
     test('a stored artifact runs from a sealed memfd, in PL/Rust memory contexts; 100,000 calls in one statement', async () => {
@@ -375,7 +520,11 @@ describe('PL/Rust language handler in PostgreSQL 15', () => {
       const checks: string[] = [];
       for (const [type, inputs] of Object.entries(values)) {
         const name = identName(type);
-        await define(`CREATE FUNCTION ${name}(x ${type}) RETURNS ${type} LANGUAGE plrust AS 'identity'`, `${name}(${type})`, lib(name));
+        await define(
+          `CREATE FUNCTION ${name}(x ${type}) RETURNS ${type} LANGUAGE plrust AS 'identity'`,
+          `${name}(${type})`,
+          lib(name),
+        );
         for (const v of inputs) {
           const [got, want] = [`${name}((${v})::${type})::text`, `((${v})::${type})::text`];
           checks.push(
@@ -394,13 +543,21 @@ describe('PL/Rust language handler in PostgreSQL 15', () => {
 
       await define(`CREATE FUNCTION rev(t text) RETURNS text LANGUAGE plrust AS 'reverse'`, 'rev(text)', lib('rev'));
       await define(`CREATE FUNCTION touch() RETURNS void LANGUAGE plrust AS 'Ok(Some(()))'`, 'touch()', lib('touch'));
-      assert.equal(await pg.psql(`SELECT rev('héllo ✓'), rev(NULL) IS NULL, touch() IS NULL, pg_typeof(touch());`), '✓ olléh|t|f|void');
+      assert.equal(
+        await pg.psql(`SELECT rev('héllo ✓'), rev(NULL) IS NULL, touch() IS NULL, pg_typeof(touch());`),
+        '✓ olléh|t|f|void',
+      );
     });
 
     test('in a LATIN1 database, text reaches function code as UTF-8 and comes back converted', async () => {
       await pg.psql(`CREATE DATABASE latin1 ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0;`);
       await pg.psql('CREATE EXTENSION plrust;', { db: 'latin1' });
-      await define(`CREATE FUNCTION rev(t text) RETURNS text LANGUAGE plrust AS 'reverse'`, 'rev(text)', lib('rev'), 'latin1');
+      await define(
+        `CREATE FUNCTION rev(t text) RETURNS text LANGUAGE plrust AS 'reverse'`,
+        'rev(text)',
+        lib('rev'),
+        'latin1',
+      );
       const utf8 = { db: 'latin1', settings: { client_encoding: 'UTF8' } };
       assert.equal(await pg.psql(`SELECT rev('àéîõü'), octet_length(rev('àéîõü'));`, utf8), 'üõîéà|5');
     });
@@ -409,17 +566,17 @@ describe('PL/Rust language handler in PostgreSQL 15', () => {
       await pg.psql('CREATE TABLE rollback_probe (x int);');
       const s = await pg.openSession();
       const err = await s.run(`BEGIN; INSERT INTO rollback_probe VALUES (1); SELECT fault('err', 5); COMMIT;`);
-      assert.match(err.stderr, /ERROR:  fault: bad input: 5/);
+      assert.match(err.stderr, /ERROR: {2}fault: bad input: 5/);
       assert.equal((await s.run('SELECT count(*) FROM rollback_probe;')).stdout.trim(), '0');
 
       const panic = await s.run(`SELECT fault('panic', 7);`);
-      assert.match(panic.stderr, /ERROR:  fault: boom 7\n.*DETAIL:  panicked at \S+\.rs:\d+:\d+/);
+      assert.match(panic.stderr, /ERROR: {2}fault: boom 7\n.*DETAIL: {2}panicked at \S+\.rs:\d+:\d+/);
       const payload = await s.run(`SELECT fault('panic_any', 7);`);
-      assert.match(payload.stderr, /ERROR:  fault: non-string panic payload/);
+      assert.match(payload.stderr, /ERROR: {2}fault: non-string panic payload/);
       assert.equal((await s.run('SELECT add(20, 22);')).stdout.trim(), '42');
 
       const overflow = await s.run('SELECT add(2147483647, 1);');
-      assert.match(overflow.stderr, /ERROR:  add: integer overflow in 2147483647 add 1/);
+      assert.match(overflow.stderr, /ERROR: {2}add: integer overflow in 2147483647 add 1/);
       await s.close();
     });
 
@@ -430,16 +587,25 @@ describe('PL/Rust language handler in PostgreSQL 15', () => {
          CREATE FUNCTION sig(x int4, y int4) RETURNS int4 STRICT LANGUAGE plrust AS 'signature';`,
       );
       await store('chk(int4,int4)', lib('add'), { sha256: '0'.repeat(64) });
-      assert.match((await pg.psqlResult('SELECT chk(1, 2);')).stderr, /the artifact of PL\/Rust function "chk" does not match its checksum/);
+      assert.match(
+        (await pg.psqlResult('SELECT chk(1, 2);')).stderr,
+        /the artifact of PL\/Rust function "chk" does not match its checksum/,
+      );
 
       const garbage = join(work, 'libs', 'garbage.so');
       writeFileSync(garbage, 'not a shared library');
       await store('chk(int4,int4)', garbage);
-      assert.match((await pg.psqlResult('SELECT chk(1, 2);')).stderr, /the artifact of PL\/Rust function "chk" is not a shared library for/);
+      assert.match(
+        (await pg.psqlResult('SELECT chk(1, 2);')).stderr,
+        /the artifact of PL\/Rust function "chk" is not a shared library for/,
+      );
 
       // with a compiler, the handler would rebuild the function for its own ABI version
       await store('chk(int4,int4)', lib('add'), { abi: 2 });
-      assert.match((await pg.psqlResult(`${NO_COMPILER} SELECT chk(1, 2);`)).stderr, /was built for ABI version 2, this handler speaks version 1/);
+      assert.match(
+        (await pg.psqlResult(`${NO_COMPILER} SELECT chk(1, 2);`)).stderr,
+        /was built for ABI version 2, this handler speaks version 1/,
+      );
 
       await store('sig(int4,int4)', lib('add'));
       const wrong = await pg.psqlResult('SELECT sig(1, 2);');
@@ -451,10 +617,18 @@ describe('PL/Rust language handler in PostgreSQL 15', () => {
     });
 
     test('CREATE OR REPLACE in one session is seen by the next call in another; RENAME keeps working', async () => {
-      await define(`CREATE FUNCTION swap(a int4, b int4) RETURNS int4 STRICT LANGUAGE plrust AS 'Ok(Some(a + b))'`, 'swap(int4,int4)', lib('add'));
+      await define(
+        `CREATE FUNCTION swap(a int4, b int4) RETURNS int4 STRICT LANGUAGE plrust AS 'Ok(Some(a + b))'`,
+        'swap(int4,int4)',
+        lib('add'),
+      );
       const other = await pg.openSession({ user: 'bob' });
       assert.equal((await other.run('SELECT swap(2, 3);')).stdout.trim(), '5');
-      await define(`CREATE OR REPLACE FUNCTION swap(a int4, b int4) RETURNS int4 STRICT LANGUAGE plrust AS 'Ok(a.checked_mul(b))'`, 'swap(int4,int4)', lib('mul'));
+      await define(
+        `CREATE OR REPLACE FUNCTION swap(a int4, b int4) RETURNS int4 STRICT LANGUAGE plrust AS 'Ok(a.checked_mul(b))'`,
+        'swap(int4,int4)',
+        lib('mul'),
+      );
       assert.equal((await other.run('SELECT swap(2, 3);')).stdout.trim(), '6');
       await pg.psql('ALTER FUNCTION swap(int4,int4) RENAME TO swapped;');
       assert.equal((await other.run('SELECT swapped(2, 3);')).stdout.trim(), '6');
@@ -463,7 +637,10 @@ describe('PL/Rust language handler in PostgreSQL 15', () => {
 
     describe('prebuilt artifacts', () => {
       const installed: string[] = [];
-      const sig: Array<[string, string]> = [['a', 'int4'], ['b', 'int4']];
+      const sig: Array<[string, string]> = [
+        ['a', 'int4'],
+        ['b', 'int4'],
+      ];
 
       function installPrebuilt(body: string, library: string, checksum?: string): string {
         const hash = definitionHash({ strict: true, returns: 'int4', args: sig, body });
@@ -503,8 +680,11 @@ describe('PL/Rust language handler in PostgreSQL 15', () => {
         );
         assert.equal(r.code, 0, r.stderr);
         assert.equal(r.stdout.trim(), '42');
-        if (ARCH === 'x86_64') assert.match(r.stderr, /WARNING:  PL\/Rust function "pre" has no library for aarch64/);
-        assert.deepEqual(await pg.query(`SELECT arch, toolchain FROM plrust.artifacts WHERE definition_hash = '${hash}'`), [[ARCH, 'prebuilt']]);
+        if (ARCH === 'x86_64') assert.match(r.stderr, /WARNING: {2}PL\/Rust function "pre" has no library for aarch64/);
+        assert.deepEqual(
+          await pg.query(`SELECT arch, toolchain FROM plrust.artifacts WHERE definition_hash = '${hash}'`),
+          [[ARCH, 'prebuilt']],
+        );
       });
 
       test('a function created unchecked finds its prebuilt artifact at the first call', async () => {
@@ -521,7 +701,9 @@ describe('PL/Rust language handler in PostgreSQL 15', () => {
       test('a prebuilt artifact that does not match its checksum is refused', async () => {
         const body = 'Ok(Some(a + b)) // tampered';
         installPrebuilt(body, lib('add'), 'f'.repeat(64));
-        const r = await pg.psqlResult(`${NO_COMPILER} CREATE FUNCTION pre_bad(a int4, b int4) RETURNS int4 STRICT LANGUAGE plrust AS ${sqlString(body)};`);
+        const r = await pg.psqlResult(
+          `${NO_COMPILER} CREATE FUNCTION pre_bad(a int4, b int4) RETURNS int4 STRICT LANGUAGE plrust AS ${sqlString(body)};`,
+        );
         assert.match(r.stderr, /prebuilt PL\/Rust artifact ".*" does not match its checksum/);
       });
 
@@ -530,13 +712,20 @@ describe('PL/Rust language handler in PostgreSQL 15', () => {
         const body = 'Ok(a.checked_mul(b)) // prebuilt';
         const replaced = installPrebuilt(body, lib('mul'));
         assert.equal(
-          await pg.psql(`${NO_COMPILER} CREATE OR REPLACE FUNCTION pre(a int4, b int4) RETURNS int4 STRICT LANGUAGE plrust AS ${sqlString(body)}; SELECT pre(6, 7);`),
+          await pg.psql(
+            `${NO_COMPILER} CREATE OR REPLACE FUNCTION pre(a int4, b int4) RETURNS int4 STRICT LANGUAGE plrust AS ${sqlString(body)}; SELECT pre(6, 7);`,
+          ),
           '42',
         );
         const hashes = `('${before}', '${replaced}')`;
-        assert.deepEqual(await pg.query(`SELECT definition_hash FROM plrust.artifacts WHERE definition_hash IN ${hashes}`), [[replaced]]);
+        assert.deepEqual(
+          await pg.query(`SELECT definition_hash FROM plrust.artifacts WHERE definition_hash IN ${hashes}`),
+          [[replaced]],
+        );
         await pg.psql('DROP FUNCTION pre(int4, int4);');
-        assert.deepEqual(await pg.query(`SELECT count(*) FROM plrust.artifacts WHERE definition_hash IN ${hashes}`), [['0']]);
+        assert.deepEqual(await pg.query(`SELECT count(*) FROM plrust.artifacts WHERE definition_hash IN ${hashes}`), [
+          ['0'],
+        ]);
         assert.equal(await pg.psql(stale), '0');
       });
     });
@@ -548,7 +737,7 @@ describe('PL/Rust language handler in PostgreSQL 15', () => {
       await pg.psql('CREATE DATABASE restored;');
       const restored = await pg.runProgram('pg_restore', ['-d', pg.conninfo({ db: 'restored' }), dump]);
       assert.equal(restored.code, 0, restored.stderr);
-      assert.equal(await pg.psql('SELECT add(1, 2), swapped(2, 3), rev(\'abc\');', { db: 'restored' }), '3|6|cba');
+      assert.equal(await pg.psql("SELECT add(1, 2), swapped(2, 3), rev('abc');", { db: 'restored' }), '3|6|cba');
     });
 
     test('no fault took the server down', () => {
@@ -569,7 +758,10 @@ describe('PL/Rust language handler in PostgreSQL 15', () => {
         `SELECT arch, toolchain FROM plrust.artifacts WHERE definition_hash = plrust.definition_hash('c_add(int4,int4)') ORDER BY arch;`,
       );
       const targets = (await pg.psql(`LOAD 'plrust'; SHOW plrust.targets;`)).split(',').sort();
-      assert.deepEqual(stored.map(([arch]) => arch), targets);
+      assert.deepEqual(
+        stored.map(([arch]) => arch),
+        targets,
+      );
       for (const [, toolchain] of stored) assert.equal(toolchain, install.toolchain);
     });
 
@@ -587,7 +779,7 @@ describe('PL/Rust language handler in PostgreSQL 15', () => {
         `CREATE FUNCTION c_bad(a int4) RETURNS int4 STRICT LANGUAGE plrust AS $$\n    let s = include_str!("/etc/passwd");\n    Ok(Some(a))\n$$;`,
       );
       assert.match(r.stderr, /ERROR: .*\n(.*\n)*DETAIL: .*\b2:\d+\b.*include_str/);
-      assert.match(r.stderr, /CONTEXT:  compiling PL\/Rust function "c_bad"/);
+      assert.match(r.stderr, /CONTEXT: {2}compiling PL\/Rust function "c_bad"/);
       assert.deepEqual(await pg.query(`SELECT count(*) FROM pg_proc WHERE proname = 'c_bad'`), [['0']]);
     });
 
@@ -600,7 +792,7 @@ describe('PL/Rust language handler in PostgreSQL 15', () => {
         { settings: { 'plrust.targets': ARCH } },
       );
       assert.equal(r.stdout.trim(), '1');
-      assert.match(r.stderr, /ERROR:  c_boom: boom 3\n.*DETAIL:  panicked at \S*:2:\d+/);
+      assert.match(r.stderr, /ERROR: {2}c_boom: boom 3\n.*DETAIL: {2}panicked at \S*:2:\d+/);
     });
 
     /*
@@ -631,7 +823,9 @@ $$;`,
         assert.equal(r.stderr, '');
         assert.equal(r.stdout.trim(), expected.join(','));
       }
-      const many = await s.run(`SELECT count(*) FROM (SELECT remember(i::text) FROM generate_series(1, 500) i) calls; SELECT remember('omega');`);
+      const many = await s.run(
+        `SELECT count(*) FROM (SELECT remember(i::text) FROM generate_series(1, 500) i) calls; SELECT remember('omega');`,
+      );
       const all = [...expected, ...Array.from({ length: 500 }, (_, i) => String(i + 1)), 'omega'].join(',');
       assert.equal(many.stdout.trim(), `500\n${all}`);
       const contexts = await s.run(
@@ -656,13 +850,17 @@ $$;`,
       );
       const s = await pg.openSession();
       assert.equal((await s.run(`LOAD 'plrust'; SET plrust.memory_limit = '1MB';`)).stderr, '');
-      for (const total of [307200, 614400, 921600]) assert.equal((await s.run('SELECT hoard(300, true);')).stdout.trim(), String(total));
+      for (const total of [307200, 614400, 921600])
+        assert.equal((await s.run('SELECT hoard(300, true);')).stdout.trim(), String(total));
       // blocks freed before the call returns do not add up: a hundred calls of 60 kB each fit
       const transient = await s.run('SELECT sum(hoard(60, false)) FROM generate_series(1, 100);');
       assert.equal(transient.stdout.trim(), String(100 * 921600), transient.stderr);
       // the 900 kB held from earlier calls leave no room for 200 kB more
       const refused = await s.run('SELECT hoard(200, false);');
-      assert.match(refused.stderr, /ERROR:  out of memory\nDETAIL:  PL\/Rust function "hoard" reached plrust.memory_limit \(1024 kB\) on a request of 204800 bytes/);
+      assert.match(
+        refused.stderr,
+        /ERROR: {2}out of memory\nDETAIL: {2}PL\/Rust function "hoard" reached plrust.memory_limit \(1024 kB\) on a request of 204800 bytes/,
+      );
       assert.equal((await s.run('SELECT hoard(60, false);')).stdout.trim(), '921600');
       await s.close();
     });

@@ -13,7 +13,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { PLRUST_BIN, REPO_ROOT, cleanEnv, parseJson, runPlrust, tempDir } from '../helpers/cli.js';
 import { PG_CONFIG, startCluster, type PgCluster } from '../helpers/pg-cluster.js';
-import { installPlrust, tempHome, treeChecksums, treeDiff, uninstallPlrust, type InstallJson } from '../helpers/plrust-install.js';
+import {
+  installPlrust,
+  tempHome,
+  treeChecksums,
+  treeDiff,
+  uninstallPlrust,
+  type InstallJson,
+} from '../helpers/plrust-install.js';
 import { BEGIN_MARK, END_MARK } from '../../src/install/conf.js';
 import { sha256File } from '../../src/util/sha256.js';
 
@@ -61,7 +68,11 @@ describe('plrust install and uninstall into PostgreSQL 15', () => {
     ]) {
       assert.ok(dests.includes(dest), `the plan writes ${dest}: ${dests.join(', ')}`);
     }
-    assert.deepEqual(plan.compiler, [process.execPath, PLRUST_BIN], 'absolute paths of node and plrust, recorded for the server');
+    assert.deepEqual(
+      plan.compiler,
+      [process.execPath, PLRUST_BIN],
+      'absolute paths of node and plrust, recorded for the server',
+    );
     assert.deepEqual(treeDiff(initial, installationTrees()), []);
     assert.equal(fs.existsSync(plan.manifest), false, 'no manifest written');
     assert.equal(fs.existsSync(plan.workDir), false, 'no work directory created');
@@ -70,15 +81,21 @@ describe('plrust install and uninstall into PostgreSQL 15', () => {
   test('install, then CREATE EXTENSION works in a fresh cluster with no postgresql.conf edit', async () => {
     first = await installPlrust(home);
     assert.equal(first.dryRun, false);
-    const manifest = JSON.parse(fs.readFileSync(first.manifest, 'utf8')) as { files: { path: string; sha256: string }[] };
-    for (const f of manifest.files) assert.equal(await sha256File(f.path), f.sha256, `the manifest records ${f.path} as written`);
+    const manifest = JSON.parse(fs.readFileSync(first.manifest, 'utf8')) as {
+      files: { path: string; sha256: string }[];
+    };
+    for (const f of manifest.files)
+      assert.equal(await sha256File(f.path), f.sha256, `the manifest records ${f.path} as written`);
     assert.ok(manifest.files.some((f) => f.path === path.join(PKGLIBDIR, 'plrust.so')));
 
     pg = await startCluster();
     assert.doesNotMatch(fs.readFileSync(path.join(pg.dataDir, 'postgresql.conf'), 'utf8'), /^\s*plrust\./m);
     await pg.psql('CREATE EXTENSION plrust');
     // The defaults recorded beside the handler are what the server uses.
-    assert.deepEqual(await pg.query(`LOAD 'plrust'; SELECT current_setting('plrust.compiler'), current_setting('plrust.work_dir')`), [[first.compiler.join(','), first.workDir]]);
+    assert.deepEqual(
+      await pg.query(`LOAD 'plrust'; SELECT current_setting('plrust.compiler'), current_setting('plrust.work_dir')`),
+      [[first.compiler.join(','), first.workDir]],
+    );
     await pg.psql(`CREATE FUNCTION add(a int, b int) RETURNS int STRICT LANGUAGE plrust AS $$ Ok(Some(a + b)) $$;`);
     assert.equal(await pg.psql('SELECT add(1, 2)'), '3');
   });
@@ -97,14 +114,24 @@ describe('plrust install and uninstall into PostgreSQL 15', () => {
     const r = await installPlrust(unreadable);
     const copyHome = path.join(SHAREDIR, 'plrust', 'home');
     assert.equal(r.serverHome, copyHome);
-    assert.ok(r.notes.some((n) => n.includes('cannot read')), r.notes.join('\n'));
+    assert.ok(
+      r.notes.some((n) => n.includes('cannot read')),
+      r.notes.join('\n'),
+    );
     assert.ok(r.files.filter((f) => f.role === 'toolchain').length > 10, 'the toolchain files are part of the install');
     await pg.psql(`CREATE DATABASE copied; ALTER DATABASE copied SET plrust.targets = 'x86_64';`);
     const db = { db: 'copied' };
-    await pg.psql(`CREATE EXTENSION plrust; CREATE FUNCTION sub(a int, b int) RETURNS int STRICT LANGUAGE plrust AS $$ Ok(Some(a - b)) $$;`, db);
+    await pg.psql(
+      `CREATE EXTENSION plrust; CREATE FUNCTION sub(a int, b int) RETURNS int STRICT LANGUAGE plrust AS $$ Ok(Some(a - b)) $$;`,
+      db,
+    );
     assert.deepEqual(await pg.query(`SELECT sub(5, 3), current_setting('plrust.home')`, db), [['2', copyHome]]);
     await uninstallPlrust(unreadable);
-    assert.deepEqual(treeDiff(before, installationTrees()), [], "the copy is gone and the first install's files are back");
+    assert.deepEqual(
+      treeDiff(before, installationTrees()),
+      [],
+      "the copy is gone and the first install's files are back",
+    );
     assert.equal(await pg.psql('SELECT add(1, 2)'), '3', 'the first install serves again');
   });
 
@@ -120,17 +147,29 @@ describe('plrust install and uninstall into PostgreSQL 15', () => {
     const home = await tempHome('install-private-cli', { toolchain: true });
     const before = installationTrees();
     const run = (args: string[]) =>
-      spawnSync(process.execPath, [path.join(pkg, 'bin', 'plrust'), '--home', home, '--json', ...args, '--pg-config', PG_CONFIG], { encoding: 'utf8', env: cleanEnv() });
+      spawnSync(
+        process.execPath,
+        [path.join(pkg, 'bin', 'plrust'), '--home', home, '--json', ...args, '--pg-config', PG_CONFIG],
+        { encoding: 'utf8', env: cleanEnv() },
+      );
     const r = run(['install']);
     assert.equal(r.status, 0, r.stdout + r.stderr);
     const report = JSON.parse(r.stdout) as InstallJson;
     const cliCopy = path.join(SHAREDIR, 'plrust', 'cli');
     assert.deepEqual(report.compiler, [process.execPath, path.join(cliCopy, 'bin', 'plrust')]);
-    assert.ok(report.notes.some((n) => n.includes(`the plrust CLI is copied to ${cliCopy}`)), report.notes.join('\n'));
+    assert.ok(
+      report.notes.some((n) => n.includes(`the plrust CLI is copied to ${cliCopy}`)),
+      report.notes.join('\n'),
+    );
     await pg.psql(`CREATE DATABASE cli_copy; ALTER DATABASE cli_copy SET plrust.targets = 'x86_64';`);
     const db = { db: 'cli_copy' };
-    await pg.psql(`CREATE EXTENSION plrust; CREATE FUNCTION twice(a int) RETURNS int STRICT LANGUAGE plrust AS $$ Ok(Some(a * 2)) $$;`, db);
-    assert.deepEqual(await pg.query(`SELECT twice(21), current_setting('plrust.compiler')`, db), [['42', `${process.execPath},${path.join(cliCopy, 'bin', 'plrust')}`]]);
+    await pg.psql(
+      `CREATE EXTENSION plrust; CREATE FUNCTION twice(a int) RETURNS int STRICT LANGUAGE plrust AS $$ Ok(Some(a * 2)) $$;`,
+      db,
+    );
+    assert.deepEqual(await pg.query(`SELECT twice(21), current_setting('plrust.compiler')`, db), [
+      ['42', `${process.execPath},${path.join(cliCopy, 'bin', 'plrust')}`],
+    ]);
     const u = run(['uninstall']);
     assert.equal(u.status, 0, u.stdout + u.stderr);
     assert.equal(fs.existsSync(cliCopy), false, 'the copy goes with uninstall');
@@ -143,8 +182,13 @@ describe('plrust install and uninstall into PostgreSQL 15', () => {
     const owner = fs.statSync(conf).uid;
     const r = await runPlrust(['install', '--pg-config', PG_CONFIG, '--pgdata', pg.dataDir], { home });
     assert.equal(r.code, 0, r.stderr);
-    assert.ok(r.stdout.includes(`${conf}: added — reload the server for it to take effect (SELECT pg_reload_conf())`), r.stdout);
-    const manifest = JSON.parse(fs.readFileSync(first.manifest, 'utf8')) as { conf: { pgdata: string; backup: string }[] };
+    assert.ok(
+      r.stdout.includes(`${conf}: added — reload the server for it to take effect (SELECT pg_reload_conf())`),
+      r.stdout,
+    );
+    const manifest = JSON.parse(fs.readFileSync(first.manifest, 'utf8')) as {
+      conf: { pgdata: string; backup: string }[];
+    };
     const record = manifest.conf.find((c) => c.pgdata === pg.dataDir);
     assert.ok(record, 'the install record names the cluster');
     assert.deepEqual(fs.readFileSync(record.backup), confBefore, 'the backup is the file as it was');
@@ -162,7 +206,9 @@ describe('plrust install and uninstall into PostgreSQL 15', () => {
 
     // The server accepts the block: a reload reads it without complaint.
     await pg.psql('SELECT pg_reload_conf()');
-    const applied = await pg.query(`SELECT count(*) FROM pg_file_settings WHERE name LIKE 'plrust.%' AND applied AND error IS NULL`);
+    const applied = await pg.query(
+      `SELECT count(*) FROM pg_file_settings WHERE name LIKE 'plrust.%' AND applied AND error IS NULL`,
+    );
     assert.deepEqual(applied, [['3']]);
   });
 
@@ -192,7 +238,10 @@ describe('plrust install and uninstall into PostgreSQL 15', () => {
   test("uninstall restores postgresql.conf byte for byte and leaves the installation's trees as before install", async () => {
     const report = await uninstallPlrust(home);
     assert.deepEqual(report.warnings, []);
-    assert.deepEqual(report.conf.map((c) => [c.file, c.change, c.takeEffect]), [[path.join(pg.dataDir, 'postgresql.conf'), 'removed', 'reload']]);
+    assert.deepEqual(
+      report.conf.map((c) => [c.file, c.change, c.takeEffect]),
+      [[path.join(pg.dataDir, 'postgresql.conf'), 'removed', 'reload']],
+    );
     assert.deepEqual(fs.readFileSync(path.join(pg.dataDir, 'postgresql.conf')), confBefore);
     assert.deepEqual(treeDiff(initial, installationTrees()), []);
     assert.equal(fs.existsSync(first.workDir), false, "the server's work directory is gone");
@@ -218,7 +267,9 @@ if [ "$#" -gt 0 ]; then exec '${PG_CONFIG}' "$@"; fi
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, new RegExp(`apt-get install postgresql-server-dev-${MAJOR}`));
     assert.match(r.stderr, new RegExp(`no postgres\\.h in ${empty}`));
-    const json = parseJson<{ ok: boolean; error: { code: string } }>(await runPlrust(['install', '--pg-config', wrapper, '--json'], { home }));
+    const json = parseJson<{ ok: boolean; error: { code: string } }>(
+      await runPlrust(['install', '--pg-config', wrapper, '--json'], { home }),
+    );
     assert.equal(json.error.code, 'PG_SERVER_DEV_MISSING');
     assert.deepEqual(treeDiff(initial, installationTrees()), [], 'nothing was installed');
   });

@@ -111,7 +111,21 @@ function buildHost(compiler: string, out: string): string {
 function buildRestrictedProbes(sysroot: string, spec: string, out: string): string {
   mustRun(
     RUSTC,
-    ['-Zunstable-options', '--sysroot', sysroot, '--target', spec, '--crate-type', 'cdylib', '--edition', '2021', '-O', '-o', out, path.join(PROBES, 'probes.rs')],
+    [
+      '-Zunstable-options',
+      '--sysroot',
+      sysroot,
+      '--target',
+      spec,
+      '--crate-type',
+      'cdylib',
+      '--edition',
+      '2021',
+      '-O',
+      '-o',
+      out,
+      path.join(PROBES, 'probes.rs'),
+    ],
     { RUSTC_BOOTSTRAP: '1' },
   );
   return out;
@@ -145,12 +159,20 @@ function assertRestricted(run: HostRun): void {
   assert.equal(run.status, 0, `host exited with ${run.status}:\n${run.stdout}\n${run.stderr}`);
   assert.match(run.stdout, /^host-survived$/m, 'the host must survive every probe');
   for (const [name, expected] of Object.entries(DENIED)) {
-    assert.equal(run.results.get(name), expected, `probe ${name}: expected ${expected} (1 = error, 2 = caught panic), output:\n${run.stdout}`);
+    assert.equal(
+      run.results.get(name),
+      expected,
+      `probe ${name}: expected ${expected} (1 = error, 2 = caught panic), output:\n${run.stdout}`,
+    );
   }
   for (const name of ALLOWED) assert.equal(run.results.get(name), '0', `allowed probe ${name} must still work`);
   assert.ok(!fs.existsSync(path.join(workdir, 'written.txt')), 'fs::write must not create a file');
   assert.doesNotMatch(run.stdout, /plrust-probe:/, 'print! must not reach the host stdout');
-  assert.doesNotMatch(run.stderr, /plrust-probe:|panicked at/, 'neither eprint! nor the default panic hook may write to stderr');
+  assert.doesNotMatch(
+    run.stderr,
+    /plrust-probe:|panicked at/,
+    'neither eprint! nor the default panic hook may write to stderr',
+  );
 }
 
 async function restrictedProbeLibrary(arch: TestArch): Promise<string> {
@@ -185,13 +207,27 @@ describe('probe suite against the restricted std', () => {
     for (const [what, code] of Object.entries(snippets)) {
       const src = path.join(tmp, 'snippet.rs');
       fs.writeFileSync(src, `${code}\n`);
-      const common = ['--crate-type', 'lib', '--edition', '2021', '--emit', 'metadata', '-o', path.join(tmp, 'snippet.rmeta'), src];
+      const common = [
+        '--crate-type',
+        'lib',
+        '--edition',
+        '2021',
+        '--emit',
+        'metadata',
+        '-o',
+        path.join(tmp, 'snippet.rmeta'),
+        src,
+      ];
       const restricted = spawnSync(RUSTC, ['-Zunstable-options', '--sysroot', sysroot, '--target', spec, ...common], {
         encoding: 'utf8',
         env: { ...process.env, RUSTC_BOOTSTRAP: '1' },
       });
       assert.notEqual(restricted.status, 0, `${what} must not compile against the restricted std`);
-      assert.match(restricted.stderr, /error\[E0(432|277|308|599)\]/, `${what}: expected a missing item, got:\n${restricted.stderr}`);
+      assert.match(
+        restricted.stderr,
+        /error\[E0(432|277|308|599)\]/,
+        `${what}: expected a missing item, got:\n${restricted.stderr}`,
+      );
       const ordinary = spawnSync(RUSTC, common, { encoding: 'utf8' });
       assert.equal(ordinary.status, 0, `${what} must compile against the ordinary std:\n${ordinary.stderr}`);
     }
@@ -208,7 +244,8 @@ describe('probe suite against the ordinary host std', () => {
     const run = runHost([host], lib, inProcess);
     assert.equal(run.status, 0, `host exited with ${run.status}:\n${run.stdout}\n${run.stderr}`);
     assert.match(run.stdout, /^host-survived$/m);
-    for (const name of inProcess) assert.equal(run.results.get(name), '0', `probe ${name} should work on the ordinary std, output:\n${run.stdout}`);
+    for (const name of inProcess)
+      assert.equal(run.results.get(name), '0', `probe ${name} should work on the ordinary std, output:\n${run.stdout}`);
     assert.match(run.stdout, /plrust-probe: println works/);
     assert.ok(fs.existsSync(path.join(workdir, 'written.txt')), 'fs::write created its file');
     fs.rmSync(path.join(workdir, 'written.txt'));

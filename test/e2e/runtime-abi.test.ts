@@ -14,12 +14,12 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { FunctionDef, SqlType } from '../../src/build/definition.js';
-import { generateCrate, rustcArgs, RUSTC_ENV } from '../../src/build/generate.js';
-import { instrument } from '../../src/build/instrument.js';
-import { buildRuntime } from '../../src/build/runtime-build.js';
+import type { FunctionDef, SqlType } from '../../src/functions/definition.js';
+import { generateCrate, rustcArgs, RUSTC_ENV } from '../../src/compile/generate.js';
+import { instrument } from '../../src/analysis/instrument.js';
+import { buildRuntime } from '../../src/toolchain/runtime-crate.js';
 import { getTestSysroot } from '../helpers/std-sysroot.js';
-import { parseRsFile } from '../../src/build/rs-file.js';
+import { parseRsFile } from '../../src/functions/rs-file.js';
 import { buildHost, runHost, type HostArch, type HostOptions, type HostOutput } from '../helpers/host.js';
 
 const RUSTC = '/usr/bin/rustc';
@@ -37,7 +37,7 @@ interface Toolchain {
 
 const toolchains = new Map<HostArch, Toolchain>();
 const compileTimes: { arch: HostArch; name: string; ms: number }[] = [];
-let runtimeTimes: string[] = [];
+const runtimeTimes: string[] = [];
 
 async function toolchain(arch: HostArch): Promise<Toolchain> {
   const known = toolchains.get(arch);
@@ -45,7 +45,12 @@ async function toolchain(arch: HostArch): Promise<Toolchain> {
   // The shared test toolchain's restricted sysroot and generated spec (named <triple>.json, as rustc requires).
   const { sysroot, spec } = await getTestSysroot(arch);
   const t0 = Date.now();
-  const { rlib } = await buildRuntime({ rustc: RUSTC, sysroot, targetSpec: spec, outDir: path.join(WORK, 'runtime', arch) });
+  const { rlib } = await buildRuntime({
+    rustc: RUSTC,
+    sysroot,
+    targetSpec: spec,
+    outDir: path.join(WORK, 'runtime', arch),
+  });
   runtimeTimes.push(`${arch} ${Date.now() - t0} ms`);
   const tc = { arch, sysroot, spec, rlib, host: buildHost(arch, path.join(WORK, 'host')) };
   toolchains.set(arch, tc);
@@ -56,7 +61,11 @@ type Compiled = { ok: true; so: string; dir: string } | { ok: false; stderr: str
 
 let counter = 0;
 
-async function compile(arch: HostArch, def: FunctionDef, opts: { instrumented?: string; editLib?: (lib: string) => string } = {}): Promise<Compiled> {
+async function compile(
+  arch: HostArch,
+  def: FunctionDef,
+  opts: { instrumented?: string; editLib?: (lib: string) => string } = {},
+): Promise<Compiled> {
   const tc = await toolchain(arch);
   const instrumented = opts.instrumented ?? instrument(def.source, 'fn-body');
   const crate = generateCrate(def, instrumented);
@@ -67,10 +76,14 @@ async function compile(arch: HostArch, def: FunctionDef, opts: { instrumented?: 
   fs.writeFileSync(path.join(dir, 'user.rs'), crate.userModule);
   const so = path.join(dir, `${triple(arch)}.so`);
   const t0 = Date.now();
-  const r = spawnSync(RUSTC, rustcArgs({ sysroot: tc.sysroot, targetSpec: tc.spec, runtimeRlib: tc.rlib, src: lib, out: so }), {
-    env: { ...process.env, ...RUSTC_ENV },
-    encoding: 'utf8',
-  });
+  const r = spawnSync(
+    RUSTC,
+    rustcArgs({ sysroot: tc.sysroot, targetSpec: tc.spec, runtimeRlib: tc.rlib, src: lib, out: so }),
+    {
+      env: { ...process.env, ...RUSTC_ENV },
+      encoding: 'utf8',
+    },
+  );
   if (r.status !== 0) return { ok: false, stderr: r.stderr };
   compileTimes.push({ arch, name: def.rustName, ms: Date.now() - t0 });
   return { ok: true, so, dir };
@@ -130,41 +143,156 @@ function exportedSymbols(so: string): string[] {
 
 after(() => {
   const lines = compileTimes.map((c) => `  ${c.arch.padEnd(7)} ${String(c.ms).padStart(5)} ms  ${c.name}`);
-  const ms = (arch: HostArch): number[] => compileTimes.filter((c) => c.arch === arch).map((c) => c.ms).sort((a, b) => a - b);
+  const ms = (arch: HostArch): number[] =>
+    compileTimes
+      .filter((c) => c.arch === arch)
+      .map((c) => c.ms)
+      .sort((a, b) => a - b);
   const median = (xs: number[]): string => (xs.length ? `${xs[Math.floor(xs.length / 2)]} ms` : 'n/a');
   console.log(`runtime crate: ${runtimeTimes.join(', ')}`);
   console.log(`function compile times (rustc, cdylib):\n${lines.join('\n')}`);
-  console.log(`median: x86_64 ${median(ms('x86_64'))}, aarch64 ${median(ms('aarch64'))} (${compileTimes.length} libraries)`);
+  console.log(
+    `median: x86_64 ${median(ms('x86_64'))}, aarch64 ${median(ms('aarch64'))} (${compileTimes.length} libraries)`,
+  );
   fs.rmSync(WORK, { recursive: true, force: true });
 });
 
 /** One sql-body identity-like function per type: a type-specific operation, NULL in -> NULL out. */
 const TYPE_CASES: { type: string; body: string; calls: [string, unknown][] }[] = [
-  { type: 'bool', body: 'Ok(x.map(|v| !v))', calls: [['true', false], ['f', true], ['NULL', null]] },
-  { type: 'int2', body: 'Ok(x.map(|v| v.wrapping_mul(3)))', calls: [['-5', -15], ['32767', 32765], ['NULL', null]] },
-  { type: 'int4', body: 'Ok(x.map(|v| v.wrapping_mul(3)))', calls: [['-5', -15], ['2147483647', 2147483645], ['NULL', null]] },
-  { type: 'int8', body: 'Ok(x.map(|v| v * 3))', calls: [['9000000000', 27000000000], ['-5', -15], ['NULL', null]] },
-  { type: 'float4', body: 'Ok(x.map(|v| v * 2.0))', calls: [['1.25', 2.5], ['NULL', null]] },
-  { type: 'float8', body: 'Ok(x.map(|v| v * 2.0))', calls: [['1e300', 2e300], ['-inf', '-Infinity'], ['NULL', null]] },
-  { type: 'text', body: 'Ok(x.map(|s| s.to_uppercase()))', calls: [['héllo wörld', 'HÉLLO WÖRLD'], ['', ''], ['NULL', null]] },
-  { type: 'varchar', body: 'Ok(x.map(|s| format!("<{s}>")))', calls: [['ab', '<ab>'], ['NULL', null]] },
-  { type: 'bytea', body: 'Ok(x.map(|b| b.iter().rev().copied().collect()))', calls: [['\\x0102ff', '\\xff0201'], ['\\x', '\\x'], ['NULL', null]] },
+  {
+    type: 'bool',
+    body: 'Ok(x.map(|v| !v))',
+    calls: [
+      ['true', false],
+      ['f', true],
+      ['NULL', null],
+    ],
+  },
+  {
+    type: 'int2',
+    body: 'Ok(x.map(|v| v.wrapping_mul(3)))',
+    calls: [
+      ['-5', -15],
+      ['32767', 32765],
+      ['NULL', null],
+    ],
+  },
+  {
+    type: 'int4',
+    body: 'Ok(x.map(|v| v.wrapping_mul(3)))',
+    calls: [
+      ['-5', -15],
+      ['2147483647', 2147483645],
+      ['NULL', null],
+    ],
+  },
+  {
+    type: 'int8',
+    body: 'Ok(x.map(|v| v * 3))',
+    calls: [
+      ['9000000000', 27000000000],
+      ['-5', -15],
+      ['NULL', null],
+    ],
+  },
+  {
+    type: 'float4',
+    body: 'Ok(x.map(|v| v * 2.0))',
+    calls: [
+      ['1.25', 2.5],
+      ['NULL', null],
+    ],
+  },
+  {
+    type: 'float8',
+    body: 'Ok(x.map(|v| v * 2.0))',
+    calls: [
+      ['1e300', 2e300],
+      ['-inf', '-Infinity'],
+      ['NULL', null],
+    ],
+  },
+  {
+    type: 'text',
+    body: 'Ok(x.map(|s| s.to_uppercase()))',
+    calls: [
+      ['héllo wörld', 'HÉLLO WÖRLD'],
+      ['', ''],
+      ['NULL', null],
+    ],
+  },
+  {
+    type: 'varchar',
+    body: 'Ok(x.map(|s| format!("<{s}>")))',
+    calls: [
+      ['ab', '<ab>'],
+      ['NULL', null],
+    ],
+  },
+  {
+    type: 'bytea',
+    body: 'Ok(x.map(|b| b.iter().rev().copied().collect()))',
+    calls: [
+      ['\\x0102ff', '\\xff0201'],
+      ['\\x', '\\x'],
+      ['NULL', null],
+    ],
+  },
   {
     type: 'bool[]',
     body: 'Ok(x.map(|v| v.into_iter().map(|e| e.map(|b| !b)).collect()))',
-    calls: [['{t,NULL,f}', [false, null, true]], ['{}', []], ['NULL', null]],
+    calls: [
+      ['{t,NULL,f}', [false, null, true]],
+      ['{}', []],
+      ['NULL', null],
+    ],
   },
-  { type: 'int2[]', body: 'Ok(x.map(|v| v.into_iter().map(|e| e.map(|n| n * 2)).collect()))', calls: [['{1,NULL,-3}', [2, null, -6]], ['NULL', null]] },
-  { type: 'int4[]', body: 'Ok(x.map(|v| v.into_iter().rev().collect()))', calls: [['{1,NULL,3}', [3, null, 1]], ['{NULL}', [null]], ['{}', []]] },
-  { type: 'int8[]', body: 'Ok(x.map(|v| v.into_iter().map(|e| e.map(|n| n * 2)).collect()))', calls: [['{4000000000,NULL}', [8000000000, null]]] },
-  { type: 'float4[]', body: 'Ok(x.map(|v| v.into_iter().map(|e| e.map(|n| n * 2.0)).collect()))', calls: [['{0.5,NULL}', [1, null]]] },
-  { type: 'float8[]', body: 'Ok(x.map(|v| v.into_iter().map(|e| e.map(|n| n / 4.0)).collect()))', calls: [['{1,NULL,-2}', [0.25, null, -0.5]]] },
+  {
+    type: 'int2[]',
+    body: 'Ok(x.map(|v| v.into_iter().map(|e| e.map(|n| n * 2)).collect()))',
+    calls: [
+      ['{1,NULL,-3}', [2, null, -6]],
+      ['NULL', null],
+    ],
+  },
+  {
+    type: 'int4[]',
+    body: 'Ok(x.map(|v| v.into_iter().rev().collect()))',
+    calls: [
+      ['{1,NULL,3}', [3, null, 1]],
+      ['{NULL}', [null]],
+      ['{}', []],
+    ],
+  },
+  {
+    type: 'int8[]',
+    body: 'Ok(x.map(|v| v.into_iter().map(|e| e.map(|n| n * 2)).collect()))',
+    calls: [['{4000000000,NULL}', [8000000000, null]]],
+  },
+  {
+    type: 'float4[]',
+    body: 'Ok(x.map(|v| v.into_iter().map(|e| e.map(|n| n * 2.0)).collect()))',
+    calls: [['{0.5,NULL}', [1, null]]],
+  },
+  {
+    type: 'float8[]',
+    body: 'Ok(x.map(|v| v.into_iter().map(|e| e.map(|n| n / 4.0)).collect()))',
+    calls: [['{1,NULL,-2}', [0.25, null, -0.5]]],
+  },
   {
     type: 'text[]',
     body: 'Ok(x.map(|v| v.into_iter().map(|e| e.map(|s| s.to_uppercase())).collect()))',
-    calls: [['{a,NULL,"b,c","",ü}', ['A', null, 'B,C', '', 'Ü']], ['{}', []], ['NULL', null]],
+    calls: [
+      ['{a,NULL,"b,c","",ü}', ['A', null, 'B,C', '', 'Ü']],
+      ['{}', []],
+      ['NULL', null],
+    ],
   },
-  { type: 'varchar[]', body: 'Ok(x.map(|v| v.into_iter().filter(|e| e.is_some()).map(|e| e.map(String::from)).collect()))', calls: [['{x,NULL,y}', ['x', 'y']]] },
+  {
+    type: 'varchar[]',
+    body: 'Ok(x.map(|v| v.into_iter().filter(|e| e.is_some()).map(|e| e.map(String::from)).collect()))',
+    calls: [['{x,NULL,y}', ['x', 'y']]],
+  },
   {
     type: 'bytea[]',
     body: 'Ok(x.map(|v| v.into_iter().map(|e| e.map(|b| b.to_vec())).collect()))',
@@ -205,14 +333,42 @@ describe('runtime ABI on x86_64', () => {
   });
 
   test('Err becomes status err; a panic reports message and the user file location', async () => {
-    const body = ['', '  let a = a.unwrap_or(0);', '  if a == 98 { return Err(format!("bad a: {a}").into()) }', '  if a == 99 { panic!("boom {}", a) }', '  Ok(Some(a + b.ok_or("b is NULL")?))', ''].join('\n');
-    const so = await library(arch, sqlFn('add', [['a', 'int4'], ['b', 'int4']], 'int4', body));
+    const body = [
+      '',
+      '  let a = a.unwrap_or(0);',
+      '  if a == 98 { return Err(format!("bad a: {a}").into()) }',
+      '  if a == 99 { panic!("boom {}", a) }',
+      '  Ok(Some(a + b.ok_or("b is NULL")?))',
+      '',
+    ].join('\n');
+    const so = await library(
+      arch,
+      sqlFn(
+        'add',
+        [
+          ['a', 'int4'],
+          ['b', 'int4'],
+        ],
+        'int4',
+        body,
+      ),
+    );
     assert.deepEqual(call(arch, so, ['40', '2']), { status: 'ok', result: 42, live_bytes: 0 });
     assert.deepEqual(call(arch, so, ['98', '1']), { status: 'err', message: 'bad a: 98', location: '', live_bytes: 0 });
     // body line 4 is line 10 + 4 - 1 of fns.sql; `panic!` is at column 16 of that line.
-    assert.deepEqual(call(arch, so, ['99', '1']), { status: 'panic', message: 'boom 99', location: 'fns.sql:13:16', live_bytes: 0 });
+    assert.deepEqual(call(arch, so, ['99', '1']), {
+      status: 'panic',
+      message: 'boom 99',
+      location: 'fns.sql:13:16',
+      live_bytes: 0,
+    });
     // `?` works in a SQL body: its error type is Box<dyn Error + Send + Sync>.
-    assert.deepEqual(call(arch, so, ['1', 'NULL']), { status: 'err', message: 'b is NULL', location: '', live_bytes: 0 });
+    assert.deepEqual(call(arch, so, ['1', 'NULL']), {
+      status: 'err',
+      message: 'b is NULL',
+      location: '',
+      live_bytes: 0,
+    });
     // Overflow checks are on: `a + b` overflowing is a panic at the user's line.
     const overflow = call(arch, so, ['2147483647', '1']);
     assert.equal(overflow.status, 'panic');
@@ -233,7 +389,12 @@ describe('runtime ABI on x86_64', () => {
     ].join('\n');
     const so = await library(arch, rsFn('greet', source));
     assert.deepEqual(call(arch, so, ['ab', '0']), { status: 'ok', result: '', live_bytes: 0 });
-    assert.deepEqual(call(arch, so, ['', '0']), { status: 'err', message: 'refused: empty name', location: '', live_bytes: 0 });
+    assert.deepEqual(call(arch, so, ['', '0']), {
+      status: 'err',
+      message: 'refused: empty name',
+      location: '',
+      live_bytes: 0,
+    });
     const oob = call(arch, so, ['ab', '3']);
     assert.equal(oob.status, 'panic');
     assert.match(oob.message!, /index out of bounds/);
@@ -305,7 +466,16 @@ describe('runtime ABI on x86_64', () => {
     assert.equal(many.result, 'x,x,x,x,x', 'the static kept its heap data between calls');
     assert.ok((many.live_bytes ?? 0) > 0, 'the kept strings are still allocated');
 
-    const echo = await library(arch, sqlFn('echo', [['s', 'text[]']], 'text[]', 'Ok(s.map(|v| v.into_iter().map(|e| e.map(String::from)).collect()))', false));
+    const echo = await library(
+      arch,
+      sqlFn(
+        'echo',
+        [['s', 'text[]']],
+        'text[]',
+        'Ok(s.map(|v| v.into_iter().map(|e| e.map(String::from)).collect()))',
+        false,
+      ),
+    );
     const one = call(arch, echo, ['{abc,NULL,def}']);
     const fifty = call(arch, echo, ['{abc,NULL,def}'], { repeat: 50 });
     assert.deepEqual(fifty.result, ['abc', null, 'def']);
@@ -313,7 +483,14 @@ describe('runtime ABI on x86_64', () => {
   });
 
   test('cancel: a runaway loop stops at its checkpoint, and catching the panic does not help', async () => {
-    const source = ['pub fn spin(n: i32) -> Option<i32> {', '    let mut x = n;', '    loop {', '        x = x.wrapping_add(1);', '    }', '}'].join('\n');
+    const source = [
+      'pub fn spin(n: i32) -> Option<i32> {',
+      '    let mut x = n;',
+      '    loop {',
+      '        x = x.wrapping_add(1);',
+      '    }',
+      '}',
+    ].join('\n');
     const so = await library(arch, rsFn('spin', source));
     const out = call(arch, so, ['1'], { interruptAfterMs: 100 });
     assert.equal(out.status, 'canceled');
@@ -360,14 +537,24 @@ describe('runtime ABI on x86_64', () => {
     ].join('\n');
     const so = await library(arch, rsFn('hog', source));
     const limit = 64 << 20;
-    assert.deepEqual(call(arch, so, ['1'], { memLimit: limit }), { status: 'oom', message: 'out of memory', location: '', live_bytes: 0 });
+    assert.deepEqual(call(arch, so, ['1'], { memLimit: limit }), {
+      status: 'oom',
+      message: 'out of memory',
+      location: '',
+      live_bytes: 0,
+    });
     const gradual = call(arch, so, ['2'], { memLimit: limit });
     assert.equal(gradual.status, 'oom');
     assert.equal(gradual.live_bytes, 0, 'unwinding released everything the call had allocated');
     assert.deepEqual(call(arch, so, ['3'], { memLimit: limit }), { status: 'ok', result: 1, live_bytes: 0 });
     // Exhausted by 8-byte blocks: fewer than 8 bytes are left, so the
     // unwinder's own allocations must come from the emergency arena.
-    assert.deepEqual(call(arch, so, ['4'], { memLimit: 32 << 20 }), { status: 'oom', message: 'out of memory', location: '', live_bytes: 0 });
+    assert.deepEqual(call(arch, so, ['4'], { memLimit: 32 << 20 }), {
+      status: 'oom',
+      message: 'out of memory',
+      location: '',
+      live_bytes: 0,
+    });
   });
 
   test('init: a wrong ABI version is refused, a call before init reports not_initialized', async () => {
@@ -390,7 +577,10 @@ describe('runtime ABI on x86_64', () => {
   });
 
   test('rustc refuses unsafe code, also when a SQL body closes its function early', async () => {
-    const direct = await compile(arch, rsFn('raw', 'pub fn raw() -> Option<i32> { let x = 1; Some(unsafe { *(&x as *const i32) }) }'));
+    const direct = await compile(
+      arch,
+      rsFn('raw', 'pub fn raw() -> Option<i32> { let x = 1; Some(unsafe { *(&x as *const i32) }) }'),
+    );
     assert.equal(direct.ok, false);
     if (!direct.ok) assert.match(direct.stderr, /usage of an `unsafe` block/);
 
@@ -409,19 +599,53 @@ describe('runtime ABI on aarch64 under qemu', () => {
   });
 
   test('scalars, NULL, Err, panic location and exports', async () => {
-    const body = ['', '  let a = a.unwrap_or(0);', '  if a == 98 { return Err("bad a".into()) }', '  if a == 99 { panic!("boom {}", a) }', '  Ok(Some(a + b.unwrap_or(0)))', ''].join('\n');
-    const so = await library(arch, sqlFn('add', [['a', 'int4'], ['b', 'int4']], 'int4', body));
+    const body = [
+      '',
+      '  let a = a.unwrap_or(0);',
+      '  if a == 98 { return Err("bad a".into()) }',
+      '  if a == 99 { panic!("boom {}", a) }',
+      '  Ok(Some(a + b.unwrap_or(0)))',
+      '',
+    ].join('\n');
+    const so = await library(
+      arch,
+      sqlFn(
+        'add',
+        [
+          ['a', 'int4'],
+          ['b', 'int4'],
+        ],
+        'int4',
+        body,
+      ),
+    );
     assert.deepEqual(exportedSymbols(so), ['plrust_abi_version', 'plrust_call', 'plrust_init', 'plrust_signature']);
     assert.deepEqual(call(arch, so, ['40', '2']), { status: 'ok', result: 42, live_bytes: 0 });
     assert.deepEqual(call(arch, so, ['NULL', '2']), { status: 'ok', result: 2, live_bytes: 0 });
     assert.deepEqual(call(arch, so, ['98', '1']), { status: 'err', message: 'bad a', location: '', live_bytes: 0 });
-    assert.deepEqual(call(arch, so, ['99', '1']), { status: 'panic', message: 'boom 99', location: 'fns.sql:13:16', live_bytes: 0 });
+    assert.deepEqual(call(arch, so, ['99', '1']), {
+      status: 'panic',
+      message: 'boom 99',
+      location: 'fns.sql:13:16',
+      live_bytes: 0,
+    });
   });
 
   test('text and bytea arrays with NULL elements', async () => {
-    const so = await library(arch, sqlFn('upper', [['x', 'text[]']], 'text[]', 'Ok(x.map(|v| v.into_iter().map(|e| e.map(|s| s.to_uppercase())).collect()))'));
+    const so = await library(
+      arch,
+      sqlFn(
+        'upper',
+        [['x', 'text[]']],
+        'text[]',
+        'Ok(x.map(|v| v.into_iter().map(|e| e.map(|s| s.to_uppercase())).collect()))',
+      ),
+    );
     assert.deepEqual(call(arch, so, ['{a,NULL,"b,c"}']).result, ['A', null, 'B,C']);
-    const bytes = await library(arch, sqlFn('rev', [['x', 'bytea']], 'bytea', 'Ok(x.map(|b| b.iter().rev().copied().collect()))', false));
+    const bytes = await library(
+      arch,
+      sqlFn('rev', [['x', 'bytea']], 'bytea', 'Ok(x.map(|b| b.iter().rev().copied().collect()))', false),
+    );
     assert.deepEqual(call(arch, bytes, ['\\x0102']).result, '\\x0201');
   });
 

@@ -35,17 +35,22 @@ INSERT INTO sandbox_marker VALUES ('from the first file');
 
 /** psql as a script would run it: only the connection parameters that status printed. */
 function plainPsql(c: Connection, sql: string): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(path.join(PG_BIN_DIR, 'psql'), ['-X', '-A', '-t', '-h', c.host, '-p', String(c.port), '-U', c.user, '-d', c.database, '-c', sql], {
-    encoding: 'utf8',
-    env: { ...process.env, PGCONNECT_TIMEOUT: '5' },
-  });
+  const r = spawnSync(
+    path.join(PG_BIN_DIR, 'psql'),
+    ['-X', '-A', '-t', '-h', c.host, '-p', String(c.port), '-U', c.user, '-d', c.database, '-c', sql],
+    {
+      encoding: 'utf8',
+      env: { ...process.env, PGCONNECT_TIMEOUT: '5' },
+    },
+  );
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 describe('plrust sandbox', () => {
   let home: string;
   let work: string;
-  const sandbox = (args: string[]): Promise<RunResult> => runPlrust(['sandbox', ...args, '--pg-config', PG_CONFIG], { home, cwd: work, timeoutMs: 5 * 60_000 });
+  const sandbox = (args: string[]): Promise<RunResult> =>
+    runPlrust(['sandbox', ...args, '--pg-config', PG_CONFIG], { home, cwd: work, timeoutMs: 5 * 60_000 });
   const status = async (): Promise<Status> => {
     const r = await sandbox(['status', '--json']);
     assert.equal(r.code, 0, r.stderr);
@@ -56,7 +61,10 @@ describe('plrust sandbox', () => {
     home = await tempHome('sandbox', { toolchain: true });
     work = tempDir('sandbox-sql');
     fs.writeFileSync(path.join(work, 'first.sql'), FIRST_SQL);
-    fs.writeFileSync(path.join(work, 'second.sql'), 'SELECT count(*) AS markers, sandbox_add(1, 1) AS two FROM sandbox_marker;\n');
+    fs.writeFileSync(
+      path.join(work, 'second.sql'),
+      'SELECT count(*) AS markers, sandbox_add(1, 1) AS two FROM sandbox_marker;\n',
+    );
   });
 
   after(async () => {
@@ -72,7 +80,10 @@ describe('plrust sandbox', () => {
     const doc = parseJson<{ ok: boolean; results: { file: string; output: string }[]; connection: Connection }>(r);
     assert.equal(doc.results.length, 1);
     assert.match(doc.results[0]!.output, /^ +42$/m, 'the PL/Rust function ran');
-    assert.ok(fs.realpathSync(doc.connection.dataDir).startsWith(fs.realpathSync(home)), `the cluster lives under PLRUST_HOME: ${doc.connection.dataDir}`);
+    assert.ok(
+      fs.realpathSync(doc.connection.dataDir).startsWith(fs.realpathSync(home)),
+      `the cluster lives under PLRUST_HOME: ${doc.connection.dataDir}`,
+    );
     assert.ok(fs.existsSync(path.join(doc.connection.dataDir, 'PG_VERSION')));
   });
 

@@ -51,8 +51,10 @@ function pickFunction(t: TypeCase): string {
 $$;`;
 }
 
-const ALL_ARGS = 'b bool, i2 int2, i4 int4, i8 int8, f4 float4, f8 float8, t text, vc varchar, by bytea, ab bool[], ai2 int2[], ai4 int4[], ai8 int8[], af4 float4[], af8 float8[], at text[], avc varchar[], aby bytea[]';
-const DEBUG_ALL = '{b:?}|{i2:?}|{i4:?}|{i8:?}|{f4:?}|{f8:?}|{t:?}|{vc:?}|{by:?}|{ab:?}|{ai2:?}|{ai4:?}|{ai8:?}|{af4:?}|{af8:?}|{at:?}|{avc:?}|{aby:?}';
+const ALL_ARGS =
+  'b bool, i2 int2, i4 int4, i8 int8, f4 float4, f8 float8, t text, vc varchar, by bytea, ab bool[], ai2 int2[], ai4 int4[], ai8 int8[], af4 float4[], af8 float8[], at text[], avc varchar[], aby bytea[]';
+const DEBUG_ALL =
+  '{b:?}|{i2:?}|{i4:?}|{i8:?}|{f4:?}|{f8:?}|{t:?}|{vc:?}|{by:?}|{ab:?}|{ai2:?}|{ai4:?}|{ai8:?}|{af4:?}|{af8:?}|{at:?}|{avc:?}|{aby:?}';
 /** Rust's own view of every argument (its Debug text), independent of the result conversions. */
 const DESCRIBE_FUNCTIONS = `
 CREATE FUNCTION describe_all(${ALL_ARGS}) RETURNS text LANGUAGE plrust AS $$
@@ -64,9 +66,24 @@ $$;`;
 const DESCRIBE_VALUES = `true, '-32768'::int2, 2147483647, '-9223372036854775808'::int8, 1.5::float4, '-0.25'::float8, E'h\\u00e9llo "q"\\n', 'v', '\\x00ff',
   '{t,NULL,f}', '{1,NULL}', '{}', '{NULL}', '{2.5}', '{NaN,NULL}', '{a,NULL,"b c"}', '{""}', '{"\\\\x01",NULL}'`;
 const DESCRIBED = [
-  'true', '-32768', '2147483647', '-9223372036854775808', '1.5', '-0.25', '"héllo \\"q\\"\\n"', '"v"', '[0, 255]',
-  '[Some(true), None, Some(false)]', '[Some(1), None]', '[]', '[None]', '[Some(2.5)]', '[Some(NaN), None]',
-  '[Some("a"), None, Some("b c")]', '[Some("")]', '[Some([1]), None]',
+  'true',
+  '-32768',
+  '2147483647',
+  '-9223372036854775808',
+  '1.5',
+  '-0.25',
+  '"héllo \\"q\\"\\n"',
+  '"v"',
+  '[0, 255]',
+  '[Some(true), None, Some(false)]',
+  '[Some(1), None]',
+  '[]',
+  '[None]',
+  '[Some(2.5)]',
+  '[Some(NaN), None]',
+  '[Some("a"), None, Some("b c")]',
+  '[Some("")]',
+  '[Some([1]), None]',
 ];
 
 const OTHER_FUNCTIONS = `
@@ -111,7 +128,9 @@ describe('PL/Rust functions in PostgreSQL 15, installed by plrust install', () =
     await installPlrust(home);
     pg = await startCluster();
     await pg.psql(`ALTER DATABASE postgres SET plrust.targets = 'x86_64'; CREATE EXTENSION plrust;`);
-    await pg.psql(TYPES.map((t) => `${echoFunction(t)}\n${pickFunction(t)}`).join('\n') + DESCRIBE_FUNCTIONS + OTHER_FUNCTIONS);
+    await pg.psql(
+      TYPES.map((t) => `${echoFunction(t)}\n${pickFunction(t)}`).join('\n') + DESCRIBE_FUNCTIONS + OTHER_FUNCTIONS,
+    );
   });
 
   after(async () => {
@@ -157,15 +176,28 @@ describe('PL/Rust functions in PostgreSQL 15, installed by plrust install', () =
         )
       )[0]!;
       assert.deepEqual(strict!.split('|'), DESCRIBED);
-      assert.deepEqual(lax!.split('|'), DESCRIBED.map((d) => `Some(${d})`));
-      assert.deepEqual(allNull!.split('|'), DESCRIBED.map(() => 'None'));
+      assert.deepEqual(
+        lax!.split('|'),
+        DESCRIBED.map((d) => `Some(${d})`),
+      );
+      assert.deepEqual(
+        allNull!.split('|'),
+        DESCRIBED.map(() => 'None'),
+      );
       assert.equal(strictNull, 't');
     });
 
     test('void results, STRICT and not', async () => {
-      assert.deepEqual(await pg.query(`SELECT pg_typeof(touch(1))::text, touch(NULL) IS NULL, pg_typeof(require_value(5))::text`), [['void', 't', 'void']]);
+      assert.deepEqual(
+        await pg.query(`SELECT pg_typeof(touch(1))::text, touch(NULL) IS NULL, pg_typeof(require_value(5))::text`),
+        [['void', 't', 'void']],
+      );
       const err = await pg.psqlResult('SELECT require_value(NULL);');
-      assert.match(err.stderr, /ERROR: .*require_value: got a NULL argument/, 'the non-STRICT void function received the NULL');
+      assert.match(
+        err.stderr,
+        /ERROR: .*require_value: got a NULL argument/,
+        'the non-STRICT void function received the NULL',
+      );
       assert.match((await pg.psqlResult('SELECT touch(-1);')).stderr, /ERROR: .*touch: negative input/);
     });
   });
@@ -192,7 +224,11 @@ describe('PL/Rust functions in PostgreSQL 15, installed by plrust install', () =
           assert.equal(again.stdout.trim(), '42|30', again.stderr);
           const explicit = await s.run('SELECT fail_panic(101);');
           assert.match(explicit.stderr, /ERROR: +fail_panic: too big: 101\n.*DETAIL: +panicked at \S*:4:\d+/s);
-          assert.equal((await s.run('SELECT pg_backend_pid();')).stdout.trim(), pid, 'the same backend still serves the session');
+          assert.equal(
+            (await s.run('SELECT pg_backend_pid();')).stdout.trim(),
+            pid,
+            'the same backend still serves the session',
+          );
           assert.equal(s.closed, false);
         } finally {
           await s.close();
@@ -202,16 +238,22 @@ describe('PL/Rust functions in PostgreSQL 15, installed by plrust install', () =
   });
 
   test('100,000 calls in one statement', async () => {
-    assert.deepEqual(await pg.query('SELECT sum(add(i, 1)), count(*) FROM generate_series(1, 100000) i'), [['5000150000', '100000']]);
+    assert.deepEqual(await pg.query('SELECT sum(add(i, 1)), count(*) FROM generate_series(1, 100000) i'), [
+      ['5000150000', '100000'],
+    ]);
   });
 
   test('CREATE OR REPLACE is seen by an already-open session on its next call, and leaves no stale artifact', async () => {
-    await pg.psql(`CREATE FUNCTION which() RETURNS text STRICT LANGUAGE plrust AS $$ Ok(Some("first".to_string())) $$;`);
+    await pg.psql(
+      `CREATE FUNCTION which() RETURNS text STRICT LANGUAGE plrust AS $$ Ok(Some("first".to_string())) $$;`,
+    );
     const other = await pg.openSession();
     try {
       assert.equal((await other.run('SELECT which();')).stdout.trim(), 'first');
       const oldHash = await pg.psql(`SELECT plrust.definition_hash('which()')`);
-      await pg.psql(`CREATE OR REPLACE FUNCTION which() RETURNS text STRICT LANGUAGE plrust AS $$ Ok(Some("second".to_string())) $$;`);
+      await pg.psql(
+        `CREATE OR REPLACE FUNCTION which() RETURNS text STRICT LANGUAGE plrust AS $$ Ok(Some("second".to_string())) $$;`,
+      );
       const next = await other.run('SELECT which();');
       assert.equal(next.stdout.trim(), 'second', next.stderr);
       assert.equal(await pg.psql(`SELECT count(*) FROM plrust.artifacts WHERE definition_hash = ${lit(oldHash)}`), '0');
@@ -274,7 +316,11 @@ $$;`);
     Ok(Some(x))
 $$;`);
     assert.match(checker.stderr, /DETAIL: +line 4:\d+: forbidden-macro/);
-    assert.equal(await pg.psql(`SELECT count(*) FROM pg_proc WHERE proname IN ('broken', 'sneaky')`), '0', 'neither function was created');
+    assert.equal(
+      await pg.psql(`SELECT count(*) FROM pg_proc WHERE proname IN ('broken', 'sneaky')`),
+      '0',
+      'neither function was created',
+    );
   });
 
   test('pg_dump restored into a second database runs the functions without compiling', async () => {
@@ -293,14 +339,22 @@ $$;`);
     await pg.psql(`CREATE DATABASE restored; ALTER DATABASE restored SET plrust.compiler = '';`);
     const restore = await pg.psqlResult(dump.stdout, { db: 'restored' });
     assert.equal(restore.code, 0, restore.stderr);
-    assert.deepEqual(await pg.query(`SELECT mul(6, 7), initials('{Ada,NULL,Lovelace}')`, { db: 'restored' }), [['42', 'AL']]);
-    const compile = await pg.psqlResult(`CREATE FUNCTION fresh(a int) RETURNS int STRICT LANGUAGE plrust AS $$ Ok(Some(a)) $$;`, { db: 'restored' });
+    assert.deepEqual(await pg.query(`SELECT mul(6, 7), initials('{Ada,NULL,Lovelace}')`, { db: 'restored' }), [
+      ['42', 'AL'],
+    ]);
+    const compile = await pg.psqlResult(
+      `CREATE FUNCTION fresh(a int) RETURNS int STRICT LANGUAGE plrust AS $$ Ok(Some(a)) $$;`,
+      { db: 'restored' },
+    );
     assert.match(compile.stderr, /plrust\.compiler is not set/, 'the database really has no compiler');
   });
 
   test('the functions in examples/, built by plrust build, give the expected results', async () => {
     const work = tempDir('sql-examples');
-    const build = await runPlrust(['build', path.join(REPO_ROOT, 'examples', 'math.rs'), path.join(REPO_ROOT, 'examples', 'strings.sql')], { home, cwd: work, timeoutMs: 5 * 60_000 });
+    const build = await runPlrust(
+      ['build', path.join(REPO_ROOT, 'examples', 'math.rs'), path.join(REPO_ROOT, 'examples', 'strings.sql')],
+      { home, cwd: work, timeoutMs: 5 * 60_000 },
+    );
     assert.equal(build.code, 0, build.stderr);
     const functionsSql = fs.readFileSync(path.join(work, 'target', 'plrust', 'functions.sql'), 'utf8');
     // Default targets here: every function is compiled by the server for both architectures.
@@ -308,10 +362,28 @@ $$;`);
     const db = { db: 'examples' };
     await pg.psql(`CREATE EXTENSION plrust;\n${functionsSql}`, db);
     const row = async (sql: string) => (await pg.query(`SELECT ${sql}`, db))[0];
-    assert.deepEqual(await row(`add_ints(1, 2), greet('world'), greet(NULL), reverse_text('PL/Rust')`), ['3', 'hello, world', 'hello, stranger', 'tsuR/LP']);
-    assert.deepEqual(await row(`sum_array(ARRAY[1, 2, NULL, 40]), parse_int(' 42 '), checked_div(10, 3)`), ['43', '42', '3']);
-    assert.deepEqual(await row(`hypotenuse(3, 4), array_mean(ARRAY[1.5, NULL, 2.5]::float8[]), is_even(NULL) IS NULL, is_even(10), is_even(7)`), ['5', '2', 't', 't', 'f']);
-    assert.deepEqual(await row(`fizzbuzz(15), xor_bytes('\\x0102'::bytea, 255::int2), array_mean('{}') IS NULL`), ['{1,2,Fizz,4,Buzz,Fizz,7,8,Fizz,Buzz,11,Fizz,13,14,FizzBuzz}', '\\xfefd', 't']);
+    assert.deepEqual(await row(`add_ints(1, 2), greet('world'), greet(NULL), reverse_text('PL/Rust')`), [
+      '3',
+      'hello, world',
+      'hello, stranger',
+      'tsuR/LP',
+    ]);
+    assert.deepEqual(await row(`sum_array(ARRAY[1, 2, NULL, 40]), parse_int(' 42 '), checked_div(10, 3)`), [
+      '43',
+      '42',
+      '3',
+    ]);
+    assert.deepEqual(
+      await row(
+        `hypotenuse(3, 4), array_mean(ARRAY[1.5, NULL, 2.5]::float8[]), is_even(NULL) IS NULL, is_even(10), is_even(7)`,
+      ),
+      ['5', '2', 't', 't', 'f'],
+    );
+    assert.deepEqual(await row(`fizzbuzz(15), xor_bytes('\\x0102'::bytea, 255::int2), array_mean('{}') IS NULL`), [
+      '{1,2,Fizz,4,Buzz,Fizz,7,8,Fizz,Buzz,11,Fizz,13,14,FizzBuzz}',
+      '\\xfefd',
+      't',
+    ]);
     for (const [call, message] of [
       ['checked_div(1, 0)', 'checked_div: division by zero is not allowed here'],
       ['parse_int($$x$$)', 'parse_int: invalid digit found in string'],

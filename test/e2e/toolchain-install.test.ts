@@ -36,10 +36,14 @@ function runProbe(work: string, t: { arch: string; spec: string; sysroot: string
   const src = path.join(work, `probe-${t.arch}.rs`);
   const lib = path.join(work, `libprobe-${t.arch}.so`);
   fs.writeFileSync(src, PROBE_SOURCE);
-  const rc = spawnSync(DEBIAN_RUSTC, ['-Zunstable-options', '--sysroot', t.sysroot, '--target', t.spec, '--crate-type', 'cdylib', '-O', '-o', lib, src], {
-    env: { ...process.env, RUSTC_BOOTSTRAP: '1' },
-    encoding: 'utf8',
-  });
+  const rc = spawnSync(
+    DEBIAN_RUSTC,
+    ['-Zunstable-options', '--sysroot', t.sysroot, '--target', t.spec, '--crate-type', 'cdylib', '-O', '-o', lib, src],
+    {
+      env: { ...process.env, RUSTC_BOOTSTRAP: '1' },
+      encoding: 'utf8',
+    },
+  );
   assert.equal(rc.status, 0, rc.stderr);
   const host = path.join(work, `probe-host-${t.arch}`);
   const hostSrc = path.join(work, 'probe-host.c');
@@ -63,7 +67,10 @@ int main(int argc, char **argv) {
   const cc = t.arch === 'x86_64' ? 'gcc' : 'aarch64-linux-gnu-gcc';
   const cr = spawnSync(cc, ['-rdynamic', '-o', host, hostSrc, '-ldl'], { encoding: 'utf8' });
   assert.equal(cr.status, 0, cr.stderr);
-  const run = t.arch === 'x86_64' ? spawnSync(host, [lib], { encoding: 'utf8' }) : spawnSync('qemu-aarch64', ['-L', '/usr/aarch64-linux-gnu', host, lib], { encoding: 'utf8' });
+  const run =
+    t.arch === 'x86_64'
+      ? spawnSync(host, [lib], { encoding: 'utf8' })
+      : spawnSync('qemu-aarch64', ['-L', '/usr/aarch64-linux-gnu', host, lib], { encoding: 'utf8' });
   assert.equal(run.status, 0, run.stderr);
   return run.stdout.trim();
 }
@@ -81,17 +88,30 @@ describe('toolchain install from the Debian std source (both targets)', () => {
     assert.equal(manifest.rustc.version, '1.96.0');
     assert.ok(manifest.rules.std.length > 0, 'std restriction rules were applied');
     assert.ok(manifest.rules.sourcePrep.includes('offline-std-dev-dependencies'));
-    for (const f of manifest.files.filter((x) => x.path.endsWith('.json'))) assert.equal(fs.statSync(path.join(tc.dir, f.path)).size, f.size);
+    for (const f of manifest.files.filter((x) => x.path.endsWith('.json')))
+      assert.equal(fs.statSync(path.join(tc.dir, f.path)).size, f.size);
     for (const t of tc.targets) {
       const spec = JSON.parse(fs.readFileSync(t.spec, 'utf8')) as Record<string, unknown>;
       assert.equal(spec.vendor, 'postgres', 'generated spec carries the postgres vendor');
       assert.equal(spec.arch, t.arch);
-      assert.ok(typeof spec['data-layout'] === 'string' && (spec['data-layout'] as string).length > 10, 'data layout comes from rustc');
-      assert.ok(fs.readdirSync(path.join(t.sysroot, 'lib', 'rustlib', t.triple, 'lib')).some((f) => /^libstd-.*\.rlib$|^libstd\.rlib$/.test(f)));
+      assert.ok(
+        typeof spec['data-layout'] === 'string' && (spec['data-layout'] as string).length > 10,
+        'data layout comes from rustc',
+      );
+      assert.ok(
+        fs
+          .readdirSync(path.join(t.sysroot, 'lib', 'rustlib', t.triple, 'lib'))
+          .some((f) => /^libstd-.*\.rlib$|^libstd\.rlib$/.test(f)),
+      );
       assert.ok(fs.existsSync(t.runtime), 'runtime crate built for the target');
     }
-    const list = parseJson<{ toolchains: { id: string; default: boolean; targets: string[] }[] }>(await runPlrust(['toolchain', 'list', '--json'], { home: tc.home }));
-    assert.deepEqual(list.toolchains.map((t) => [t.id, t.default]), [[tc.id, true]]);
+    const list = parseJson<{ toolchains: { id: string; default: boolean; targets: string[] }[] }>(
+      await runPlrust(['toolchain', 'list', '--json'], { home: tc.home }),
+    );
+    assert.deepEqual(
+      list.toolchains.map((t) => [t.id, t.default]),
+      [[tc.id, true]],
+    );
     const human = await runPlrust(['toolchain', 'show'], { home: tc.home });
     assert.match(human.stdout, /target spec: .*x86_64-postgres-linux-gnu\.json/);
     assert.match(human.stdout, /target spec: .*aarch64-postgres-linux-gnu\.json/);
@@ -103,12 +123,18 @@ describe('toolchain install from the Debian std source (both targets)', () => {
   test('installing an installed toolchain is a no-op', async () => {
     const tc = await sharedToolchain();
     const before = fs.readlinkSync(path.join(tc.home, 'toolchains', tc.id));
-    const r = await runPlrust(['toolchain', 'install', '--rustc', DEBIAN_RUSTC, '--target', 'all', '--json'], { home: tc.home });
+    const r = await runPlrust(['toolchain', 'install', '--rustc', DEBIAN_RUSTC, '--target', 'all', '--json'], {
+      home: tc.home,
+    });
     assert.equal(r.code, 0, r.stderr);
     const doc = parseJson<{ status: string; built: string[] }>(r);
     assert.equal(doc.status, 'unchanged');
     assert.deepEqual(doc.built, []);
-    assert.equal(fs.readlinkSync(path.join(tc.home, 'toolchains', tc.id)), before, 'the installed tree was not replaced');
+    assert.equal(
+      fs.readlinkSync(path.join(tc.home, 'toolchains', tc.id)),
+      before,
+      'the installed tree was not replaced',
+    );
   });
 });
 
@@ -172,11 +198,21 @@ describe('toolchain install from an archive on an HTTP server', () => {
     assert.equal(doc.status, 'installed');
     assert.equal(doc.source.kind, 'flag-url');
     const gets = server.requests.slice(startedAt).filter((q) => q.path === urlPath && q.method === 'GET');
-    assert.ok(gets.some((q) => q.status === 503), 'the server failed first');
+    assert.ok(
+      gets.some((q) => q.status === 503),
+      'the server failed first',
+    );
     // The cut comes after 1,000,000 bytes were sent; what reached the partial file is at most that.
-    const resumedAt = gets.filter((q) => q.status === 206).map((q) => Number(q.range?.match(/^bytes=(\d+)-$/)?.[1] ?? 0));
-    assert.ok(resumedAt.some((n) => n > 0 && n <= 1_000_000), `the retry resumed with Range (${JSON.stringify(gets)})`);
-    const m = JSON.parse(fs.readFileSync(path.join(home, 'toolchains', doc.id, 'manifest.json'), 'utf8')) as { source: { sha256: string } };
+    const resumedAt = gets
+      .filter((q) => q.status === 206)
+      .map((q) => Number(q.range?.match(/^bytes=(\d+)-$/)?.[1] ?? 0));
+    assert.ok(
+      resumedAt.some((n) => n > 0 && n <= 1_000_000),
+      `the retry resumed with Range (${JSON.stringify(gets)})`,
+    );
+    const m = JSON.parse(fs.readFileSync(path.join(home, 'toolchains', doc.id, 'manifest.json'), 'utf8')) as {
+      source: { sha256: string };
+    };
     const sha = spawnSync('sha256sum', [archive], { encoding: 'utf8' }).stdout.split(' ')[0];
     assert.equal(m.source.sha256, sha, 'the manifest records the archive checksum');
     assert.ok(fs.existsSync(path.join(home, 'downloads', sha!)), 'the archive is cached by its sha256');
@@ -199,7 +235,10 @@ describe('toolchain install refuses bad input, leaving nothing behind', () => {
     const fake = tempDir('rustc-src');
     fs.mkdirSync(path.join(fake, 'rustc-1.95.0'));
     fs.symlinkSync(DEBIAN_LIBRARY, path.join(fake, 'rustc-1.95.0', 'library'));
-    const r = await runPlrust(['toolchain', 'install', ...X86, '--rust-src', path.join(fake, 'rustc-1.95.0', 'library'), '--json'], { home });
+    const r = await runPlrust(
+      ['toolchain', 'install', ...X86, '--rust-src', path.join(fake, 'rustc-1.95.0', 'library'), '--json'],
+      { home },
+    );
     assert.equal(r.code, 2);
     const e = parseJson<ErrorDoc>(r).error;
     assert.equal(e.code, 'RUST_SRC_VERSION_MISMATCH');
@@ -231,7 +270,13 @@ describe('toolchain install refuses bad input, leaving nothing behind', () => {
     const home = tempDir('corrupt');
     const dir = tempDir('corrupt-archive');
     const file = path.join(dir, 'rust-src-1.96.0.tar.gz');
-    fs.writeFileSync(file, Buffer.concat([rawTarGz([{ path: 'rust-src-1.96.0/version', body: '1.96.0\n' }]).subarray(0, 40), Buffer.from('garbage')]));
+    fs.writeFileSync(
+      file,
+      Buffer.concat([
+        rawTarGz([{ path: 'rust-src-1.96.0/version', body: '1.96.0\n' }]).subarray(0, 40),
+        Buffer.from('garbage'),
+      ]),
+    );
     const r = await runPlrust(['toolchain', 'install', ...X86, '--rust-src', file, '--json'], { home });
     assert.equal(r.code, 1);
     assert.equal(parseJson<ErrorDoc>(r).error.code, 'CORRUPT_ARCHIVE');
@@ -243,7 +288,13 @@ describe('toolchain install refuses bad input, leaving nothing behind', () => {
     const home = tempDir('dotdot');
     const dir = tempDir('dotdot-archive');
     const file = path.join(dir, 'rust-src-1.96.0.tar.gz');
-    fs.writeFileSync(file, rawTarGz([{ path: 'rust-src-1.96.0/version', body: '1.96.0\n' }, { path: 'rust-src-1.96.0/../../escaped', body: 'x' }]));
+    fs.writeFileSync(
+      file,
+      rawTarGz([
+        { path: 'rust-src-1.96.0/version', body: '1.96.0\n' },
+        { path: 'rust-src-1.96.0/../../escaped', body: 'x' },
+      ]),
+    );
     const r = await runPlrust(['toolchain', 'install', ...X86, '--rust-src', file, '--json'], { home });
     assert.equal(r.code, 1);
     const e = parseJson<ErrorDoc>(r).error;
@@ -276,7 +327,11 @@ describe('toolchain install under concurrency and kills', () => {
   test('SIGKILL mid-build leaves no toolchain; two concurrent reruns: one builds, one waits, both succeed; --no-wait fails fast', async () => {
     const home = tempDir('kill');
     const env = cleanEnv({ PLRUST_HOME: home });
-    const victim = spawn(process.execPath, [PLRUST_BIN, 'toolchain', 'install', ...X86], { env, detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+    const victim = spawn(process.execPath, [PLRUST_BIN, 'toolchain', 'install', ...X86], {
+      env,
+      detached: true,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     await new Promise<void>((resolve, reject) => {
       victim.stderr.on('data', (d) => {
@@ -302,7 +357,9 @@ describe('toolchain install under concurrency and kills', () => {
     const [a, b] = await Promise.all([first, second]);
     assert.equal(a.code, 0, a.stderr);
     assert.equal(b.code, 0, b.stderr);
-    const outcomes = [a.stdout, b.stdout].map((o) => (/^installed toolchain/m.test(o) ? 'installed' : /is already installed/.test(o) ? 'unchanged' : o)).sort();
+    const outcomes = [a.stdout, b.stdout]
+      .map((o) => (/^installed toolchain/m.test(o) ? 'installed' : /is already installed/.test(o) ? 'unchanged' : o))
+      .sort();
     assert.deepEqual(outcomes, ['installed', 'unchanged']);
     assert.match(a.stderr + b.stderr, /waiting for another plrust process/);
     assert.equal(toolchainEntries(home).length, 1);

@@ -9,7 +9,15 @@
  */
 import { join } from 'node:path';
 import { REPO_ROOT, tempDir } from './cli.js';
-import { PG_BIN_DIR, giveToServer, runCommand, startCluster, type ClusterOptions, type PgCluster, type PgInstallation } from './pg-cluster.js';
+import {
+  PG_BIN_DIR,
+  giveToServer,
+  runCommand,
+  startCluster,
+  type ClusterOptions,
+  type PgCluster,
+  type PgInstallation,
+} from './pg-cluster.js';
 
 const SCRIPT = join(REPO_ROOT, 'scripts', 'aarch64-pg.sh');
 
@@ -44,7 +52,10 @@ export function aarch64Environment(): Promise<Aarch64Environment> {
   environment ??= (async () => {
     // As the caller: registering with binfmt_misc needs this process's rights.
     const r = await runCommand('bash', [SCRIPT, 'setup'], { as: 'caller' });
-    if (r.code !== 0) throw new Error(`scripts/aarch64-pg.sh setup failed (exit ${r.code}):\n${r.stderr.split('\n').slice(-15).join('\n')}`);
+    if (r.code !== 0)
+      throw new Error(
+        `scripts/aarch64-pg.sh setup failed (exit ${r.code}):\n${r.stderr.split('\n').slice(-15).join('\n')}`,
+      );
     const root = r.stdout.trim().split('\n').pop()!;
     const binDir = join(root, 'usr', 'lib', 'postgresql', '15', 'bin');
     return { base: join(root, '..'), root, binDir, pgConfig: join(binDir, 'pg_config') };

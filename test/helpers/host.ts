@@ -56,7 +56,7 @@ export function buildHost(arch: HostArch, outDir: string): string {
       '-rdynamic',
       '-pthread',
       '-I',
-      path.join(root, 'templates', 'handler'),
+      path.join(root, 'handler'),
       path.join(root, 'test', 'fixtures', 'host', 'host.c'),
       '-o',
       `${out}.partial`,

@@ -74,9 +74,7 @@ interface Faults {
   wrongChecksum?: boolean;
 }
 
-type Route =
-  | { kind: 'file'; source: string | Buffer }
-  | { kind: 'checksum'; of: string };
+type Route = { kind: 'file'; source: string | Buffer } | { kind: 'checksum'; of: string };
 
 interface ByteRange {
   start: number;

@@ -161,7 +161,10 @@ function installExitHooks(): void {
   if (exitHooksInstalled) return;
   exitHooksInstalled = true;
   process.once('exit', stopAllSync);
-  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const) {
     process.once(signal, () => {
       stopAllSync();
       process.exit(code);
@@ -267,7 +270,14 @@ class Cluster implements PgCluster {
 
   async init(opts: ClusterOptions): Promise<void> {
     const initdb = await this.runServer(join(this.binDir, 'initdb'), [
-      '-D', this.dataDir, '-A', 'trust', '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync',
+      '-D',
+      this.dataDir,
+      '-A',
+      'trust',
+      '-E',
+      'UTF8',
+      '--locale=C.UTF-8',
+      '--no-sync',
     ]);
     if (initdb.code !== 0) throw new Error(`${this.what('initdb')} failed: ${initdb.stderr}`);
     const settings: Record<string, string | number | boolean> = {
@@ -327,7 +337,10 @@ class Cluster implements PgCluster {
   }
 
   async openSession(opts?: SqlOptions): Promise<PgSession> {
-    const [file, argv] = asServerUser(join(this.installation.clientBinDir, 'psql'), this.psqlArgs(opts, ['-v', 'ON_ERROR_STOP=0']));
+    const [file, argv] = asServerUser(
+      join(this.installation.clientBinDir, 'psql'),
+      this.psqlArgs(opts, ['-v', 'ON_ERROR_STOP=0']),
+    );
     const session = new Session(spawn(file, argv, { stdio: ['pipe', 'pipe', 'pipe'] }));
     this.sessions.add(session);
     const hello = await session.run('SELECT pg_backend_pid();');

@@ -27,7 +27,10 @@ function uninstallAtExit(home: string): void {
   process.once('exit', () => {
     for (const h of homesToUninstall) {
       if (!hasInstallRecord(h)) continue;
-      spawnSync(process.execPath, [PLRUST_BIN, 'uninstall', '--pg-config', PG_CONFIG, '--quiet'], { env: cleanEnv({ PLRUST_HOME: h }), stdio: 'ignore' });
+      spawnSync(process.execPath, [PLRUST_BIN, 'uninstall', '--pg-config', PG_CONFIG, '--quiet'], {
+        env: cleanEnv({ PLRUST_HOME: h }),
+        stdio: 'ignore',
+      });
     }
   });
 }
@@ -53,7 +56,8 @@ export async function tempHome(name: string, opts: { toolchain: boolean; serverR
     // Hard links, not a symlink: the shared home may sit in a directory the server cannot enter
     // (scripts/test.sh makes it with mktemp -d), and a copy would cost seconds per home.
     const dest = path.join(home, 'toolchains');
-    const copy = (flags: string) => spawnSync('cp', [flags, path.join(shared.home, 'toolchains'), dest], { encoding: 'utf8' });
+    const copy = (flags: string) =>
+      spawnSync('cp', [flags, path.join(shared.home, 'toolchains'), dest], { encoding: 'utf8' });
     let cp = copy('-al');
     if (cp.status !== 0) {
       // Hard links need one filesystem: a PLRUST_TEST_CACHE on another mount is copied instead.
@@ -86,14 +90,29 @@ function failed(what: string, r: RunResult): Error {
 }
 
 /** `plrust install --pg-config <test PostgreSQL> --json ...args`; throws unless it succeeds. */
-export async function installPlrust(home: string, args: string[] = [], opts: { cwd?: string } = {}): Promise<InstallJson> {
-  const r = await runPlrust(['install', '--pg-config', PG_CONFIG, '--json', ...args], { home, timeoutMs: 5 * 60_000, ...(opts.cwd ? { cwd: opts.cwd } : {}) });
+export async function installPlrust(
+  home: string,
+  args: string[] = [],
+  opts: { cwd?: string } = {},
+): Promise<InstallJson> {
+  const r = await runPlrust(['install', '--pg-config', PG_CONFIG, '--json', ...args], {
+    home,
+    timeoutMs: 5 * 60_000,
+    ...(opts.cwd ? { cwd: opts.cwd } : {}),
+  });
   if (r.code !== 0) throw failed(`plrust install ${args.join(' ')}`, r);
   return parseJson<InstallJson>(r);
 }
 
 /** `plrust uninstall --pg-config <test PostgreSQL> --json ...args`; throws unless it succeeds. */
-export async function uninstallPlrust(home: string, args: string[] = []): Promise<{ files: { path: string; result: string }[]; conf: { file: string; change: string; takeEffect: string }[]; warnings: string[] }> {
+export async function uninstallPlrust(
+  home: string,
+  args: string[] = [],
+): Promise<{
+  files: { path: string; result: string }[];
+  conf: { file: string; change: string; takeEffect: string }[];
+  warnings: string[];
+}> {
   const r = await runPlrust(['uninstall', '--pg-config', PG_CONFIG, '--json', ...args], { home, timeoutMs: 60_000 });
   if (r.code !== 0) throw failed(`plrust uninstall ${args.join(' ')}`, r);
   return parseJson(r);
@@ -108,7 +127,8 @@ export function treeChecksums(roots: string[]): Map<string, string> {
     else if (st.isDirectory()) {
       out.set(p, `dir:${(st.mode & 0o7777).toString(8)}`);
       for (const name of fs.readdirSync(p)) walk(path.join(p, name));
-    } else out.set(p, `${(st.mode & 0o7777).toString(8)}:${createHash('sha256').update(fs.readFileSync(p)).digest('hex')}`);
+    } else
+      out.set(p, `${(st.mode & 0o7777).toString(8)}:${createHash('sha256').update(fs.readFileSync(p)).digest('hex')}`);
   };
   for (const r of roots) if (fs.existsSync(r)) walk(r);
   return out;

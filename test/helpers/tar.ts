@@ -14,7 +14,9 @@ export function rawTarGz(entries: RawEntry[]): Buffer {
   for (const { body = '', ...h } of entries) {
     const data = Buffer.from(body);
     const header = Buffer.alloc(512);
-    new Header({ mode: 0o644, uid: 0, gid: 0, mtime: new Date(0), type: 'File', ...h, size: data.length }).encode(header);
+    new Header({ mode: 0o644, uid: 0, gid: 0, mtime: new Date(0), type: 'File', ...h, size: data.length }).encode(
+      header,
+    );
     blocks.push(header, data, Buffer.alloc((512 - (data.length % 512)) % 512));
   }
   blocks.push(Buffer.alloc(1024));

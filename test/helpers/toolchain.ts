@@ -26,8 +26,12 @@ let cached: Promise<SharedToolchain> | undefined;
 export function sharedToolchain(): Promise<SharedToolchain> {
   cached ??= (async () => {
     const home = path.join(testCacheDir(), 'home');
-    const install = await runPlrust(['toolchain', 'install', '--rustc', DEBIAN_RUSTC, '--target', 'all', '--json'], { home, timeoutMs: 30 * 60_000 });
-    if (install.code !== 0) throw new Error(`shared toolchain install failed (${install.code}):\n${install.stdout}\n${install.stderr}`);
+    const install = await runPlrust(['toolchain', 'install', '--rustc', DEBIAN_RUSTC, '--target', 'all', '--json'], {
+      home,
+      timeoutMs: 30 * 60_000,
+    });
+    if (install.code !== 0)
+      throw new Error(`shared toolchain install failed (${install.code}):\n${install.stdout}\n${install.stderr}`);
     const show = await runPlrust(['toolchain', 'show', '--json'], { home });
     const doc = JSON.parse(show.stdout) as { id: string; path: string; targets: SharedToolchain['targets'] };
     return { home, id: doc.id, dir: doc.path, targets: doc.targets };

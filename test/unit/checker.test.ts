@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { checkSource, RULES, type CheckContext, type RuleId } from '../../src/build/checker/index.js';
+import { checkSource, RULES, type CheckContext, type RuleId } from '../../src/analysis/checker/index.js';
 import { packageRoot } from '../../src/util/package-root.js';
 
 function rules(src: string, context: CheckContext = 'items'): RuleId[] {
@@ -16,7 +16,11 @@ function fires(src: string, rule: RuleId, context: CheckContext = 'items'): void
 
 function clean(src: string, context: CheckContext = 'items'): void {
   const got = checkSource(src, { file: 't.rs', context });
-  assert.deepEqual(got.map((d) => d.message), [], `expected no diagnostics for:\n${src}`);
+  assert.deepEqual(
+    got.map((d) => d.message),
+    [],
+    `expected no diagnostics for:\n${src}`,
+  );
 }
 
 interface RuleCase {
@@ -33,7 +37,11 @@ const CASES: readonly RuleCase[] = [
   { rule: 'lex-error', positive: 'fn f() {\n    let s = "unterminated;\n}', at: [2, 13] },
   { rule: 'unbalanced-delimiters', positive: 'pub fn f() {}\n}\n#[no_mangle] fn g() {}', at: [2, 1] },
   { rule: 'shebang', positive: '#!/bin/sh\npub fn f() {}', at: [1, 1], inert: '#!/bin/sh' },
-  { rule: 'forbidden-macro', positive: "pub fn f() -> &'static str {\n    include_str!(\"/etc/passwd\")\n}", at: [2, 5] },
+  {
+    rule: 'forbidden-macro',
+    positive: 'pub fn f() -> &\'static str {\n    include_str!("/etc/passwd")\n}',
+    at: [2, 5],
+  },
   { rule: 'macro-splice', positive: 'macro_rules! c {\n    ($m:ident) => { $m!("x") };\n}', at: [2, 21] },
   { rule: 'extern-block', positive: 'extern "C" {\n    fn system(c: *const u8) -> i32;\n}', at: [1, 1] },
   { rule: 'extern-crate', positive: 'extern crate libc;', at: [1, 1] },
@@ -61,9 +69,23 @@ const INERT: ReadonlyArray<[string, (text: string) => string]> = [
   ['string literal', (t) => `const S: &str = "${t.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}";`],
   ['raw string', (t) => `const S: &str = r##"${t}"##;`],
   ['byte string', (t) => `const B: &[u8] = br#"${t}"#;`],
-  ['line comments', (t) => t.split('\n').map((l) => `// ${l}`).join('\n')],
+  [
+    'line comments',
+    (t) =>
+      t
+        .split('\n')
+        .map((l) => `// ${l}`)
+        .join('\n'),
+  ],
   ['block comment', (t) => `/* ${t} */`],
-  ['doc comments', (t) => `${t.split('\n').map((l) => `/// ${l}`).join('\n')}\nfn documented() {}`],
+  [
+    'doc comments',
+    (t) =>
+      `${t
+        .split('\n')
+        .map((l) => `/// ${l}`)
+        .join('\n')}\nfn documented() {}`,
+  ],
 ];
 
 describe('every rule fires on its positive case and not inside strings or comments', () => {
@@ -92,7 +114,16 @@ describe('every rule fires on its positive case and not inside strings or commen
 
 describe('forbidden-macro and stdio-macro', () => {
   test('every forbidden macro name, whatever delimiters', () => {
-    for (const name of ['include', 'include_str', 'include_bytes', 'env', 'option_env', 'asm', 'global_asm', 'naked_asm']) {
+    for (const name of [
+      'include',
+      'include_str',
+      'include_bytes',
+      'env',
+      'option_env',
+      'asm',
+      'global_asm',
+      'naked_asm',
+    ]) {
       for (const call of [`${name}!("x")`, `${name}!["x"]`, `${name}! {"x"}`, `${name} ! ("x")`]) {
         fires(`fn f() { let _ = ${call}; }`, 'forbidden-macro');
       }
@@ -100,13 +131,23 @@ describe('forbidden-macro and stdio-macro', () => {
   });
 
   test('path-qualified and raw-identifier forms', () => {
-    for (const call of ['core::include_str!("x")', '::std::env!("HOME")', 'std::arch::asm!("nop")', 'core::arch::global_asm!("")', 'r#include_bytes!("x")', '$crate::include!("x")']) {
+    for (const call of [
+      'core::include_str!("x")',
+      '::std::env!("HOME")',
+      'std::arch::asm!("nop")',
+      'core::arch::global_asm!("")',
+      'r#include_bytes!("x")',
+      '$crate::include!("x")',
+    ]) {
       fires(`fn f() { let _ = ${call}; }`, 'forbidden-macro');
     }
   });
 
   test('renames through use … as are reported at the rename and at the call', () => {
-    const ds = checkSource('use std::{env as e, fmt};\nfn f() { let _ = e!("HOME"); }', { file: 't.rs', context: 'items' });
+    const ds = checkSource('use std::{env as e, fmt};\nfn f() { let _ = e!("HOME"); }', {
+      file: 't.rs',
+      context: 'items',
+    });
     assert.deepEqual(
       ds.map((d) => [d.rule, d.line, d.col]),
       [
@@ -120,16 +161,28 @@ describe('forbidden-macro and stdio-macro', () => {
   });
 
   test('names that are not macro invocations pass', () => {
-    clean('use std::env;\nfn include() {}\nfn f() { let env = 1; let include_str = env; include(); let _ = include_str; }');
+    clean(
+      'use std::env;\nfn include() {}\nfn f() { let env = 1; let include_str = env; include(); let _ = include_str; }',
+    );
     clean('use std::include_str as _;');
   });
 
   test('every stdio macro, qualified or renamed; formatting macros pass', () => {
-    for (const call of ['print!("x")', 'println!()', 'eprint!("x")', 'eprintln!("{}", 1)', 'dbg!(1)', 'std::println!("x")', '::core::dbg!(1)']) {
+    for (const call of [
+      'print!("x")',
+      'println!()',
+      'eprint!("x")',
+      'eprintln!("{}", 1)',
+      'dbg!(1)',
+      'std::println!("x")',
+      '::core::dbg!(1)',
+    ]) {
       fires(`fn f() { ${call}; }`, 'stdio-macro');
     }
     fires('use std::dbg as trace;', 'stdio-macro');
-    clean('use std::fmt::Write;\nfn f(o: &mut String) { let _ = format!("{}", 1); let _ = write!(o, "x"); let _ = writeln!(o); }');
+    clean(
+      'use std::fmt::Write;\nfn f(o: &mut String) { let _ = format!("{}", 1); let _ = write!(o, "x"); let _ = writeln!(o); }',
+    );
   });
 
   test('macro_rules definitions and $crate paths are not splices', () => {
@@ -170,14 +223,32 @@ describe('attributes', () => {
   });
 
   test('the named dangerous attributes are rejected', () => {
-    for (const attr of ['no_mangle', 'export_name = "x"', 'link(name = "c")', 'link_name = "x"', 'link_section = ".init_array"', 'used', 'global_allocator', 'target_feature(enable = "avx2")', 'naked', 'panic_handler']) {
+    for (const attr of [
+      'no_mangle',
+      'export_name = "x"',
+      'link(name = "c")',
+      'link_name = "x"',
+      'link_section = ".init_array"',
+      'used',
+      'global_allocator',
+      'target_feature(enable = "avx2")',
+      'naked',
+      'panic_handler',
+    ]) {
       fires(`#[${attr}]\nfn f() {}`, 'forbidden-attribute');
     }
   });
 
   test('unsafe(...) attributes, inner crate-level attributes and unknown attributes are rejected', () => {
     fires('#[unsafe(export_name = "x")]\nfn f() {}', 'forbidden-attribute');
-    for (const inner of ['feature(never_type)', 'no_std', 'recursion_limit = "4096"', 'debugger_visualizer(gdb_script_file = "/etc/passwd")', 'crate_type = "bin"', 'inline']) {
+    for (const inner of [
+      'feature(never_type)',
+      'no_std',
+      'recursion_limit = "4096"',
+      'debugger_visualizer(gdb_script_file = "/etc/passwd")',
+      'crate_type = "bin"',
+      'inline',
+    ]) {
       fires(`#![${inner}]\nfn f() {}`, 'forbidden-attribute');
     }
     fires('#![cfg_attr(all(), feature(x))]', 'forbidden-attribute');
@@ -202,14 +273,22 @@ describe('attributes', () => {
 
 describe('soundness rules', () => {
   test('dyn Fn* in its many spellings', () => {
-    for (const ty of ['Box<dyn FnMut()>', '&dyn std::ops::FnOnce() -> u8', '&(dyn Send + Fn())', "Box<dyn for<'a> Fn(&'a u8)>", "&dyn 'static + Fn()", 'Box<dyn AsyncFn()>', 'Box<dyn ::core::ops::Fn(u8)>']) {
+    for (const ty of [
+      'Box<dyn FnMut()>',
+      '&dyn std::ops::FnOnce() -> u8',
+      '&(dyn Send + Fn())',
+      "Box<dyn for<'a> Fn(&'a u8)>",
+      "&dyn 'static + Fn()",
+      'Box<dyn AsyncFn()>',
+      'Box<dyn ::core::ops::Fn(u8)>',
+    ]) {
       fires(`fn f(x: ${ty}) {}`, 'dyn-fn-trait');
     }
   });
 
   test('impl Fn and generic Fn bounds pass; other trait objects pass', () => {
     clean('fn f(g: impl Fn(u8) -> u8) -> impl Fn(u8) -> u8 { move |x| g(x) }');
-    clean("fn f<F: for<'a> Fn(&'a str) -> usize>(g: F) -> usize where F: Copy { g(\"x\") }");
+    clean('fn f<F: for<\'a> Fn(&\'a str) -> usize>(g: F) -> usize where F: Copy { g("x") }');
     clean('fn f(x: &dyn std::fmt::Display, y: Box<dyn Iterator<Item = u8>>) {}');
   });
 
@@ -231,7 +310,9 @@ describe('soundness rules', () => {
   test('lifetime parameters on traits, not lifetime bounds', () => {
     fires("trait T<'a, 'b> {}", 'lifetime-trait');
     fires("pub trait T<'a: 'static, X> {}", 'lifetime-trait');
-    clean("trait T<X: 'static> { fn f(&self, x: &X) -> &X; }\nstruct Holder<'a> { s: &'a str }\nimpl<'a> Holder<'a> { fn get(&self) -> &'a str { self.s } }");
+    clean(
+      "trait T<X: 'static> { fn f(&self, x: &X) -> &X; }\nstruct Holder<'a> { s: &'a str }\nimpl<'a> Holder<'a> { fn get(&self) -> &'a str { self.s } }",
+    );
   });
 
   test("&'static in impl headers, directly or through aliases", () => {
@@ -239,15 +320,26 @@ describe('soundness rules', () => {
     fires("impl<T> Tr for Wrapper<&'static T> {}", 'static-ref-impl');
     fires("impl<T> Tr<&'static T> for W {}", 'static-ref-impl');
     fires("type S = &'static str;\ntype S2 = Option<S>;\nimpl Tr for S2 {}", 'static-ref-impl');
-    clean("impl<'a> Tr for &'a str {}\nfn f() -> &'static str { \"x\" }\nfn g() -> impl Iterator<Item = &'static str> { [\"x\"].into_iter() }\nstruct W;\nimpl W { const S: &'static str = \"x\"; }");
+    clean(
+      'impl<\'a> Tr for &\'a str {}\nfn f() -> &\'static str { "x" }\nfn g() -> impl Iterator<Item = &\'static str> { ["x"].into_iter() }\nstruct W;\nimpl W { const S: &\'static str = "x"; }',
+    );
   });
 
   test('auto-trait impls, qualified, negative, unsafe or renamed', () => {
-    for (const header of ['unsafe impl Send for X {}', 'unsafe impl<T> Sync for W<T> {}', 'impl std::panic::RefUnwindSafe for X {}', 'impl core::panic::UnwindSafe for X {}', 'impl !Send for X {}', 'impl ::std::marker::Unpin for X {}']) {
+    for (const header of [
+      'unsafe impl Send for X {}',
+      'unsafe impl<T> Sync for W<T> {}',
+      'impl std::panic::RefUnwindSafe for X {}',
+      'impl core::panic::UnwindSafe for X {}',
+      'impl !Send for X {}',
+      'impl ::std::marker::Unpin for X {}',
+    ]) {
       fires(header, 'auto-trait-impl');
     }
     fires('use std::marker::Unpin as Movable;', 'auto-trait-impl');
-    clean('struct X;\nimpl Clone for X { fn clone(&self) -> X { X } }\nfn f() -> impl Send { 1 }\nfn g<T>(t: T) where T: Send + Sync {}');
+    clean(
+      'struct X;\nimpl Clone for X { fn clone(&self) -> X { X } }\nfn f() -> impl Send { 1 }\nfn g<T>(t: T) where T: Send + Sync {}',
+    );
     fires('macro_rules! m { ($t:ident) => { impl $t for X {} }; }', 'macro-splice');
   });
 });
@@ -259,7 +351,9 @@ describe('leaks, hooks and keywords', () => {
     fires('use std::mem::forget as f;', 'mem-forget');
     fires('use core::mem::{swap, forget};', 'mem-forget');
     fires('use std::mem::*;', 'mem-forget');
-    clean('use std::mem::{self, swap};\nfn f(a: &mut u8, b: &mut u8) { mem::swap(a, b); swap(a, b); let forget = 1; let _ = forget; }');
+    clean(
+      'use std::mem::{self, swap};\nfn f(a: &mut u8, b: &mut u8) { mem::swap(a, b); swap(a, b); let forget = 1; let _ = forget; }',
+    );
   });
 
   test('leak calls', () => {
@@ -310,7 +404,16 @@ describe('leaks, hooks and keywords', () => {
 
   test('user-defined macros may not be handed loops, fns or closure bars', () => {
     const def = 'macro_rules! m { ($($t:tt)*) => { $($t)* }; }\n';
-    for (const args of ['loop {}', 'while x {}', 'for i in v {}', 'fn g() {}', '|x| x', '|| 1', 'a | b', 'vec![|x| x]']) {
+    for (const args of [
+      'loop {}',
+      'while x {}',
+      'for i in v {}',
+      'fn g() {}',
+      '|x| x',
+      '|| 1',
+      'a | b',
+      'vec![|x| x]',
+    ]) {
       fires(`${def}fn f() { m!(${args}); }`, 'uninstrumentable');
     }
     fires('macro_rules! vec { ($($t:tt)*) => { $($t)* }; }\nfn f() { vec![|x| x]; }', 'uninstrumentable');
@@ -318,7 +421,9 @@ describe('leaks, hooks and keywords', () => {
   });
 
   test('std macros may be handed closures, loops and bit-or', () => {
-    clean('fn f(v: Vec<i32>) { assert!(v.iter().all(|x| *x > 0)); let _ = vec![v.iter().map(|x| x | 1).count()]; let _ = format!("{}", loop { break 1 }); let _ = matches!(v.len(), 1 | 2); std::thread_local! { static T: u8 = 1; } }');
+    clean(
+      'fn f(v: Vec<i32>) { assert!(v.iter().all(|x| *x > 0)); let _ = vec![v.iter().map(|x| x | 1).count()]; let _ = format!("{}", loop { break 1 }); let _ = matches!(v.len(), 1 | 2); std::thread_local! { static T: u8 = 1; } }',
+    );
     clean('fn f() { let _ = ::std::vec![|| 1]; let _ = core::matches!(1, 1 | 2); }');
   });
 });
@@ -332,7 +437,10 @@ describe('contexts and reporting', () => {
   });
 
   test('diagnostics are sorted by position and not duplicated', () => {
-    const ds = checkSource('fn f() { println!("a"); }\nunsafe fn g() { unsafe {} }', { file: 't.rs', context: 'items' });
+    const ds = checkSource('fn f() { println!("a"); }\nunsafe fn g() { unsafe {} }', {
+      file: 't.rs',
+      context: 'items',
+    });
     assert.deepEqual(
       ds.map((d) => [d.rule, d.line, d.col]),
       [
@@ -404,7 +512,10 @@ describe('legitimate programs', () => {
 
   for (const f of files) {
     test(`${f.name} passes with no diagnostics`, () => {
-      assert.deepEqual(checkSource(f.source, { file: f.name, context: f.context }).map((d) => d.message), []);
+      assert.deepEqual(
+        checkSource(f.source, { file: f.name, context: f.context }).map((d) => d.message),
+        [],
+      );
     });
   }
 });

@@ -6,7 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { download, parseContentRange, parseSha256File, type DownloadProgress, type DownloadRequest } from '../../src/util/download.js';
+import {
+  download,
+  parseContentRange,
+  parseSha256File,
+  type DownloadProgress,
+  type DownloadRequest,
+} from '../../src/util/download.js';
 import { PlrustError } from '../../src/util/errors.js';
 import { bypassesProxy, proxyForUrl } from '../../src/util/proxy.js';
 import { startFileServer, type FileServer } from '../helpers/http-server.js';
@@ -50,7 +56,10 @@ describe('download', () => {
   });
 
   const fileGets = (): string[] =>
-    server.requestsFor(path).filter((r) => r.method === 'GET').map((r) => `${r.status} ${r.range ?? '-'}`);
+    server
+      .requestsFor(path)
+      .filter((r) => r.method === 'GET')
+      .map((r) => `${r.status} ${r.range ?? '-'}`);
   let seen = 0;
   /** GET requests for the archive since the last call. */
   const newGets = (): string[] => {
@@ -175,7 +184,10 @@ describe('download', () => {
   test('404 is not retried', async () => {
     server.serve('/gone.tar.gz', data);
     server.failFirst('/gone.tar.gz', 1000, 404);
-    const e = await rejectsWith(download({ ...FAST, url: server.url('/gone.tar.gz'), home, sha256: digest }), 'HTTP_STATUS');
+    const e = await rejectsWith(
+      download({ ...FAST, url: server.url('/gone.tar.gz'), home, sha256: digest }),
+      'HTTP_STATUS',
+    );
     assert.equal(e.data?.attempts, 1);
     assert.match(e.hint ?? '', /PLRUST_DIST_SERVER/);
     assert.equal(server.requestsFor('/gone.tar.gz').length, 1);
@@ -183,7 +195,10 @@ describe('download', () => {
 
   test('a stalled body hits the timeout: DOWNLOAD_TIMEOUT', { timeout: 20_000 }, async () => {
     server.stall(path, 'forever');
-    const e = await rejectsWith(download({ ...FAST, retries: 1, timeoutMs: 300, url: server.url(path), home }), 'DOWNLOAD_TIMEOUT');
+    const e = await rejectsWith(
+      download({ ...FAST, retries: 1, timeoutMs: 300, url: server.url(path), home }),
+      'DOWNLOAD_TIMEOUT',
+    );
     assert.match(e.message, new RegExp(`${server.url(path)} timed out: no data in time \\(2 attempts\\)`));
     assert.equal(newGets().length, 2);
   });
@@ -216,7 +231,10 @@ describe('download', () => {
   test('a home that is not a directory gives STORAGE_FAILED naming the path', async () => {
     const notDir = join(home, 'file');
     await writeFile(notDir, '');
-    const e = await rejectsWith(download({ ...FAST, url: server.url(path), home: notDir, sha256: digest }), 'STORAGE_FAILED');
+    const e = await rejectsWith(
+      download({ ...FAST, url: server.url(path), home: notDir, sha256: digest }),
+      'STORAGE_FAILED',
+    );
     assert.ok(e.message.includes(join(notDir, 'downloads')));
     assert.deepEqual(newGets(), []);
   });
@@ -267,14 +285,24 @@ describe('download', () => {
 
     test('NO_PROXY bypasses it', async () => {
       tunnels.length = 0;
-      const r = await download({ ...FAST, url: server.url(path), home, env: { http_proxy: proxyUrl, no_proxy: 'example.com,127.0.0.1' } });
+      const r = await download({
+        ...FAST,
+        url: server.url(path),
+        home,
+        env: { http_proxy: proxyUrl, no_proxy: 'example.com,127.0.0.1' },
+      });
       assert.ok((await readFile(r.path)).equals(data));
       assert.deepEqual(tunnels, []);
     });
 
     test('the test proxy really forwards (sanity check of the fixture)', async () => {
       const status = await new Promise<number>((resolve, reject) => {
-        const req = request({ host: '127.0.0.1', port: Number(new URL(proxyUrl).port), method: 'CONNECT', path: `127.0.0.1:${server.port}` });
+        const req = request({
+          host: '127.0.0.1',
+          port: Number(new URL(proxyUrl).port),
+          method: 'CONNECT',
+          path: `127.0.0.1:${server.port}`,
+        });
         req.on('connect', (res, socket) => {
           socket.destroy();
           resolve(res.statusCode ?? 0);
@@ -326,7 +354,9 @@ describe('proxy selection', () => {
     assert.equal(proxyForUrl(u('http://a.example/x'), { ...env, NO_PROXY: 'xample' })?.href, 'http://lower:8080/');
     assert.equal(proxyForUrl(u('http://a.example/x'), { ...env, NO_PROXY: 'a.example' }), undefined);
     assert.equal(proxyForUrl(u('https://a.example/x'), {}), undefined);
-    assert.throws(() => proxyForUrl(u('https://a.example/x'), { HTTPS_PROXY: 'socks5://p:1080' }), { code: 'INVALID_PROXY' });
+    assert.throws(() => proxyForUrl(u('https://a.example/x'), { HTTPS_PROXY: 'socks5://p:1080' }), {
+      code: 'INVALID_PROXY',
+    });
   });
 });
 

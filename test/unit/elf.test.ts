@@ -78,7 +78,8 @@ async function readelfNeeded(path: string): Promise<string[]> {
 async function expectElfError(bytes: Uint8Array, code: string, pattern: RegExp): Promise<void> {
   assert.throws(
     () => parseElfDynamicInfo(bytes, 'sample.so'),
-    (e: unknown) => e instanceof PlrustError && e.code === code && pattern.test(e.message) && e.message.includes('sample.so'),
+    (e: unknown) =>
+      e instanceof PlrustError && e.code === code && pattern.test(e.message) && e.message.includes('sample.so'),
   );
 }
 
@@ -94,9 +95,15 @@ function sectionHeaderOffset(bytes: Buffer, type: number): number {
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'plrust-elf-test-'));
-  await writeFile(join(dir, 'lib.rs'), '#[no_mangle] pub extern "C" fn probe() -> i32 { std::fs::File::open("/nonexistent").is_ok() as i32 }\n');
+  await writeFile(
+    join(dir, 'lib.rs'),
+    '#[no_mangle] pub extern "C" fn probe() -> i32 { std::fs::File::open("/nonexistent").is_ok() as i32 }\n',
+  );
   await writeFile(join(dir, 'open.c'), '#include <fcntl.h>\nint probe(const char *p) { return open(p, O_RDONLY); }\n');
-  await writeFile(join(dir, 'copy.c'), '#include <string.h>\nvoid probe(char *d, const char *s, size_t n) { memcpy(d, s, n); }\n');
+  await writeFile(
+    join(dir, 'copy.c'),
+    '#include <string.h>\nvoid probe(char *d, const char *s, size_t n) { memcpy(d, s, n); }\n',
+  );
   rustLib = join(dir, 'librust.so');
   cOpenX86 = join(dir, 'libopen-x86_64.so');
   cOpenA64 = join(dir, 'libopen-aarch64.so');
@@ -125,7 +132,11 @@ describe('ELF dynamic symbols agree with readelf', () => {
   for (const [label, file] of cases) {
     test(label, async () => {
       const path = file();
-      const [info, oracle, needed] = await Promise.all([readElfDynamicInfo(path), readelfSymbols(path), readelfNeeded(path)]);
+      const [info, oracle, needed] = await Promise.all([
+        readElfDynamicInfo(path),
+        readelfSymbols(path),
+        readelfNeeded(path),
+      ]);
       assert.ok(oracle.length > 0, 'readelf printed symbols');
       assert.equal(info.symbols.length, oracle.length);
       for (let i = 0; i < oracle.length; i++) assert.deepEqual(asOracleRow(info.symbols[i]!), comparable(oracle[i]!));
@@ -168,7 +179,16 @@ describe('ELF facts the verifier relies on', () => {
 
   test('DT_RUNPATH and DT_SONAME are reported', async () => {
     const out = join(dir, 'librunpath.so');
-    await run('gcc', ['-shared', '-fPIC', join(dir, 'copy.c'), '-o', out, '-Wl,-rpath,/tmp/elsewhere', '-Wl,--enable-new-dtags', '-Wl,-soname,libcopy.so.1']);
+    await run('gcc', [
+      '-shared',
+      '-fPIC',
+      join(dir, 'copy.c'),
+      '-o',
+      out,
+      '-Wl,-rpath,/tmp/elsewhere',
+      '-Wl,--enable-new-dtags',
+      '-Wl,-soname,libcopy.so.1',
+    ]);
     const info = await readElfDynamicInfo(out);
     assert.deepEqual(info.searchPaths, [{ tag: 'DT_RUNPATH', value: '/tmp/elsewhere' }]);
     assert.equal(info.soname, 'libcopy.so.1');
@@ -215,7 +235,8 @@ describe('bad input is a clear error, not a crash', () => {
       const bytes = Buffer.from(original);
       for (let k = 0; k < 3; k++) {
         // Aim at the ELF/program headers and the section header table, where a bad value changes what is parsed.
-        const at = random() < 0.5 ? Math.floor(random() * 0x800) : shoff + Math.floor(random() * (bytes.length - shoff));
+        const at =
+          random() < 0.5 ? Math.floor(random() * 0x800) : shoff + Math.floor(random() * (bytes.length - shoff));
         bytes[at] = Math.floor(random() * 256);
       }
       try {
@@ -247,7 +268,10 @@ describe('bad input is a clear error, not a crash', () => {
   });
 
   test('a missing file is LIBRARY_NOT_READABLE', async () => {
-    await assert.rejects(readElfDynamicInfo(join(dir, 'nope.so')), (e: unknown) => e instanceof PlrustError && e.code === 'LIBRARY_NOT_READABLE');
+    await assert.rejects(
+      readElfDynamicInfo(join(dir, 'nope.so')),
+      (e: unknown) => e instanceof PlrustError && e.code === 'LIBRARY_NOT_READABLE',
+    );
   });
 });
 

@@ -1,6 +1,18 @@
 import { gzipSync } from 'node:zlib';
 import { existsSync } from 'node:fs';
-import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  lstat,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  readlink,
+  rm,
+  stat,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -67,7 +79,14 @@ describe('extractTarGz', () => {
   });
 
   test('refuses an entry with ../', async () => {
-    await refused([{ path: 'ok/a.txt', body: 'a'.repeat(100_000) }, { path: '../x', body: 'evil' }], '../x', /'\.\.'/);
+    await refused(
+      [
+        { path: 'ok/a.txt', body: 'a'.repeat(100_000) },
+        { path: '../x', body: 'evil' },
+      ],
+      '../x',
+      /'\.\.'/,
+    );
     assert.equal(existsSync(join(work, 'x')), false);
   });
 
@@ -168,7 +187,10 @@ describe('extractTarGz', () => {
   });
 
   test('a truncated or non-tar file is CORRUPT_ARCHIVE and leaves nothing behind', async () => {
-    const whole = rawTarGz([{ path: 'big', body: 'y'.repeat(300_000) }, { path: 'small', body: 'z' }]);
+    const whole = rawTarGz([
+      { path: 'big', body: 'y'.repeat(300_000) },
+      { path: 'small', body: 'z' },
+    ]);
     const cases = {
       truncated: whole.subarray(0, Math.floor(whole.length / 2)),
       'not gzip': Buffer.from('definitely not an archive\n'.repeat(100)),
@@ -188,6 +210,8 @@ describe('extractTarGz', () => {
     const dest = await freshDest();
     await assert.rejects(extractTarGz(join(work, 'nope.tar.gz'), dest), { code: 'ARCHIVE_NOT_FOUND' });
     await mkdir(dest);
-    await assert.rejects(extractTarGz(await archiveOf([{ path: 'a', body: 'a' }]), dest), { code: 'EXTRACT_DEST_EXISTS' });
+    await assert.rejects(extractTarGz(await archiveOf([{ path: 'a', body: 'a' }]), dest), {
+      code: 'EXTRACT_DEST_EXISTS',
+    });
   });
 });

@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { FunctionDef } from '../../src/build/definition.js';
+import type { FunctionDef } from '../../src/functions/definition.js';
 import {
   findInsertions,
   generateCrate,
@@ -10,10 +10,10 @@ import {
   rustcArgs,
   signatureJson,
   USER_MODULE_FILE,
-} from '../../src/build/generate.js';
-import { CHECKPOINT_CALL, instrument, instrumentDetailed } from '../../src/build/instrument.js';
-import { runtimeRustcArgs } from '../../src/build/runtime-build.js';
-import { parseRsFile } from '../../src/build/rs-file.js';
+} from '../../src/compile/generate.js';
+import { CHECKPOINT_CALL, instrument, instrumentDetailed } from '../../src/analysis/instrument.js';
+import { runtimeRustcArgs } from '../../src/toolchain/runtime-crate.js';
+import { parseRsFile } from '../../src/functions/rs-file.js';
 import { PlrustError } from '../../src/util/errors.js';
 import { packageRoot } from '../../src/util/package-root.js';
 
@@ -69,13 +69,19 @@ describe('generateCrate: SQL body', () => {
   });
 
   test('lib.rs: lint attributes on the user module, conversions typed by SQL, no placeholder left', () => {
-    assert.match(crate.source, /#\[forbid\(unsafe_code, deprecated_safe_2024\)\]\n#\[deny\(unused_attributes\)\]\npub mod user;/);
+    assert.match(
+      crate.source,
+      /#\[forbid\(unsafe_code, deprecated_safe_2024\)\]\n#\[deny\(unused_attributes\)\]\npub mod user;/,
+    );
     assert.match(crate.source, /let a0 = ::plrust_rt::wrapper::arg::<::plrust_rt::sql::Int4, _>\(args, 0, "a"\)\?;/);
     assert.match(crate.source, /let a1 = ::plrust_rt::wrapper::arg::<::plrust_rt::sql::Text, _>\(args, 1, "b"\)\?;/);
     assert.match(crate.source, /outcome::<::plrust_rt::sql::Array<::plrust_rt::sql::Text>, _>\(user::add\(a0, a1\)\)/);
     assert.match(crate.source, /call\(args, nargs, result, error, 2, &SOURCE_MAP, \|args\|/);
     assert.doesNotMatch(crate.source, /\{\{[A-Z_]+\}\}/);
-    assert.match(crate.source, /user_file: "fns\.sql",\n\s+line_offset: 1,\n\s+source_lines: 3,\n\s+origin_line: 10,\n\s+origin_col: 40,/);
+    assert.match(
+      crate.source,
+      /user_file: "fns\.sql",\n\s+line_offset: 1,\n\s+source_lines: 3,\n\s+origin_line: 10,\n\s+origin_col: 40,/,
+    );
   });
 
   test('the signature is a C string literal with escapes', () => {
@@ -90,12 +96,19 @@ describe('generateCrate: SQL body', () => {
   });
 
   test('keyword argument names become raw identifiers; non-identifiers are refused', () => {
-    const kw = generateCrate(sqlDef({ args: [{ name: 'type', type: { kind: 'scalar', name: 'bool' } }], source: 'Ok(None)' }), 'Ok(None)');
+    const kw = generateCrate(
+      sqlDef({ args: [{ name: 'type', type: { kind: 'scalar', name: 'bool' } }], source: 'Ok(None)' }),
+      'Ok(None)',
+    );
     assert.match(kw.userModule, /^pub fn add\(r#type: Option<bool>\)/);
     assert.match(kw.source, /arg::<::plrust_rt::sql::Bool, _>\(args, 0, "type"\)/);
     for (const name of ['my arg', '1x', 'self', '']) {
       assert.throws(
-        () => generateCrate(sqlDef({ args: [{ name, type: { kind: 'scalar', name: 'bool' } }], source: 'Ok(None)' }), 'Ok(None)'),
+        () =>
+          generateCrate(
+            sqlDef({ args: [{ name, type: { kind: 'scalar', name: 'bool' } }], source: 'Ok(None)' }),
+            'Ok(None)',
+          ),
         (e: unknown) => e instanceof PlrustError && e.code === 'INVALID_RUST_NAME',
       );
     }
@@ -109,7 +122,10 @@ describe('generateCrate: a .rs function', () => {
   test('the .rs file is the body, so its lines keep their numbers (offset 1 in user.rs)', () => {
     assert.equal(crate.userLineOffset, 1);
     assert.equal(crate.userLines, def.source.split('\n').length);
-    assert.deepEqual(crate.userModule.split('\n').slice(1, 4), instrument(def.source, 'fn-body').split('\n').slice(0, 3));
+    assert.deepEqual(
+      crate.userModule.split('\n').slice(1, 4),
+      instrument(def.source, 'fn-body').split('\n').slice(0, 3),
+    );
     assert.deepEqual(mapGeneratedPosition(crate, 'user.rs', 3, 5), { file: 'src/fns.rs', line: 2, col: 5 });
     assert.match(crate.source, /user::twice\(a0\)/);
   });
@@ -128,7 +144,9 @@ describe('findInsertions', () => {
   test('the checkpoint call and whitespace around it, in code points', () => {
     const original = 'let é = || { x };';
     const instrumented = 'let é = || { ::plrust_rt::checkpoint(); x };';
-    assert.deepEqual(findInsertions(original, instrumented, 0), [{ line: 1, col: 14, length: CHECKPOINT_CALL.length + 1 }]);
+    assert.deepEqual(findInsertions(original, instrumented, 0), [
+      { line: 1, col: 14, length: CHECKPOINT_CALL.length + 1 },
+    ]);
   });
 
   test('several insertions on one line, offset by the header', () => {
@@ -188,7 +206,13 @@ describe('rustc command lines', () => {
     assert.deepEqual(pairs('--edition'), ['2021']);
     assert.deepEqual(pairs('--target'), ['/tc/targets/aarch64-postgres-linux-gnu.json']);
     assert.deepEqual(pairs('--sysroot'), ['/tc/sysroot']);
-    for (const c of ['panic=unwind', 'overflow-checks=on', 'opt-level=2', 'strip=symbols', 'linker=aarch64-linux-gnu-gcc']) {
+    for (const c of [
+      'panic=unwind',
+      'overflow-checks=on',
+      'opt-level=2',
+      'strip=symbols',
+      'linker=aarch64-linux-gnu-gcc',
+    ]) {
       assert.ok(pairs('-C').includes(c), c);
     }
     assert.deepEqual(pairs('--extern'), ['plrust_rt=/tc/runtime/aarch64-postgres-linux-gnu/libplrust_rt.rlib']);
@@ -207,8 +231,8 @@ describe('rustc command lines', () => {
 
 describe('ABI constants agree between the C header, the runtime crate and docs/ABI.md', () => {
   const root = packageRoot();
-  const header = fs.readFileSync(path.join(root, 'templates', 'handler', 'plrust_abi.h'), 'utf8');
-  const rust = fs.readFileSync(path.join(root, 'templates', 'runtime', 'src', 'abi.rs'), 'utf8');
+  const header = fs.readFileSync(path.join(root, 'handler', 'plrust_abi.h'), 'utf8');
+  const rust = fs.readFileSync(path.join(root, 'runtime', 'src', 'abi.rs'), 'utf8');
   const doc = fs.readFileSync(path.join(root, 'docs', 'ABI.md'), 'utf8');
   const defines = (text: string): Map<string, number> =>
     new Map([...text.matchAll(/#define (PLRUST_[A-Z_]+)\s+(\d+)/g)].map((m) => [m[1]!, Number(m[2])]));
@@ -216,7 +240,9 @@ describe('ABI constants agree between the C header, the runtime crate and docs/A
   test('status codes and version', () => {
     const c = defines(header);
     const d = defines(doc);
-    const r = new Map([...rust.matchAll(/pub const (PLRUST_[A-Z_]+): [iu]32 = (\d+);/g)].map((m) => [m[1]!, Number(m[2])]));
+    const r = new Map(
+      [...rust.matchAll(/pub const (PLRUST_[A-Z_]+): [iu]32 = (\d+);/g)].map((m) => [m[1]!, Number(m[2])]),
+    );
     assert.ok(c.size >= 10);
     assert.deepEqual([...c].sort(), [...r].sort());
     assert.deepEqual([...c].sort(), [...d].sort());

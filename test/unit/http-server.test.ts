@@ -25,7 +25,9 @@ function fetchRaw(url: string, opts: { method?: string; range?: string } = {}): 
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('aborted', () => (cut = true));
       res.on('error', () => (cut = true));
-      res.on('close', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), cut }));
+      res.on('close', () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), cut }),
+      );
     });
     req.on('error', reject);
     req.end();

@@ -4,7 +4,12 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CHECKPOINT_CALL, instrument, instrumentDetailed, type InstrumentContext } from '../../src/build/instrument.js';
+import {
+  CHECKPOINT_CALL,
+  instrument,
+  instrumentDetailed,
+  type InstrumentContext,
+} from '../../src/analysis/instrument.js';
 import { PlrustError } from '../../src/util/errors.js';
 import { packageRoot } from '../../src/util/package-root.js';
 
@@ -24,22 +29,37 @@ describe('where checkpoints go', () => {
   });
 
   test('labelled loops, while let, for over a struct pattern, for over an open range', () => {
-    assert.equal(cp("fn f() { 'a: while let Some(x) = it.next() { } }"), "fn f() { CP(); 'a: while let Some(x) = it.next() { CP(); } }");
+    assert.equal(
+      cp("fn f() { 'a: while let Some(x) = it.next() { } }"),
+      "fn f() { CP(); 'a: while let Some(x) = it.next() { CP(); } }",
+    );
     assert.equal(cp('fn f() { for P { x, y } in ps { } }'), 'fn f() { CP(); for P { x, y } in ps { CP(); } }');
     assert.equal(cp('fn f() { for i in 0.. { } }'), 'fn f() { CP(); for i in 0.. { CP(); } }');
   });
 
   test('block-like expressions in a loop condition are not mistaken for the body', () => {
     assert.equal(cp('fn f() { while { a() } { } }'), 'fn f() { CP(); while { a() } { CP(); } }');
-    assert.equal(cp('fn f() { while match x { _ => true } { } }'), 'fn f() { CP(); while match x { _ => true } { CP(); } }');
-    assert.equal(cp('fn f() { while if a { b } else { c } { } }'), 'fn f() { CP(); while if a { b } else { c } { CP(); } }');
+    assert.equal(
+      cp('fn f() { while match x { _ => true } { } }'),
+      'fn f() { CP(); while match x { _ => true } { CP(); } }',
+    );
+    assert.equal(
+      cp('fn f() { while if a { b } else { c } { } }'),
+      'fn f() { CP(); while if a { b } else { c } { CP(); } }',
+    );
   });
 
   test('expression closures are wrapped, block closures get the call first', () => {
-    assert.equal(cp('fn f() { v.iter().map(|x| x + 1).sum() }'), 'fn f() { CP(); v.iter().map(|x| { CP(); x + 1 }).sum() }');
+    assert.equal(
+      cp('fn f() { v.iter().map(|x| x + 1).sum() }'),
+      'fn f() { CP(); v.iter().map(|x| { CP(); x + 1 }).sum() }',
+    );
     assert.equal(cp('fn f() { let g = move || { 1 }; }'), 'fn f() { CP(); let g = move || { CP(); 1 }; }');
     assert.equal(cp('fn f() { let g = |a: u8| -> u8 { a }; }'), 'fn f() { CP(); let g = |a: u8| -> u8 { CP(); a }; }');
-    assert.equal(cp('fn f() { m(|a| a, |b| |c| b + c); }'), 'fn f() { CP(); m(|a| { CP(); a }, |b| { CP(); |c| { CP(); b + c } }); }');
+    assert.equal(
+      cp('fn f() { m(|a| a, |b| |c| b + c); }'),
+      'fn f() { CP(); m(|a| { CP(); a }, |b| { CP(); |c| { CP(); b + c } }); }',
+    );
     assert.equal(cp('fn f() { let g = || x; g() }'), 'fn f() { CP(); let g = || { CP(); x }; g() }');
   });
 
@@ -49,29 +69,56 @@ describe('where checkpoints go', () => {
       cp('fn f() { match x { | A | B => 1, C(_) | D => 2, _ => 3 } }'),
       'fn f() { CP(); match x { | A | B => 1, C(_) | D => 2, _ => 3 } }',
     );
-    assert.equal(cp('fn f() { match x { A => |y| y, _ => |y| 0 } }'), 'fn f() { CP(); match x { A => |y| { CP(); y }, _ => |y| { CP(); 0 } } }');
+    assert.equal(
+      cp('fn f() { match x { A => |y| y, _ => |y| 0 } }'),
+      'fn f() { CP(); match x { A => |y| { CP(); y }, _ => |y| { CP(); 0 } } }',
+    );
   });
 
   test('signatures: where clauses, impl Trait returns, fn pointers, trait declarations', () => {
-    assert.equal(cp('fn f<T>(t: T) -> u8 where T: Into<u8> { t.into() }'), 'fn f<T>(t: T) -> u8 where T: Into<u8> { CP(); t.into() }');
-    assert.equal(cp('fn f() -> impl Iterator<Item = u8> { (0..3).map(|x| x) }'), 'fn f() -> impl Iterator<Item = u8> { CP(); (0..3).map(|x| { CP(); x }) }');
+    assert.equal(
+      cp('fn f<T>(t: T) -> u8 where T: Into<u8> { t.into() }'),
+      'fn f<T>(t: T) -> u8 where T: Into<u8> { CP(); t.into() }',
+    );
+    assert.equal(
+      cp('fn f() -> impl Iterator<Item = u8> { (0..3).map(|x| x) }'),
+      'fn f() -> impl Iterator<Item = u8> { CP(); (0..3).map(|x| { CP(); x }) }',
+    );
     assert.equal(cp('fn f() -> impl Fn() -> u8 { || 1 }'), 'fn f() -> impl Fn() -> u8 { CP(); || { CP(); 1 } }');
-    assert.equal(cp('trait T { fn a(&self); fn b(&self) where Self: Sized { } }'), 'trait T { fn a(&self); fn b(&self) where Self: Sized { CP(); } }');
+    assert.equal(
+      cp('trait T { fn a(&self); fn b(&self) where Self: Sized { } }'),
+      'trait T { fn a(&self); fn b(&self) where Self: Sized { CP(); } }',
+    );
     assert.equal(cp('fn f(g: fn(u8) -> u8) -> u8 { g(1) }'), 'fn f(g: fn(u8) -> u8) -> u8 { CP(); g(1) }');
-    assert.equal(cp('impl<T> Tr for W<T> where T: Fn() { fn m(&self) { } }'), 'impl<T> Tr for W<T> where T: Fn() { fn m(&self) { CP(); } }');
+    assert.equal(
+      cp('impl<T> Tr for W<T> where T: Fn() { fn m(&self) { } }'),
+      'impl<T> Tr for W<T> where T: Fn() { fn m(&self) { CP(); } }',
+    );
   });
 
   test('compile-time code is skipped, run-time code inside it is not', () => {
     assert.equal(cp('const fn c() { loop { } }'), 'const fn c() { loop { } }');
     assert.equal(cp('const X: u8 = { while a { } 1 };'), 'const X: u8 = { while a { } 1 };');
     assert.equal(cp('static S: L = L::new(|| { loop { } });'), 'static S: L = L::new(|| { CP(); loop { CP(); } });');
-    assert.equal(cp('fn f() { let a = [0; { loop { break 1 } }]; let b = const { for _ in x { } }; }'), 'fn f() { CP(); let a = [0; { loop { break 1 } }]; let b = const { for _ in x { } }; }');
-    assert.equal(cp('enum E { A = { let mut i = 0; while i < 2 { i += 1 } i } }'), 'enum E { A = { let mut i = 0; while i < 2 { i += 1 } i } }');
-    assert.equal(cp('const X: u8 = { fn helper() -> u8 { 1 } helper() };'), 'const X: u8 = { fn helper() -> u8 { CP(); 1 } helper() };');
+    assert.equal(
+      cp('fn f() { let a = [0; { loop { break 1 } }]; let b = const { for _ in x { } }; }'),
+      'fn f() { CP(); let a = [0; { loop { break 1 } }]; let b = const { for _ in x { } }; }',
+    );
+    assert.equal(
+      cp('enum E { A = { let mut i = 0; while i < 2 { i += 1 } i } }'),
+      'enum E { A = { let mut i = 0; while i < 2 { i += 1 } i } }',
+    );
+    assert.equal(
+      cp('const X: u8 = { fn helper() -> u8 { 1 } helper() };'),
+      'const X: u8 = { fn helper() -> u8 { CP(); 1 } helper() };',
+    );
   });
 
   test('macro arguments are run-time code, even in an array length position', () => {
-    assert.equal(cp('fn f() { let v = vec![0; { loop { break 2 } }]; }'), 'fn f() { CP(); let v = vec![0; { loop { CP(); break 2 } }]; }');
+    assert.equal(
+      cp('fn f() { let v = vec![0; { loop { break 2 } }]; }'),
+      'fn f() { CP(); let v = vec![0; { loop { CP(); break 2 } }]; }',
+    );
   });
 
   test('macro_rules: transcribers are instrumented, matchers are not', () => {
@@ -82,12 +129,18 @@ describe('where checkpoints go', () => {
   });
 
   test('inner attributes and inner doc comments stay first', () => {
-    assert.equal(cp('fn f() {\n    #![allow(unused)]\n    //! docs\n    1\n}'), 'fn f() {\n    #![allow(unused)]\n    //! docs\n    CP(); 1\n}');
+    assert.equal(
+      cp('fn f() {\n    #![allow(unused)]\n    //! docs\n    1\n}'),
+      'fn f() {\n    #![allow(unused)]\n    //! docs\n    CP(); 1\n}',
+    );
     assert.equal(cp('#![allow(unused)]\nOk(Some(1))', 'fn-body'), '#![allow(unused)]\nCP(); Ok(Some(1))');
   });
 
   test('fn-body context: the first statement is the checkpoint', () => {
-    assert.equal(cp('let x = 1;\nfor _ in 0..x { }\nOk(Some(x))', 'fn-body'), 'CP(); let x = 1;\nfor _ in 0..x { CP(); }\nOk(Some(x))');
+    assert.equal(
+      cp('let x = 1;\nfor _ in 0..x { }\nOk(Some(x))', 'fn-body'),
+      'CP(); let x = 1;\nfor _ in 0..x { CP(); }\nOk(Some(x))',
+    );
   });
 
   test('the default call is the runtime checkpoint', () => {
@@ -108,41 +161,81 @@ describe('where checkpoints go', () => {
       const out = [...outLines[i]!];
       for (const ins of insertions.filter((x) => x.line === i + 1)) {
         const at = ins.col - 1;
-        assert.equal(out.slice(at, at + [...ins.text].length).join(''), ins.text, `line ${i + 1}: insertion not at ${ins.col}`);
+        assert.equal(
+          out.slice(at, at + [...ins.text].length).join(''),
+          ins.text,
+          `line ${i + 1}: insertion not at ${ins.col}`,
+        );
         out.splice(at, [...ins.text].length);
       }
       assert.equal(out.join(''), line, `line ${i + 1} changed`);
     }
     // apply_twice's body `f(f(x))` starts at line 3, column 5.
-    assert.deepEqual({ ...insertions[0]!, text: undefined }, { index: src.indexOf('f(f(x))'), line: 3, col: 5, site: 'fn', text: undefined });
+    assert.deepEqual(
+      { ...insertions[0]!, text: undefined },
+      { index: src.indexOf('f(f(x))'), line: 3, col: 5, site: 'fn', text: undefined },
+    );
   });
 
   test('bodies supplied by macro metavariables are refused', () => {
-    for (const src of ['macro_rules! m { ($b:block) => { loop $b }; }', 'macro_rules! m { ($b:block) => { fn g() $b }; }']) {
-      assert.throws(() => instrument(src, 'items'), (e: unknown) => e instanceof PlrustError && e.code === 'INSTRUMENT_UNRESOLVED');
+    for (const src of [
+      'macro_rules! m { ($b:block) => { loop $b }; }',
+      'macro_rules! m { ($b:block) => { fn g() $b }; }',
+    ]) {
+      assert.throws(
+        () => instrument(src, 'items'),
+        (e: unknown) => e instanceof PlrustError && e.code === 'INSTRUMENT_UNRESOLVED',
+      );
     }
   });
 
   test('loops, fns and closure bars in user-defined macro arguments are refused', () => {
-    for (const src of ['macro_rules! m { ($($t:tt)*) => { $($t)* }; }\nfn f() { m!(loop {}, {}); }', 'fn f() { m!(|x| x); }', 'fn f() { m!(fn g() {}); }', 'macro_rules! vec { () => {}; }\nfn f() { vec![|x| x]; }']) {
-      assert.throws(() => instrument(src, 'items'), (e: unknown) => e instanceof PlrustError && e.code === 'INSTRUMENT_UNRESOLVED', src);
+    for (const src of [
+      'macro_rules! m { ($($t:tt)*) => { $($t)* }; }\nfn f() { m!(loop {}, {}); }',
+      'fn f() { m!(|x| x); }',
+      'fn f() { m!(fn g() {}); }',
+      'macro_rules! vec { () => {}; }\nfn f() { vec![|x| x]; }',
+    ]) {
+      assert.throws(
+        () => instrument(src, 'items'),
+        (e: unknown) => e instanceof PlrustError && e.code === 'INSTRUMENT_UNRESOLVED',
+        src,
+      );
     }
-    assert.equal(cp('fn f() { vec![|x| x]; std::vec![loop { break }]; }'), 'fn f() { CP(); vec![|x| { CP(); x }]; std::vec![loop { CP(); break }]; }');
+    assert.equal(
+      cp('fn f() { vec![|x| x]; std::vec![loop { break }]; }'),
+      'fn f() { CP(); vec![|x| { CP(); x }]; std::vec![loop { CP(); break }]; }',
+    );
   });
 
   test('transcriber metavariables that may be empty do not hide a closure', () => {
-    assert.equal(cp('macro_rules! m { ($v:vis) => { $v | x | x }; }'), 'macro_rules! m { ($v:vis) => { $v | x | { CP(); x } }; }');
-    assert.equal(cp('macro_rules! m { ($($a:expr)?) => { $($a)? | x | x }; }'), 'macro_rules! m { ($($a:expr)?) => { $($a)? | x | { CP(); x } }; }');
+    assert.equal(
+      cp('macro_rules! m { ($v:vis) => { $v | x | x }; }'),
+      'macro_rules! m { ($v:vis) => { $v | x | { CP(); x } }; }',
+    );
+    assert.equal(
+      cp('macro_rules! m { ($($a:expr)?) => { $($a)? | x | x }; }'),
+      'macro_rules! m { ($($a:expr)?) => { $($a)? | x | { CP(); x } }; }',
+    );
     assert.equal(cp('macro_rules! m { ($a:expr) => { $a | 1 }; }'), 'macro_rules! m { ($a:expr) => { $a | 1 }; }');
   });
 
   test('static initializers inside macro arguments (thread_local!) are run-time code', () => {
-    assert.equal(cp('thread_local! { static T: u8 = { while a { } 1 }; }'), 'thread_local! { static T: u8 = { while a { CP(); } 1 }; }');
+    assert.equal(
+      cp('thread_local! { static T: u8 = { while a { } 1 }; }'),
+      'thread_local! { static T: u8 = { while a { CP(); } 1 }; }',
+    );
   });
 
   test('unlexable or unbalanced input is refused', () => {
-    assert.throws(() => instrument('fn f() { "open }', 'items'), (e: unknown) => e instanceof PlrustError && e.code === 'INSTRUMENT_LEX');
-    assert.throws(() => instrument('fn f() { } }', 'items'), (e: unknown) => e instanceof PlrustError && e.code === 'INSTRUMENT_DELIMITERS');
+    assert.throws(
+      () => instrument('fn f() { "open }', 'items'),
+      (e: unknown) => e instanceof PlrustError && e.code === 'INSTRUMENT_LEX',
+    );
+    assert.throws(
+      () => instrument('fn f() { } }', 'items'),
+      (e: unknown) => e instanceof PlrustError && e.code === 'INSTRUMENT_DELIMITERS',
+    );
   });
 });
 
@@ -255,13 +348,20 @@ fn main() {
     const file = path.join(dir, 'main.rs');
     fs.writeFileSync(file, source);
     const exe = path.join(dir, 'main');
-    execFileSync(RUSTC, ['--edition', '2021', '-A', 'warnings', '-C', 'opt-level=1', '-o', exe, file], { stdio: 'pipe' });
+    execFileSync(RUSTC, ['--edition', '2021', '-A', 'warnings', '-C', 'opt-level=1', '-o', exe, file], {
+      stdio: 'pipe',
+    });
     // A missing checkpoint makes `runaway` spin forever: the timeout turns that into a failure.
     const out = execFileSync(exe, { encoding: 'utf8', timeout: 30_000 });
-    const got = Object.fromEntries(out.trim().split('\n').map((l) => {
-      const [name, ...rest] = l.split(' ');
-      return [name!, rest.join(' ')];
-    }));
+    const got = Object.fromEntries(
+      out
+        .trim()
+        .split('\n')
+        .map((l) => {
+          const [name, ...rest] = l.split(' ');
+          return [name!, rest.join(' ')];
+        }),
+    );
     assert.deepEqual(got, {
       loop_n: '5 7', // fn entry + 6 loop iterations (the sixth breaks)
       while_n: '4 5',
@@ -289,7 +389,10 @@ fn main() {
   test('the instrumented legitimate corpus type-checks', () => {
     const root = path.join(packageRoot(), 'test', 'corpus', 'ok');
     let crate = '#![allow(warnings)]\nextern crate self as plrust_rt;\npub fn checkpoint() {}\n';
-    const files = fs.readdirSync(root).filter((f) => f.endsWith('.rs')).sort();
+    const files = fs
+      .readdirSync(root)
+      .filter((f) => f.endsWith('.rs'))
+      .sort();
     for (const f of files) {
       const src = fs.readFileSync(path.join(root, f), 'utf8');
       const mod = f.replace(/\W/g, '_');
@@ -306,6 +409,10 @@ fn main() {
     }
     const file = path.join(dir, 'corpus.rs');
     fs.writeFileSync(file, crate);
-    execFileSync(RUSTC, ['--edition', '2021', '--crate-type', 'lib', '--emit=metadata', '-o', path.join(dir, 'libcorpus.rmeta'), file], { stdio: 'pipe' });
+    execFileSync(
+      RUSTC,
+      ['--edition', '2021', '--crate-type', 'lib', '--emit=metadata', '-o', path.join(dir, 'libcorpus.rmeta'), file],
+      { stdio: 'pipe' },
+    );
   });
 });

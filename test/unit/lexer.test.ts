@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { lexRust, type LexResult, type Token } from '../../src/build/lexer.js';
-import { buildTokenTrees, isGroup, type TokenTree } from '../../src/build/token-tree.js';
+import { lexRust, type LexResult, type Token } from '../../src/analysis/lexer.js';
+import { buildTokenTrees, isGroup, type TokenTree } from '../../src/analysis/token-tree.js';
 
 function tokens(src: string): Token[] {
   const r = lexRust(src);
@@ -38,19 +38,24 @@ describe('lexer: identifiers and keywords', () => {
 
   test('an identifier glued to a quote or # is a reserved prefix', () => {
     assert.equal(lexError('foo"bar"').kind, 'reserved-prefix');
-    assert.equal(lexError("k#x").kind, 'reserved-prefix');
+    assert.equal(lexError('k#x').kind, 'reserved-prefix');
     assert.equal(lexError('#"guarded"#').kind, 'reserved-prefix');
   });
 });
 
 describe('lexer: lifetimes versus char literals', () => {
   test("'a is a lifetime, 'a' a char", () => {
-    assert.deepEqual(kinds("'a 'a' 'static '_"), ['lifetime:\'a', "char:'a'", "lifetime:'static", "lifetime:'_"]);
+    assert.deepEqual(kinds("'a 'a' 'static '_"), ["lifetime:'a", "char:'a'", "lifetime:'static", "lifetime:'_"]);
     assert.equal(tokens("'static")[0]!.value, 'static');
   });
 
   test('escaped quote and unicode escapes are chars', () => {
-    assert.deepEqual(kinds("'\\'' '\\u{1F600}' '\\\\' '\"'"), ["char:'\\''", "char:'\\u{1F600}'", "char:'\\\\'", 'char:\'"\'']);
+    assert.deepEqual(kinds("'\\'' '\\u{1F600}' '\\\\' '\"'"), [
+      "char:'\\''",
+      "char:'\\u{1F600}'",
+      "char:'\\\\'",
+      "char:'\"'",
+    ]);
   });
 
   test('a non-ASCII char literal is one token', () => {
@@ -58,10 +63,24 @@ describe('lexer: lifetimes versus char literals', () => {
   });
 
   test('lifetimes in generics do not open char literals', () => {
-    assert.deepEqual(
-      kinds("fn f<'a>(x: &'a str) -> &'a str"),
-      ['ident:fn', 'ident:f', 'punct:<', "lifetime:'a", 'punct:>', 'open:(', 'ident:x', 'punct::', 'punct:&', "lifetime:'a", 'ident:str', 'close:)', 'punct:->', 'punct:&', "lifetime:'a", 'ident:str'],
-    );
+    assert.deepEqual(kinds("fn f<'a>(x: &'a str) -> &'a str"), [
+      'ident:fn',
+      'ident:f',
+      'punct:<',
+      "lifetime:'a",
+      'punct:>',
+      'open:(',
+      'ident:x',
+      'punct::',
+      'punct:&',
+      "lifetime:'a",
+      'ident:str',
+      'close:)',
+      'punct:->',
+      'punct:&',
+      "lifetime:'a",
+      'ident:str',
+    ]);
   });
 
   test('raw lifetimes', () => {
@@ -86,10 +105,17 @@ describe('lexer: lifetimes versus char literals', () => {
 
 describe('lexer: strings', () => {
   test('string kinds', () => {
-    assert.deepEqual(
-      kinds('"s" b"b" c"c" r"r" r#"h"# br"x" br##"y"## cr"z" cr#"w"#'),
-      ['string:"s"', 'byte-string:b"b"', 'c-string:c"c"', 'raw-string:r"r"', 'raw-string:r#"h"#', 'raw-byte-string:br"x"', 'raw-byte-string:br##"y"##', 'raw-c-string:cr"z"', 'raw-c-string:cr#"w"#'],
-    );
+    assert.deepEqual(kinds('"s" b"b" c"c" r"r" r#"h"# br"x" br##"y"## cr"z" cr#"w"#'), [
+      'string:"s"',
+      'byte-string:b"b"',
+      'c-string:c"c"',
+      'raw-string:r"r"',
+      'raw-string:r#"h"#',
+      'raw-byte-string:br"x"',
+      'raw-byte-string:br##"y"##',
+      'raw-c-string:cr"z"',
+      'raw-c-string:cr#"w"#',
+    ]);
   });
 
   test('raw strings end only at a quote followed by the same number of hashes', () => {
@@ -136,9 +162,20 @@ describe('lexer: strings', () => {
 describe('lexer: numbers', () => {
   test('integers, floats, ranges, method calls and tuple fields', () => {
     assert.deepEqual(kinds('1..2'), ['integer:1', 'punct:..', 'integer:2']);
-    assert.deepEqual(kinds('1.0 1e10 1.5e-3 2. 0.5E+2'), ['float:1.0', 'float:1e10', 'float:1.5e-3', 'float:2.', 'float:0.5E+2']);
+    assert.deepEqual(kinds('1.0 1e10 1.5e-3 2. 0.5E+2'), [
+      'float:1.0',
+      'float:1e10',
+      'float:1.5e-3',
+      'float:2.',
+      'float:0.5E+2',
+    ]);
     assert.deepEqual(kinds('1.foo()'), ['integer:1', 'punct:.', 'ident:foo', 'open:(', 'close:)']);
-    assert.deepEqual(kinds('0xff_u8 0o17 0b1010 1_000'), ['integer:0xff_u8', 'integer:0o17', 'integer:0b1010', 'integer:1_000']);
+    assert.deepEqual(kinds('0xff_u8 0o17 0b1010 1_000'), [
+      'integer:0xff_u8',
+      'integer:0o17',
+      'integer:0b1010',
+      'integer:1_000',
+    ]);
     assert.deepEqual(kinds('x.0.1'), ['ident:x', 'punct:.', 'float:0.1']);
     assert.deepEqual(kinds('0..=9'), ['integer:0', 'punct:..=', 'integer:9']);
   });
@@ -148,7 +185,36 @@ describe('lexer: punctuation and delimiters', () => {
   test('multi-character puncts are glued greedily', () => {
     assert.deepEqual(
       tokens(':: => -> ..= ... .. <<= >>= << >> <= >= == != && || += -= *= /= %= ^= &= |= # ! $ ?').map((t) => t.text),
-      ['::', '=>', '->', '..=', '...', '..', '<<=', '>>=', '<<', '>>', '<=', '>=', '==', '!=', '&&', '||', '+=', '-=', '*=', '/=', '%=', '^=', '&=', '|=', '#', '!', '$', '?'],
+      [
+        '::',
+        '=>',
+        '->',
+        '..=',
+        '...',
+        '..',
+        '<<=',
+        '>>=',
+        '<<',
+        '>>',
+        '<=',
+        '>=',
+        '==',
+        '!=',
+        '&&',
+        '||',
+        '+=',
+        '-=',
+        '*=',
+        '/=',
+        '%=',
+        '^=',
+        '&=',
+        '|=',
+        '#',
+        '!',
+        '$',
+        '?',
+      ],
     );
     assert.deepEqual(kinds('a<-1'), ['ident:a', 'punct:<', 'punct:-', 'integer:1']);
   });
@@ -169,7 +235,10 @@ describe('lexer: punctuation and delimiters', () => {
 describe('lexer: comments', () => {
   test('plain comments produce no tokens; doc comments do', () => {
     const t = tokens('// plain\n/* block */ //// four slashes\n/***/ /**/ /*** stars ***/ x');
-    assert.deepEqual(t.map((k) => k.text), ['x']);
+    assert.deepEqual(
+      t.map((k) => k.text),
+      ['x'],
+    );
   });
 
   test('doc comment kinds and values', () => {
@@ -284,7 +353,7 @@ describe('token trees', () => {
   });
 
   test('delimiters inside strings, chars and comments do not count', () => {
-    const { issues } = buildTokenTrees(tokens("f('}', \"{\", r#\")\"#) // ]\n/* { */"));
+    const { issues } = buildTokenTrees(tokens('f(\'}\', "{", r#")"#) // ]\n/* { */'));
     assert.deepEqual(issues, []);
   });
 });

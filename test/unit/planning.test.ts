@@ -7,19 +7,19 @@ import path from 'node:path';
 import crypto from 'node:crypto';
 import { applyBlock, removeBlock, readBlock, BEGIN_MARK } from '../../src/install/conf.js';
 import { parseTargets } from '../../src/config/schema.js';
-import { targetsToBuild, checkLinkers } from '../../src/toolchain/install.js';
+import { targetsToBuild, checkLinkers } from '../../src/toolchain/install-toolchain.js';
 import { deriveSpec } from '../../src/targets/spec.js';
 import { loadTargetDefinition } from '../../src/targets/definitions.js';
-import { parseRustcVV, toolchainId } from '../../src/toolchain/compiler.js';
+import { parseRustcVV, toolchainId } from '../../src/toolchain/rustc-probe.js';
 import { detectSourceVersion, planSource, distUrl } from '../../src/toolchain/source.js';
 import { relevantLogLines, cargoBuildArgs } from '../../src/toolchain/build-std.js';
-import { planFiles, defaultsText } from '../../src/install/install.js';
-import { definitionHash, definitionText } from '../../src/build/definition-hash.js';
-import { parseRsFile } from '../../src/build/rs-file.js';
-import { createFunctionSql } from '../../src/build/output.js';
-import { parseSqlFile } from '../../src/build/sql-file.js';
-import { cacheKey } from '../../src/build/cache.js';
-import { artifactKey } from '../../src/build/compile.js';
+import { planFiles, defaultsText } from '../../src/install/install-extension.js';
+import { definitionHash, definitionText } from '../../src/functions/definition-hash.js';
+import { parseRsFile } from '../../src/functions/rs-file.js';
+import { createFunctionSql } from '../../src/compile/artifacts.js';
+import { parseSqlFile } from '../../src/functions/sql-file.js';
+import { cacheKey } from '../../src/compile/cache.js';
+import { artifactKey } from '../../src/compile/compile-function.js';
 import { PlrustError } from '../../src/util/errors.js';
 import type { PgInstallation } from '../../src/install/pg-config.js';
 
@@ -33,7 +33,10 @@ describe('postgresql.conf block', () => {
     const again = applyBlock(a.text, { 'plrust.home': '/h', 'plrust.compiler': '/usr/bin/node,/p' });
     assert.equal(again.change, 'unchanged');
     assert.equal(again.text, a.text, 'idempotent');
-    const upd = applyBlock(a.text + 'max_connections = 10\n', { 'plrust.home': "/it's", 'plrust.compiler': '/usr/bin/node,/p' });
+    const upd = applyBlock(a.text + 'max_connections = 10\n', {
+      'plrust.home': "/it's",
+      'plrust.compiler': '/usr/bin/node,/p',
+    });
     assert.equal(upd.change, 'updated');
     assert.deepEqual(upd.changedKeys, ['plrust.home']);
     assert.equal(readBlock(upd.text).settings!['plrust.home'], "/it's", 'quotes round-trip');
@@ -60,10 +63,14 @@ describe('targets', () => {
   test('a missing cross linker is named with its Debian package before anything is built', () => {
     assert.throws(
       () => checkLinkers(['aarch64'], 'x86_64', '/nonexistent'),
-      (e: unknown) => e instanceof PlrustError && e.code === 'LINKER_MISSING' && /aarch64-linux-gnu-gcc/.test(e.message) && /gcc-aarch64-linux-gnu/.test(e.hint ?? ''),
+      (e: unknown) =>
+        e instanceof PlrustError &&
+        e.code === 'LINKER_MISSING' &&
+        /aarch64-linux-gnu-gcc/.test(e.message) &&
+        /gcc-aarch64-linux-gnu/.test(e.hint ?? ''),
     );
   });
-  test('deriveSpec keeps rustc\'s layout, sets the vendor, and the cross linker only when cross-compiling', () => {
+  test("deriveSpec keeps rustc's layout, sets the vendor, and the cross linker only when cross-compiling", () => {
     const base = { arch: 'aarch64', 'data-layout': 'e-m:e-LAYOUT', vendor: 'unknown', metadata: { tier: 1 } };
     const def = loadTargetDefinition('aarch64');
     const cross = deriveSpec(base, def, 'x86_64');
@@ -76,7 +83,8 @@ describe('targets', () => {
 });
 
 describe('compiler and source', () => {
-  const vv = 'rustc 1.96.0 (ac68faa20 2026-05-25)\nbinary: rustc\ncommit-hash: ac68faa20c58cbccd01ee7208bf3b6e93a7d7f96\ncommit-date: 2026-05-25\nhost: x86_64-unknown-linux-gnu\nrelease: 1.96.0\nLLVM version: 22.1.8\n';
+  const vv =
+    'rustc 1.96.0 (ac68faa20 2026-05-25)\nbinary: rustc\ncommit-hash: ac68faa20c58cbccd01ee7208bf3b6e93a7d7f96\ncommit-date: 2026-05-25\nhost: x86_64-unknown-linux-gnu\nrelease: 1.96.0\nLLVM version: 22.1.8\n';
   test('parseRustcVV and the toolchain id', () => {
     const info = parseRustcVV(vv);
     assert.equal(info.version, '1.96.0');
@@ -86,9 +94,14 @@ describe('compiler and source', () => {
   });
   test('detectSourceVersion from a version file or a rustc-<version> directory', () => {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'srcver-'));
-    fs.mkdirSync(path.join(root, 'rust-src-1.97.0', 'rust-src', 'lib', 'rustlib', 'src', 'rust', 'library'), { recursive: true });
+    fs.mkdirSync(path.join(root, 'rust-src-1.97.0', 'rust-src', 'lib', 'rustlib', 'src', 'rust', 'library'), {
+      recursive: true,
+    });
     fs.writeFileSync(path.join(root, 'rust-src-1.97.0', 'version'), '1.97.0 (abc 2026-07-01)\n');
-    assert.equal(detectSourceVersion(path.join(root, 'rust-src-1.97.0', 'rust-src', 'lib', 'rustlib', 'src', 'rust', 'library')), '1.97.0');
+    assert.equal(
+      detectSourceVersion(path.join(root, 'rust-src-1.97.0', 'rust-src', 'lib', 'rustlib', 'src', 'rust', 'library')),
+      '1.97.0',
+    );
     fs.mkdirSync(path.join(root, 'rustc-1.95.0', 'library'), { recursive: true });
     assert.equal(detectSourceVersion(path.join(root, 'rustc-1.95.0', 'library')), '1.95.0');
     fs.mkdirSync(path.join(root, 'plain', 'library'), { recursive: true });
@@ -104,10 +117,14 @@ describe('compiler and source', () => {
     const p = planSource(other, { distServer: 'http://mirror.internal/rust/' });
     assert.equal(p.kind, 'dist-server');
     assert.equal(p.location, 'http://mirror.internal/rust/dist/rust-src-1.90.0.tar.gz');
-    assert.equal(distUrl('https://static.rust-lang.org', '1.96.0'), 'https://static.rust-lang.org/dist/rust-src-1.96.0.tar.gz');
+    assert.equal(
+      distUrl('https://static.rust-lang.org', '1.96.0'),
+      'https://static.rust-lang.org/dist/rust-src-1.96.0.tar.gz',
+    );
   });
   test('build log excerpts start at the first error', () => {
-    const log = 'Compiling a\nCompiling b\nerror[E0425]: cannot find value `x`\n --> std/src/lib.rs:1:1\nwarning: unused\nerror: aborting';
+    const log =
+      'Compiling a\nCompiling b\nerror[E0425]: cannot find value `x`\n --> std/src/lib.rs:1:1\nwarning: unused\nerror: aborting';
     assert.deepEqual(relevantLogLines(log, 2), ['error[E0425]: cannot find value `x`', ' --> std/src/lib.rs:1:1']);
     assert.ok(cargoBuildArgs('/s/x.json').includes('-Zjson-target-spec'));
     assert.ok(cargoBuildArgs('/s/x.json').includes('--offline'));
@@ -131,8 +148,20 @@ describe('install plan', () => {
       pg,
       handler: { library: '/b/plrust.so', control: '/b/plrust.control', scripts: ['/b/plrust--0.1.sql'] },
       defaultsFile: '/w/plrust.defaults',
-      prebuilt: [{ artifact: { meta: { definitionHash: 'a'.repeat(64), arch: 'aarch64' } as never, library: '/o/f/aarch64-postgres-linux-gnu.so' }, shaFile: '/w/x.sha256' }],
-      toolchainCopy: { from: '/home/tc', files: ['manifest.json', 'sysroot/lib/x.rlib'], destRoot: '/pg/share/plrust/home/toolchains/t' },
+      prebuilt: [
+        {
+          artifact: {
+            meta: { definitionHash: 'a'.repeat(64), arch: 'aarch64' } as never,
+            library: '/o/f/aarch64-postgres-linux-gnu.so',
+          },
+          shaFile: '/w/x.sha256',
+        },
+      ],
+      toolchainCopy: {
+        from: '/home/tc',
+        files: ['manifest.json', 'sysroot/lib/x.rlib'],
+        destRoot: '/pg/share/plrust/home/toolchains/t',
+      },
     });
     assert.deepEqual(
       files.map((f) => [f.dest, f.role]),
@@ -149,7 +178,12 @@ describe('install plan', () => {
     );
   });
   test('the defaults file quotes values as postgresql.conf does', () => {
-    const t = defaultsText({ home: "/o'brien/.plrust", compiler: ['/usr/bin/node', '/p/bin/plrust'], workDir: '/var/cache/plrust/k', targets: ['x86_64'] });
+    const t = defaultsText({
+      home: "/o'brien/.plrust",
+      compiler: ['/usr/bin/node', '/p/bin/plrust'],
+      workDir: '/var/cache/plrust/k',
+      targets: ['x86_64'],
+    });
     assert.match(t, /^plrust\.home = '\/o''brien\/\.plrust'$/m);
     assert.match(t, /^plrust\.compiler = '\/usr\/bin\/node,\/p\/bin\/plrust'$/m);
     assert.match(t, /^plrust\.targets = 'x86_64'$/m);
@@ -159,14 +193,23 @@ describe('install plan', () => {
 
 describe('definitions', () => {
   test('the definition hash is sha256 of the documented text', () => {
-    const def = { strict: true, returns: { kind: 'scalar', name: 'int4' } as const, args: [{ name: 'a', type: { kind: 'scalar', name: 'int4' } as const }, { name: 'xs', type: { kind: 'array', element: 'text' } as const }], source: ' Ok(Some(a)) ' };
+    const def = {
+      strict: true,
+      returns: { kind: 'scalar', name: 'int4' } as const,
+      args: [
+        { name: 'a', type: { kind: 'scalar', name: 'int4' } as const },
+        { name: 'xs', type: { kind: 'array', element: 'text' } as const },
+      ],
+      source: ' Ok(Some(a)) ',
+    };
     const text = 'plrust-definition-v1\nstrict=true\nreturns=int4\narg=a:int4\narg=xs:text[]\nbody=\n Ok(Some(a)) ';
     assert.equal(definitionText(def), text);
     assert.equal(definitionHash(def), crypto.createHash('sha256').update(text).digest('hex'));
   });
 
   test('a .rs pub fn becomes a SQL body: the whole file plus a call; strictness from the parameters', () => {
-    const src = '/// plrust: immutable\npub fn add(a: i32, b: Option<i32>) -> Option<i32> {\n    Some(a + b.unwrap_or(0))\n}\n\nfn helper() {}\n';
+    const src =
+      '/// plrust: immutable\npub fn add(a: i32, b: Option<i32>) -> Option<i32> {\n    Some(a + b.unwrap_or(0))\n}\n\nfn helper() {}\n';
     const { functions, errors } = parseRsFile(src, 'm.rs');
     assert.deepEqual(errors, []);
     const f = functions[0]!;
@@ -177,7 +220,10 @@ describe('definitions', () => {
     assert.match(f.source, /let a = match a \{ Some\(v\) => v, None => return Ok\(None\) \}; Ok\(add\(a, b\)\)\n$/);
     const strict = parseRsFile('pub fn f(x: i64) -> Result<Option<i64>, String> { Ok(Some(x)) }', 's.rs').functions[0]!;
     assert.equal(strict.strict, true);
-    assert.match(strict.source, /match f\(x\) \{ Ok\(v\) => Ok\(v\), Err\(e\) => Err\(e\.to_string\(\)\.into\(\)\) \}\n$/);
+    assert.match(
+      strict.source,
+      /match f\(x\) \{ Ok\(v\) => Ok\(v\), Err\(e\) => Err\(e\.to_string\(\)\.into\(\)\) \}\n$/,
+    );
     const bad = parseRsFile('/// plrust: strict\npub fn g(x: Option<i32>) -> Option<i32> { x }', 'b.rs');
     assert.equal(bad.functions.length, 0);
     assert.match(bad.errors[0]!, /b\.rs:2:\d+: g is annotated strict but takes Option arguments/);
@@ -186,7 +232,10 @@ describe('definitions', () => {
   });
 
   test('the generated CREATE FUNCTION parses back to the same definition (and hash)', () => {
-    const { functions } = parseRsFile('pub fn weird(s: &str) -> Option<String> { Some(format!("$plrust$ {s}")) }', 'w.rs');
+    const { functions } = parseRsFile(
+      'pub fn weird(s: &str) -> Option<String> { Some(format!("$plrust$ {s}")) }',
+      'w.rs',
+    );
     const sql = createFunctionSql(functions[0]!);
     const back = parseSqlFile(sql, 'functions.sql').functions[0]!;
     assert.equal(back.source, functions[0]!.source);
@@ -195,7 +244,14 @@ describe('definitions', () => {
   });
 
   test('an artifact key changes with the toolchain, the checker version and the source, and nothing else', () => {
-    const inputs = { toolchain: 'rust-1.96.0-ac68faa2', runtimeSha: 'r', specSha: 's', wrapper: 'w', user: 'u', triple: 'x86_64-postgres-linux-gnu' };
+    const inputs = {
+      toolchain: 'rust-1.96.0-ac68faa2',
+      runtimeSha: 'r',
+      specSha: 's',
+      wrapper: 'w',
+      user: 'u',
+      triple: 'x86_64-postgres-linux-gnu',
+    };
     const v = { plrust: '0.1.0', checker: '1', abi: 1 };
     const base = artifactKey(inputs, v);
     assert.equal(artifactKey({ ...inputs }, { ...v }), base);

@@ -16,7 +16,16 @@ import {
 import { PlrustError } from '../../src/util/errors.js';
 
 function replaceRule(over: Partial<ReplaceRule> = {}): ReplaceRule {
-  return { kind: 'replace', name: 'r', file: 'std/src/x.rs', why: 'test', anchor: 'old', count: 1, replacement: 'new', ...over };
+  return {
+    kind: 'replace',
+    name: 'r',
+    file: 'std/src/x.rs',
+    why: 'test',
+    anchor: 'old',
+    count: 1,
+    replacement: 'new',
+    ...over,
+  };
 }
 
 function set(range: string, rules = [replaceRule()]): RuleSet {
@@ -98,25 +107,56 @@ describe('loadRuleSets', () => {
     assert.ok(s.rules.length > 20);
     for (const r of s.rules) assert.ok(r.why.length > 20, `rule ${r.name} needs a reason`);
     const names = s.rules.map((r) => r.name);
-    for (const needed of ['fs-unsupported', 'net-unsupported', 'process-unsupported', 'env-unsupported', 'args-unsupported', 'stdio-postgres', 'thread-spawn-unsupported', 'process-exit-panics', 'process-abort-panics', 'alloc-error-panics']) {
+    for (const needed of [
+      'fs-unsupported',
+      'net-unsupported',
+      'process-unsupported',
+      'env-unsupported',
+      'args-unsupported',
+      'stdio-postgres',
+      'thread-spawn-unsupported',
+      'process-exit-panics',
+      'process-abort-panics',
+      'alloc-error-panics',
+    ]) {
       assert.ok(names.includes(needed), `missing rule ${needed}`);
     }
     const created = s.rules.find((r) => r.kind === 'create');
-    assert.ok(created?.kind === 'create' && created.content.includes('pub fn panic_output'), 'create rules carry their file content');
+    assert.ok(
+      created?.kind === 'create' && created.content.includes('pub fn panic_output'),
+      'create rules carry their file content',
+    );
   });
 
   test('lines given as arrays are joined with newlines; count defaults to 1', async () => {
     fs.writeFileSync(
       path.join(dir, 'a.json'),
-      JSON.stringify({ rustc: '>=1.0.0', rules: [{ name: 'x', file: 'f.rs', why: 'because', anchor: ['a', 'b'], replacement: 'c' }] }),
+      JSON.stringify({
+        rustc: '>=1.0.0',
+        rules: [{ name: 'x', file: 'f.rs', why: 'because', anchor: ['a', 'b'], replacement: 'c' }],
+      }),
     );
     const [s] = await loadRuleSets(dir);
-    assert.deepEqual(s!.rules[0], { kind: 'replace', name: 'x', file: 'f.rs', why: 'because', anchor: 'a\nb', count: 1, replacement: 'c' });
+    assert.deepEqual(s!.rules[0], {
+      kind: 'replace',
+      name: 'x',
+      file: 'f.rs',
+      why: 'because',
+      anchor: 'a\nb',
+      count: 1,
+      replacement: 'c',
+    });
   });
 
   test('a malformed rule set is rejected with its path', async () => {
-    fs.writeFileSync(path.join(dir, 'a.json'), JSON.stringify({ rustc: '>=1.0.0', rules: [{ name: 'x', file: 'f.rs', anchor: 'a', replacement: 'b' }] }));
-    await assert.rejects(loadRuleSets(dir), plrustError('STD_RULES_INVALID', (e) => assert.match(e.message, /a\.json/)));
+    fs.writeFileSync(
+      path.join(dir, 'a.json'),
+      JSON.stringify({ rustc: '>=1.0.0', rules: [{ name: 'x', file: 'f.rs', anchor: 'a', replacement: 'b' }] }),
+    );
+    await assert.rejects(
+      loadRuleSets(dir),
+      plrustError('STD_RULES_INVALID', (e) => assert.match(e.message, /a\.json/)),
+    );
   });
 
   test('a rule set that is not JSON is rejected as malformed', async () => {
@@ -176,7 +216,10 @@ describe('applyRestriction on the real std source', () => {
     copyTouchedFiles(sets, version, library, copy);
     const target = path.join(copy, 'std/src/sys/net/connection/mod.rs');
     const original = fs.readFileSync(target, 'utf8');
-    fs.writeFileSync(target, original.replace('all(target_family = "unix", not(target_os = "l4re"))', 'target_family = "unix"'));
+    fs.writeFileSync(
+      target,
+      original.replace('all(target_family = "unix", not(target_os = "l4re"))', 'target_family = "unix"'),
+    );
     const processRs = path.join(copy, 'std/src/process.rs');
     const processBefore = fs.readFileSync(processRs, 'utf8');
 
@@ -199,14 +242,20 @@ describe('applyRestriction on the real std source', () => {
     const copy = path.join(tmp, 'exists');
     copyTouchedFiles(sets, version, library, copy);
     fs.writeFileSync(path.join(copy, 'std/src/sys/stdio/postgres.rs'), '');
-    await assert.rejects(applyRestriction(copy, version, sets), plrustError('STD_RULE_MISMATCH', (e) => assert.match(e.message, /'stdio-postgres-module'/)));
+    await assert.rejects(
+      applyRestriction(copy, version, sets),
+      plrustError('STD_RULE_MISMATCH', (e) => assert.match(e.message, /'stdio-postgres-module'/)),
+    );
   });
 
   test('a missing file fails naming the rule', async () => {
     const { version } = stdSource();
     const empty = path.join(tmp, 'empty');
     fs.mkdirSync(empty);
-    await assert.rejects(applyRestriction(empty, version), plrustError('STD_RULE_MISMATCH', (e) => assert.match(e.message, /does not exist/)));
+    await assert.rejects(
+      applyRestriction(empty, version),
+      plrustError('STD_RULE_MISMATCH', (e) => assert.match(e.message, /does not exist/)),
+    );
   });
 
   test('a rule cannot reach outside library/', async () => {

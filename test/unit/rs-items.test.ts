@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { extractRsItems, parseAnnotation, type DocLine } from '../../src/build/rs-items.js';
+import { extractRsItems, parseAnnotation, type DocLine } from '../../src/functions/rs-items.js';
 
 const FILE = `//! Functions for the demo schema.
 use std::collections::HashMap;
@@ -49,23 +49,32 @@ describe('extractRsItems', () => {
 
   test('lists only top-level plain-pub fns, in order', () => {
     assert.deepEqual(diagnostics, []);
-    assert.deepEqual(functions.map((f) => f.name), ['add', 'counts', 'nothing', 'side_effect']);
+    assert.deepEqual(
+      functions.map((f) => f.name),
+      ['add', 'counts', 'nothing', 'side_effect'],
+    );
   });
 
   test('parameters, normalised types and return types', () => {
     const add = functions[0]!;
-    assert.deepEqual(add.params.map((p) => [p.name, p.type]), [
-      ['x', 'i32'],
-      ['y', 'Option<i64>'],
-    ]);
+    assert.deepEqual(
+      add.params.map((p) => [p.name, p.type]),
+      [
+        ['x', 'i32'],
+        ['y', 'Option<i64>'],
+      ],
+    );
     assert.equal(add.returnType, 'Option<i32>');
     const counts = functions[1]!;
-    assert.deepEqual(counts.params.map((p) => [p.name, p.type]), [
-      ['m', 'HashMap<String, i32>'],
-      ['v', '&[u8]'],
-      ['s', '&str'],
-      ['type', 'Vec<Option<i64>>'],
-    ]);
+    assert.deepEqual(
+      counts.params.map((p) => [p.name, p.type]),
+      [
+        ['m', 'HashMap<String, i32>'],
+        ['v', '&[u8]'],
+        ['s', '&str'],
+        ['type', 'Vec<Option<i64>>'],
+      ],
+    );
     assert.equal(counts.returnType, 'Result<Option<Vec<Option<i64>>>, Box<dyn std::error::Error + Send + Sync>>');
     assert.equal(functions[2]!.returnType, undefined);
     assert.equal(functions[3]!.returnType, undefined);
@@ -73,15 +82,21 @@ describe('extractRsItems', () => {
 
   test('doc lines, annotations and spans', () => {
     const add = functions[0]!;
-    assert.deepEqual(add.docs.map((d) => [d.text, d.line]), [
-      ['Adds one.', 4],
-      ['plrust: strict immutable parallel-safe name=add_one', 5],
-    ]);
+    assert.deepEqual(
+      add.docs.map((d) => [d.text, d.line]),
+      [
+        ['Adds one.', 4],
+        ['plrust: strict immutable parallel-safe name=add_one', 5],
+      ],
+    );
     assert.deepEqual(add.options, { strict: true, volatility: 'immutable', parallel: 'safe', sqlName: 'add_one' });
     assert.deepEqual(add.span, { startLine: 7, endLine: 10 });
     assert.deepEqual([add.line, add.col], [7, 8]);
     const counts = functions[1]!;
-    assert.deepEqual(counts.docs.map((d) => d.text), ['Counts words.', 'plrust: stable']);
+    assert.deepEqual(
+      counts.docs.map((d) => d.text),
+      ['Counts words.', 'plrust: stable'],
+    );
     assert.deepEqual(counts.options, { strict: false, volatility: 'stable', parallel: 'unsafe', sqlName: undefined });
     assert.deepEqual(counts.span, { startLine: 32, endLine: 34 });
     assert.deepEqual(functions[3]!.docs, []);
@@ -89,33 +104,54 @@ describe('extractRsItems', () => {
   });
 
   test('generic functions and where clauses are diagnostics naming the function', () => {
-    const r = extractRsItems('pub fn id<T>(x: T) -> T { x }\npub fn w(x: i32) -> i32 where i32: Copy { x }\npub fn life<\'a>(x: &\'a str) -> &\'a str { x }', 'g.rs');
-    assert.deepEqual(r.diagnostics.map((d) => [d.code, d.line, d.col]), [
-      ['generic-function', 1, 8],
-      ['generic-function', 2, 25],
-      ['generic-function', 3, 8],
-    ]);
+    const r = extractRsItems(
+      "pub fn id<T>(x: T) -> T { x }\npub fn w(x: i32) -> i32 where i32: Copy { x }\npub fn life<'a>(x: &'a str) -> &'a str { x }",
+      'g.rs',
+    );
+    assert.deepEqual(
+      r.diagnostics.map((d) => [d.code, d.line, d.col]),
+      [
+        ['generic-function', 1, 8],
+        ['generic-function', 2, 25],
+        ['generic-function', 3, 8],
+      ],
+    );
     assert.match(r.diagnostics[0]!.message, /^g\.rs:1:8: generic-function: `id` is generic/);
     assert.match(r.diagnostics[1]!.message, /`w` has a `where` clause/);
     const it = extractRsItems('pub fn show(x: impl std::fmt::Display) -> String { x.to_string() }', 'i.rs');
-    assert.deepEqual(it.diagnostics.map((d) => [d.code, d.line, d.col]), [['generic-function', 1, 16]]);
+    assert.deepEqual(
+      it.diagnostics.map((d) => [d.code, d.line, d.col]),
+      [['generic-function', 1, 16]],
+    );
     assert.match(it.diagnostics[0]!.message, /parameter `x` of `show` has an `impl Trait` type/);
   });
 
   test('qualifiers, receivers and pattern parameters are diagnostics', () => {
-    const r = extractRsItems('pub unsafe fn u() {}\npub const fn c() {}\npub fn p((a, b): (i32, i32), _: i32) {}\npub fn s(&self) {}', 'q.rs');
-    assert.deepEqual(r.diagnostics.map((d) => [d.code, d.line]), [
-      ['unsupported-qualifier', 1],
-      ['unsupported-qualifier', 2],
-      ['unsupported-parameter', 3],
-      ['unsupported-parameter', 3],
-      ['unsupported-parameter', 4],
-    ]);
+    const r = extractRsItems(
+      'pub unsafe fn u() {}\npub const fn c() {}\npub fn p((a, b): (i32, i32), _: i32) {}\npub fn s(&self) {}',
+      'q.rs',
+    );
+    assert.deepEqual(
+      r.diagnostics.map((d) => [d.code, d.line]),
+      [
+        ['unsupported-qualifier', 1],
+        ['unsupported-qualifier', 2],
+        ['unsupported-parameter', 3],
+        ['unsupported-parameter', 3],
+        ['unsupported-parameter', 4],
+      ],
+    );
   });
 
   test('bad annotations are reported at their doc line', () => {
-    const r = extractRsItems('/// plrust: strict\n/// plrust: immutable fast\npub fn f(x: i32) -> Option<i32> { Some(x) }', 'a.rs');
-    assert.deepEqual(r.diagnostics.map((d) => [d.code, d.line]), [['bad-annotation', 2]]);
+    const r = extractRsItems(
+      '/// plrust: strict\n/// plrust: immutable fast\npub fn f(x: i32) -> Option<i32> { Some(x) }',
+      'a.rs',
+    );
+    assert.deepEqual(
+      r.diagnostics.map((d) => [d.code, d.line]),
+      [['bad-annotation', 2]],
+    );
     assert.equal(r.functions[0]!.options.strict, true);
     assert.equal(r.functions[0]!.options.volatility, 'immutable');
   });
@@ -137,7 +173,10 @@ describe('parseAnnotation', () => {
   });
 
   test('all options, across several lines', () => {
-    const r = parseAnnotation(lines('plrust: strict', '  plrust:   volatile   parallel-restricted', 'plrust: name=app.do_it'), 'f.rs');
+    const r = parseAnnotation(
+      lines('plrust: strict', '  plrust:   volatile   parallel-restricted', 'plrust: name=app.do_it'),
+      'f.rs',
+    );
     assert.deepEqual(r.diagnostics, []);
     assert.deepEqual(r.options, { strict: true, volatility: 'volatile', parallel: 'restricted', sqlName: 'app.do_it' });
   });

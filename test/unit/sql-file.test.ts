@@ -1,8 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseSqlFile } from '../../src/build/sql-file.js';
-import { parseSqlType } from '../../src/build/sql-types.js';
-import { sqlTypeName } from '../../src/build/definition.js';
+import { parseSqlFile } from '../../src/functions/sql-file.js';
+import { parseSqlType } from '../../src/functions/sql-types.js';
+import { sqlTypeName } from '../../src/functions/definition.js';
 import { PlrustError } from '../../src/util/errors.js';
 
 describe('parseSqlFile', () => {
@@ -21,7 +21,14 @@ create function quoted(s varchar(20)) returns text language plrust as 'Ok(Some(s
     const { functions, ignored } = parseSqlFile(sql, 'f.sql');
     assert.equal(ignored, 0);
     assert.deepEqual(
-      functions.map((f) => [f.sqlName, f.strict, f.volatility, f.parallel, f.args.map((a) => `${a.name}:${sqlTypeName(a.type)}`).join(','), sqlTypeName(f.returns)]),
+      functions.map((f) => [
+        f.sqlName,
+        f.strict,
+        f.volatility,
+        f.parallel,
+        f.args.map((a) => `${a.name}:${sqlTypeName(a.type)}`).join(','),
+        sqlTypeName(f.returns),
+      ]),
       [
         ['add', true, 'volatile', 'unsafe', 'a:int4,b:int4', 'int4'],
         ['"My Schema".greet', false, 'immutable', 'safe', 'name:text', 'text'],
@@ -40,7 +47,10 @@ CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1; $$;
 INSERT INTO t VALUES ('CREATE FUNCTION g() RETURNS int LANGUAGE plrust AS $x$ $x$');
 CREATE FUNCTION h() RETURNS void LANGUAGE plrust AS $f$ Ok(Some(())) $f$;`;
     const { functions, ignored } = parseSqlFile(sql, 'x.sql');
-    assert.deepEqual(functions.map((f) => f.sqlName), ['h']);
+    assert.deepEqual(
+      functions.map((f) => f.sqlName),
+      ['h'],
+    );
     assert.equal(ignored, 3);
     assert.deepEqual(functions[0]!.returns, { kind: 'void' });
   });
@@ -51,12 +61,21 @@ CREATE FUNCTION h() RETURNS void LANGUAGE plrust AS $f$ Ok(Some(())) $f$;`;
        CREATE FUNCTION b(x bigint) RETURNS bigint CALLED ON NULL INPUT LANGUAGE plrust AS $$Ok(x)$$;`,
       'n.sql',
     );
-    assert.deepEqual(functions.map((f) => f.strict), [true, false]);
+    assert.deepEqual(
+      functions.map((f) => f.strict),
+      [true, false],
+    );
   });
 
   test('arrays in every spelling', () => {
-    const { functions } = parseSqlFile(`CREATE FUNCTION a(x int[], y text ARRAY, z double precision[3]) RETURNS bytea[] LANGUAGE plrust AS $$Ok(None)$$;`, 'a.sql');
-    assert.deepEqual(functions[0]!.args.map((a) => sqlTypeName(a.type)), ['int4[]', 'text[]', 'float8[]']);
+    const { functions } = parseSqlFile(
+      `CREATE FUNCTION a(x int[], y text ARRAY, z double precision[3]) RETURNS bytea[] LANGUAGE plrust AS $$Ok(None)$$;`,
+      'a.sql',
+    );
+    assert.deepEqual(
+      functions[0]!.args.map((a) => sqlTypeName(a.type)),
+      ['int4[]', 'text[]', 'float8[]'],
+    );
     assert.equal(sqlTypeName(functions[0]!.returns), 'bytea[]');
   });
 
@@ -66,18 +85,35 @@ CREATE FUNCTION h() RETURNS void LANGUAGE plrust AS $f$ Ok(Some(())) $f$;`;
         () => parseSqlFile(sql, 'bad.sql'),
         (e: unknown) => e instanceof PlrustError && re.test(e.message),
       );
-    bad('CREATE FUNCTION f(a int) RETURNS int LANGUAGE plrust AS $$ unterminated', /bad\.sql:1:\d+: unterminated dollar-quoted string/);
+    bad(
+      'CREATE FUNCTION f(a int) RETURNS int LANGUAGE plrust AS $$ unterminated',
+      /bad\.sql:1:\d+: unterminated dollar-quoted string/,
+    );
     bad('CREATE FUNCTION f(int) RETURNS int LANGUAGE plrust AS $$Ok(None)$$;', /argument 1 has no name/);
     bad('CREATE FUNCTION f(a numeric) RETURNS int LANGUAGE plrust AS $$Ok(None)$$;', /type numeric is not supported/);
     bad('CREATE FUNCTION f(OUT a int) RETURNS int LANGUAGE plrust AS $$Ok(None)$$;', /OUT arguments are not supported/);
-    bad('CREATE FUNCTION f(a int) RETURNS SETOF int LANGUAGE plrust AS $$Ok(None)$$;', /RETURNS SETOF is not supported/);
+    bad(
+      'CREATE FUNCTION f(a int) RETURNS SETOF int LANGUAGE plrust AS $$Ok(None)$$;',
+      /RETURNS SETOF is not supported/,
+    );
     bad('CREATE FUNCTION f(a int) LANGUAGE plrust AS $$Ok(None)$$;', /RETURNS is missing/);
   });
 });
 
 describe('parseSqlType', () => {
   test('aliases map to canonical names', () => {
-    const names = ['integer', 'INT', 'smallint', 'bigint', 'real', 'double precision', 'boolean', 'character varying(10)', 'pg_catalog.text', 'bytea'];
+    const names = [
+      'integer',
+      'INT',
+      'smallint',
+      'bigint',
+      'real',
+      'double precision',
+      'boolean',
+      'character varying(10)',
+      'pg_catalog.text',
+      'bytea',
+    ];
     assert.deepEqual(
       names.map((n) => sqlTypeName(parseSqlType(n, 'x', false))),
       ['int4', 'int4', 'int2', 'int8', 'float4', 'float8', 'bool', 'varchar', 'text', 'bytea'],
@@ -86,7 +122,11 @@ describe('parseSqlType', () => {
   test('an unsupported type names it and lists the supported ones', () => {
     assert.throws(
       () => parseSqlType('jsonb', 'argument j', false),
-      (e: unknown) => e instanceof PlrustError && e.code === 'UNSUPPORTED_TYPE' && /jsonb/.test(e.message) && /int4/.test(e.hint ?? ''),
+      (e: unknown) =>
+        e instanceof PlrustError &&
+        e.code === 'UNSUPPORTED_TYPE' &&
+        /jsonb/.test(e.message) &&
+        /int4/.test(e.hint ?? ''),
     );
     assert.throws(() => parseSqlType('int[][]', 'x', false), /not supported/);
     assert.throws(() => parseSqlType('void', 'argument', false), /not supported/);

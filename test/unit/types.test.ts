@@ -1,7 +1,13 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SCALAR_TYPES, type SqlType } from '../../src/build/definition.js';
-import { rustParamType, rustResultType, runtimeSqlType, sqlTypeOfRustParam, sqlTypeOfRustReturn } from '../../src/build/types.js';
+import { SCALAR_TYPES, type SqlType } from '../../src/functions/definition.js';
+import {
+  rustParamType,
+  rustResultType,
+  runtimeSqlType,
+  sqlTypeOfRustParam,
+  sqlTypeOfRustReturn,
+} from '../../src/functions/rust-types.js';
 import { PlrustError } from '../../src/util/errors.js';
 
 const scalar = (name: (typeof SCALAR_TYPES)[number]): SqlType => ({ kind: 'scalar', name });
@@ -46,7 +52,10 @@ describe('Rust parameter types -> SQL', () => {
   }
 
   test('unsupported types are named, with the supported list in the hint', () => {
-    rejects(() => sqlTypeOfRustParam('u32', 'argument `x` of f'), /argument `x` of f: Rust type `u32` is not supported/);
+    rejects(
+      () => sqlTypeOfRustParam('u32', 'argument `x` of f'),
+      /argument `x` of f: Rust type `u32` is not supported/,
+    );
     rejects(() => sqlTypeOfRustParam('HashMap<String, i32>', 'argument `m`'), /`HashMap<String, i32>`/);
     rejects(() => sqlTypeOfRustParam('Vec<i32>', 'argument `v`'), /arrays are Vec<Option<T>>/);
     rejects(() => sqlTypeOfRustParam('Option<Option<i32>>', 'argument `o`'), /`Option<Option<i32>>`/);
@@ -103,7 +112,7 @@ describe('SQL -> Rust (SQL bodies)', () => {
     assert.equal(rustResultType({ kind: 'void' }), '()');
   });
 
-  test('runtime SQL types (varchar shares text\'s)', () => {
+  test("runtime SQL types (varchar shares text's)", () => {
     assert.equal(runtimeSqlType(scalar('varchar')), '::plrust_rt::sql::Text');
     assert.equal(runtimeSqlType(array('int8')), '::plrust_rt::sql::Array<::plrust_rt::sql::Int8>');
     assert.equal(runtimeSqlType({ kind: 'void' }), '::plrust_rt::sql::Void');
@@ -111,7 +120,11 @@ describe('SQL -> Rust (SQL bodies)', () => {
 
   test('every SQL type round-trips through its Rust spelling', () => {
     const asText = (t: SqlType): SqlType =>
-      t.kind === 'scalar' && t.name === 'varchar' ? scalar('text') : t.kind === 'array' && t.element === 'varchar' ? array('text') : t;
+      t.kind === 'scalar' && t.name === 'varchar'
+        ? scalar('text')
+        : t.kind === 'array' && t.element === 'varchar'
+          ? array('text')
+          : t;
     for (const name of SCALAR_TYPES) {
       for (const t of [scalar(name), array(name)]) {
         for (const nullable of [false, true]) {

@@ -47,11 +47,27 @@ before(async () => {
   const cc = ['-shared', '-fPIC', '-O0', '-fno-builtin'];
   await Promise.all([
     ...Object.keys(RUST_PROBES).map((name) =>
-      run('/usr/bin/rustc', ['--crate-type', 'cdylib', '-O', '-C', 'strip=symbols', lib(`${name}.rs`), '-o', lib(`lib${name}.so`)]),
+      run('/usr/bin/rustc', [
+        '--crate-type',
+        'cdylib',
+        '-O',
+        '-C',
+        'strip=symbols',
+        lib(`${name}.rs`),
+        '-o',
+        lib(`lib${name}.so`),
+      ]),
     ),
     run('gcc', [...cc, lib('allowed.c'), '-o', lib('liballowed.so'), '-lm']),
     // By path: glibc 2.34+ ships no libdl.so development link, only the runtime stub.
-    run('gcc', [...cc, lib('copy.c'), '-o', lib('libneeds-dl.so'), '-Wl,--no-as-needed', '/lib/x86_64-linux-gnu/libdl.so.2']),
+    run('gcc', [
+      ...cc,
+      lib('copy.c'),
+      '-o',
+      lib('libneeds-dl.so'),
+      '-Wl,--no-as-needed',
+      '/lib/x86_64-linux-gnu/libdl.so.2',
+    ]),
     run('gcc', [...cc, lib('copy.c'), '-o', lib('librunpath.so'), '-Wl,-rpath,/tmp/elsewhere']),
     run('aarch64-linux-gnu-gcc', [...cc, lib('open.c'), '-o', lib('libopen-aarch64.so')]),
     run('aarch64-linux-gnu-gcc', [...cc, lib('copy.c'), '-o', lib('libcopy-aarch64.so')]),
@@ -68,7 +84,10 @@ describe('libraries linked against the ordinary host std are rejected', () => {
     assert.equal(report.ok, false);
     assert.equal(report.machine, 'x86_64');
     const open64 = report.denied.find((s) => s.name === 'open64');
-    assert.deepEqual(open64 && { name: open64.name, version: open64.version }, { name: 'open64', version: 'GLIBC_2.2.5' });
+    assert.deepEqual(open64 && { name: open64.name, version: open64.version }, {
+      name: 'open64',
+      version: 'GLIBC_2.2.5',
+    });
     assert.match(open64!.reason, /opens a file/);
   });
 
@@ -102,10 +121,14 @@ describe('libraries linked against the ordinary host std are rejected', () => {
     const error = untrustedError(report);
     assert.equal(error.code, 'UNTRUSTED_SYMBOLS');
     assert.equal(error.exitCode, ExitCode.Untrusted);
-    for (const s of report.denied) assert.ok(error.message.includes(s.version ? `${s.name}@${s.version}` : s.name), s.name);
+    for (const s of report.denied)
+      assert.ok(error.message.includes(s.version ? `${s.name}@${s.version}` : s.name), s.name);
     assert.ok(error.message.includes('socket@GLIBC_2.2.5'));
     assert.ok(error.message.includes(lib('libnet.so')));
-    await assert.rejects(assertLibraryTrusted(lib('libnet.so')), (e: unknown) => e instanceof PlrustError && e.code === 'UNTRUSTED_SYMBOLS');
+    await assert.rejects(
+      assertLibraryTrusted(lib('libnet.so')),
+      (e: unknown) => e instanceof PlrustError && e.code === 'UNTRUSTED_SYMBOLS',
+    );
   });
 });
 
@@ -122,13 +145,19 @@ describe('libraries that import only allowlisted symbols are accepted', () => {
   });
 
   test('aarch64: memcpy only is accepted, open is rejected', async () => {
-    const [copy, open] = await Promise.all([verifyLibrary(lib('libcopy-aarch64.so')), verifyLibrary(lib('libopen-aarch64.so'))]);
+    const [copy, open] = await Promise.all([
+      verifyLibrary(lib('libcopy-aarch64.so')),
+      verifyLibrary(lib('libopen-aarch64.so')),
+    ]);
     assert.equal(copy.machine, 'aarch64');
     assert.equal(copy.ok, true);
     assert.ok(copy.imported.some((s) => s.name === 'memcpy' && s.version === 'GLIBC_2.17'));
     assert.equal(open.machine, 'aarch64');
     assert.equal(open.ok, false);
-    assert.deepEqual(open.denied.map((s) => `${s.name}@${s.version}`), ['open@GLIBC_2.17']);
+    assert.deepEqual(
+      open.denied.map((s) => `${s.name}@${s.version}`),
+      ['open@GLIBC_2.17'],
+    );
   });
 });
 
@@ -137,7 +166,10 @@ describe('what the library asks the loader to load is checked too', () => {
     const report = await verifyLibrary(lib('libneeds-dl.so'));
     assert.equal(report.ok, false);
     assert.deepEqual(report.denied, []);
-    assert.deepEqual(report.deniedLibraries.map((l) => l.name), ['libdl.so.2']);
+    assert.deepEqual(
+      report.deniedLibraries.map((l) => l.name),
+      ['libdl.so.2'],
+    );
     assert.match(untrustedError(report).message, /libdl\.so\.2/);
   });
 
@@ -152,7 +184,32 @@ describe('what the library asks the loader to load is checked too', () => {
 describe('the allowlist file', () => {
   test('denies the gateways and OS reach debated in its design', async () => {
     const list = await loadAllowlist();
-    for (const name of ['syscall', 'abort', 'open', 'open64', 'read', 'write', 'getenv', 'socket', 'connect', 'execve', 'execvp', 'fork', 'posix_spawnp', 'dlopen', 'dlsym', 'dl_iterate_phdr', 'mmap', 'mmap64', 'mprotect', 'ioctl', 'kill', 'signal', 'poll', 'exit']) {
+    for (const name of [
+      'syscall',
+      'abort',
+      'open',
+      'open64',
+      'read',
+      'write',
+      'getenv',
+      'socket',
+      'connect',
+      'execve',
+      'execvp',
+      'fork',
+      'posix_spawnp',
+      'dlopen',
+      'dlsym',
+      'dl_iterate_phdr',
+      'mmap',
+      'mmap64',
+      'mprotect',
+      'ioctl',
+      'kill',
+      'signal',
+      'poll',
+      'exit',
+    ]) {
       const verdict = judgeSymbol(list, name);
       assert.equal(verdict.allowed, false, name);
       assert.notEqual(verdict.reason, 'not on the symbol allowlist', `${name} has a specific reason`);
@@ -162,7 +219,20 @@ describe('the allowlist file', () => {
 
   test('allows the runtime primitives std needs', async () => {
     const list = await loadAllowlist();
-    for (const name of ['memcpy', 'malloc', 'sin', 'powf', '_Unwind_RaiseException', '__tls_get_addr', '__cxa_thread_atexit_impl', 'pthread_key_create', '__errno_location', 'clock_gettime', 'getrandom', 'getauxval']) {
+    for (const name of [
+      'memcpy',
+      'malloc',
+      'sin',
+      'powf',
+      '_Unwind_RaiseException',
+      '__tls_get_addr',
+      '__cxa_thread_atexit_impl',
+      'pthread_key_create',
+      '__errno_location',
+      'clock_gettime',
+      'getrandom',
+      'getauxval',
+    ]) {
       assert.equal(judgeSymbol(list, name).allowed, true, name);
     }
     assert.ok(list.libraries.has('libc.so.6'));
@@ -170,7 +240,10 @@ describe('the allowlist file', () => {
   });
 
   test('every entry has a reason (the schema requires it)', async () => {
-    const json = JSON.parse(await readFile(DEFAULT_ALLOWLIST_PATH, 'utf8')) as { allow: { symbols: { reason: string }[] }[]; deny: { symbols: { reason: string }[] }[] };
+    const json = JSON.parse(await readFile(DEFAULT_ALLOWLIST_PATH, 'utf8')) as {
+      allow: { symbols: { reason: string }[] }[];
+      deny: { symbols: { reason: string }[] }[];
+    };
     assert.equal(DEFAULT_ALLOWLIST_PATH, join(ROOT, 'targets', 'symbol-allowlist.json'));
     for (const g of [...json.allow, ...json.deny]) for (const s of g.symbols) assert.ok(s.reason.trim().length > 5);
   });
@@ -183,8 +256,18 @@ describe('the allowlist file', () => {
         () => parseAllowlist(JSON.stringify(doc), 'test.json'),
         (e: unknown) => e instanceof PlrustError && e.code === 'ALLOWLIST_INVALID' && pattern.test(e.message),
       );
-    invalid({ ...base, allow: [{ group: 'a', reason: 'r', symbols: [entry('memcpy'), entry('memcpy')] }] }, /memcpy is listed twice/);
-    invalid({ ...base, allow: [{ group: 'a', reason: 'r', symbols: [entry('open')] }], deny: [{ group: 'd', reason: 'r', symbols: [entry('open')] }] }, /open is listed twice/);
+    invalid(
+      { ...base, allow: [{ group: 'a', reason: 'r', symbols: [entry('memcpy'), entry('memcpy')] }] },
+      /memcpy is listed twice/,
+    );
+    invalid(
+      {
+        ...base,
+        allow: [{ group: 'a', reason: 'r', symbols: [entry('open')] }],
+        deny: [{ group: 'd', reason: 'r', symbols: [entry('open')] }],
+      },
+      /open is listed twice/,
+    );
     invalid({ ...base, allow: [{ group: 'a', reason: 'r', symbols: [entry('memcpy', ' ')] }] }, /reason/);
     invalid({ ...base, allow: [{ group: 'a', reason: 'r', symbols: [{ name: 'memcpy' }] }] }, /reason/);
     invalid('not json', /invalid/);
@@ -203,7 +286,10 @@ describe('plrust verify', () => {
     assert.equal(code, ExitCode.Untrusted);
     const doc = JSON.parse(stdout) as { ok: boolean; libraries: VerifyReport[] };
     assert.equal(doc.ok, false);
-    assert.deepEqual(doc.libraries.map((r) => r.ok), [true, false]);
+    assert.deepEqual(
+      doc.libraries.map((r) => r.ok),
+      [true, false],
+    );
     assert.ok(doc.libraries[1]!.denied.some((s) => s.name === 'open64'));
   });
 

@@ -1,0 +1,146 @@
+/**
+ * Attributes are checked against an allowlist rather than a denylist: rustc
+ * keeps adding built-in attributes, and several existing ones reach outside
+ * the function (`#[link_section]` + `#[used]` run code at load time,
+ * `#[debugger_visualizer]` embeds a host file, `#[global_allocator]` replaces
+ * the shared allocator). Only attributes that change nothing but lints,
+ * derives, layout and documentation pass.
+ *
+ * `cfg_attr(pred, a, b)` is checked as if `a` and `b` were written directly;
+ * `unsafe(…)` attributes are rejected whatever they wrap; an attribute built
+ * from a macro metavariable (`#[$m]`) is rejected because its name is only
+ * known after expansion.
+ */
+import type { Scan, Report, RuleCheck } from './scan.js';
+
+const OUTER_ALLOWED = new Set([
+  'allow',
+  'warn',
+  'deny',
+  'forbid',
+  'expect',
+  'cfg',
+  'cfg_attr',
+  'derive',
+  'doc',
+  'inline',
+  'cold',
+  'track_caller',
+  'must_use',
+  'deprecated',
+  'non_exhaustive',
+  'repr',
+  'automatically_derived',
+  'test',
+  'ignore',
+  'should_panic',
+  'macro_export',
+  'macro_use',
+  'collapse_debuginfo',
+]);
+
+/** Inner attributes apply to the whole user module or function: lints and docs only. */
+const INNER_ALLOWED = new Set(['allow', 'warn', 'deny', 'forbid', 'expect', 'doc', 'cfg_attr']);
+
+/** Tool attributes are inert to the compiler. */
+const TOOL_NAMESPACES = new Set(['clippy', 'rustfmt', 'diagnostic']);
+
+const EXPLAINED: Readonly<Record<string, string>> = {
+  no_mangle: "exports an unmangled symbol into the backend's global symbol namespace",
+  export_name: "exports a symbol under a chosen name into the backend's global symbol namespace",
+  link: 'links a native library',
+  link_name: 'binds a foreign symbol by name',
+  link_ordinal: 'binds a foreign symbol',
+  link_section: 'places an item in a chosen section (`.init_array` runs code when the library loads)',
+  used: 'keeps a static in the object file even when unreferenced (the other half of load-time code)',
+  feature: 'enables unstable compiler features',
+  naked: 'defines a function without prologue (assembly only)',
+  global_allocator: 'replaces the allocator that all functions in the backend share',
+  panic_handler: 'replaces the panic machinery the wrapper relies on',
+  alloc_error_handler: 'replaces the allocation-failure machinery the wrapper relies on',
+  target_feature: 'compiles code for CPU features the server may not have (SIGILL)',
+  debugger_visualizer: 'embeds a file from the build host into the library',
+  crate_type: 'changes what the crate compiles to',
+  crate_name: 'changes the crate identity',
+  no_std: 'removes the restricted std',
+  no_core: 'removes core',
+  no_main: 'changes the crate entry point',
+  no_builtins: 'changes code generation for the whole crate',
+  recursion_limit: 'raises compiler limits (compile-time denial of service)',
+  type_length_limit: 'raises compiler limits (compile-time denial of service)',
+  windows_subsystem: 'changes linking',
+  instruction_set: 'changes code generation',
+  export_stable: 'exports a symbol',
+};
+
+function checkAttribute(scan: Scan, from: number, to: number, inner: boolean, report: Report): void {
+  if (from >= to) return;
+  const first = scan.at(from)!;
+  if (scan.isPunct(from, '$')) {
+    report(
+      'macro-splice',
+      first,
+      'an attribute built from a macro metavariable (`#[$m]`) is only known after expansion; write the attribute out',
+    );
+    return;
+  }
+  if (scan.isKw(from, 'unsafe') && scan.isOpen(from + 1, '(')) {
+    report('forbidden-attribute', first, '`unsafe(…)` attributes assert properties the compiler cannot check');
+    checkAttribute(scan, from + 2, scan.match[from + 1]!, inner, report);
+    return;
+  }
+  const segments: string[] = [];
+  let k = from;
+  if (scan.isPunct(k, '::')) k++;
+  while (scan.at(k)?.kind === 'ident' || scan.at(k)?.kind === 'raw-ident') {
+    segments.push(scan.at(k)!.value);
+    k++;
+    if (!scan.isPunct(k, '::')) break;
+    k++;
+  }
+  const name = segments.join('::');
+  const where = inner ? `#![${name}]` : `#[${name}]`;
+  if (segments.length === 0) {
+    report('forbidden-attribute', first, 'unrecognised attribute syntax');
+    return;
+  }
+  if (name === 'cfg_attr' && scan.isOpen(k, '(')) {
+    const parts = scan.splitCommas(k + 1, scan.match[k]!);
+    for (const [a, b] of parts.slice(1)) checkAttribute(scan, a, b, inner, report);
+    return;
+  }
+  if (name === 'path') {
+    report('path-attribute', first, '`#[path]` makes the compiler read a file chosen by the function');
+    return;
+  }
+  const why = EXPLAINED[name];
+  if (why !== undefined) {
+    report('forbidden-attribute', first, `\`${where}\` ${why}`);
+    return;
+  }
+  const allowed = inner
+    ? segments.length === 1 && INNER_ALLOWED.has(name)
+    : (segments.length === 1 && OUTER_ALLOWED.has(name)) || (segments.length > 1 && TOOL_NAMESPACES.has(segments[0]!));
+  if (!allowed) {
+    const list = inner
+      ? [...INNER_ALLOWED].join(', ')
+      : `${[...OUTER_ALLOWED].join(', ')}, and clippy::/rustfmt::/diagnostic:: tool attributes`;
+    report(
+      'forbidden-attribute',
+      first,
+      `\`${where}\` is not an allowed ${inner ? 'inner ' : ''}attribute (allowed: ${list})`,
+    );
+  }
+}
+
+const attributes: RuleCheck = (scan, report) => {
+  scan.tokens.forEach((_, i) => {
+    if (!scan.isPunct(i, '#')) return;
+    const inner = scan.isPunct(i + 1, '!');
+    const open = inner ? i + 2 : i + 1;
+    if (!scan.isOpen(open, '[')) return;
+    checkAttribute(scan, open + 1, scan.match[open]!, inner, report);
+  });
+};
+
+export const attributeRules: readonly RuleCheck[] = [attributes];

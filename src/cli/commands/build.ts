@@ -1,0 +1,106 @@
+/** `plrust build` and `plrust compile`. */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Context } from '../context.js';
+import { PlrustError, ExitCode, usageError } from '../../util/errors.js';
+import { parseTargets, type Arch } from '../../config/schema.js';
+import { resolveToolchain, type ResolvedToolchain } from '../../toolchain/store.js';
+import { readDefinitions } from '../../functions/inputs.js';
+import { buildAll } from '../../compile/compile-many.js';
+import { writeOutputs } from '../../compile/artifacts.js';
+import { parseCompileRequest, compileRequest } from '../../compile/protocol.js';
+import type { CompileOptions } from '../../compile/compile-function.js';
+
+function chooseTargets(tc: ResolvedToolchain, flag: string | undefined): Arch[] {
+  const installed = tc.manifest.targets.map((t) => t.arch);
+  if (flag === undefined) return installed;
+  const t = parseTargets(flag);
+  if (typeof t === 'string') throw usageError('BAD_TARGET', `--target: ${t}`);
+  const missing = t.filter((a) => !installed.includes(a));
+  if (missing.length) {
+    throw new PlrustError({
+      code: 'TARGET_NOT_INSTALLED',
+      message: `toolchain ${tc.id} has no ${missing.join(', ')} target`,
+      hint: `run \`plrust toolchain install --target ${missing.join(',')}\``,
+      exitCode: ExitCode.Failed,
+    });
+  }
+  return t;
+}
+
+/** The cache and scratch space: PLRUST_HOME's, or a separate work directory (the server's compiler uses one it can write). */
+export function compileDirs(ctx: Context, workDir: string | undefined): CompileOptions {
+  if (workDir) return { cacheRoot: path.join(workDir, 'cache'), tmpRoot: path.join(workDir, 'tmp') };
+  return { cacheRoot: ctx.home.cache, tmpRoot: ctx.home.tmp };
+}
+
+export async function build(
+  ctx: Context,
+  opts: { target?: string; toolchain?: string; outDir?: string },
+  files: string[],
+): Promise<void> {
+  const defs = readDefinitions(files.map((f) => path.resolve(ctx.cwd, f)));
+  const tc = resolveToolchain(ctx.home, opts.toolchain);
+  const targets = chooseTargets(tc, opts.target);
+  const started = Date.now();
+  const progress = await ctx.out.progress(
+    `compiling ${defs.length} function${defs.length > 1 ? 's' : ''} for ${targets.join(', ')}`,
+  );
+  let built;
+  try {
+    built = await buildAll(defs, tc, targets, compileDirs(ctx, undefined));
+  } catch (e) {
+    progress.fail();
+    throw e;
+  }
+  progress.done();
+  const outDir = path.resolve(ctx.cwd, ctx.config.values.outDir);
+  const written = writeOutputs(outDir, built, tc.id);
+  const seconds = (Date.now() - started) / 1000;
+  const cached = built.flatMap((b) => b.artifacts).filter((a) => a.cached).length;
+  ctx.out.result(
+    {
+      ok: true,
+      toolchain: tc.id,
+      outDir,
+      sql: written.sqlFile,
+      seconds,
+      functions: written.functions.map((f) => ({ name: f.sqlName, dir: f.dir, artifacts: f.artifacts })),
+    },
+    (print) => {
+      for (const f of written.functions)
+        print(`${f.sqlName}: ${f.artifacts.map((a) => path.relative(ctx.cwd, a.path)).join(', ')}`);
+      print(
+        `built ${written.functions.length} function${written.functions.length > 1 ? 's' : ''} for ${targets.join(', ')} in ${seconds.toFixed(2)} s (${cached} from cache); CREATE FUNCTION statements: ${path.relative(ctx.cwd, written.sqlFile)}`,
+      );
+    },
+  );
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** The handler's interface (docs/COMPILE.md): always JSON, whatever the output flags say. */
+export async function compile(ctx: Context, opts: { toolchain?: string; workDir?: string }): Promise<void> {
+  let response;
+  try {
+    const req = parseCompileRequest(await readStdin());
+    const tc = resolveToolchain(ctx.home, opts.toolchain);
+    response = await compileRequest(req, tc, compileDirs(ctx, opts.workDir));
+  } catch (e) {
+    const err =
+      e instanceof PlrustError
+        ? e
+        : new PlrustError({ code: 'INTERNAL', message: String(e instanceof Error ? e.message : e) });
+    const diagnostics = (err.data?.diagnostics as unknown[] | undefined) ?? [];
+    process.stdout.write(
+      `${JSON.stringify({ protocol: 1, ok: false, error: { code: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}) }, diagnostics })}\n`,
+    );
+    process.exitCode = err.exitCode;
+    return;
+  }
+  fs.writeSync(1, `${JSON.stringify(response)}\n`);
+}

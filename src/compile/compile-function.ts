@@ -1,0 +1,201 @@
+/**
+ * One function, one target: trust check, instrumentation, generation, rustc
+ * against the toolchain's sysroot, the linked-symbol allowlist — or a cache
+ * hit that skips all of it. Shared by `plrust build` and `plrust compile`.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { exec } from '../util/exec.js';
+import { PlrustError, ExitCode } from '../util/errors.js';
+import { sha256File } from '../util/sha256.js';
+import type { Arch } from '../config/schema.js';
+import { checkSource, CHECKER_VERSION } from '../analysis/checker/index.js';
+import { instrument } from '../analysis/instrument.js';
+import {
+  generateCrate,
+  mapGeneratedPosition,
+  rustcArgs,
+  RUSTC_ENV,
+  USER_MODULE_FILE,
+  WRAPPER_FILE,
+  type GeneratedCrate,
+} from './generate.js';
+import { cacheKey, lookup, store, LIBRARY_NAME, type CacheKey } from './cache.js';
+import { definitionHash, type DefinitionHash } from '../functions/definition-hash.js';
+import { mapRustcDiagnostics, render, toUserPosition, type UserDiagnostic } from '../analysis/diagnostics.js';
+import type { FunctionDef } from '../functions/definition.js';
+import { targetOf, type ResolvedToolchain } from '../toolchain/store.js';
+import { verifyLibrary, untrustedError } from '../verify/verify.js';
+
+const pkg = createRequire(import.meta.url)('../../../package.json') as { version: string };
+
+/** docs/ABI.md; the generated wrapper and the runtime crate implement this version. */
+export const ABI_VERSION = 1;
+/** Bumped when the cache layout or anything that feeds the key changes meaning. */
+const CACHE_FORMAT = 1;
+
+export interface Artifact {
+  arch: Arch;
+  triple: string;
+  library: string;
+  sha256: string;
+  size: number;
+  cached: boolean;
+  definitionHash: DefinitionHash;
+  signature: string;
+}
+
+export class CompileError extends PlrustError {
+  readonly diagnostics: UserDiagnostic[];
+  constructor(def: FunctionDef, diagnostics: UserDiagnostic[], kind: 'untrusted' | 'rustc') {
+    const errors = diagnostics.filter((d) => d.severity === 'error');
+    super({
+      code: kind === 'untrusted' ? 'UNTRUSTED_CODE' : 'COMPILE_FAILED',
+      message: `${def.sqlName}: ${kind === 'untrusted' ? 'rejected by the trust checker' : 'does not compile'}:\n  ${errors.map((d) => d.rendered).join('\n  ')}`,
+      hint:
+        kind === 'untrusted'
+          ? 'see docs/TRUST.md for what PL/Rust functions may not do, and why'
+          : 'fix the errors above; positions are in your source',
+      exitCode: ExitCode.Failed,
+      data: { diagnostics },
+    });
+    this.diagnostics = diagnostics;
+  }
+}
+
+/** Trust-checker findings in the user's coordinates; empty when the source may be compiled. */
+export function checkDefinition(def: FunctionDef): UserDiagnostic[] {
+  return checkSource(def.source, { file: def.origin.file, context: 'fn-body' }).map((d) => {
+    const pos = toUserPosition(def.origin, d.line, d.col);
+    const out = {
+      severity: 'error' as const,
+      rule: d.rule,
+      file: def.origin.file,
+      line: pos.line,
+      col: pos.col,
+      message: d.explanation,
+    };
+    return { ...out, rendered: render(out) };
+  });
+}
+
+function fileSha(tc: ResolvedToolchain, rel: string): string {
+  return tc.manifest.files.find((f) => f.path === rel)?.sha256 ?? rel;
+}
+
+/**
+ * Everything that can change a library's bytes goes into its cache key: the
+ * generated sources, the toolchain (std, runtime crate, target spec), the
+ * compiler flags, and the versions of plrust, the checker and the ABI.
+ */
+export function artifactKey(
+  inputs: { toolchain: string; runtimeSha: string; specSha: string; wrapper: string; user: string; triple: string },
+  versions: { plrust: string; checker: string; abi: number } = {
+    plrust: pkg.version,
+    checker: CHECKER_VERSION,
+    abi: ABI_VERSION,
+  },
+): CacheKey {
+  return cacheKey({
+    format: CACHE_FORMAT,
+    ...versions,
+    ...inputs,
+    args: rustcArgs({
+      sysroot: 'S',
+      targetSpec: `T/${inputs.triple}.json`,
+      runtimeRlib: 'R/rt.rlib',
+      src: 'lib.rs',
+      out: 'out',
+    }),
+  });
+}
+
+export interface CompileOptions {
+  cacheRoot: string;
+  tmpRoot: string;
+  rustc?: string;
+}
+
+export async function compileFor(
+  def: FunctionDef,
+  tc: ResolvedToolchain,
+  arch: Arch,
+  opts: CompileOptions,
+): Promise<Artifact> {
+  const findings = checkDefinition(def);
+  if (findings.length > 0) throw new CompileError(def, findings, 'untrusted');
+  const crate = generateCrate(def, instrument(def.source, 'fn-body'));
+  const t = targetOf(tc, arch);
+  const rustc = opts.rustc ?? tc.manifest.rustc.path;
+  const hash = definitionHash(def);
+  const key = artifactKey({
+    toolchain: tc.id,
+    runtimeSha: fileSha(tc, t.runtime),
+    specSha: fileSha(tc, t.spec),
+    wrapper: crate.source,
+    user: crate.userModule,
+    triple: t.triple,
+  });
+  const hit = lookup(opts.cacheRoot, key);
+  const meta = { arch, triple: t.triple, definitionHash: hash, signature: crate.signature };
+  if (hit) {
+    return {
+      ...meta,
+      library: hit.library,
+      sha256: await sha256File(hit.library),
+      size: fs.statSync(hit.library).size,
+      cached: true,
+    };
+  }
+  const entry = await store(opts.cacheRoot, opts.tmpRoot, key, async (dir) => {
+    const src = path.join(dir, 'src');
+    fs.mkdirSync(src);
+    fs.writeFileSync(path.join(src, WRAPPER_FILE), crate.source);
+    fs.writeFileSync(path.join(src, USER_MODULE_FILE), crate.userModule);
+    const out = path.join(dir, LIBRARY_NAME);
+    const r = await exec(
+      rustc,
+      rustcArgs({
+        sysroot: t.sysrootPath,
+        targetSpec: t.specPath,
+        runtimeRlib: t.runtimePath,
+        src: path.join(src, WRAPPER_FILE),
+        out,
+        errorFormat: 'json',
+      }),
+      {
+        env: { ...process.env, ...RUSTC_ENV },
+        cwd: src,
+      },
+    );
+    if (r.code !== 0) throw new CompileError(def, rustcDiagnostics(r.stderr, crate), 'rustc');
+    const report = await verifyLibrary(out);
+    if (!report.ok) throw untrustedError(report);
+  });
+  return {
+    ...meta,
+    library: entry.library,
+    sha256: await sha256File(entry.library),
+    size: fs.statSync(entry.library).size,
+    cached: false,
+  };
+}
+
+function rustcDiagnostics(stderr: string, crate: GeneratedCrate): UserDiagnostic[] {
+  const diags = mapRustcDiagnostics(stderr, {
+    origin: crate.origin,
+    map: (file, line, col) => mapGeneratedPosition(crate, file, line, col),
+  });
+  if (diags.some((d) => d.severity === 'error')) return diags;
+  // rustc failed without a diagnostic we could read (a linker failure, say): show what it printed.
+  const message = stderr.trim().split('\n').slice(0, 10).join('\n') || 'rustc failed';
+  const d = {
+    severity: 'error' as const,
+    file: crate.origin.file,
+    line: crate.origin.line,
+    col: crate.origin.col,
+    message,
+  };
+  return [...diags, { ...d, rendered: render(d) }];
+}
