@@ -11,6 +11,8 @@
 
 #include "postgres.h"
 
+#include "plrust_compat.h"
+
 #include <signal.h>
 
 #include "access/htup.h"

@@ -122,7 +122,7 @@ plrust_skip_library_destructors(void)
 
 /* ---- stack overflow ---- */
 
-static pg_attribute_noreturn() void
+pg_noreturn static void
 report_overflow(void)
 {
 	PlrustFunction *fn = overflowed_fn;
@@ -294,7 +294,7 @@ static ucontext_t hop_context;
 static ucontext_t report_context;
 static char hop_stack[HOP_STACK_SIZE] pg_attribute_aligned(16);
 
-static pg_attribute_noreturn() void
+pg_noreturn static void
 report_unanswered(void)
 {
 	PlrustFunction *fn = escaped_fn;
@@ -333,7 +333,7 @@ report_unanswered(void)
  * over the abandoned Rust frames (the frames above, and the error context
  * callbacks they hold, stay intact), with SIGALRM deliverable again.
  */
-static pg_attribute_noreturn() void
+pg_noreturn static void
 hop_to_report(void)
 {
 	uintptr_t	top = ((uintptr_t) escaped_frame - RESUME_GAP) & ~(uintptr_t) 15;
@@ -357,7 +357,7 @@ hop_to_report(void)
  * signal handler (or callback) running this may lie just below the call
  * site, where the report's stack begins.
  */
-static pg_attribute_noreturn() void
+pg_noreturn static void
 escape(bool from_signal)
 {
 	escaped_fn = plrust_active_fn;

@@ -307,7 +307,7 @@ function_for_call(FunctionCallInfo fcinfo)
 
 /* ---- calling ---- */
 
-static void report_failure(PlrustFunction *fn, int32 status, const PlrustError *error) pg_attribute_noreturn();
+pg_noreturn static void report_failure(PlrustFunction *fn, int32 status, const PlrustError *error);
 
 static void
 report_failure(PlrustFunction *fn, int32 status, const PlrustError *error)
