@@ -14,7 +14,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT, parseJson, runPlrust, tempDir } from '../helpers/cli.js';
-import { giveToServer, startCluster, type PgCluster } from '../helpers/pg-cluster.js';
+import { PG_CONFIG, giveToServer, startCluster, type PgCluster } from '../helpers/pg-cluster.js';
 import { matrixMajors, pgVersion, type VersionedInstallation } from '../helpers/pg-versions.js';
 import { tempHome, treeChecksums, treeDiff, type InstallJson } from '../helpers/plrust-install.js';
 
@@ -102,6 +102,31 @@ let dumpFrom15: string | undefined;
 const NO_COMPILER = { 'plrust.compiler': '' };
 /** One private PLRUST_HOME (with the suite's shared toolchain) for every major's install record. */
 let sharedHome: Promise<string> | undefined;
+
+describe('a PostgreSQL major outside 13 to 19', () => {
+  test('plrust doctor and plrust install name the version and the supported range', async () => {
+    const home = await tempHome('matrix-unsupported', { toolchain: false });
+    // The host's own pg_config, reporting PostgreSQL 12: everything else about the installation is real.
+    const fake = join(tempDir('pg12'), 'pg_config');
+    fs.writeFileSync(
+      fake,
+      `#!/bin/sh\n'${PG_CONFIG}' "$@" | sed 's/PostgreSQL [0-9][0-9]*[.0-9]*/PostgreSQL 12.22/'\n`,
+      {
+        mode: 0o755,
+      },
+    );
+    const doctor = await runPlrust(['doctor', '--pg-config', fake, '--json'], { home });
+    const finding = parseJson<{ findings: { id: string; status: string; detail: string; fix?: string }[] }>(
+      doctor,
+    ).findings.find((f) => f.id === 'pg_config');
+    assert.equal(finding?.status, 'fail');
+    assert.equal(finding?.detail, `PostgreSQL 12.22 (${fake}) is not supported: plrust supports PostgreSQL 13 to 19`);
+    assert.match(finding?.fix ?? '', /PostgreSQL 13 to 19 installation/);
+    const install = await runPlrust(['install', '--pg-config', fake, '--json'], { home });
+    assert.notEqual(install.code, 0);
+    assert.equal(parseJson<{ error: { code: string } }>(install).error.code, 'PG_UNSUPPORTED');
+  });
+});
 
 for (const major of matrixMajors()) {
   describe(`PL/Rust on PostgreSQL ${major}`, () => {
@@ -289,6 +314,26 @@ for (const major of matrixMajors()) {
         );
       });
     }
+
+    test('plrust sandbox --pg-config runs a PL/Rust function in a throwaway cluster of this major', async () => {
+      const work = tempDir(`sandbox-${major}`);
+      fs.writeFileSync(
+        join(work, 'first.sql'),
+        `CREATE FUNCTION sandbox_add(a int, b int) RETURNS int STRICT LANGUAGE plrust AS $$ Ok(Some(a + b)) $$;
+SELECT sandbox_add(20, 22) AS answer, current_setting('server_version_num')::int / 10000 AS major;\n`,
+      );
+      const sandbox = (args: string[]) =>
+        runPlrust(['sandbox', ...args, '--pg-config', pgi.pgConfig], { home, cwd: work, timeoutMs: 5 * 60_000 });
+      try {
+        const r = await sandbox(['run', 'first.sql', '--json']);
+        assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+        const doc = parseJson<{ results: { output: string }[] }>(r);
+        assert.match(doc.results[0]!.output, new RegExp(`^ +42 \\| +${major}$`, 'm'));
+      } finally {
+        const destroyed = await sandbox(['destroy']);
+        assert.equal(destroyed.code, 0, destroyed.stderr);
+      }
+    });
 
     test('no function took the server down; plrust uninstall puts back what was there before install', async () => {
       assert.equal(pg.postmasterPid(), postmaster);
