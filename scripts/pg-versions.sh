@@ -19,7 +19,9 @@
 #   - older majors (13) run with the host's glibc and loader, plus the few
 #     libraries of their suite the host lacks (libssl1.1, libicu67, ...).
 # A loader given on the command line applies to that process only: what the
-# server executes (the plrust compiler) starts with the host's own.
+# server executes (the plrust compiler) starts with the host's own. (A chroot
+# into the root would run the server as well, but hide from it the host's
+# node, rustc, linker and sandbox that CREATE FUNCTION runs.)
 # The root's PGXS is adjusted for the host's gcc: no LLVM bitcode, no warning
 # flags the host's gcc does not know, and the root's glibc headers first
 # (the server's pg_config.h describes that glibc, e.g. its strlcpy).
@@ -53,12 +55,13 @@ suite_of() {
 own_glibc() { [[ $1 -ge 17 ]]; }
 
 # The Debian archive of the machine's configured sources (deb822 or one-line
-# format): the first URI whose path ends in /debian, and its keyring.
+# format): the first URI with a /debian path component (a mirror, or a
+# snapshot.debian.org archive/debian/<date>), and its keyring.
 debian_mirror() {
   local f uri='' keyring=''
   for f in /etc/apt/sources.list.d/*.sources; do
     [[ -f $f ]] || continue
-    uri=$(awk '/^URIs:/ { for (i = 2; i <= NF; i++) if ($i ~ /\/debian\/?$/) { print $i; exit } }' "$f")
+    uri=$(awk '/^URIs:/ { for (i = 2; i <= NF; i++) if ($i ~ /\/debian(\/|$)/) { print $i; exit } }' "$f")
     if [[ -n $uri ]]; then
       keyring=$(awk -v u="$uri" '/^$/ { inside = 0 } /^URIs:/ { inside = index($0, u) > 0 } inside && /^Signed-By:/ { print $2; exit }' "$f")
       break
@@ -67,11 +70,11 @@ debian_mirror() {
   if [[ -z $uri ]]; then
     for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
       [[ -f $f ]] || continue
-      uri=$(awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z+]+:\/\// && $i ~ /\/debian\/?$/) { print $i; exit } }' "$f" | head -1)
+      uri=$(awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z+]+:\/\// && $i ~ /\/debian(\/|$)/) { print $i; exit } }' "$f" | head -1)
       [[ -n $uri ]] && break
     done
   fi
-  [[ -n $uri ]] || die "no Debian archive (a URI ending in /debian) in the configured apt sources (/etc/apt/sources.list*)"
+  [[ -n $uri ]] || die "no Debian archive (a URI with a /debian path component) in the configured apt sources (/etc/apt/sources.list*)"
   echo "$uri ${keyring:-/usr/share/keyrings/debian-archive-keyring.gpg}"
 }
 
