@@ -273,6 +273,18 @@ for (const major of matrixMajors()) {
         );
         await caughtUp(pg, standby);
         assert.equal((await s.run(`SELECT add(2, 3);`)).stdout.trim(), '6');
+        // Created unchecked on the primary: no library yet, and the standby cannot make one.
+        await pg.psql(`CREATE FUNCTION later() RETURNS int4 LANGUAGE plrust AS $$ Ok(Some(7)) $$;`, {
+          user: 'alice',
+          settings: { check_function_bodies: 'off' },
+        });
+        await caughtUp(pg, standby);
+        const none = await s.run(`SELECT later();`);
+        assert.match(none.stderr, /ERROR: .*"later".*\n(.*\n)*.*plrust\.compiler/);
+        // The primary's first call compiles and stores it; the standby's next call runs it.
+        assert.equal(await pg.psql(`SELECT later();`, { user: 'alice' }), '7');
+        await caughtUp(pg, standby);
+        assert.equal((await s.run(`SELECT later();`)).stdout.trim(), '7');
         const created = await s.run(`CREATE FUNCTION on_standby() RETURNS int4 LANGUAGE plrust AS $$ Ok(Some(1)) $$;`);
         assert.match(created.stderr, /ERROR: {2}cannot execute CREATE FUNCTION in a read-only transaction/);
         await s.close();
