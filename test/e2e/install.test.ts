@@ -230,7 +230,8 @@ describe('plrust install and uninstall into PostgreSQL 15', () => {
 
     const other = await noCompiler.psqlResult(definition.replace('a * b', 'a * b + 1'));
     assert.notEqual(other.code, 0);
-    assert.match(other.stderr, /ERROR: .*cannot compile function "prebuilt_mul": plrust\.compiler is not set/);
+    assert.match(other.stderr, /ERROR: .*cannot compile the function because plrust\.compiler is not set/);
+    assert.match(other.stderr, /CONTEXT: {2}compilation of PL\/Rust function "prebuilt_mul"\n/);
     assert.match(other.stderr, /No prebuilt artifact/);
     assert.equal(await noCompiler.psql('SELECT prebuilt_mul(6, 7)'), '42', 'the prebuilt function is still in place');
   });
