@@ -141,7 +141,11 @@ describe('plrust install and uninstall into PostgreSQL 15', () => {
     fs.chmodSync(privateDir, 0o700);
     const pkg = path.join(privateDir, 'plrust');
     fs.mkdirSync(pkg);
-    for (const part of ['package.json', 'bin', 'dist', 'node_modules', 'templates', 'targets']) {
+    // What npm would ship (package.json "files"), so a new top-level folder cannot be forgotten here.
+    const shipped = (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { files: string[] })
+      .files;
+    for (const part of ['package.json', 'node_modules', ...shipped]) {
+      fs.mkdirSync(path.dirname(path.join(pkg, part)), { recursive: true });
       fs.cpSync(path.join(REPO_ROOT, part), path.join(pkg, part), { recursive: true, verbatimSymlinks: true });
     }
     const home = await tempHome('install-private-cli', { toolchain: true });
