@@ -155,6 +155,13 @@ validation_error_context(void *arg)
 }
 
 static void
+hash_error_context(void *arg)
+{
+	if (arg != NULL)
+		errcontext("definition hash of function \"%s\"", (const char *) arg);
+}
+
+static void
 push_error_context(ErrorContextCallback *callback, void (*fn) (void *), const char *name)
 {
 	callback->callback = fn;
@@ -597,7 +604,7 @@ plrust_definition_hash(PG_FUNCTION_ARGS)
 	PlrustDef  *def;
 	ErrorContextCallback errcb;
 
-	push_error_context(&errcb, call_error_context, get_func_name(fn_oid));
+	push_error_context(&errcb, hash_error_context, get_func_name(fn_oid));
 	def = plrust_read_definition(fn_oid);
 	error_context_stack = errcb.previous;
 	PG_RETURN_TEXT_P(cstring_to_text(def->hash));

@@ -399,6 +399,16 @@ describe('PL/Rust language handler in PostgreSQL 15', () => {
         `ALTER FUNCTION h1_renamed(int4,int4) CALLED ON NULL INPUT; SELECT plrust.definition_hash('h1_renamed(int4,int4)');`,
       );
       assert.equal(lenient, definitionHash({ ...cases[0]!.def, strict: false }));
+
+      // what any role can ask: a function that does not exist, one this handler cannot describe
+      const verbose = (sql: string) => pg.psqlResult(`\\set VERBOSITY verbose\n${sql}`, { user: 'bob' });
+      const nothing = await verbose('SELECT plrust.definition_hash(4000000000::oid::regprocedure);');
+      assert.match(nothing.stderr, /ERROR: {2}42883: function with OID 4000000000 does not exist\n/);
+      const foreign = await verbose(`SELECT plrust.definition_hash('pg_catalog.lower(text)');`);
+      assert.match(
+        foreign.stderr,
+        /ERROR: {2}42P13: argument 1 has no name\n(.*\n)*CONTEXT: {2}definition hash of function "lower"\n/,
+      );
     });
   });
 
