@@ -204,6 +204,29 @@ describe('PL/Rust language handler in PostgreSQL 15', () => {
       assert.equal(overridden, '32MB\nx86_64');
     });
 
+    test('bad lines in the defaults file are ignored with a WARNING that says why; the other values apply', async () => {
+      const file = join(sharedir, 'extension', 'plrust.defaults');
+      const original = readFileSync(file, 'utf8');
+      try {
+        writeFileSync(
+          file,
+          `${original}\nplrust.memory_limit = lots\nno equals sign\nplrust.colour = 'red'\nplrust.targets = 'x86_64,x86_64'\n`,
+        );
+        const r = await pg.psqlResult(`LOAD 'plrust'; SHOW plrust.memory_limit; SHOW plrust.targets;`);
+        const targets = /^plrust\.targets = '([^']*)'$/m.exec(original)?.[1] ?? 'x86_64,aarch64';
+        assert.equal(r.stdout.trim(), `128MB\n${targets}`, r.stderr);
+        for (const expected of [
+          /WARNING: {2}ignoring invalid value "lots" for plrust.memory_limit in the PL\/Rust defaults file\nDETAIL: {2}The value must lie between 0 kB and 2147483647 kB\.\n/,
+          /WARNING: {2}ignoring line "no equals sign" in the PL\/Rust defaults file "[^"]+"\nDETAIL: {2}Each line must have the form name = value\.\n/,
+          /WARNING: {2}ignoring unknown setting "plrust.colour" in the PL\/Rust defaults file "[^"]+"\n/,
+          /WARNING: {2}ignoring invalid value "x86_64,x86_64" for plrust.targets in the PL\/Rust defaults file\nDETAIL: {2}Each target may be listed once\.\n/,
+        ])
+          assert.match(r.stderr, expected);
+      } finally {
+        writeFileSync(file, original);
+      }
+    });
+
     let probes = 0;
     test('only superusers change them, and values are checked', async () => {
       const asBob = (sql: string): Promise<{ stderr: string }> =>
@@ -230,6 +253,11 @@ describe('PL/Rust language handler in PostgreSQL 15', () => {
       assert.match(relative.stderr, /invalid value for parameter "plrust.compiler"[\s\S]*absolute path/);
       const target = await pg.psqlResult(`LOAD 'plrust'; SET plrust.targets = 'x86_64,sparc';`);
       assert.match(target.stderr, /invalid value for parameter "plrust.targets"/);
+      const twice = await pg.psqlResult(`LOAD 'plrust'; SET plrust.targets = 'aarch64,x86_64,aarch64';`);
+      assert.match(
+        twice.stderr,
+        /invalid value for parameter "plrust.targets"[^\n]*\nDETAIL: {2}Each target may be listed once\.\n/,
+      );
       const command = await pg.psql(
         `LOAD 'plrust'; SET plrust.compiler = '/usr/bin/node', '/opt/plrust/bin/plrust'; SHOW plrust.compiler;`,
       );
