@@ -185,6 +185,24 @@ describe('PL/Rust language handler in PostgreSQL 15', () => {
     ]);
   });
 
+  test('an artifact table a non-superuser owns is refused: its owner would decide what code backends run', async () => {
+    const owner = await pg.psql(`SELECT relowner::regrole FROM pg_class WHERE oid = 'plrust.artifacts'::regclass`);
+    await pg.psql('ALTER TABLE plrust.artifacts OWNER TO alice;');
+    try {
+      const r = await pg.psqlResult(
+        `CREATE FUNCTION owned_probe(a int4) RETURNS int4 STRICT LANGUAGE plrust AS 'Ok(Some(a))';`,
+        { user: 'bob' },
+      );
+      assert.match(
+        r.stderr,
+        /ERROR: {2}the PL\/Rust artifact table must be owned by a superuser\nDETAIL: {2}Table plrust\.artifacts is owned by role "alice", which is not a superuser\.\nHINT: {2}Make a superuser its owner with ALTER TABLE plrust\.artifacts OWNER TO\.\nCONTEXT: {2}compilation of PL\/Rust function "owned_probe"\n/,
+      );
+      assert.deepEqual(await pg.query(`SELECT count(*) FROM pg_proc WHERE proname = 'owned_probe'`), [['0']]);
+    } finally {
+      await pg.psql(`ALTER TABLE plrust.artifacts OWNER TO ${owner};`);
+    }
+  });
+
   describe('settings', () => {
     test('plrust install records the defaults beside the extension; the others are built in; settings override them', async () => {
       const defaults = readFileSync(join(sharedir, 'extension', 'plrust.defaults'), 'utf8');
