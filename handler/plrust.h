@@ -11,8 +11,6 @@
 
 #include "postgres.h"
 
-#include "plrust_compat.h"
-
 #include <signal.h>
 
 #include "access/htup.h"
