@@ -104,28 +104,28 @@ const NO_COMPILER = { 'plrust.compiler': '' };
 let sharedHome: Promise<string> | undefined;
 
 describe('a PostgreSQL major outside 13 to 19', () => {
-  test('plrust doctor and plrust install name the version and the supported range', async () => {
-    const home = await tempHome('matrix-unsupported', { toolchain: false });
-    // The host's own pg_config, reporting PostgreSQL 12: everything else about the installation is real.
-    const fake = join(tempDir('pg12'), 'pg_config');
-    fs.writeFileSync(
-      fake,
-      `#!/bin/sh\n'${PG_CONFIG}' "$@" | sed 's/PostgreSQL [0-9][0-9]*[.0-9]*/PostgreSQL 12.22/'\n`,
-      {
-        mode: 0o755,
-      },
-    );
-    const doctor = await runPlrust(['doctor', '--pg-config', fake, '--json'], { home });
-    const finding = parseJson<{ findings: { id: string; status: string; detail: string; fix?: string }[] }>(
-      doctor,
-    ).findings.find((f) => f.id === 'pg_config');
-    assert.equal(finding?.status, 'fail');
-    assert.equal(finding?.detail, `PostgreSQL 12.22 (${fake}) is not supported: plrust supports PostgreSQL 13 to 19`);
-    assert.match(finding?.fix ?? '', /PostgreSQL 13 to 19 installation/);
-    const install = await runPlrust(['install', '--pg-config', fake, '--json'], { home });
-    assert.notEqual(install.code, 0);
-    assert.equal(parseJson<{ error: { code: string } }>(install).error.code, 'PG_UNSUPPORTED');
-  });
+  for (const version of ['12.22', '20.1']) {
+    test(`plrust doctor and plrust install name ${version} and the supported range`, async () => {
+      const home = await tempHome('matrix-unsupported', { toolchain: false });
+      // The host's own pg_config, reporting another version: everything else about the installation is real.
+      const fake = join(tempDir('pg-other'), 'pg_config');
+      const script = `#!/bin/sh\n'${PG_CONFIG}' "$@" | sed 's/PostgreSQL [0-9][0-9]*[.0-9]*/PostgreSQL ${version}/'\n`;
+      fs.writeFileSync(fake, script, { mode: 0o755 });
+      const doctor = await runPlrust(['doctor', '--pg-config', fake, '--json'], { home });
+      const finding = parseJson<{ findings: { id: string; status: string; detail: string; fix?: string }[] }>(
+        doctor,
+      ).findings.find((f) => f.id === 'pg_config');
+      assert.equal(finding?.status, 'fail');
+      assert.equal(
+        finding?.detail,
+        `PostgreSQL ${version} (${fake}) is not supported: plrust supports PostgreSQL 13 to 19`,
+      );
+      assert.match(finding?.fix ?? '', /PostgreSQL 13 to 19 installation/);
+      const install = await runPlrust(['install', '--pg-config', fake, '--json'], { home });
+      assert.equal(install.code, 2);
+      assert.equal(parseJson<{ error: { code: string } }>(install).error.code, 'PG_UNSUPPORTED');
+    });
+  }
 });
 
 for (const major of matrixMajors()) {
