@@ -341,7 +341,8 @@ export async function applySourceRules(
   for (const [abs, content] of edited) await writeFile(abs, content);
   await writeFile(
     marker,
-    JSON.stringify({ rustc: rustcVersion, ruleSet: path.basename(set.source), range: set.range, applied }, null, 2) + '\n',
+    JSON.stringify({ rustc: rustcVersion, ruleSet: path.basename(set.source), range: set.range, applied }, null, 2) +
+      '\n',
   );
   return applied;
 }
