@@ -195,6 +195,7 @@ export function installComponents(unpacked: string, prefix: string): string[] {
     .split('\n')
     .map((l) => l.trim())
     .filter(Boolean);
+  const realPrefix = fs.realpathSync(prefix);
   for (const component of components) {
     if (!/^[\w.-]+$/.test(component)) throw bad(`component name '${component}'`);
     const manifest = path.join(root, component, 'manifest.in');
@@ -208,6 +209,10 @@ export function installComponents(unpacked: string, prefix: string): string[] {
       const to = path.join(prefix, rel);
       if (!fs.existsSync(from)) throw bad(`${component}/${rel} is listed but missing`);
       fs.mkdirSync(path.dirname(to), { recursive: true });
+      // An earlier entry may have been a symbolic link; nothing is written through one.
+      const parent = fs.realpathSync(path.dirname(to));
+      if (parent !== realPrefix && !parent.startsWith(realPrefix + path.sep))
+        throw bad(`${component}/${rel} would be installed through a symbolic link`);
       // A directory that exists already (another component's) is merged into; anything else moves.
       if (m[1] === 'dir' && fs.existsSync(to)) fs.cpSync(from, to, { recursive: true, verbatimSymlinks: true });
       else fs.renameSync(from, to);

@@ -143,6 +143,21 @@ export function parseToolchainFile(file: string, text: string): ToolchainFile {
   return out;
 }
 
+/**
+ * A toolchain file picks the compiler that builds std, so it must come from
+ * someone the installing user already trusts: owned by that user or root,
+ * in a directory only they can write. Otherwise anyone who can write to a
+ * shared parent such as /tmp could hand the install a compiler of their own.
+ */
+export function untrustedToolchainFile(file: string, uid = process.getuid?.() ?? 0): string | undefined {
+  for (const p of [file, path.dirname(file)]) {
+    const st = fs.statSync(p);
+    if (st.uid !== uid && st.uid !== 0) return `${p} is owned by uid ${st.uid}`;
+    if ((st.mode & 0o022) !== 0) return `${p} is writable by ${st.mode & 0o002 ? 'every user' : 'its group'}`;
+  }
+  return undefined;
+}
+
 /** rust-toolchain.toml (or rust-toolchain) in `start` or the nearest directory above it, as rustup searches. */
 export function findToolchainFile(start: string): ToolchainFile | undefined {
   let dir = path.resolve(start);
@@ -150,6 +165,15 @@ export function findToolchainFile(start: string): ToolchainFile | undefined {
     for (const name of ['rust-toolchain', 'rust-toolchain.toml']) {
       const file = path.join(dir, name);
       if (fs.existsSync(file) && fs.statSync(file).isFile()) {
+        const why = untrustedToolchainFile(file);
+        if (why !== undefined) {
+          throw new PlrustError({
+            code: 'TOOLCHAIN_FILE_UNTRUSTED',
+            message: `refusing ${file}: ${why}, so another user could choose the compiler`,
+            hint: 'name the compiler with --toolchain or --rustc, or make the file and its directory writable by you alone',
+            exitCode: ExitCode.Usage,
+          });
+        }
         return parseToolchainFile(file, fs.readFileSync(file, 'utf8'));
       }
     }

