@@ -175,7 +175,12 @@ describe('fetching a compiler from a dist server', () => {
     assert.deepEqual(std, [503, 200], 'the 503 was retried');
     const srcRequests = mine.filter((q) => q.path === fixture.paths['rust-src']);
     assert.ok(
-      srcRequests.some((q) => q.range === 'bytes=1048576-' && q.status === 206),
+      // The client may have lost the last chunk in flight when the connection was cut, so the
+      // resume point is at most where the server stopped, never zero.
+      srcRequests.some((q) => {
+        const from = /^bytes=(\d+)-$/.exec(q.range ?? '')?.[1];
+        return q.status === 206 && from !== undefined && Number(from) > 0 && Number(from) <= 1 << 20;
+      }),
       `the cut rust-src download resumed from where it stopped: ${JSON.stringify(srcRequests)}`,
     );
 
