@@ -200,7 +200,12 @@ describe('the compiler box and the check before loading', () => {
   });
 
   test('plrust.compile_sandbox = off is for superusers only, warns on every compile, and shows what the box stops', async () => {
-    const denied = await pg.psqlResult(`SET plrust.compile_sandbox = off;`, { user: 'mallory' });
+    // the validator loads the library, so its settings exist (and are reserved) in this session
+    const denied = await pg.psqlResult(
+      `SET check_function_bodies = off; CREATE FUNCTION loads() RETURNS int4 LANGUAGE plrust AS 'Ok(Some(1))';
+       SET plrust.compile_sandbox = off;`,
+      { user: 'mallory' },
+    );
     assert.match(denied.stderr, /permission denied to set parameter "plrust\.compile_sandbox"/);
     const r = await pg.psqlResult(
       `LOAD 'plrust'; SET plrust.compile_sandbox = off; SET plrust.targets = '${ARCH}';
