@@ -339,7 +339,7 @@ plrust_define_gucs(void)
 							PGC_SUSET, GUC_UNIT_KB, NULL, NULL, NULL);
 	DefineCustomIntVariable("plrust.compile_process_limit",
 							"Processes and threads one compile may run in its sandbox.",
-							NULL, &plrust_compile_process_limit, 64, 8, 4096,
+							NULL, &plrust_compile_process_limit, 64, 1, 4096,
 							PGC_SUSET, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("plrust.max_concurrent_compiles",
 							"Compiles the server runs at once; more wait for a free slot.",

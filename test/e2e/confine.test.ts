@@ -195,8 +195,10 @@ describe('the compiler box and the check before loading', () => {
     const stored = await pg.query(`SELECT count(*) FROM plrust.artifacts`);
     assert.deepEqual(stored, [['0']], 'nothing was stored');
     // the compiler's work directory holds no copy either
-    const grep = spawnSync('grep', ['-rlF', secrets.passwd!, install.workDir], { encoding: 'utf8' });
-    assert.equal(grep.stdout.trim(), '');
+    for (const [name, secret] of Object.entries(secrets)) {
+      const grep = spawnSync('grep', ['-rlF', secret, install.workDir], { encoding: 'utf8' });
+      assert.equal(grep.stdout.trim(), '', `the ${name} secret in the work directory`);
+    }
   });
 
   test('plrust.compile_sandbox = off is for superusers only, warns on every compile, and shows what the box stops', async () => {
@@ -239,6 +241,22 @@ $x$;
     assert.equal((await other.run('SELECT 41 + 1;')).stdout.trim(), '42');
     assert.equal(pg.postmasterPid(), postmaster);
     await other.close();
+  });
+
+  test('the CPU time and task limits stop a compile and name their settings', async () => {
+    const cpu = await pg.psqlResult(
+      `LOAD 'plrust'; SET plrust.targets = '${ARCH}'; SET plrust.compile_cpu_limit = '1s';
+       SET plrust.compile_memory_limit = '6GB';
+       CREATE FUNCTION spin() RETURNS int4 LANGUAGE plrust AS $x$${memoryBomb()}$x$;`,
+    );
+    assert.match(cpu.stderr, /ERROR: .*exceeded the compiler's CPU time limit \(1 s\)/);
+    assert.match(cpu.stderr, /HINT: .*plrust\.compile_cpu_limit/);
+    const tasks = await pg.psqlResult(
+      `LOAD 'plrust'; SET plrust.targets = '${ARCH}'; SET plrust.compile_process_limit = 4;
+       CREATE FUNCTION few() RETURNS int4 LANGUAGE plrust AS 'Ok(Some(1))';`,
+    );
+    assert.match(tasks.stderr, /ERROR: .*exceeded the compiler's process and thread limit \(4\)/);
+    assert.match(tasks.stderr, /HINT: .*plrust\.compile_process_limit/);
   });
 
   test('four concurrent bombs never exceed plrust.max_concurrent_compiles', async (t) => {
