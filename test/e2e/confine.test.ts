@@ -201,6 +201,20 @@ describe('the compiler box and the check before loading', () => {
     }
   });
 
+  test('plrust build (as root) reads nothing outside the toolchain either', async () => {
+    const src = tempDir('confine-build');
+    fs.writeFileSync(
+      path.join(src, 'leak.rs'),
+      `macro_rules! splice { ($m:ident $b:tt $p:literal) => { $m $b ($p) }; }\n` +
+        `pub fn leak() -> Option<String> { Some(splice!(include_str ! "/etc/passwd").to_string()) }\n`,
+    );
+    const r = await runPlrust(['build', 'leak.rs', '--target', ARCH, '--out-dir', 'out'], { home, cwd: src });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /couldn't read `\/etc\/passwd`: No such file or directory/);
+    assertNoSecret(r.stderr, 'the error of plrust build');
+    assert.ok(!fs.existsSync(path.join(src, 'out')));
+  });
+
   test('plrust.compile_sandbox = off is for superusers only, warns on every compile, and shows what the box stops', async () => {
     // the validator loads the library, so its settings exist (and are reserved) in this session
     const denied = await pg.psqlResult(
