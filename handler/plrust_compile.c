@@ -368,19 +368,11 @@ acquire_compile_slot(void)
 			pgstat_report_wait_start(PG_WAIT_EXTENSION);
 			waited = true;
 		}
+		/* an ERROR here ends the wait event too: transaction abort resets it */
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, SLOT_POLL_MS,
 						 PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
-		PG_TRY();
-		{
-			CHECK_FOR_INTERRUPTS();
-		}
-		PG_CATCH();
-		{
-			pgstat_report_wait_end();
-			PG_RE_THROW();
-		}
-		PG_END_TRY();
+		CHECK_FOR_INTERRUPTS();
 	}
 }
 

@@ -18,6 +18,7 @@
 #include "plrust.h"
 
 #include <elf.h>
+#include <unistd.h>
 
 #include "plrust_allowlist.h"
 
@@ -118,6 +119,42 @@ dyn_string(const Image *im, const Dynamic *d, uint64 at)
 	return memchr(s, '\0', d->strsz - at) != NULL ? s : NULL;
 }
 
+/*
+ * The loader maps PT_LOAD segments in order, whole pages at a time, so a
+ * later segment can replace bytes of an earlier one. Reading through
+ * vaddr_to_offset shows what the loader shows only if segments ascend, do
+ * not overlap, and agree on the file offset of any page they share.
+ */
+static const char *
+check_segments(const Image *im)
+{
+	uint64		page = (uint64) sysconf(_SC_PAGESIZE);
+	const Elf64_Phdr *prev = NULL;
+
+	for (int i = 0; i < im->phnum; i++)
+	{
+		const Elf64_Phdr *ph = &im->phdrs[i];
+
+		if (ph->p_type != PT_LOAD)
+			continue;
+		if (ph->p_filesz > ph->p_memsz || ph->p_vaddr + ph->p_memsz < ph->p_vaddr ||
+			!in_file(im, ph->p_offset, ph->p_filesz))
+			return "a loadable segment lies outside the file";
+		if (prev != NULL)
+		{
+			uint64		prev_end = prev->p_vaddr + prev->p_memsz;
+
+			if (ph->p_vaddr < prev_end)
+				return "its loadable segments overlap or are out of order";
+			if ((ph->p_vaddr & ~(page - 1)) < ((prev_end + page - 1) & ~(page - 1)) &&
+				ph->p_vaddr - ph->p_offset != prev->p_vaddr - prev->p_offset)
+				return "two loadable segments share a page with different contents";
+		}
+		prev = ph;
+	}
+	return prev == NULL ? "it has no loadable segment" : NULL;
+}
+
 static const char *
 read_dynamic(const Image *im, const Elf64_Phdr *ph, Dynamic *d, List **needed)
 {
@@ -125,9 +162,12 @@ read_dynamic(const Image *im, const Elf64_Phdr *ph, Dynamic *d, List **needed)
 	uint64		i;
 	const Elf64_Dyn *dyn;
 
-	if (!in_file(im, ph->p_offset, ph->p_filesz) || ph->p_offset % sizeof(Elf64_Xword) != 0)
+	uint64		off;
+
+	/* the loader reads it at its address, not at p_offset */
+	if (!vaddr_to_offset(im, ph->p_vaddr, ph->p_filesz, &off) || off % sizeof(Elf64_Xword) != 0)
 		return "the dynamic section lies outside the file";
-	dyn = (const Elf64_Dyn *) (im->data + ph->p_offset);
+	dyn = (const Elf64_Dyn *) (im->data + off);
 	count = ph->p_filesz / sizeof(Elf64_Dyn);
 	memset(d, 0, sizeof(*d));
 	for (i = 0; i < count && dyn[i].d_tag != DT_NULL; i++)
@@ -362,6 +402,8 @@ plrust_elf_problem(const char *data, Size len)
 	}
 	if (dynamic == NULL)
 		return "it has no dynamic section";
+	if ((problem = check_segments(&im)) != NULL)
+		return problem;
 	if ((problem = read_dynamic(&im, dynamic, &d, &needed)) != NULL)
 		return problem;
 
