@@ -379,18 +379,22 @@ $x$;`,
         library: string;
         sha256: string;
       };
-      // the forger controls the metadata too, so its checksum matches
-      const forged = forgedLibrary('prebuilt-forged', marker, 'system');
-      fs.copyFileSync(forged, path.join(fnDir, meta.library));
-      meta.sha256 = sha256(fs.readFileSync(forged));
-      fs.writeFileSync(path.join(fnDir, metaFile), JSON.stringify(meta));
       const prebuiltRoot = path.join(sharedir, 'plrust', 'prebuilt');
       const before = fs.existsSync(prebuiltRoot) ? fs.readdirSync(prebuiltRoot).sort() : [];
-      const r = await runPlrust(['install', '--pg-config', pg.pgConfig, '--prebuilt', out], { home });
-      assert.equal(r.code, 4, r.stderr);
-      assert.match(r.stderr, /system/);
-      const after = fs.existsSync(prebuiltRoot) ? fs.readdirSync(prebuiltRoot).sort() : [];
-      assert.deepEqual(after, before);
+      for (const kind of ARCH === 'x86_64' ? (['system', 'syscall'] as const) : (['system'] as const)) {
+        // the forger controls the metadata too, so its checksum matches
+        const forged = forgedLibrary(`prebuilt-${kind}`, marker, kind);
+        fs.copyFileSync(forged, path.join(fnDir, meta.library));
+        fs.writeFileSync(
+          path.join(fnDir, metaFile),
+          JSON.stringify({ ...meta, sha256: sha256(fs.readFileSync(forged)) }),
+        );
+        const r = await runPlrust(['install', '--pg-config', pg.pgConfig, '--prebuilt', out], { home });
+        assert.equal(r.code, 4, r.stderr);
+        assert.match(r.stderr, kind === 'system' ? /system/ : /2 initialisers \(a plrust library has 1\)/);
+        const after = fs.existsSync(prebuiltRoot) ? fs.readdirSync(prebuiltRoot).sort() : [];
+        assert.deepEqual(after, before);
+      }
       assert.ok(!fs.existsSync(marker));
     });
 
