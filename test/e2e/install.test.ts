@@ -141,7 +141,7 @@ describe('plrust install and uninstall into PostgreSQL 15', () => {
     fs.chmodSync(privateDir, 0o700);
     const pkg = path.join(privateDir, 'plrust');
     fs.mkdirSync(pkg);
-    for (const part of ['package.json', 'bin', 'dist', 'node_modules', 'templates', 'targets']) {
+    for (const part of ['package.json', 'bin', 'dist', 'node_modules', 'templates', 'targets', 'handler', 'runtime']) {
       fs.cpSync(path.join(REPO_ROOT, part), path.join(pkg, part), { recursive: true, verbatimSymlinks: true });
     }
     const home = await tempHome('install-private-cli', { toolchain: true });
