@@ -353,22 +353,15 @@ acquire_compile_slot(void)
 						(errcode_for_file_access(),
 						 errmsg("could not open compile slot file \"%s\": %m", path)));
 			if (flock(fd, LOCK_EX | LOCK_NB) == 0)
-			{
-				if (waited)
-					pgstat_report_wait_end();
 				return fd;
-			}
 			close(fd);
 		}
 		if (!waited)
-		{
 			ereport(DEBUG1,
 					(errmsg_internal("waiting for one of %d PL/Rust compile slots",
 									 plrust_max_concurrent_compiles)));
-			pgstat_report_wait_start(PG_WAIT_EXTENSION);
-			waited = true;
-		}
-		/* an ERROR here ends the wait event too: transaction abort resets it */
+		waited = true;
+		/* the wait shows in pg_stat_activity as an Extension wait event */
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, SLOT_POLL_MS,
 						 PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
