@@ -398,6 +398,35 @@ $x$;`,
       assert.ok(!fs.existsSync(marker));
     });
 
+    test('a truncated library is refused by the bounds-checked reader, and the server stays up', async () => {
+      await pg.psql(
+        `LOAD 'plrust'; SET plrust.targets = '${ARCH}';
+         CREATE FUNCTION whole(a int4) RETURNS int4 STRICT LANGUAGE plrust AS 'Ok(Some(a))';`,
+      );
+      const [[hex]] = (await pg.query(
+        `SELECT encode(library, 'hex') FROM plrust.artifacts
+          WHERE definition_hash = plrust.definition_hash('whole(int4)') AND arch = '${ARCH}'`,
+      )) as [[string]];
+      const library = Buffer.from(hex, 'hex');
+      for (const [i, len] of [63, 64, 1000, 4096, library.length >> 1, library.length - 64].entries()) {
+        const cut = library.subarray(0, len);
+        const file = path.join(work, `cut-${i}.so`);
+        fs.writeFileSync(file, cut);
+        fs.chmodSync(file, 0o644);
+        const r = await pg.psqlResult(
+          `SET check_function_bodies = off;
+           CREATE FUNCTION cut_${i}(a int4) RETURNS int4 STRICT LANGUAGE plrust AS $x$Ok(a) // cut ${i}$x$;
+           INSERT INTO plrust.artifacts (definition_hash, arch, abi_version, toolchain, sha256, library)
+             VALUES (plrust.definition_hash('cut_${i}(int4)'), '${ARCH}', 1, 'cut', '${sha256(cut)}',
+                     pg_read_binary_file('${file}'));
+           SELECT cut_${i}(1);`,
+        );
+        assert.match(r.stderr, /ERROR: {2}refusing to load the library of PL\/Rust function "cut_/, `cut at ${len}`);
+      }
+      assert.equal(await pg.psql('SELECT whole(7)'), '7');
+      assert.equal(pg.postmasterPid(), postmaster);
+    });
+
     for (const kind of ['system', 'syscall'] as const) {
       test(`the handler refuses a forged library (${kind}) before dlopen, prebuilt or stored`, async (t) => {
         if (kind === 'syscall' && ARCH !== 'x86_64') return t.skip('the raw system call is written for x86_64');
