@@ -104,7 +104,26 @@ export async function benchSandbox(): Promise<string> {
       ];
     });
 
-    const r = await step('sandbox: timing', () => interleave([...build, ...rustc], RUNS, 1));
+    // The box alone: the same binds and limits around a program that does nothing.
+    const empty = path.join(dir, 'empty');
+    fs.mkdirSync(empty);
+    const bare = planRun(
+      {
+        program: '/usr/bin/true',
+        args: () => [],
+        readOnly: toolchainDirs(resolvedToolchain(tc), RUSTC),
+        src: empty,
+        out: empty,
+        env: {},
+      },
+      DEFAULT_SETTINGS,
+      hostFacts(),
+    );
+    const setup: Variant[] = [
+      { name: 'true boxed', cmd: bare.command, args: bare.args, opts: { env: bare.env } },
+      { name: 'true open', cmd: '/usr/bin/true', args: [] },
+    ];
+    const r = await step('sandbox: timing', () => interleave([...build, ...rustc, ...setup], RUNS, 1));
     const get = (name: string) => r.get(name)!;
     const rows = [
       ...targetSets.map(
@@ -130,12 +149,16 @@ export async function benchSandbox(): Promise<string> {
           : `≤ 10 %: ${goal(extra <= 0.1)}`,
       ];
     });
+    const setupMs = get('true boxed').wallMs - get('true open').wallMs;
+    const rustcOpen = get('rustc open x86_64').wallMs;
     return [
       `${sharedMachineNote({ cpu: true })} Median of ${RUNS} runs per row (after 1 warm-up round), all rows interleaved round-robin in the same run.`,
       '',
       'Sandboxed: rustc runs under bubblewrap (new user, mount, pid, network, IPC, UTS and cgroup namespaces; only the system directories, the toolchain and the job visible; a 64 MB tmpfs for scratch) and prlimit (1 GB address space, 60 s CPU, 16 MB per file, 64 tasks). Unsandboxed: `--no-sandbox`, prlimit only. "rustc alone" is the exact command plrust runs, bare and through the planner\'s command line. `plrust build` cold deletes the artifact cache before every run.',
       '',
       table(['compile', 'sandboxed (wall)', 'unsandboxed (wall, CPU)', 'sandbox cost', 'goal'], rows),
+      '',
+      `Setting the box up and tearing it down around \`/usr/bin/true\` (same binds, namespaces and limits) takes ${fmtMs(get('true boxed').wallMs)} against ${fmtMs(get('true open').wallMs)} bare: ${fmtMs(setupMs)} per rustc run, ${((setupMs / rustcOpen) * 100).toFixed(1)} % of the bare x86_64 rustc run in this table (${fmtMs(rustcOpen)}). That fixed cost is the sandbox's price; the table's whole-compile differences are within the run-to-run spread of a loaded machine.`,
       '',
       "The sandboxed rows have no CPU figure: rustc runs in a PID namespace whose init bwrap does not reap through the measured process, so its CPU time never reaches the benchmark's rusage.",
     ].join('\n');
