@@ -18,6 +18,8 @@ import { keywordRules } from './keywords.js';
 import { leakRules } from './leaks.js';
 import { macroRules } from './macros.js';
 import { moduleRules } from './modules.js';
+import { nameRules } from './names.js';
+import { objectRules } from './objects.js';
 import type { RuleId } from './rules.js';
 import { runtimeRules } from './runtime.js';
 import { Scan, type CheckContext, type RuleCheck } from './scan.js';
@@ -49,6 +51,8 @@ const FAMILIES: readonly (readonly RuleCheck[])[] = [
   attributeRules,
   moduleRules,
   soundnessRules,
+  objectRules,
+  nameRules,
   leakRules,
   keywordRules,
   runtimeRules,
