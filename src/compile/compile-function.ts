@@ -6,7 +6,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { exec } from '../util/exec.js';
 import { PlrustError, ExitCode } from '../util/errors.js';
 import { sha256File } from '../util/sha256.js';
 import type { Arch } from '../config/schema.js';
@@ -16,7 +15,6 @@ import {
   generateCrate,
   mapGeneratedPosition,
   rustcArgs,
-  RUSTC_ENV,
   USER_MODULE_FILE,
   WRAPPER_FILE,
   type GeneratedCrate,
@@ -27,6 +25,7 @@ import { mapRustcDiagnostics, render, toUserPosition, type UserDiagnostic } from
 import type { FunctionDef } from '../functions/definition.js';
 import { targetOf, type ResolvedToolchain } from '../toolchain/store.js';
 import { verifyLibrary, untrustedError } from '../verify/verify.js';
+import { checkExpandedCrate, runRustc } from './expand.js';
 
 const pkg = createRequire(import.meta.url)('../../../package.json') as { version: string };
 
@@ -154,21 +153,18 @@ export async function compileFor(
     fs.writeFileSync(path.join(src, WRAPPER_FILE), crate.source);
     fs.writeFileSync(path.join(src, USER_MODULE_FILE), crate.userModule);
     const out = path.join(dir, LIBRARY_NAME);
-    const r = await exec(
-      rustc,
-      rustcArgs({
-        sysroot: t.sysrootPath,
-        targetSpec: t.specPath,
-        runtimeRlib: t.runtimePath,
-        src: path.join(src, WRAPPER_FILE),
-        out,
-        errorFormat: 'json',
-      }),
-      {
-        env: { ...process.env, ...RUSTC_ENV },
-        cwd: src,
-      },
-    );
+    const args = rustcArgs({
+      sysroot: t.sysrootPath,
+      targetSpec: t.specPath,
+      runtimeRlib: t.runtimePath,
+      src: path.join(src, WRAPPER_FILE),
+      out,
+      errorFormat: 'json',
+    });
+    const expanded = await checkExpandedCrate(def, rustc, args, src);
+    if (!expanded.ok) throw new CompileError(def, rustcDiagnostics(expanded.stderr, crate), 'rustc');
+    if (expanded.diagnostics.length > 0) throw new CompileError(def, expanded.diagnostics, 'untrusted');
+    const r = await runRustc(rustc, args, src);
     if (r.code !== 0) throw new CompileError(def, rustcDiagnostics(r.stderr, crate), 'rustc');
     const report = await verifyLibrary(out);
     if (!report.ok) throw untrustedError(report);

@@ -37,6 +37,8 @@ const OUTER_ALLOWED = new Set([
   'macro_export',
   'macro_use',
   'collapse_debuginfo',
+  // the derive(Default) helper that marks the default variant
+  'default',
 ]);
 
 /** Inner attributes apply to the whole user module or function: lints and docs only. */

@@ -26,6 +26,8 @@ import { Scan, type CheckContext, type RuleCheck } from './scan.js';
 import { soundnessRules } from './soundness.js';
 
 export { CHECKER_VERSION, RULES, type RuleId, type RuleInfo } from './rules.js';
+export { classifyMacro } from './macros.js';
+export { STANDARD_MACROS } from './names.js';
 export type { CheckContext } from './scan.js';
 
 export interface Diagnostic {
@@ -43,6 +45,10 @@ export interface Diagnostic {
 export interface CheckOptions {
   file: string;
   context: CheckContext;
+  /** Rules not to run (the expanded pass leaves `unsafe` to rustc's own lint). */
+  skip?: ReadonlySet<RuleId>;
+  /** Findings at these tokens are dropped (the expanded pass: tokens written by a standard macro). */
+  waive?: (at: Token) => boolean;
 }
 
 const FAMILIES: readonly (readonly RuleCheck[])[] = [
@@ -84,7 +90,7 @@ export function checkSource(source: string, opts: CheckOptions): Diagnostic[] {
   const seen = new Set<string>();
   const report = (rule: RuleId, at: Token, explanation: string): void => {
     const key = `${rule}@${at.index}`;
-    if (seen.has(key)) return;
+    if (seen.has(key) || opts.skip?.has(rule) || opts.waive?.(at)) return;
     seen.add(key);
     out.push(diagnostic(file, rule, at.line, at.col, explanation));
   };

@@ -16,7 +16,8 @@ import type { RuleCheck } from './scan.js';
 
 const forget: RuleCheck = (scan, report) => {
   scan.tokens.forEach((t, i) => {
-    if (scan.isName(i, 'forget') && scan.isPunct(i - 1, '::')) {
+    // Any mention: a macro can join `mem`, `::` and `forget` handed over separately.
+    if (scan.isName(i, 'forget')) {
       report('mem-forget', t, '`mem::forget` skips destructors; let values drop, or restructure ownership');
     }
   });
@@ -36,7 +37,7 @@ const forget: RuleCheck = (scan, report) => {
 
 const leak: RuleCheck = (scan, report) => {
   scan.tokens.forEach((t, i) => {
-    if (scan.isName(i, 'leak') && (scan.isPunct(i - 1, '::') || scan.isPunct(i - 1, '.'))) {
+    if (scan.isName(i, 'leak')) {
       report('leak', t, "leaking makes a `&'static` to memory that Postgres frees after the call");
     }
   });

@@ -224,6 +224,11 @@ function typeAliases(scan: Scan): Set<string> {
   scan.tokens.forEach((_, i) => {
     if (scan.isKw(i, 'type') && scan.isName(i + 1)) names.add(scan.at(i + 1)!.value);
   });
+  // `use …::Alias as Other` names the same alias.
+  for (const leaf of scan.uses) {
+    const last = leaf.path[leaf.path.length - 1];
+    if (leaf.alias !== undefined && last !== undefined && names.has(last)) names.add(leaf.alias);
+  }
   return names;
 }
 

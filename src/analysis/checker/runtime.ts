@@ -14,7 +14,7 @@ const HOOKS = new Set(['set_hook', 'take_hook', 'update_hook']);
 
 const panicHook: RuleCheck = (scan, report) => {
   scan.tokens.forEach((t, i) => {
-    if (scan.isName(i) && HOOKS.has(t.value) && scan.isPunct(i - 1, '::')) {
+    if (scan.isName(i) && HOOKS.has(t.value)) {
       report('panic-hook', t, `\`panic::${t.value}\` changes process-wide panic handling that the wrapper relies on`);
     }
   });
