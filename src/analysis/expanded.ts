@@ -43,6 +43,7 @@ export interface ExpandedFinding {
 
 interface Expansion {
   crate: number;
+  parent: string;
   kind: string;
   name: string | undefined;
 }
@@ -60,12 +61,13 @@ function parseFooter(footer: string): { expansions: Map<string, Expansion>; mark
   const expansions = new Map<string, Expansion>();
   const marks = new Map<number, string>();
   for (const line of footer.split('\n')) {
-    const e = /^(crate(\d+)::\{\{expn\d+\}\}): parent: .*?, kind: (.*)$/.exec(line);
+    const e = /^(crate(\d+)::\{\{expn\d+\}\}): parent: (\S+), .*?, kind: (.*)$/.exec(line);
     if (e) {
-      const macro = /^Macro\((\w+), "(.*)"\)$/.exec(e[3]!);
+      const macro = /^Macro\((\w+), "(.*)"\)$/.exec(e[4]!);
       expansions.set(e[1]!, {
         crate: Number(e[2]),
-        kind: macro ? macro[1]! : e[3]!,
+        parent: e[3]!,
+        kind: macro ? macro[1]! : e[4]!,
         name: macro ? macro[2] : undefined,
       });
       continue;
@@ -167,7 +169,11 @@ export function checkExpanded(text: string, file: string): ExpandedFinding[] {
     if (e.crate !== 0 || e.kind !== 'Bang' || e.name === undefined) continue;
     const name = lastSegment(e.name);
     const hit = classifyMacro(name);
-    if (hit) findings.push({ rule: hit.rule, explanation: `\`${name}!\` ${hit.why}`, macro: name });
+    if (!hit) continue;
+    // Point at the user's macro that wrote the call, if a user macro did.
+    const parent = expansions.get(e.parent);
+    const writer = parent && parent.kind === 'Bang' && !isStandard(parent) ? lastSegment(parent.name ?? '') : name;
+    findings.push({ rule: hit.rule, explanation: `\`${name}!\` ${hit.why}`, macro: writer });
   }
   return findings;
 }

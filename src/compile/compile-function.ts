@@ -56,7 +56,7 @@ export class CompileError extends PlrustError {
         kind === 'untrusted'
           ? 'see docs/TRUST.md for what PL/Rust functions may not do, and why'
           : 'fix the errors above; positions are in your source',
-      exitCode: ExitCode.Failed,
+      exitCode: kind === 'untrusted' ? ExitCode.Untrusted : ExitCode.Failed,
       data: { diagnostics },
     });
     this.diagnostics = diagnostics;
