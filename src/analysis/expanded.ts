@@ -32,6 +32,7 @@
  */
 import { lexRust, type Token } from './lexer.js';
 import { buildTokenTrees, isGroup, type Group } from './token-tree.js';
+import { CHECKPOINT_CALL, planInstrumentation } from './instrument.js';
 import { checkSource, classifyMacro, STANDARD_MACROS, type RuleId } from './checker/index.js';
 
 export interface ExpandedFinding {
@@ -162,9 +163,15 @@ export function checkExpanded(text: string, file: string): ExpandedFinding[] {
     return undefined;
   };
 
+  const checkpointFindings = missingCheckpoints(source, (t) => waive(t)).map((at) => ({
+    rule: 'uninstrumentable' as const,
+    explanation: `this ${at.site === 'fn' ? 'fn' : `\`${at.site}\` loop`} has no statement-timeout checkpoint after macro expansion: a macro dropped the one plrust inserted`,
+    macro: macroNear(at.token.line, at.token.col),
+  }));
   const findings: ExpandedFinding[] = checkSource(source, { file, context: 'items', skip: SKIPPED, waive }).map(
     (d) => ({ rule: d.rule, explanation: d.explanation, macro: macroNear(d.line, d.col) }),
   );
+  findings.push(...checkpointFindings);
   for (const e of expansions.values()) {
     if (e.crate !== 0 || e.kind !== 'Bang' || e.name === undefined) continue;
     const name = lastSegment(e.name);
@@ -179,5 +186,60 @@ export function checkExpanded(text: string, file: string): ExpandedFinding[] {
 }
 
 function lastSegment(path: string): string {
-  return path.slice(path.lastIndexOf(':') + 1);
+  return path.slice(path.lastIndexOf(':') + 1).replace(/^r#/, '');
+}
+
+const CALL_TOKENS = lexRust(CHECKPOINT_CALL).tokens.map((t) => t.text);
+
+/**
+ * Every place the instrumenter would put a checkpoint in the expanded
+ * module must already hold one: a user macro that drops or rebuilds the
+ * body of a loop, fn or closure handed to it leaves the site without one.
+ * Loops are never exempt (no standard macro expands to a loop); fns
+ * written by a standard macro are (derives, thread_local!), known by the
+ * hygiene context of the fn's name.
+ */
+function missingCheckpoints(source: string, written: (t: Token) => boolean): { site: string; token: Token }[] {
+  const tokens = lexRust(source).tokens.filter((t) => t.kind !== 'doc-comment');
+  const { trees } = buildTokenTrees(tokens);
+  const byEnd = new Map<number, number>();
+  const byStart = new Map<number, number>();
+  tokens.forEach((t, i) => {
+    byEnd.set(t.end, i);
+    byStart.set(t.index, i);
+  });
+  const match = new Int32Array(tokens.length).fill(-1);
+  const stack: number[] = [];
+  tokens.forEach((t, i) => {
+    if (t.kind === 'open') stack.push(i);
+    else if (t.kind === 'close') match[i] = stack.pop() ?? -1;
+  });
+  const out: { site: string; token: Token }[] = [];
+  for (const ins of planInstrumentation(trees, 'items').insertions) {
+    let first = tokens.findIndex((t) => t.index >= ins.index);
+    if (first < 0) first = tokens.length;
+    const present = CALL_TOKENS.every((text, k) => tokens[first + k]?.text === text);
+    if (present) continue;
+    const open = byEnd.get(ins.index) ?? (byStart.get(ins.index) ?? first) - 1;
+    if (ins.site === 'fn' && fnName(tokens, match, open, written)) continue;
+    // Closures: std's own (thread_local!'s `|_|`) carry no hygiene mark to tell them apart, so
+    // closures rely on the first pass, which keeps closure bars out of user macros' arguments.
+    if (ins.site === 'closure') continue;
+    out.push({ site: ins.site, token: tokens[Math.max(0, open)]! });
+  }
+  return out;
+}
+
+/** From a fn body's `{` back to its `fn`: is the name written by a standard macro? */
+function fnName(tokens: readonly Token[], match: Int32Array, open: number, written: (t: Token) => boolean): boolean {
+  for (let k = open - 1; k >= 0; k--) {
+    const t = tokens[k]!;
+    if (t.kind === 'close') {
+      k = match[k]!;
+      continue;
+    }
+    if (t.kind === 'open' || (t.kind === 'punct' && (t.text === ';' || t.text === '}'))) return false;
+    if (t.kind === 'ident' && t.value === 'fn') return tokens[k + 1] !== undefined && written(tokens[k + 1]!);
+  }
+  return false;
 }

@@ -34,6 +34,9 @@ export function expansionArgs(compileArgs: readonly string[], out: string): stri
   return [...args, '-Zunpretty=expanded,hygiene', '-o', out];
 }
 
+/** Larger expansions are refused: they come from macros that multiply code, and the check reads it all into memory. */
+export const MAX_EXPANDED_BYTES = 32 * 1024 * 1024;
+
 export type ExpansionResult =
   | { ok: true; diagnostics: UserDiagnostic[] }
   /** rustc rejected the crate while expanding it: the compilation would fail the same way. */
@@ -53,6 +56,15 @@ export async function checkExpandedCrate(
   try {
     const r = await runRustc(rustc, expansionArgs(compileArgs, out), cwd);
     if (r.code !== 0) return { ok: false, stderr: r.stderr };
+    const size = fs.statSync(out).size;
+    if (size > MAX_EXPANDED_BYTES) {
+      throw new PlrustError({
+        code: 'EXPANSION_TOO_LARGE',
+        message: `${def.sqlName}: its macros expand to ${size} bytes of code, more than the ${MAX_EXPANDED_BYTES} the trust check reads`,
+        hint: 'Write the code out instead of generating it with recursive or repeated macros.',
+        exitCode: ExitCode.Untrusted,
+      });
+    }
     let findings: ExpandedFinding[];
     try {
       findings = checkExpanded(fs.readFileSync(out, 'utf8'), def.origin.file);
