@@ -197,7 +197,11 @@ const CALL_TOKENS = lexRust(CHECKPOINT_CALL).tokens.map((t) => t.text);
  * body of a loop, fn or closure handed to it leaves the site without one.
  * Loops are never exempt (no standard macro expands to a loop); fns
  * written by a standard macro are (derives, thread_local!), known by the
- * hygiene context of the fn's name.
+ * hygiene context of the fn's name. Closures inside an inline `const { }`
+ * block are exempt: thread_local! builds its accessors there with `|_|`
+ * closures that carry no hygiene mark; a user's closure in such a block was
+ * instrumented before expansion, and the first pass keeps closure bars out
+ * of user macros' arguments.
  */
 function missingCheckpoints(source: string, written: (t: Token) => boolean): { site: string; token: Token }[] {
   const tokens = lexRust(source).tokens.filter((t) => t.kind !== 'doc-comment');
@@ -222,12 +226,24 @@ function missingCheckpoints(source: string, written: (t: Token) => boolean): { s
     if (present) continue;
     const open = byEnd.get(ins.index) ?? (byStart.get(ins.index) ?? first) - 1;
     if (ins.site === 'fn' && fnName(tokens, match, open, written)) continue;
-    // Closures: std's own (thread_local!'s `|_|`) carry no hygiene mark to tell them apart, so
-    // closures rely on the first pass, which keeps closure bars out of user macros' arguments.
-    if (ins.site === 'closure') continue;
+    if (ins.site === 'closure' && insideInlineConst(tokens, match, Math.max(0, open))) continue;
     out.push({ site: ins.site, token: tokens[Math.max(0, open)]! });
   }
   return out;
+}
+
+/** Is token `i` inside an inline `const { … }` block? */
+function insideInlineConst(tokens: readonly Token[], match: Int32Array, i: number): boolean {
+  for (let k = i - 1; k >= 0; k--) {
+    const t = tokens[k]!;
+    if (t.kind === 'close') {
+      k = match[k]!;
+      continue;
+    }
+    if (t.kind === 'open' && t.text === '{' && tokens[k - 1]?.kind === 'ident' && tokens[k - 1]!.value === 'const')
+      return true;
+  }
+  return false;
 }
 
 /** From a fn body's `{` back to its `fn`: is the name written by a standard macro? */

@@ -16,6 +16,7 @@ import { checkExpandedCrate, expansionArgs } from '../../src/compile/expand.js';
 import { generateCrate, rustcArgs, USER_MODULE_FILE, WRAPPER_FILE } from '../../src/compile/generate.js';
 import type { FunctionDef } from '../../src/functions/definition.js';
 import { parseRsFile } from '../../src/functions/rs-file.js';
+import { exec } from '../../src/util/exec.js';
 import { REPO_ROOT, tempDir } from '../helpers/cli.js';
 import { DEBIAN_RUSTC, sharedTarget } from '../helpers/toolchain.js';
 
@@ -132,6 +133,39 @@ describe('escape corpus: both passes', () => {
         post.diagnostics.some((d) => d.rule === expanded),
         `expanded pass: expected ${expanded}, got:\n${post.diagnostics.map((d) => d.rendered).join('\n')}`,
       );
+    });
+  }
+});
+
+/*
+ * docs/SOUNDNESS.md: a reproducer marked `// rustc: live` must still be
+ * accepted by the plain compiler (the host's std, no checker), which is what
+ * makes the rules that refuse it necessary. When a new rustc rejects one,
+ * this fails: re-check the list (the bug may be fixed, or only this form).
+ */
+describe('the soundness bugs the corpus reproduces are live on the supported rustc', () => {
+  const live = fs
+    .readdirSync(path.join(CORPUS, 'escapes'))
+    .filter((f) => f.endsWith('.rs'))
+    .filter((f) => header(fs.readFileSync(path.join(CORPUS, 'escapes', f), 'utf8'), 'rustc') === 'live');
+
+  test('at least five reproducers are marked live', () => {
+    assert.ok(live.length >= 5, live.join(', '));
+  });
+
+  for (const f of live) {
+    test(`${f} type-checks with plain rustc`, async () => {
+      const dir = tempDir('live-');
+      try {
+        const r = await exec(
+          DEBIAN_RUSTC,
+          ['--edition', '2021', '--crate-type', 'lib', '--emit=metadata', '-o', path.join(dir, 'x.rmeta'), f],
+          { cwd: path.join(CORPUS, 'escapes') },
+        );
+        assert.equal(r.code, 0, r.stderr);
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
     });
   }
 });

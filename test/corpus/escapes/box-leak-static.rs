@@ -1,4 +1,5 @@
 // expect: leak
+// expanded: leak
 use std::sync::OnceLock;
 
 // Keep a `&'static` to memory that Postgres frees at the end of the call.

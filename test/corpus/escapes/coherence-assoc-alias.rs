@@ -1,5 +1,6 @@
 // expect: dyn-generic-arg
 // expanded: dyn-generic-arg
+// rustc: live
 // rust#152783: `impl Trait for dyn Trait` through an associated-type alias; no macro, no blanket impl.
 type Src = Vec<u8>;
 type Dst = String;

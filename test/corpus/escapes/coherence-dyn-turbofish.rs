@@ -1,5 +1,6 @@
 // expect: blanket-impl
 // expanded: dyn-assoc-binding
+// rustc: live
 // rust#57893: a blanket impl that also covers `dyn Object<U, Output = T>`;
 // the projection normalises to U in `foo` and to T at the call: a transmute.
 trait Object<U> {
