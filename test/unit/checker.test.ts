@@ -69,6 +69,7 @@ const CASES: readonly RuleCase[] = [
   { rule: 'blanket-impl', positive: 'trait A {}\nimpl<T: ?Sized> A for T {}', at: [2, 1] },
   { rule: 'fn-trait-impl', positive: 'trait A {}\nstruct W<F>(F);\nimpl<F: Fn()> A for W<F> {}', at: [3, 9] },
   { rule: 'higher-ranked', positive: "fn f<T>() where for<'a> &'a T: Clone {}", at: [1, 17] },
+  { rule: 'outlives-bound', positive: "fn f<T: Clone + 'static>(t: T) {}", at: [1, 17] },
   { rule: 'stdio', positive: 'fn f() {\n    let _ = std::io::stdout();\n}', at: [2, 22] },
 ];
 
@@ -323,8 +324,23 @@ describe('soundness rules', () => {
     fires("trait T<'a, 'b> {}", 'lifetime-trait');
     fires("pub trait T<'a: 'static, X> {}", 'lifetime-trait');
     clean(
-      "trait T<X: 'static> { fn f(&self, x: &X) -> &X; }\nstruct Holder<'a> { s: &'a str }\nimpl<'a> Holder<'a> { fn get(&self) -> &'a str { self.s } }",
+      "trait T<X> { fn f(&self, x: &X) -> &X; }\nstruct Holder<'a> { s: &'a str }\nimpl<'a> Holder<'a> { fn get(&self) -> &'a str { self.s } }",
     );
+  });
+
+  test('outlives and Any bounds on generic types, but not on trait objects or impl Trait', () => {
+    fires("trait T<X: 'static> {}", 'outlives-bound');
+    fires("fn f<I: Iterator + 'static>(x: I::Item) {}", 'outlives-bound');
+    fires("fn f<'a, I>(x: I) where I: Iterator + 'a {}", 'outlives-bound');
+    fires("fn f<'a, 'b>() where 'a: 'b {}", 'outlives-bound');
+    fires("struct S<'a, 'b: 'static>(&'a u8, &'b u8);", 'outlives-bound');
+    fires('fn f<T: std::any::Any>(x: T) {}', 'outlives-bound');
+    fires("trait Keep: 'static {}", 'outlives-bound');
+    fires("trait Tr { type Out: 'static; }", 'outlives-bound');
+    clean(
+      "fn f(e: Box<dyn std::error::Error + Send + Sync + 'static>) {}\nfn g<'a>(v: &'a [u8]) -> impl Iterator<Item = &'a u8> + 'a { v.iter() }\nfn h(x: &dyn std::any::Any) -> bool { x.is::<u8>() }",
+    );
+    clean("fn f() { 'outer: loop { break 'outer; } }");
   });
 
   test("&'static in impl headers, directly or through aliases", () => {

@@ -346,4 +346,81 @@ function implicitBoundTricks(scan: Scan, from: number, to: number): boolean {
   return false;
 }
 
-export const objectRules: readonly RuleCheck[] = [dynBindings, dynArguments, implShapes, higherRanked];
+/** Where the `+`-separated bound list that contains token `i` starts: just after its `dyn`/`impl`, `:` or `<`. */
+function boundOwner(scan: Scan, i: number): 'dyn' | 'impl' | 'bound' {
+  let k = i - 1;
+  let depth = 0;
+  for (; k >= 0; k--) {
+    const t = scan.at(k)!;
+    if (t.kind === 'close') {
+      k = scan.match[k]!;
+      continue;
+    }
+    if (t.kind === 'open') break;
+    if (t.kind === 'punct') {
+      depth -= angleDelta(t.text);
+      if (depth < 0) break;
+      if (depth === 0 && (t.text === ':' || t.text === ',' || t.text === ';' || t.text === '=' || t.text === '->'))
+        break;
+    }
+    if (depth === 0 && (scan.isKw(k, 'dyn') || scan.isKw(k, 'impl'))) return scan.at(k)!.value as 'dyn' | 'impl';
+  }
+  return 'bound';
+}
+
+/**
+ * Outlives bounds on type parameters, where clauses, supertraits and
+ * associated types (`T: 'static`, `I: Iterator + 'a`, `'b: 'static`), and
+ * `Any` bounds (`Any: 'static`). rust#84366 makes a closure type `'static`
+ * while its return type borrows; with `I: 'static` in scope the compiler
+ * concludes that every projection of I (`I::Item`, fed by the closure
+ * through std's own `FromFn` or `Map`) is `'static` too, and a borrowed
+ * `&str` leaves as a `Box<dyn Display>`. Without such a bound a generic
+ * function cannot conclude it; concrete types are checked as they are.
+ * Bounds of trait objects (`dyn Error + 'static`) and of `impl Trait`
+ * types cannot be named as projections and stay allowed.
+ */
+const outlivesBounds: RuleCheck = (scan, report) => {
+  // `$lt:lifetime` metavariables: used as a bound, they are an outlives bound known only after expansion.
+  const lifetimeVars = new Set<string>();
+  scan.tokens.forEach((t, i) => {
+    if (scan.isMetavar(i) && scan.isPunct(i + 1, ':') && scan.isName(i + 2, 'lifetime')) lifetimeVars.add(t.value);
+  });
+  scan.tokens.forEach((_, i) => {
+    if (
+      (scan.isPunct(i, ':') || scan.isPunct(i, '+')) &&
+      scan.isPunct(i + 1, '$') &&
+      scan.isMetavar(i + 2) &&
+      lifetimeVars.has(scan.at(i + 2)!.value) &&
+      !scan.isName(i + 3, 'lifetime')
+    ) {
+      report(
+        'macro-splice',
+        scan.at(i + 1)!,
+        'a lifetime metavariable used as a bound is an outlives bound known only after expansion',
+      );
+    }
+  });
+  scan.tokens.forEach((t, i) => {
+    const lifetimeBound = t.kind === 'lifetime' && (scan.isPunct(i - 1, ':') || scan.isPunct(i - 1, '+'));
+    const anyBound = scan.isName(i, 'Any') && !scan.isPunct(i + 1, '::') && inBoundList(scan, i);
+    if ((!lifetimeBound && !anyBound) || boundOwner(scan, i) !== 'bound') return;
+    report(
+      'outlives-bound',
+      t,
+      lifetimeBound
+        ? `an outlives bound (\`: ${t.text}\`) on a generic type lets the compiler assume its projections outlive it too, which closures break (rust#84366); keep the data owned, or use a concrete type`
+        : "`Any` requires `'static` of a generic type, and with it of its projections, which closures break (rust#84366); use a concrete type",
+    );
+  });
+};
+
+/** Is the path ending at `i` a bound (after `:` or `+`, possibly qualified), rather than an expression or type? */
+function inBoundList(scan: Scan, i: number): boolean {
+  let k = i;
+  while (scan.isPunct(k - 1, '::') && scan.isName(k - 2)) k -= 2;
+  if (scan.isPunct(k - 1, '::')) k--;
+  return scan.isPunct(k - 1, ':') || scan.isPunct(k - 1, '+');
+}
+
+export const objectRules: readonly RuleCheck[] = [dynBindings, dynArguments, implShapes, higherRanked, outlivesBounds];

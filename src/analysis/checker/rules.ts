@@ -34,6 +34,7 @@ export type RuleId =
   | 'blanket-impl'
   | 'fn-trait-impl'
   | 'higher-ranked'
+  | 'outlives-bound'
   | 'mem-forget'
   | 'leak'
   // OS reach and backend stability
@@ -114,6 +115,11 @@ export const RULES: readonly RuleInfo[] = [
   {
     id: 'higher-ranked',
     summary: "`for<'a>` binders, except a plain `for<'a> Fn(…)` bound without `'static` or nested references",
+  },
+  {
+    id: 'outlives-bound',
+    summary:
+      "outlives bounds (`T: 'static`, `I: Iterator + 'a`, `'b: 'static`) and `Any` bounds on generic parameters, where clauses, supertraits and associated types",
   },
   { id: 'mem-forget', summary: '`mem::forget` (qualified, imported or glob-imported)' },
   { id: 'leak', summary: '`Box::leak`, `Vec::leak`, `String::leak` and any `.leak()` call' },
