@@ -101,7 +101,14 @@ function annotate(body: string, tokens: readonly Token[]): Map<number, number> {
     while (k + 1 < tokens.length && tokens[k + 1]!.index < at) k++;
     const t = tokens[k];
     if (t === undefined || t.index > at || t.end > at) continue;
-    if (body.slice(t.end, at).trim() !== '') continue;
+    // Only whitespace (or another annotation, which makes the token's context ambiguous) in between.
+    if (
+      body
+        .slice(t.end, at)
+        .replace(/\/\*\s*\d+#\d+\s*\*\//g, '')
+        .trim() !== ''
+    )
+      continue;
     if ((t.kind !== 'ident' && t.kind !== 'raw-ident') || (t.kind === 'ident' && KEYWORDS.has(t.value))) continue;
     if (ctxt.has(t.index)) conflicted.add(t.index);
     ctxt.set(t.index, Number(m[1]));
