@@ -127,7 +127,10 @@ const keywordArguments: RuleCheck = (scan, report) => {
     const close = scan.match[i + 2]!;
     for (let k = i + 3; k < close; k++) {
       const kw = scan.at(k)!;
-      if (kw.kind === 'ident' && SPLICED_KEYWORDS.has(kw.value) && !scan.isPunct(k - 1, '$')) {
+      const spliced =
+        (kw.kind === 'ident' && SPLICED_KEYWORDS.has(kw.value) && !scan.isPunct(k - 1, '$')) ||
+        (kw.kind === 'punct' && kw.text === '#');
+      if (spliced) {
         report(
           'macro-splice',
           kw,
