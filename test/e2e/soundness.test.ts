@@ -32,6 +32,7 @@ const CASES: ReadonlyArray<[string, string, string]> = [
   ['coherence_alias', body('coherence-assoc-alias.rs'), 'dyn-generic-arg'],
   ['closure_static', body('closure-blanket-static.rs'), 'fn-trait-impl'],
   ['closure_std_iterator', body('closure-std-from-fn.rs'), 'outlives-bound'],
+  ['closure_phantom', body('closure-phantom-static.rs'), 'projection-input'],
   ['cve_rs', body('cve-rs-higher-ranked-pointer.rs'), 'fn-pointer-type'],
   ['spoofed_core', body('spoof-core-module.rs'), 'reserved-name'],
   ['spliced_pointer', body('splice-fn-pointer-pieces.rs'), 'macro-splice'],

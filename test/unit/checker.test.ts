@@ -70,6 +70,7 @@ const CASES: readonly RuleCase[] = [
   { rule: 'fn-trait-impl', positive: 'trait A {}\nstruct W<F>(F);\nimpl<F: Fn()> A for W<F> {}', at: [3, 9] },
   { rule: 'higher-ranked', positive: "fn f<T>() where for<'a> &'a T: Clone {}", at: [1, 17] },
   { rule: 'outlives-bound', positive: "fn f<T: Clone + 'static>(t: T) {}", at: [1, 17] },
+  { rule: 'projection-input', positive: 'fn f<I: Iterator>(it: I, x: I::Item) {}', at: [1, 29] },
   { rule: 'stdio', positive: 'fn f() {\n    let _ = std::io::stdout();\n}', at: [2, 22] },
 ];
 
@@ -341,6 +342,17 @@ describe('soundness rules', () => {
       "fn f(e: Box<dyn std::error::Error + Send + Sync + 'static>) {}\nfn g<'a>(v: &'a [u8]) -> impl Iterator<Item = &'a u8> + 'a { v.iter() }\nfn h(x: &dyn std::any::Any) -> bool { x.is::<u8>() }",
     );
     clean("fn f() { 'outer: loop { break 'outer; } }");
+  });
+
+  test('projections of generic types where values come in, but not where they go out', () => {
+    fires('fn f<I: Iterator>(x: <I as Iterator>::Item) {}', 'projection-input');
+    fires('fn f<I: Iterator, X: Into<I::Item>>(x: X) {}', 'projection-input');
+    fires('fn f<I, X>(x: X) where I: Iterator, X: Into<I::Item> {}', 'projection-input');
+    fires('struct Carry<I: Iterator> { item: I::Item }', 'projection-input');
+    fires('trait Keep: Iterator { fn keep(x: Self::Item) {} }', 'projection-input');
+    clean(
+      'fn first<I: Iterator>(mut it: I) -> Option<I::Item> where I::Item: Clone { it.next() }\nfn make<T: Default>() -> T { T::default() }',
+    );
   });
 
   test("&'static in impl headers, directly or through aliases", () => {

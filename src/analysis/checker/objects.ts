@@ -423,4 +423,124 @@ function inBoundList(scan: Scan, i: number): boolean {
   return scan.isPunct(k - 1, ':') || scan.isPunct(k - 1, '+');
 }
 
-export const objectRules: readonly RuleCheck[] = [dynBindings, dynArguments, implShapes, higherRanked, outlivesBounds];
+/** Names declared as type parameters anywhere (`<T, U: X>` of fns, impls and types), plus `Self`. */
+function typeParams(scan: Scan): Set<string> {
+  const names = new Set<string>(['Self']);
+  scan.tokens.forEach((_, i) => {
+    const declares =
+      scan.isKw(i, 'impl') ||
+      (['fn', 'struct', 'enum', 'union', 'trait', 'type'].some((kw) => scan.isKw(i - 1, kw)) && scan.isName(i));
+    const open = i + 1;
+    if (!declares || !scan.isPunct(open, '<')) return;
+    const end = scan.skipAngles(open);
+    for (const a of paramStarts(scan, open + 1, end - 1)) if (scan.isName(a)) names.add(scan.at(a)!.value);
+  });
+  return names;
+}
+
+/** A type projection starting at `k`: `T::Name` (not a call or a longer path) or `<X as Tr>::Name`. */
+function projectionAt(scan: Scan, k: number, params: Set<string>): boolean {
+  if (scan.isName(k) && params.has(scan.at(k)!.value) && !scan.isPunct(k - 1, '::')) {
+    return (
+      scan.isPunct(k + 1, '::') &&
+      scan.isName(k + 2) &&
+      !scan.isOpen(k + 3, '(') &&
+      !scan.isPunct(k + 3, '::') &&
+      !scan.isPunct(k + 3, '!')
+    );
+  }
+  if (scan.isPunct(k, '<') && !scan.isName(k - 1) && !scan.isPunct(k - 1, '::')) {
+    const end = scan.skipAngles(k);
+    let hasAs = false;
+    for (let j = k + 1; j < end - 1; j = scan.after(j)) if (scan.isKw(j, 'as')) hasAs = true;
+    return hasAs && scan.isPunct(end, '::');
+  }
+  return false;
+}
+
+/**
+ * Projections of generic types where a value comes in: fn parameters,
+ * struct and enum fields, and the bounds of other parameters
+ * (`X: Into<I::Item>`). The std-only form of rust#84366 needs exactly
+ * that: a generic callee in which `I: 'x` holds (from any signature that
+ * mentions `&'x I`, even a `PhantomData`) receives a borrowed value typed
+ * `I::Item` and concludes it outlives 'x. Projections in return types and
+ * as the subject of a where clause (`where I::Item: Debug`) stay allowed.
+ */
+const projectionInputs: RuleCheck = (scan, report) => {
+  const params = typeParams(scan);
+  const flag = (from: number, to: number): void => {
+    for (let k = from; k < to; k++) {
+      if (!projectionAt(scan, k, params)) continue;
+      report(
+        'projection-input',
+        scan.at(k)!,
+        'a value typed as a projection of a generic type (`I::Item`) can carry a borrow past its lifetime when I is a closure-driven type (rust#84366); take a plain type parameter, or return the projection instead',
+      );
+      return;
+    }
+  };
+  scan.tokens.forEach((_, i) => {
+    // fn NAME<…>(params)
+    if (scan.isKw(i, 'fn') && scan.isName(i + 1)) {
+      let k = i + 2;
+      if (scan.isPunct(k, '<')) k = scan.skipAngles(k);
+      if (scan.isOpen(k, '(')) flag(k + 1, scan.match[k]!);
+    }
+    // struct/enum/union NAME<…> { fields } or ( fields )
+    if (['struct', 'enum', 'union'].some((kw) => scan.isKw(i, kw)) && scan.isName(i + 1)) {
+      let k = i + 2;
+      if (scan.isPunct(k, '<')) k = scan.skipAngles(k);
+      while (k < scan.tokens.length && !scan.isOpen(k) && !scan.isPunct(k, ';')) k = scan.after(k);
+      if (scan.isOpen(k)) flag(k + 1, scan.match[k]!);
+    }
+    // The bounds (after `:`) of generic parameters and where-clause predicates.
+    if (scan.isPunct(i, ':') && !scan.isPunct(i - 1, ':') && inBoundContext(scan, i)) {
+      let k = i + 1;
+      let depth = 0;
+      while (k < scan.tokens.length) {
+        const t = scan.at(k)!;
+        if (t.kind === 'close' || scan.isOpen(k, '{') || scan.isPunct(k, ';')) break;
+        if (t.kind === 'punct') {
+          depth += angleDelta(t.text);
+          if (depth < 0 || (depth === 0 && t.text === ',')) break;
+        }
+        k = scan.after(k);
+      }
+      flag(i + 1, k);
+    }
+  });
+};
+
+/** Is the `:` at `i` the start of a bound list (in `<…>` generics or a where clause), not a field or binding type? */
+function inBoundContext(scan: Scan, i: number): boolean {
+  let depth = 0;
+  for (let k = i - 1; k >= 0; k--) {
+    const t = scan.at(k)!;
+    if (t.kind === 'close') {
+      k = scan.match[k]!;
+      continue;
+    }
+    if (t.kind === 'open' || scan.isPunct(k, ';')) return false;
+    if (scan.isKw(k, 'where') && depth === 0) return true;
+    if (t.kind === 'punct') {
+      depth -= angleDelta(t.text);
+      if (depth < 0) {
+        const owner = k - 1;
+        return scan.isKw(owner, 'impl') || (scan.isName(owner) && DECL_BEFORE.some((kw) => scan.isKw(owner - 1, kw)));
+      }
+    }
+  }
+  return false;
+}
+
+const DECL_BEFORE = ['fn', 'struct', 'enum', 'union', 'trait', 'type'];
+
+export const objectRules: readonly RuleCheck[] = [
+  dynBindings,
+  dynArguments,
+  implShapes,
+  higherRanked,
+  outlivesBounds,
+  projectionInputs,
+];

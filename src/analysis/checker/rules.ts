@@ -35,6 +35,7 @@ export type RuleId =
   | 'fn-trait-impl'
   | 'higher-ranked'
   | 'outlives-bound'
+  | 'projection-input'
   | 'mem-forget'
   | 'leak'
   // OS reach and backend stability
@@ -120,6 +121,11 @@ export const RULES: readonly RuleInfo[] = [
     id: 'outlives-bound',
     summary:
       "outlives bounds (`T: 'static`, `I: Iterator + 'a`, `'b: 'static`) and `Any` bounds on generic parameters, where clauses, supertraits and associated types",
+  },
+  {
+    id: 'projection-input',
+    summary:
+      'projections of generic types (`I::Item`, `Self::A`, `<T as Tr>::A`) in fn parameters, struct/enum fields and the bounds of other parameters',
   },
   { id: 'mem-forget', summary: '`mem::forget` (qualified, imported or glob-imported)' },
   { id: 'leak', summary: '`Box::leak`, `Vec::leak`, `String::leak` and any `.leak()` call' },
