@@ -480,12 +480,45 @@ const projectionInputs: RuleCheck = (scan, report) => {
       return;
     }
   };
+  // Trait and impl bodies: their methods' return types count as inputs of the caller (rust#84366 through
+  // `trait Make<I> { fn make(self) -> I::Item }`, implemented for a plain `&'a str`).
+  const bodies: Array<[number, number]> = [];
+  for (const h of impls(scan)) if (scan.isOpen(h.headerEnd, '{')) bodies.push([h.headerEnd, scan.match[h.headerEnd]!]);
   scan.tokens.forEach((_, i) => {
-    // fn NAME<…>(params)
+    if (!scan.isKw(i, 'trait')) return;
+    let k = i + 1;
+    while (k < scan.tokens.length && !scan.isOpen(k, '{') && !scan.isPunct(k, ';')) k = scan.after(k);
+    if (scan.isOpen(k, '{')) bodies.push([k, scan.match[k]!]);
+  });
+  const inBody = (i: number): boolean => bodies.some(([a, b]) => a < i && i < b);
+  const withoutSelf = new Set([...params].filter((p) => p !== 'Self'));
+  scan.tokens.forEach((_, i) => {
+    // fn NAME<…>(params) [-> return type, for methods of traits and impls]
     if (scan.isKw(i, 'fn') && scan.isName(i + 1)) {
       let k = i + 2;
       if (scan.isPunct(k, '<')) k = scan.skipAngles(k);
-      if (scan.isOpen(k, '(')) flag(k + 1, scan.match[k]!);
+      if (!scan.isOpen(k, '(')) return;
+      flag(k + 1, scan.match[k]!);
+      k = scan.match[k]! + 1;
+      if (scan.isPunct(k, '->') && inBody(i)) {
+        let end = k + 1;
+        while (
+          end < scan.tokens.length &&
+          !scan.isOpen(end, '{') &&
+          !scan.isPunct(end, ';') &&
+          !scan.isKw(end, 'where')
+        )
+          end = scan.after(end);
+        for (let j = k + 1; j < end; j++) {
+          if (!projectionAt(scan, j, withoutSelf)) continue;
+          report(
+            'projection-input',
+            scan.at(j)!,
+            'a trait or impl method returning a projection of a generic parameter (`I::Item`) lets a caller turn a borrowed value into that projection (rust#84366); return a plain type parameter',
+          );
+          break;
+        }
+      }
     }
     // struct/enum/union NAME<…> { fields } or ( fields )
     if (['struct', 'enum', 'union'].some((kw) => scan.isKw(i, kw)) && scan.isName(i + 1)) {
