@@ -28,6 +28,7 @@ import { targetOf, type ResolvedToolchain } from '../toolchain/store.js';
 import { verifyLibrary, untrustedError } from '../verify/verify.js';
 import { DEFAULT_SETTINGS, type ConfineSettings } from '../confine/plan.js';
 import { runConfined, limitError } from '../confine/run.js';
+import { checkExpandedCrate, expansionArgs } from './expand.js';
 
 const pkg = createRequire(import.meta.url)('../../../package.json') as { version: string };
 
@@ -58,7 +59,7 @@ export class CompileError extends PlrustError {
         kind === 'untrusted'
           ? 'see docs/TRUST.md for what PL/Rust functions may not do, and why'
           : 'fix the errors above; positions are in your source',
-      exitCode: ExitCode.Failed,
+      exitCode: kind === 'untrusted' ? ExitCode.Untrusted : ExitCode.Failed,
       data: { diagnostics },
     });
     this.diagnostics = diagnostics;
@@ -132,6 +133,11 @@ export function toolchainDirs(tc: ResolvedToolchain, rustc: string): string[] {
 }
 
 /** Runs rustc on a generated crate in the sandbox; the library lands in outDir/lib.so. */
+/**
+ * Every rustc run on function source goes through here, in the compile
+ * sandbox with the same limits: first the expansion that the second trust
+ * pass checks, then, only if that passes, the compilation itself.
+ */
 async function runRustc(
   def: FunctionDef,
   crate: GeneratedCrate,
@@ -140,36 +146,44 @@ async function runRustc(
   dirs: { src: string; out: string; toolchain: string[] },
   confine: ConfineSettings,
 ): Promise<void> {
-  const r = await runConfined(
-    {
-      program: rustc,
-      args: (at) => [
-        ...rustcArgs({
-          sysroot: t.sysrootPath,
-          targetSpec: t.specPath,
-          runtimeRlib: t.runtimePath,
-          src: path.join(at.src, WRAPPER_FILE),
-          out: path.join(at.out, LIBRARY_NAME),
-          errorFormat: 'json',
-        }),
-        // Intermediate objects go to the box's bounded scratch space, not to the output directory.
-        '-Z',
-        `temps-dir=${at.tmp}`,
-      ],
-      readOnly: dirs.toolchain,
-      src: dirs.src,
-      out: dirs.out,
-      env: { ...RUSTC_ENV },
-    },
-    confine,
+  const compileArgs = (at: { src: string; out: string; tmp: string }) => [
+    ...rustcArgs({
+      sysroot: t.sysrootPath,
+      targetSpec: t.specPath,
+      runtimeRlib: t.runtimePath,
+      src: path.join(at.src, WRAPPER_FILE),
+      out: path.join(at.out, LIBRARY_NAME),
+      errorFormat: 'json',
+    }),
+    // Intermediate objects go to the box's bounded scratch space, not to the output directory.
+    '-Z',
+    `temps-dir=${at.tmp}`,
+  ];
+  const job = { readOnly: dirs.toolchain, src: dirs.src, out: dirs.out, env: { ...RUSTC_ENV } };
+  const run = async (args: (at: { src: string; out: string; tmp: string }) => string[], what: string) => {
+    const r = await runConfined({ program: rustc, args, ...job }, confine);
+    if (r.limit) throw limitError(r.limit, confine.limits, `${what} ${def.sqlName} for ${t.triple}`);
+    return r;
+  };
+
+  const expanded = await checkExpandedCrate(
+    def,
+    () => run((at) => expansionArgs(compileArgs(at), path.join(at.out, EXPANDED_FILE)), 'expanding'),
+    path.join(dirs.out, EXPANDED_FILE),
   );
-  if (r.limit) throw limitError(r.limit, confine.limits, `compiling ${def.sqlName} for ${t.triple}`);
+  if (!expanded.ok) throw new CompileError(def, rustcDiagnostics(expanded.stderr, crate), 'rustc');
+  if (expanded.diagnostics.length > 0) throw new CompileError(def, expanded.diagnostics, 'untrusted');
+
+  const r = await run(compileArgs, 'compiling');
   if (r.code !== 0) throw new CompileError(def, rustcDiagnostics(r.stderr, crate), 'rustc');
   const out = path.join(dirs.out, LIBRARY_NAME);
   // RLIMIT_FSIZE stops a writer at the limit, so a library of exactly the limit may have been cut short.
   if (fs.statSync(out).size >= confine.limits.outputBytes)
     throw limitError('outputBytes', confine.limits, `the library of ${def.sqlName} for ${t.triple}`);
 }
+
+/** Where the expansion pass prints the crate, in the job's output directory (removed once checked). */
+const EXPANDED_FILE = 'expanded.rs';
 
 export async function compileFor(
   def: FunctionDef,
