@@ -70,7 +70,8 @@ _PG_init(void)
 	HASHCTL		ctl;
 
 	plrust_define_gucs();
-	plrust_fault_init();
+	plrust_overflow_init();
+	plrust_backstop_init();
 
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.keysize = sizeof(Oid);
@@ -95,6 +96,15 @@ forget(CacheEntry *entry)
 	hash_search(loaded, &entry->fn_oid, HASH_REMOVE, NULL);
 	generation++;				/* call sites may still point at fn */
 	plrust_unload(fn);
+}
+
+void
+plrust_discard(PlrustFunction *fn)
+{
+	CacheEntry *entry = hash_search(loaded, &fn->def->fn_oid, HASH_FIND, NULL);
+
+	if (entry != NULL && entry->fn == fn)
+		forget(entry);
 }
 
 /* Unloads every library whose function was dropped or changed. */
