@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-export const SCRATCH_ROOT = '/tmp/plrust-bench';
+const SCRATCH_ROOT = '/tmp/plrust-bench';
 
 const live = new Set<string>();
 let hooked = false;
@@ -42,16 +42,6 @@ export function scratchDir(name: string): string {
 export function removeScratch(dir: string): void {
   fs.rmSync(dir, { recursive: true, force: true });
   live.delete(dir);
-}
-
-/** Runs `fn` with a scratch directory that is removed afterwards, also when `fn` fails. */
-export async function withScratch<T>(name: string, fn: (dir: string) => Promise<T>): Promise<T> {
-  const dir = scratchDir(name);
-  try {
-    return await fn(dir);
-  } finally {
-    removeScratch(dir);
-  }
 }
 
 /** Wraps a failure with the step that failed, so a broken benchmark says where it broke. */

@@ -35,6 +35,14 @@
 #error "PL/Rust runs on x86_64 and aarch64 only"
 #endif
 
+/*
+ * PostgreSQL 18 replaced the suffix pg_attribute_noreturn() with the prefix
+ * pg_noreturn; GCC and Clang accept the attribute in front as well.
+ */
+#ifndef pg_noreturn
+#define pg_noreturn pg_attribute_noreturn()
+#endif
+
 /* Upper bound for one function library; generous, but keeps reads bounded. */
 #define PLRUST_MAX_LIBRARY_SIZE ((Size) 256 * 1024 * 1024)
 
@@ -96,12 +104,20 @@ typedef struct PlrustDef
 	char		hash[PLRUST_SHA256_HEX_LEN + 1];
 } PlrustDef;
 
+/* Why a pg_proc entry is not a function this handler can run. */
+typedef struct PlrustProblem
+{
+	int			sqlerrcode;
+	const char *message;		/* the primary message */
+	const char *detail;			/* NULL, or a sentence */
+} PlrustProblem;
+
 /*
  * Fills *def from a pg_proc tuple, allocating in CurrentMemoryContext.
- * Returns NULL, or why the definition is not a PL/Rust function this
- * handler can run (the caller decides whether that is an ERROR).
+ * Returns NULL, or the problem (the caller decides whether that is an ERROR).
  */
-extern const char *plrust_parse_definition(HeapTuple proc_tuple, PlrustDef *def);
+extern const PlrustProblem *plrust_parse_definition(HeapTuple proc_tuple, PlrustDef *def);
+extern pg_noreturn void plrust_report_problem(const PlrustProblem *problem);
 extern PlrustDef *plrust_read_definition(Oid fn_oid);
 extern const char *plrust_type_name(const PlrustType *type);
 extern char *plrust_signature_json(const PlrustDef *def);

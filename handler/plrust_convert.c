@@ -81,7 +81,7 @@ scalar_arg(PlrustValue *v, Datum d, PlrustScalar scalar)
 }
 
 static void
-array_arg(PlrustValue *v, Datum d, const PlrustType *t)
+array_arg(PlrustValue *v, Datum d, const PlrustType *t, int argno)
 {
 	ArrayType  *array = DatumGetArrayTypeP(d);
 	Datum	   *elems;
@@ -93,7 +93,8 @@ array_arg(PlrustValue *v, Datum d, const PlrustType *t)
 	if (ARR_NDIM(array) > 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("PL/Rust functions take one-dimensional arrays only")));
+				 errmsg("PL/Rust functions accept only one-dimensional arrays"),
+				 errdetail("Argument %d has %d dimensions.", argno, ARR_NDIM(array))));
 	if (ARR_ELEMTYPE(array) != t->elem_oid)
 		elog(ERROR, "array of type %u where %u was expected", ARR_ELEMTYPE(array), t->elem_oid);
 	deconstruct_array(array, t->elem_oid, t->elem_len, t->elem_byval, t->elem_align,
@@ -126,25 +127,27 @@ plrust_args_from_datums(PlrustFunction *fn, FunctionCallInfo fcinfo)
 		if (fcinfo->args[i].isnull)
 			v->is_null = 1;
 		else if (t->is_array)
-			array_arg(v, fcinfo->args[i].value, t);
+			array_arg(v, fcinfo->args[i].value, t, i + 1);
 		else
 			scalar_arg(v, fcinfo->args[i].value, t->scalar);
 	}
 	MemoryContextSwitchTo(caller);
 }
 
+/* max_len counts bytes of text and bytea, elements of arrays */
 static void
-check_slice(const PlrustSlice *s, Size max_len)
+check_slice(const PlrustSlice *s, Size max_len, const char *unit)
 {
 	if (s->len > 0 && s->ptr == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
-				 errmsg("PL/Rust function returned a value without data")));
+				 errmsg("function returned an invalid value"),
+				 errdetail("The value has a length of %zu %s but no data.", s->len, unit)));
 	if (s->len > max_len)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("PL/Rust function returned a value of %zu bytes, more than PostgreSQL can store",
-						s->len)));
+				 errmsg("function result is too large"),
+				 errdetail("The value has %zu %s; PostgreSQL stores at most %zu.", s->len, unit, max_len)));
 }
 
 static Datum
@@ -171,7 +174,7 @@ scalar_result(const PlrustValue *v, PlrustScalar scalar)
 				const char *ptr = v->v.bytes.ptr;
 				Size		len = v->v.bytes.len;
 
-				check_slice(&v->v.bytes, MaxAllocSize - VARHDRSZ);
+				check_slice(&v->v.bytes, MaxAllocSize - VARHDRSZ, "bytes");
 				/* also rejects NUL, which Rust strings may hold and text may not */
 				pg_verify_mbstr(PG_UTF8, ptr, (int) len, false);
 				if (enc != PG_UTF8 && enc != PG_SQL_ASCII)
@@ -190,7 +193,7 @@ scalar_result(const PlrustValue *v, PlrustScalar scalar)
 			{
 				bytea	   *b;
 
-				check_slice(&v->v.bytes, MaxAllocSize - VARHDRSZ);
+				check_slice(&v->v.bytes, MaxAllocSize - VARHDRSZ, "bytes");
 				b = palloc(VARHDRSZ + v->v.bytes.len);
 				SET_VARSIZE(b, VARHDRSZ + v->v.bytes.len);
 				if (v->v.bytes.len > 0)
@@ -215,7 +218,7 @@ array_result(const PlrustValue *v, const PlrustType *t)
 	int			lbs[1] = {1};
 	Size		i;
 
-	check_slice(&v->v.array, MaxArraySize);
+	check_slice(&v->v.array, MaxArraySize, "elements");
 	if (n == 0)
 		return PointerGetDatum(construct_empty_array(t->elem_oid));
 	datums = palloc(sizeof(Datum) * n);

@@ -80,7 +80,18 @@ scalar_of(Oid type_oid, PlrustScalar *out)
 	}
 }
 
-static const char *
+static const PlrustProblem *
+problem(int sqlerrcode, const char *message, const char *detail)
+{
+	PlrustProblem *p = palloc(sizeof(PlrustProblem));
+
+	p->sqlerrcode = sqlerrcode;
+	p->message = message;
+	p->detail = detail;
+	return p;
+}
+
+static const PlrustProblem *
 resolve_type(Oid type_oid, bool is_result, PlrustType *t)
 {
 	Oid			elem;
@@ -90,7 +101,8 @@ resolve_type(Oid type_oid, bool is_result, PlrustType *t)
 	if (scalar_of(type_oid, &t->scalar))
 	{
 		if (t->scalar == PLRUST_VOID && !is_result)
-			return "void is not a valid argument type";
+			return problem(ERRCODE_FEATURE_NOT_SUPPORTED,
+						   "PL/Rust functions cannot take arguments of type void", NULL);
 		return NULL;
 	}
 	elem = get_element_type(type_oid);
@@ -101,9 +113,10 @@ resolve_type(Oid type_oid, bool is_result, PlrustType *t)
 		get_typlenbyvalalign(elem, &t->elem_len, &t->elem_byval, &t->elem_align);
 		return NULL;
 	}
-	return psprintf("PL/Rust does not support type %s (supported: bool, int2, int4, int8, "
-					"float4, float8, text, varchar, bytea, one-dimensional arrays of them, "
-					"and void as a result)", format_type_be(type_oid));
+	return problem(ERRCODE_FEATURE_NOT_SUPPORTED,
+				   psprintf("PL/Rust does not support type %s", format_type_be(type_oid)),
+				   "The supported types are bool, int2, int4, int8, float4, float8, text, varchar, "
+				   "bytea, one-dimensional arrays of these, and void as the result type.");
 }
 
 const char *
@@ -148,7 +161,7 @@ compute_hash(PlrustDef *def)
 	pfree(text.data);
 }
 
-const char *
+const PlrustProblem *
 plrust_parse_definition(HeapTuple proc_tuple, PlrustDef *def)
 {
 	Form_pg_proc proc = (Form_pg_proc) GETSTRUCT(proc_tuple);
@@ -160,7 +173,7 @@ plrust_parse_definition(HeapTuple proc_tuple, PlrustDef *def)
 	Datum		src;
 	bool		isnull;
 	char	   *body;
-	const char *problem;
+	const PlrustProblem *why;
 
 	memset(def, 0, sizeof(*def));
 	def->fn_oid = proc->oid;
@@ -168,15 +181,17 @@ plrust_parse_definition(HeapTuple proc_tuple, PlrustDef *def)
 	def->strict = proc->proisstrict;
 
 	if (proc->prokind != PROKIND_FUNCTION)
-		return "PL/Rust supports functions only, not procedures, aggregates or window functions";
+		return problem(ERRCODE_FEATURE_NOT_SUPPORTED, "PL/Rust supports only plain functions",
+					   "Procedures, aggregates and window functions cannot be written in PL/Rust.");
 	if (proc->proretset)
-		return "PL/Rust functions cannot return sets";
+		return problem(ERRCODE_FEATURE_NOT_SUPPORTED, "PL/Rust functions cannot return sets", NULL);
 
 	nargs = get_func_arg_info(proc_tuple, &types, &names, &modes);
 	if (modes != NULL)
 		for (i = 0; i < nargs; i++)
 			if (modes[i] != PROARGMODE_IN)
-				return "PL/Rust functions take IN arguments only (no OUT, INOUT, VARIADIC or TABLE)";
+				return problem(ERRCODE_FEATURE_NOT_SUPPORTED, "PL/Rust functions support only IN arguments",
+							   "OUT, INOUT, VARIADIC and TABLE arguments are not supported.");
 
 	def->nargs = nargs;
 	def->arg_names = palloc0(sizeof(char *) * Max(nargs, 1));
@@ -186,19 +201,24 @@ plrust_parse_definition(HeapTuple proc_tuple, PlrustDef *def)
 		const char *name = names != NULL ? names[i] : NULL;
 
 		if (name == NULL || name[0] == '\0')
-			return psprintf("argument %d of a PL/Rust function needs a name: the body refers to arguments by name", i + 1);
+			return problem(ERRCODE_INVALID_FUNCTION_DEFINITION,
+						   psprintf("argument %d has no name", i + 1),
+						   "The body of a PL/Rust function refers to its arguments by name.");
 		if (!identifier_like(name))
-			return psprintf("argument name \"%s\" is not a valid Rust identifier", name);
+			return problem(ERRCODE_INVALID_NAME,
+						   psprintf("argument name \"%s\" is not a valid Rust identifier", name),
+						   "Argument names must consist of letters, digits and underscores, "
+						   "and must not start with a digit.");
 		def->arg_names[i] = plrust_to_utf8(name, strlen(name));
-		if ((problem = resolve_type(types[i], false, &def->arg_types[i])) != NULL)
-			return problem;
+		if ((why = resolve_type(types[i], false, &def->arg_types[i])) != NULL)
+			return why;
 	}
-	if ((problem = resolve_type(proc->prorettype, true, &def->ret_type)) != NULL)
-		return problem;
+	if ((why = resolve_type(proc->prorettype, true, &def->ret_type)) != NULL)
+		return why;
 
 	src = SysCacheGetAttr(PROCOID, proc_tuple, Anum_pg_proc_prosrc, &isnull);
 	if (isnull)
-		return "the function has no body";
+		return problem(ERRCODE_INVALID_FUNCTION_DEFINITION, "function has no body", NULL);
 	body = TextDatumGetCString(src);
 	def->body = plrust_to_utf8(body, strlen(body));
 
@@ -206,22 +226,32 @@ plrust_parse_definition(HeapTuple proc_tuple, PlrustDef *def)
 	return NULL;
 }
 
+void
+plrust_report_problem(const PlrustProblem *why)
+{
+	ereport(ERROR,
+			(errcode(why->sqlerrcode),
+			 errmsg("%s", why->message),
+			 why->detail != NULL ? errdetail("%s", why->detail) : 0));
+	pg_unreachable();
+}
+
 PlrustDef *
 plrust_read_definition(Oid fn_oid)
 {
 	HeapTuple	tuple;
 	PlrustDef  *def = palloc(sizeof(PlrustDef));
-	const char *problem;
+	const PlrustProblem *why;
 
 	tuple = SearchSysCache1(PROCOID, ObjectIdGetDatum(fn_oid));
 	if (!HeapTupleIsValid(tuple))
-		elog(ERROR, "cache lookup failed for function %u", fn_oid);
-	problem = plrust_parse_definition(tuple, def);
-	ReleaseSysCache(tuple);
-	if (problem != NULL)
 		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("%s", problem)));
+				(errcode(ERRCODE_UNDEFINED_FUNCTION),
+				 errmsg("function with OID %u does not exist", fn_oid)));
+	why = plrust_parse_definition(tuple, def);
+	ReleaseSysCache(tuple);
+	if (why != NULL)
+		plrust_report_problem(why);
 	return def;
 }
 

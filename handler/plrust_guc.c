@@ -99,6 +99,7 @@ targets_problem(const char *value)
 {
 	char	   *copy = pstrdup(value == NULL ? "" : value);
 	List	   *words;
+	List	   *seen = NIL;
 	ListCell   *lc;
 
 	if (!SplitGUCList(copy, ',', &words) || words == NIL)
@@ -106,17 +107,12 @@ targets_problem(const char *value)
 	foreach(lc, words)
 	{
 		const char *word = lfirst(lc);
-		ListCell   *earlier;
 
 		if (strcmp(word, "x86_64") != 0 && strcmp(word, "aarch64") != 0)
 			return "Only x86_64 and aarch64 are supported targets.";
-		foreach(earlier, words)
-		{
-			if (earlier == lc)
-				break;
-			if (strcmp(lfirst(earlier), word) == 0)
-				return "Each target may be listed once.";
-		}
+		if (plrust_list_has_string(seen, word))
+			return "Each target may be listed once.";
+		seen = lappend(seen, (void *) word);
 	}
 	return NULL;
 }
@@ -146,7 +142,7 @@ trim(char *s)
 }
 
 static bool
-parse_int_setting(const char *key, const char *value, int flags, int min, int max, int *out)
+parse_int_setting(const char *key, const char *value, int flags, const char *unit, int min, int max, int *out)
 {
 	int			parsed;
 	const char *hint = NULL;
@@ -154,7 +150,10 @@ parse_int_setting(const char *key, const char *value, int flags, int min, int ma
 	if (!parse_int(value, &parsed, flags, &hint) || parsed < min || parsed > max)
 	{
 		ereport(WARNING,
-				(errmsg("ignoring invalid value \"%s\" for %s in the PL/Rust defaults file", value, key)));
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("ignoring invalid value \"%s\" for %s in the PL/Rust defaults file", value, key),
+				 errdetail("The value must lie between %d %s and %d %s.", min, unit, max, unit),
+				 hint != NULL ? errhint("%s", hint) : 0));
 		return false;
 	}
 	*out = parsed;
@@ -167,7 +166,8 @@ set_string_default(const char *key, const char *value, const char *problem, cons
 	if (problem != NULL)
 	{
 		ereport(WARNING,
-				(errmsg("ignoring invalid value \"%s\" for %s in the PL/Rust defaults file", value, key),
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("ignoring invalid value \"%s\" for %s in the PL/Rust defaults file", value, key),
 				 errdetail("%s", problem)));
 		return;
 	}
@@ -195,7 +195,9 @@ read_defaults(Defaults *d)
 	{
 		if (errno != ENOENT)
 			ereport(WARNING,
-					(errmsg("could not read the PL/Rust defaults file \"%s\": %m", path)));
+					(errcode_for_file_access(),
+					 errmsg("could not read the PL/Rust defaults file \"%s\": %m", path),
+					 errdetail("The built-in defaults apply.")));
 		return;
 	}
 
@@ -216,7 +218,9 @@ read_defaults(Defaults *d)
 		if (eq == NULL)
 		{
 			ereport(WARNING,
-					(errmsg("ignoring line \"%s\" in the PL/Rust defaults file \"%s\"", line, path)));
+					(errcode(ERRCODE_CONFIG_FILE_ERROR),
+					 errmsg("ignoring line \"%s\" in the PL/Rust defaults file \"%s\"", line, path),
+					 errdetail("Each line must have the form name = value.")));
 			continue;
 		}
 		*eq = '\0';
@@ -249,12 +253,13 @@ read_defaults(Defaults *d)
 		else if (strcmp(key, "plrust.targets") == 0)
 			set_string_default(key, value, targets_problem(value), &d->targets);
 		else if (strcmp(key, "plrust.memory_limit") == 0)
-			parse_int_setting(key, value, GUC_UNIT_KB, 0, INT_MAX, &d->memory_limit_kb);
+			parse_int_setting(key, value, GUC_UNIT_KB, "kB", 0, INT_MAX, &d->memory_limit_kb);
 		else if (strcmp(key, "plrust.compile_timeout") == 0)
-			parse_int_setting(key, value, GUC_UNIT_S, 1, 86400, &d->compile_timeout_s);
+			parse_int_setting(key, value, GUC_UNIT_S, "s", 1, 86400, &d->compile_timeout_s);
 		else
 			ereport(WARNING,
-					(errmsg("ignoring unknown setting \"%s\" in the PL/Rust defaults file \"%s\"", key, path)));
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("ignoring unknown setting \"%s\" in the PL/Rust defaults file \"%s\"", key, path)));
 	}
 	pfree(text);
 }
@@ -334,12 +339,10 @@ plrust_target_arches(void)
 {
 	char	   *copy = pstrdup(plrust_targets);
 	List	   *words = NIL;
-	ListCell   *lc;
 
 	if (!SplitGUCList(copy, ',', &words))
 		elog(ERROR, "invalid plrust.targets");	/* the check hook prevents it */
-	foreach(lc, words)
-		if (strcmp(lfirst(lc), PLRUST_HOST_ARCH) == 0)
-			return words;
+	if (plrust_list_has_string(words, PLRUST_HOST_ARCH))
+		return words;
 	return lcons(pstrdup(PLRUST_HOST_ARCH), words);
 }

@@ -10,10 +10,16 @@
  * the next call re-checks every entry against the catalog and unloads the
  * stale ones. Nothing is freed inside the invalidation callback itself: it
  * can run in the middle of a call.
+ *
+ * As in PostgreSQL's own procedural languages, messages do not name the
+ * function: an error context callback around every call and every
+ * validation adds it as the CONTEXT line of whatever is raised meanwhile,
+ * by this handler, the loader, the compiler or PostgreSQL itself.
  */
 #include "plrust.h"
 
 #include "access/htup_details.h"
+#include "catalog/pg_proc.h"
 #include "commands/event_trigger.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
@@ -24,6 +30,7 @@
 #include "utils/guc.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/syscache.h"
 
@@ -140,6 +147,39 @@ sweep(void)
 	list_free(stale);
 }
 
+/* ---- error context ---- */
+
+/* arg: the function's name, NULL while it is not known */
+static void
+call_error_context(void *arg)
+{
+	if (arg != NULL)
+		errcontext("PL/Rust function \"%s\"", (const char *) arg);
+}
+
+static void
+validation_error_context(void *arg)
+{
+	if (arg != NULL)
+		errcontext("compilation of PL/Rust function \"%s\"", (const char *) arg);
+}
+
+static void
+hash_error_context(void *arg)
+{
+	if (arg != NULL)
+		errcontext("definition hash of function \"%s\"", (const char *) arg);
+}
+
+static void
+push_error_context(ErrorContextCallback *callback, void (*fn) (void *), const char *name)
+{
+	callback->callback = fn;
+	callback->arg = unconstify(char *, name);
+	callback->previous = error_context_stack;
+	error_context_stack = callback;
+}
+
 /* ---- finding an artifact for a call ---- */
 
 static void
@@ -147,7 +187,7 @@ no_artifact(const PlrustDef *def)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-			 errmsg("PL/Rust function \"%s\" has no compiled library for %s", def->name, PLRUST_HOST_ARCH),
+			 errmsg("no compiled library for %s", PLRUST_HOST_ARCH),
 			 errdetail("No stored or prebuilt artifact has definition hash %s, and plrust.compiler is not set.",
 					   def->hash),
 			 errhint("Set plrust.compiler (plrust install records it) and call the function again, "
@@ -218,7 +258,7 @@ load_function(HeapTuple tuple)
 	PG_TRY();
 	{
 		PlrustDef  *def;
-		const char *problem;
+		const PlrustProblem *problem;
 		PlrustArtifact artifact;
 
 		MemoryContextSwitchTo(fn_cxt);
@@ -227,7 +267,7 @@ load_function(HeapTuple tuple)
 		MemoryContextSetIdentifier(fn_cxt, def->name);
 		MemoryContextSwitchTo(work);
 		if (problem != NULL)
-			ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("%s", problem)));
+			plrust_report_problem(problem);
 		artifact_for_call(def, &artifact);
 		fn = plrust_load(def, &artifact, fn_cxt);
 	}
@@ -247,8 +287,9 @@ load_function(HeapTuple tuple)
 	return fn;
 }
 
+/* Names the function in *errcb as soon as its catalog entry is read. */
 static PlrustFunction *
-lookup(Oid fn_oid)
+lookup(Oid fn_oid, ErrorContextCallback *errcb)
 {
 	HeapTuple	tuple;
 	CacheEntry *entry;
@@ -259,6 +300,7 @@ lookup(Oid fn_oid)
 	tuple = SearchSysCache1(PROCOID, ObjectIdGetDatum(fn_oid));
 	if (!HeapTupleIsValid(tuple))
 		elog(ERROR, "cache lookup failed for function %u", fn_oid);
+	errcb->arg = pstrdup(NameStr(((Form_pg_proc) GETSTRUCT(tuple))->proname));
 	entry = hash_search(loaded, &fn_oid, HASH_FIND, NULL);
 	if (entry != NULL)
 	{
@@ -288,7 +330,7 @@ lookup(Oid fn_oid)
 }
 
 static PlrustFunction *
-function_for_call(FunctionCallInfo fcinfo)
+function_for_call(FunctionCallInfo fcinfo, ErrorContextCallback *errcb)
 {
 	CallSite   *site = fcinfo->flinfo->fn_extra;
 	uint64		invalidations_before;
@@ -298,7 +340,7 @@ function_for_call(FunctionCallInfo fcinfo)
 		return site->fn;
 
 	invalidations_before = invalidations;
-	fn = lookup(fcinfo->flinfo->fn_oid);
+	fn = lookup(fcinfo->flinfo->fn_oid, errcb);
 	if (site == NULL)
 	{
 		site = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(CallSite));
@@ -317,12 +359,12 @@ function_for_call(FunctionCallInfo fcinfo)
 
 /* ---- calling ---- */
 
-static void report_failure(PlrustFunction *fn, int32 status, const PlrustError *error) pg_attribute_noreturn();
+pg_noreturn static void report_failure(PlrustFunction *fn, int32 status, const PlrustError *error);
 
+/* The call's error context names the function; the messages describe what happened. */
 static void
 report_failure(PlrustFunction *fn, int32 status, const PlrustError *error)
 {
-	const char *name = fn->def->name;
 	bool		limit_hit = fn->hctx.limit_hit;
 	Size		refused = fn->hctx.refused_size;
 	char	   *message = "";
@@ -342,20 +384,24 @@ report_failure(PlrustFunction *fn, int32 status, const PlrustError *error)
 		case PLRUST_ERR:
 			ereport(ERROR,
 					(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
-					 errmsg("%s: %s", name, message)));
+					 message[0] != '\0' ? errmsg_internal("%s", message)
+					 : errmsg("function returned an error without a message")));
 			break;
 		case PLRUST_PANIC:
 			ereport(ERROR,
 					(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
-					 errmsg("%s: %s", name, message),
-					 location[0] != '\0' ? errdetail("panicked at %s", location) : 0));
+					 message[0] != '\0' ? errmsg_internal("%s", message)
+					 : errmsg("function panicked without a message"),
+					 location[0] != '\0' ? errdetail("The function panicked at %s.", location)
+					 : errdetail("The function panicked.")));
 			break;
 		case PLRUST_CANCELED:
 			/* PostgreSQL raises its own "canceling statement due to ..." */
 			CHECK_FOR_INTERRUPTS();
 			ereport(ERROR,
 					(errcode(ERRCODE_QUERY_CANCELED),
-					 errmsg("%s: canceled", name)));
+					 errmsg("canceling PL/Rust function call"),
+					 errdetail("The function stopped at a cancel or terminate request.")));
 			break;
 		case PLRUST_STACK_DEPTH:
 			ereport(ERROR,
@@ -364,26 +410,26 @@ report_failure(PlrustFunction *fn, int32 status, const PlrustError *error)
 					 errhint("Increase the configuration parameter \"max_stack_depth\" (currently %dkB), "
 							 "after ensuring the platform's stack depth limit is adequate.",
 							 max_stack_depth),
-					 location[0] != '\0' ? errdetail("PL/Rust function \"%s\" at %s", name, location) : 0));
+					 location[0] != '\0' ? errdetail("The function reached the limit at %s.", location) : 0));
 			break;
 		case PLRUST_OOM:
 			ereport(ERROR,
 					(errcode(ERRCODE_OUT_OF_MEMORY),
 					 errmsg("out of memory"),
 					 limit_hit
-					 ? errdetail("PL/Rust function \"%s\" reached plrust.memory_limit (%d kB) on a request of %zu bytes.",
-								 name, plrust_memory_limit_kb, refused)
+					 ? errdetail("The function reached plrust.memory_limit (%d kB) on a request of %zu bytes.",
+								 plrust_memory_limit_kb, refused)
 					 : refused > 0
-					 ? errdetail("PL/Rust function \"%s\" failed on a request of %zu bytes.", name, refused)
-					 : errdetail("PL/Rust function \"%s\" reported an allocation failure.", name)));
+					 ? errdetail("The function failed on a request of %zu bytes.", refused)
+					 : errdetail("The function reported an allocation failure.")));
 			break;
 		case PLRUST_BAD_ARGS:
 		case PLRUST_NOT_INITIALIZED:
 		default:
 			ereport(ERROR,
 					(errcode(ERRCODE_EXTERNAL_ROUTINE_INVOCATION_EXCEPTION),
-					 errmsg("the library of PL/Rust function \"%s\" refused the call (status %d)%s%s",
-							name, status, message[0] != '\0' ? ": " : "", message)));
+					 errmsg("function library refused the call with status %d", status),
+					 message[0] != '\0' ? errdetail_internal("%s", message) : 0));
 	}
 	pg_unreachable();
 }
@@ -407,13 +453,19 @@ plrust_call_handler(PG_FUNCTION_ARGS)
 	char		frame;
 	PlrustFunction *outer_fn;
 	char	   *outer_frame;
+	ErrorContextCallback errcb;
 
+	push_error_context(&errcb, call_error_context, NULL);
 	if (CALLED_AS_TRIGGER(fcinfo) || CALLED_AS_EVENT_TRIGGER(fcinfo))
+	{
+		errcb.arg = get_func_name(fcinfo->flinfo->fn_oid);
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("PL/Rust functions cannot be triggers")));
+	}
 
-	fn = function_for_call(fcinfo);
+	fn = function_for_call(fcinfo, &errcb);
+	errcb.arg = fn->def->name;
 	plrust_prepare_call(fn);
 	plrust_args_from_datums(fn, fcinfo);
 	memset(&result, 0, sizeof(result));
@@ -451,6 +503,7 @@ plrust_call_handler(PG_FUNCTION_ARGS)
 		PG_END_TRY();
 	}
 	plrust_finish_call(fn);
+	error_context_stack = errcb.previous;
 	fcinfo->isnull = isnull;
 	return value;
 }
@@ -491,14 +544,16 @@ store_artifacts(const PlrustDef *def)
 	if (plrust_list_has_string(missing, PLRUST_HOST_ARCH))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("PL/Rust cannot compile function \"%s\": plrust.compiler is not set", def->name),
+				 errmsg("cannot compile the function because plrust.compiler is not set"),
 				 errdetail("No prebuilt artifact has definition hash %s.", def->hash),
 				 errhint("Install the toolchain with plrust install, or build the function with "
 						 "plrust build and install the result with plrust install.")));
 	foreach(lc, missing)
 		ereport(WARNING,
-				(errmsg("PL/Rust function \"%s\" has no library for %s", def->name, (char *) lfirst(lc)),
-				 errdetail("plrust.targets includes %s, but no compiler is configured.", (char *) lfirst(lc)),
+				(errcode(ERRCODE_WARNING),
+				 errmsg("no library for %s", (char *) lfirst(lc)),
+				 errdetail("The setting plrust.targets includes %s, but plrust.compiler is not set.",
+						   (char *) lfirst(lc)),
 				 errhint("Servers of that architecture will not be able to run the function.")));
 }
 
@@ -507,17 +562,20 @@ plrust_validator(PG_FUNCTION_ARGS)
 {
 	Oid			fn_oid = PG_GETARG_OID(0);
 	PlrustDef  *def;
+	ErrorContextCallback errcb;
 
 	if (!CheckFunctionValidatorAccess(fcinfo->flinfo->fn_oid, fn_oid))
 		PG_RETURN_VOID();
 
+	push_error_context(&errcb, validation_error_context, get_func_name(fn_oid));
 	/* The signature is checked even when bodies are not (pg_restore). */
 	def = plrust_read_definition(fn_oid);
-	if (!check_function_bodies)
-		PG_RETURN_VOID();
-
-	store_artifacts(def);
-	plrust_store_cleanup();
+	if (check_function_bodies)
+	{
+		store_artifacts(def);
+		plrust_store_cleanup();
+	}
+	error_context_stack = errcb.previous;
 	PG_RETURN_VOID();
 }
 
@@ -552,7 +610,12 @@ plrust_on_sql_drop(PG_FUNCTION_ARGS)
 Datum
 plrust_definition_hash(PG_FUNCTION_ARGS)
 {
-	PlrustDef  *def = plrust_read_definition(PG_GETARG_OID(0));
+	Oid			fn_oid = PG_GETARG_OID(0);
+	PlrustDef  *def;
+	ErrorContextCallback errcb;
 
+	push_error_context(&errcb, hash_error_context, get_func_name(fn_oid));
+	def = plrust_read_definition(fn_oid);
+	error_context_stack = errcb.previous;
 	PG_RETURN_TEXT_P(cstring_to_text(def->hash));
 }

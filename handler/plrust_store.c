@@ -111,7 +111,9 @@ locate_store(Store *store)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("the PL/Rust artifact table must be owned by a superuser"),
-				 errhint("ALTER TABLE %s OWNER TO a superuser.", store->table)));
+				 errdetail("Table %s is owned by role \"%s\", which is not a superuser.",
+						   store->table, GetUserNameFromId(store->owner, true)),
+				 errhint("Make a superuser its owner with ALTER TABLE %s OWNER TO.", store->table)));
 	return true;
 }
 
@@ -246,7 +248,7 @@ plrust_store_save(const char *hash, const PlrustArtifact *artifact)
 	if (!locate_store(&store))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("the plrust extension is not installed in this database"),
+				 errmsg("extension \"plrust\" is not installed in this database"),
 				 errhint("Create the language with CREATE EXTENSION plrust.")));
 
 	library = palloc_extended(VARHDRSZ + artifact->len, MCXT_ALLOC_HUGE);
@@ -379,7 +381,7 @@ plrust_prebuilt_read(const char *hash, const char *arch, PlrustArtifact *out)
 	if (sum == NULL)
 		ereport(ERROR,
 				(errcode_for_file_access(),
-				 errmsg("could not read the checksum of prebuilt PL/Rust artifact \"%s\": %m", sum_path),
+				 errmsg("could not read checksum file \"%s\": %m", sum_path),
 				 errhint("Reinstall the prebuilt functions with plrust install.")));
 	/* "<hex>" or "<hex>  <file name>", as sha256sum writes it */
 	for (i = 0; i < PLRUST_SHA256_HEX_LEN && sum[i] != '\0'; i++)
@@ -393,14 +395,15 @@ plrust_prebuilt_read(const char *hash, const char *arch, PlrustArtifact *out)
 	if (!plrust_is_sha256_hex(sum))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("checksum file \"%s\" does not hold a SHA-256 digest", sum_path)));
+				 errmsg("checksum file \"%s\" does not hold a SHA-256 digest", sum_path),
+				 errhint("Reinstall the prebuilt functions with plrust install.")));
 
 	plrust_sha256_hex(data, len, actual);
 	if (strcmp(actual, sum) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("prebuilt PL/Rust artifact \"%s\" does not match its checksum", path),
-				 errdetail("Expected SHA-256 %s, found %s.", sum, actual),
+				 errdetail("The checksum file records SHA-256 %s, the artifact has %s.", sum, actual),
 				 errhint("Reinstall the prebuilt functions with plrust install.")));
 
 	memset(out, 0, sizeof(*out));

@@ -10,7 +10,7 @@ import { registerCommands } from './register.js';
 
 const pkg = createRequire(import.meta.url)('../../../package.json') as { version: string };
 
-export function buildProgram(): Command {
+function buildProgram(): Command {
   const program = new Command('plrust')
     .description('Toolchain manager for PL/Rust, the trusted Rust procedural language for PostgreSQL')
     .version(pkg.version, '-V, --version', 'print the version')

@@ -44,7 +44,7 @@ function quoteIdent(name: string): string {
     .join('.');
 }
 
-export function signatureText(def: FunctionDef): string {
+function signatureText(def: FunctionDef): string {
   return `${def.sqlName}(${def.args.map((a) => `${a.name} ${sqlTypeName(a.type)}`).join(', ')}) RETURNS ${sqlTypeName(def.returns)}`;
 }
 
@@ -63,7 +63,7 @@ export function createFunctionSql(def: FunctionDef): string {
   );
 }
 
-export function functionDirName(def: FunctionDef): string {
+function functionDirName(def: FunctionDef): string {
   return def.sqlName.replace(/"/g, '').replace(/[^A-Za-z0-9_.]/g, '_');
 }
 

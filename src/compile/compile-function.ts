@@ -65,7 +65,7 @@ export class CompileError extends PlrustError {
 }
 
 /** Trust-checker findings in the user's coordinates; empty when the source may be compiled. */
-export function checkDefinition(def: FunctionDef): UserDiagnostic[] {
+function checkDefinition(def: FunctionDef): UserDiagnostic[] {
   return checkSource(def.source, { file: def.origin.file, context: 'fn-body' }).map((d) => {
     const pos = toUserPosition(def.origin, d.line, d.col);
     const out = {

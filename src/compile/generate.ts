@@ -15,7 +15,7 @@ import { rustParamType, rustResultType, runtimeSqlType } from '../functions/rust
 /** The user module's file, next to lib.rs; also its name in panic locations after path remapping. */
 export const USER_MODULE_FILE = 'user.rs';
 export const WRAPPER_FILE = 'lib.rs';
-export const CRATE_NAME = 'plrust_fn';
+const CRATE_NAME = 'plrust_fn';
 
 /** Text the instrumenter inserted, in user.rs coordinates (1-based; columns in characters). */
 export interface InsertedSpan {

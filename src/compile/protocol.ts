@@ -12,7 +12,7 @@ import { ABI_VERSION, CompileError, compileFor, type CompileOptions } from './co
 import { definitionHash } from '../functions/definition-hash.js';
 import type { ResolvedToolchain } from '../toolchain/store.js';
 
-export const PROTOCOL_VERSION = 1;
+const PROTOCOL_VERSION = 1;
 
 const requestSchema = z
   .object({
@@ -53,7 +53,7 @@ export function parseCompileRequest(text: string): CompileRequest {
 }
 
 /** A catalog function as a definition. Its body's positions are reported relative to the body itself. */
-export function requestToDefinition(req: CompileRequest): FunctionDef {
+function requestToDefinition(req: CompileRequest): FunctionDef {
   return {
     sqlName: req.name,
     rustName: req.name

@@ -35,7 +35,7 @@ export interface LoadedConfig {
 
 const MODULE = 'plrust';
 
-export function globalConfigDir(): string {
+function globalConfigDir(): string {
   const xdg = process.env.XDG_CONFIG_HOME;
   return path.join(xdg && xdg !== '' ? xdg : path.join(os.homedir(), '.config'), 'plrust');
 }

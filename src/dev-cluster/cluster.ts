@@ -53,7 +53,7 @@ export function asServerUser(
   return exec('runuser', ['-u', spec.osUser, '--', cmd, ...args], base);
 }
 
-export async function prepareDirs(spec: ClusterSpec): Promise<void> {
+async function prepareDirs(spec: ClusterSpec): Promise<void> {
   for (const d of [path.dirname(spec.dataDir), spec.socketDir, path.dirname(spec.logFile)])
     fs.mkdirSync(d, { recursive: true, mode: 0o700 });
   if (runningAsRoot()) {

@@ -27,7 +27,7 @@ export interface SandboxState {
 }
 
 /** The newest Debian-style installation when none is configured. */
-export function findPgConfig(configured: string | undefined): string {
+function findPgConfig(configured: string | undefined): string {
   if (configured) return configured;
   const onPath = which('pg_config');
   const debian = fs.existsSync('/usr/lib/postgresql')
@@ -66,7 +66,7 @@ async function sandboxRoot(home: HomeLayout, pg: PgInstallation): Promise<string
   return outside;
 }
 
-export async function sandboxState(home: HomeLayout, pgConfig: string | undefined): Promise<SandboxState> {
+async function sandboxState(home: HomeLayout, pgConfig: string | undefined): Promise<SandboxState> {
   const pg = await probePgConfig(findPgConfig(pgConfig));
   const root = await sandboxRoot(home, pg);
   // A stable port number per sandbox; it only names the socket file, no TCP port is opened.

@@ -99,7 +99,7 @@ export function checkLinker(arch: Arch, host: Arch = hostArch()): Finding {
  * needs the target's gcc and its C library headers, which are separate
  * Debian packages (the Rust targets link without the headers).
  */
-export function checkHandlerCrossCompiler(arch: Arch, host: Arch = hostArch()): Finding {
+function checkHandlerCrossCompiler(arch: Arch, host: Arch = hostArch()): Finding {
   const def = loadTargetDefinition(arch);
   const cc = linkerFor(def, host);
   const id = `handler-cc-${arch}`;

@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { PlrustError, ExitCode } from '../util/errors.js';
+import { PlrustError, ExitCode, type ErrorCode } from '../util/errors.js';
 import { sqlTypeName, type FunctionDef } from './definition.js';
 import { parseSqlFile } from './sql-file.js';
 import { parseRsFile } from './rs-file.js';
@@ -12,11 +12,11 @@ import { parseRsFile } from './rs-file.js';
 /** Function sources are small; anything larger is a mistake (or an attempt to exhaust the compiler). */
 export const MAX_INPUT_BYTES = 1024 * 1024;
 
-function inputError(code: string, message: string, hint?: string): PlrustError {
+function inputError(code: ErrorCode, message: string, hint?: string): PlrustError {
   return new PlrustError({ code, message, ...(hint ? { hint } : {}), exitCode: ExitCode.Failed });
 }
 
-export function readInput(file: string): string {
+function readInput(file: string): string {
   let st: fs.Stats;
   try {
     st = fs.statSync(file);

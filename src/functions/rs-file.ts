@@ -20,7 +20,7 @@ export interface RsFileResult {
 }
 
 /** The last line of the body: bind NULLs, call the function, convert its result. */
-export function callLine(
+function callLine(
   fn: RsFunction,
   params: { name: string; nullable: boolean }[],
   strict: boolean,

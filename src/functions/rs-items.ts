@@ -163,7 +163,7 @@ const WORDISH = new Set([
 ]);
 
 /** Canonical text of a type: no spaces except between words, after commas, and around `+`, `=` and `->`. */
-export function normalizeTypeText(trees: readonly TokenTree[]): string {
+function normalizeTypeText(trees: readonly TokenTree[]): string {
   let out = '';
   let prev: Token | undefined;
   for (const t of flatten(trees)) {

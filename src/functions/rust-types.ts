@@ -9,7 +9,7 @@
 import { PlrustError } from '../util/errors.js';
 import type { ScalarType, SqlType } from './definition.js';
 
-export const SUPPORTED_RUST_TYPES_TEXT =
+const SUPPORTED_RUST_TYPES_TEXT =
   'bool (bool), i16 (int2), i32 (int4), i64 (int8), f32 (float4), f64 (float8), &str or String (text), ' +
   '&[u8] or Vec<u8> (bytea), Vec<Option<T>> of those (arrays), Option<T> for a nullable argument; ' +
   'results are Option<T> or Result<Option<T>, E> with E: Display, and () for void';

@@ -21,14 +21,14 @@ interface Tok {
   contentCol?: number;
 }
 
-export class SqlSyntaxError extends PlrustError {
+class SqlSyntaxError extends PlrustError {
   constructor(file: string, line: number, col: number, message: string) {
     super({ code: 'SQL_SYNTAX', message: `${file}:${line}:${col}: ${message}`, data: { file, line, col } });
   }
 }
 
 /** Splits the file into statements of tokens; comments vanish, strings keep their exact content. */
-export function lexSql(text: string, file: string): Tok[][] {
+function lexSql(text: string, file: string): Tok[][] {
   const statements: Tok[][] = [];
   let cur: Tok[] = [];
   let i = 0;

@@ -25,7 +25,7 @@ const ALIASES: Record<string, ScalarType> = {
   bytea: 'bytea',
 };
 
-export const SUPPORTED_SQL_TYPES_TEXT = `${SCALAR_TYPES.join(', ')}, one-dimensional arrays of those (e.g. int4[]), and void as a result`;
+const SUPPORTED_SQL_TYPES_TEXT = `${SCALAR_TYPES.join(', ')}, one-dimensional arrays of those (e.g. int4[]), and void as a result`;
 
 function unsupported(name: string, where: string): PlrustError {
   return new PlrustError({

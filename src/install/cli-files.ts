@@ -20,7 +20,7 @@ function walk(root: string, rel: string, keep: (rel: string) => boolean, out: st
 }
 
 /** Production dependencies, transitively, as directories under node_modules (npm's hoisted layout and nested ones). */
-export function productionPackages(root: string): string[] {
+function productionPackages(root: string): string[] {
   const found = new Set<string>();
   const visit = (fromDir: string, name: string): void => {
     // Node's resolution: the nearest node_modules/<name> walking up from the requiring package.

@@ -15,7 +15,7 @@ function quote(v: string): string {
   return `'${v.replace(/'/g, "''")}'`;
 }
 
-export function renderBlock(settings: ConfSettings): string {
+function renderBlock(settings: ConfSettings): string {
   const lines = Object.keys(settings)
     .sort()
     .map((k) => `${k} = ${quote(settings[k]!)}`);

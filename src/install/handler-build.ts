@@ -25,7 +25,7 @@ export function handlerTemplateDir(): string {
 }
 
 /** Pure: the make command line for this installation. */
-export function makeArgs(pg: PgInstallation, host = hostArch()): string[] {
+function makeArgs(pg: PgInstallation, host = hostArch()): string[] {
   // The scratch build directory would otherwise end up in the debug info, making every build of the
   // same source a different plrust.so and every reinstall a replacement. Make expands $(CURDIR); the
   // quotes keep a directory with spaces one word for the shell.

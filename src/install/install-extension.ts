@@ -117,7 +117,7 @@ export function planFiles(input: InstallPlanInput): PlannedFile[] {
  * the server's OS user, which cannot write PLRUST_HOME when that is root's.
  * Outside the data directory, so base backups do not carry a build cache.
  */
-export function serverWorkDir(home: HomeLayout, pg: PgInstallation): string {
+function serverWorkDir(home: HomeLayout, pg: PgInstallation): string {
   // Keyed by the home too: uninstall removes the work dir, and another PLRUST_HOME's install into the
   // same PostgreSQL (whose defaults the uninstall puts back) must keep its own.
   const key = sha256Buffer(`${path.resolve(home.root)}\0${path.basename(installDir(home, pg.pgConfig))}`).slice(0, 16);

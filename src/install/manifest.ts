@@ -11,7 +11,7 @@ import { sha256Buffer } from '../util/sha256.js';
 import { writeFileAtomic } from '../util/fs-atomic.js';
 import type { HomeLayout } from '../util/home.js';
 
-export const installedFileSchema = z.object({
+const installedFileSchema = z.object({
   path: z.string(),
   role: z.enum(['handler', 'control', 'script', 'defaults', 'prebuilt', 'toolchain', 'cli']),
   sha256: z.string(),
@@ -20,7 +20,7 @@ export const installedFileSchema = z.object({
   backup: z.string().optional(),
 });
 
-export const installManifestSchema = z.object({
+const installManifestSchema = z.object({
   manifestVersion: z.literal(1),
   pgConfig: z.string(),
   pgVersion: z.string(),
@@ -39,7 +39,7 @@ export type InstalledFile = z.infer<typeof installedFileSchema>;
 export type InstallManifest = z.infer<typeof installManifestSchema>;
 
 /** One manifest per installation, keyed by its pg_config's real path. */
-export function installKey(pgConfig: string): string {
+function installKey(pgConfig: string): string {
   let real = pgConfig;
   try {
     real = fs.realpathSync(pgConfig);

@@ -26,7 +26,7 @@ export interface PgInstallation {
 }
 
 /** Pure: pg_config's `KEY = value` lines. */
-export function parsePgConfigOutput(text: string): Record<string, string> {
+function parsePgConfigOutput(text: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const line of text.split('\n')) {
     const m = line.match(/^([A-Z_-]+) = (.*)$/);
@@ -35,7 +35,7 @@ export function parsePgConfigOutput(text: string): Record<string, string> {
   return out;
 }
 
-export function parsePgVersion(s: string): { version: string; major: number } | undefined {
+function parsePgVersion(s: string): { version: string; major: number } | undefined {
   const m = s.match(/PostgreSQL (\d+)(?:\.(\d+))?/);
   if (!m) return undefined;
   return { version: m[2] ? `${m[1]}.${m[2]}` : m[1]!, major: Number(m[1]) };

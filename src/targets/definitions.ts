@@ -39,7 +39,7 @@ export function hostArch(): Arch {
   }
 }
 
-export function targetsDir(): string {
+function targetsDir(): string {
   return path.join(packageRoot(), 'targets');
 }
 
@@ -57,10 +57,6 @@ export function loadTargetDefinition(arch: Arch, dir = targetsDir()): TargetDefi
 
 export function tripleOf(arch: Arch): Triple {
   return `${arch}-postgres-linux-gnu` as Triple;
-}
-
-export function archOfTriple(triple: string): Arch | undefined {
-  return ARCHES.find((a) => triple === tripleOf(a));
 }
 
 /** The linker for `def` when building on `host`: `cc` natively, a cross gcc otherwise. */

@@ -21,7 +21,7 @@ export function deriveSpec(base: TargetSpec, def: TargetDefinition, host: Arch):
   return spec;
 }
 
-export async function printBaseSpec(rustc: string, baseTriple: string): Promise<TargetSpec> {
+async function printBaseSpec(rustc: string, baseTriple: string): Promise<TargetSpec> {
   const r = await exec(rustc, ['-Z', 'unstable-options', '--print', 'target-spec-json', '--target', baseTriple], {
     env: { ...process.env, RUSTC_BOOTSTRAP: '1' },
     timeoutMs: 60_000,

@@ -14,7 +14,7 @@ export const MANIFEST_VERSION = 1;
 
 const fileEntry = z.object({ path: z.string(), size: z.number(), sha256: z.string() });
 
-export const manifestSchema = z.object({
+const manifestSchema = z.object({
   manifestVersion: z.literal(MANIFEST_VERSION),
   id: z.string(),
   plrustVersion: z.string(),

@@ -10,11 +10,11 @@ import { exec } from '../util/exec.js';
 import { packageRoot } from '../util/package-root.js';
 import { applySourceRules, loadRuleSets } from './restrict.js';
 
-export function sourcePrepRulesDir(): string {
+function sourcePrepRulesDir(): string {
   return path.join(packageRoot(), 'templates', 'source-prep');
 }
 
-export function cargoConfigText(vendorDir: string): string {
+function cargoConfigText(vendorDir: string): string {
   return [
     '[source.crates-io]',
     'replace-with = "plrust-vendored"',

@@ -94,7 +94,7 @@ const ruleSetSchema = z
   })
   .strict();
 
-export function defaultRulesDir(): string {
+function defaultRulesDir(): string {
   return path.join(packageRoot(), 'templates', 'std-rules');
 }
 

@@ -11,8 +11,8 @@ import { exec } from '../util/exec.js';
 import { packageRoot } from '../util/package-root.js';
 import { RUSTC_ENV, targetCrateArgs } from '../compile/generate.js';
 
-export const RUNTIME_CRATE = 'plrust_rt';
-export const RUNTIME_RLIB = `lib${RUNTIME_CRATE}.rlib`;
+const RUNTIME_CRATE = 'plrust_rt';
+const RUNTIME_RLIB = `lib${RUNTIME_CRATE}.rlib`;
 
 export interface RuntimeBuildOptions {
   rustc: string;
@@ -23,7 +23,7 @@ export interface RuntimeBuildOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-export function runtimeSourceDir(): string {
+function runtimeSourceDir(): string {
   return path.join(packageRoot(), 'runtime');
 }
 

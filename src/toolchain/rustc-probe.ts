@@ -11,7 +11,7 @@ import { exec, which } from '../util/exec.js';
 import { PlrustError, ExitCode } from '../util/errors.js';
 
 /** rustc older than this lacks the std layout and flags the rules rely on. */
-export const MIN_RUSTC = '1.85.0';
+const MIN_RUSTC = '1.85.0';
 
 export type ToolchainId = string & { readonly __brand: 'ToolchainId' };
 

@@ -55,11 +55,11 @@ export function detectSourceVersion(libraryDir: string): string | undefined {
   return undefined;
 }
 
-export function isUrl(s: string): boolean {
+function isUrl(s: string): boolean {
   return /^https?:\/\//i.test(s);
 }
 
-export function isArchive(s: string): boolean {
+function isArchive(s: string): boolean {
   return /\.(tar\.gz|tgz)$/i.test(s);
 }
 
@@ -83,7 +83,7 @@ function fits(location: string, version: string): boolean {
 }
 
 /** Local candidates for a compiler, in order; the first one that exists wins. */
-export function localSourceCandidates(rustc: RustcInfo): SourcePlan[] {
+function localSourceCandidates(rustc: RustcInfo): SourcePlan[] {
   return [
     {
       kind: 'rustup-component',

@@ -12,8 +12,99 @@ export enum ExitCode {
   Untrusted = 4,
 }
 
+/**
+ * Every code a PlrustError can carry: a closed set, so a misspelt code is a
+ * type error rather than a new code in --json output.
+ */
+export type ErrorCode =
+  | 'ALLOWLIST_INVALID'
+  | 'ALLOWLIST_MISSING'
+  | 'ARCHIVE_NOT_FOUND'
+  | 'BAD_REQUEST'
+  | 'BAD_TARGET'
+  | 'CARGO_NOT_FOUND'
+  | 'CHECKSUM_MISMATCH'
+  | 'CHECKSUM_UNAVAILABLE'
+  | 'COMPILE_FAILED'
+  | 'CONFIG_INVALID'
+  | 'CORRUPT_ARCHIVE'
+  | 'DOCTOR_FAILED'
+  | 'DOWNLOAD_FAILED'
+  | 'DOWNLOAD_TIMEOUT'
+  | 'ELF_INCONSISTENT'
+  | 'ELF_MALFORMED'
+  | 'ELF_UNSUPPORTED'
+  | 'EMPTY_INPUT'
+  | 'EXTRACT_DEST_EXISTS'
+  | 'EXTRACT_FAILED'
+  | 'FILE_NOT_FOUND'
+  | 'HANDLER_BUILD_FAILED'
+  | 'HOME_NOT_WRITABLE'
+  | 'HOST_UNSUPPORTED'
+  | 'HTTP_STATUS'
+  | 'INITDB_FAILED'
+  | 'INPUT_TOO_LARGE'
+  | 'INSTRUMENT_DELIMITERS'
+  | 'INSTRUMENT_LEX'
+  | 'INSTRUMENT_MISMATCH'
+  | 'INSTRUMENT_UNRESOLVED'
+  | 'INTERNAL'
+  | 'INVALID_INPUT'
+  | 'INVALID_PROXY'
+  | 'INVALID_RUST_NAME'
+  | 'INVALID_SHA256'
+  | 'INVALID_URL'
+  | 'LIBRARY_NOT_READABLE'
+  | 'LINKER_MISSING'
+  | 'LOCKED'
+  | 'NODE_NOT_READABLE'
+  | 'NOT_A_FILE'
+  | 'NOT_ELF'
+  | 'NOT_INSTALLED'
+  | 'NOT_SHARED_LIBRARY'
+  | 'NOT_UTF8'
+  | 'NO_TOOLCHAIN'
+  | 'PGDATA_INVALID'
+  | 'PG_CONFIG_FAILED'
+  | 'PG_CONFIG_FOREIGN'
+  | 'PG_CONFIG_NOT_FOUND'
+  | 'PG_CONFIG_REQUIRED'
+  | 'PG_SERVER_DEV_MISSING'
+  | 'PG_START_FAILED'
+  | 'PG_UNSUPPORTED'
+  | 'PREBUILT_CORRUPT'
+  | 'PREBUILT_NOT_FOUND'
+  | 'RUNTIME_BUILD_FAILED'
+  | 'RUSTC_BROKEN'
+  | 'RUSTC_NOT_FOUND'
+  | 'RUSTC_TOO_OLD'
+  | 'RUSTC_UNSUPPORTED'
+  | 'RUST_SRC_INVALID'
+  | 'RUST_SRC_NOT_FOUND'
+  | 'RUST_SRC_VERSION_MISMATCH'
+  | 'SANDBOX_FAILED'
+  | 'SERVER_USER_UNKNOWN'
+  | 'SQL_FAILED'
+  | 'SQL_SYNTAX'
+  | 'STD_ALREADY_RESTRICTED'
+  | 'STD_BUILD_FAILED'
+  | 'STD_RULES_INVALID'
+  | 'STD_RULE_MISMATCH'
+  | 'STORAGE_FAILED'
+  | 'TARGET_DEFINITION_INVALID'
+  | 'TARGET_NOT_INSTALLED'
+  | 'TARGET_SPEC_FAILED'
+  | 'TOOLCHAIN_PROBE_FAILED'
+  | 'UNKNOWN_INPUT'
+  | 'UNSAFE_ARCHIVE'
+  | 'UNSUPPORTED_TYPE'
+  | 'UNTRUSTED_CODE'
+  | 'UNTRUSTED_SYMBOLS'
+  | 'VENDOR_FAILED'
+  | 'WORK_DIR_FAILED';
+
 export interface ErrorDetails {
-  code: string;
+  code: ErrorCode;
   message: string;
   hint?: string;
   exitCode?: ExitCode;
@@ -23,7 +114,7 @@ export interface ErrorDetails {
 }
 
 export class PlrustError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly hint: string | undefined;
   readonly exitCode: ExitCode;
   readonly data: Record<string, unknown> | undefined;
@@ -38,7 +129,7 @@ export class PlrustError extends Error {
   }
 }
 
-export function usageError(code: string, message: string, hint?: string): PlrustError {
+export function usageError(code: ErrorCode, message: string, hint?: string): PlrustError {
   return new PlrustError({ code, message, hint, exitCode: ExitCode.Usage });
 }
 

@@ -183,7 +183,7 @@ export class Output implements Reporter {
   }
 }
 
-export function formatBytes(n: number): string {
+function formatBytes(n: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB'];
   let v = n;
   let i = 0;
@@ -194,7 +194,7 @@ export function formatBytes(n: number): string {
   return `${v.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
 }
 
-export function formatTransfer(s: {
+function formatTransfer(s: {
   transferred: number;
   total?: number;
   bytesPerSecond?: number;
@@ -206,7 +206,7 @@ export function formatTransfer(s: {
   return parts.join(', ');
 }
 
-export function toPlrustError(err: unknown): PlrustError {
+function toPlrustError(err: unknown): PlrustError {
   if (err instanceof PlrustError) return err;
   const message = err instanceof Error ? err.message : String(err);
   return new PlrustError({

@@ -48,7 +48,7 @@ export async function assertLibraryTrusted(path: string, options: VerifyOptions 
   return report;
 }
 
-export function checkImports(path: string, elf: ElfDynamicInfo, allowlist: Allowlist): VerifyReport {
+function checkImports(path: string, elf: ElfDynamicInfo, allowlist: Allowlist): VerifyReport {
   if (elf.type !== 'shared') {
     throw new PlrustError({
       code: 'NOT_SHARED_LIBRARY',

@@ -193,7 +193,8 @@ describe('run-time faults of PL/Rust functions in PostgreSQL 15', () => {
       );
       await provoke('panic with a string', {
         sql: 'SELECT p_str();',
-        error: /ERROR: {2}p_str: a plain string panic\nDETAIL: {2}panicked at \S+:2:5/,
+        error:
+          /ERROR: {2}a plain string panic\nDETAIL: {2}The function panicked at \S+:2:5\.\nCONTEXT: {2}PL\/Rust function "p_str"\n/,
       });
     });
 
@@ -203,7 +204,8 @@ describe('run-time faults of PL/Rust functions in PostgreSQL 15', () => {
       );
       await provoke('panic with a formatted message', {
         sql: 'SELECT p_fmt(7);',
-        error: /ERROR: {2}p_fmt: formatted: 7 is "positive"\nDETAIL: {2}panicked at \S+:3:9/,
+        error:
+          /ERROR: {2}formatted: 7 is "positive"\nDETAIL: {2}The function panicked at \S+:3:9\.\nCONTEXT: {2}PL\/Rust function "p_fmt"\n/,
       });
     });
 
@@ -211,7 +213,8 @@ describe('run-time faults of PL/Rust functions in PostgreSQL 15', () => {
       await create(`CREATE FUNCTION p_any() RETURNS int4 LANGUAGE plrust AS $$\n    std::panic::panic_any(42i32)\n$$;`);
       await provoke('panic with a non-string payload', {
         sql: 'SELECT p_any();',
-        error: /ERROR: {2}p_any: explicit panic with a non-string payload\nDETAIL: {2}panicked at \S+:2:5/,
+        error:
+          /ERROR: {2}explicit panic with a non-string payload\nDETAIL: {2}The function panicked at \S+:2:5\.\nCONTEXT: {2}PL\/Rust function "p_any"\n/,
       });
     });
   });
@@ -314,7 +317,7 @@ $$;`);
           user: server().superuser,
           sql: `SET max_stack_depth = '${setting}'; SELECT bottomless(0);`,
           error: new RegExp(
-            `ERROR:  stack depth limit exceeded\\nDETAIL:  PL/Rust function "bottomless" at \\S+:\\d+:\\d+\\nHINT:  Increase the configuration parameter "max_stack_depth" \\(currently ${shown}\\)`,
+            `ERROR:  stack depth limit exceeded\\nDETAIL:  The function reached the limit at \\S+:\\d+:\\d+\\.\\nHINT:  Increase the configuration parameter "max_stack_depth" \\(currently ${shown}\\)[^\\n]*\\nCONTEXT:  PL/Rust function "bottomless"\\n`,
           ),
         });
       }
@@ -401,7 +404,7 @@ $$;`);
       await provoke('vec![0u8; 1 << 40]', {
         sql: `SELECT grab(${2 ** 40});`,
         error:
-          /ERROR: {2}out of memory\nDETAIL: {2}PL\/Rust function "grab" reached plrust.memory_limit \(131072 kB\) on a request of 1099511627776 bytes/,
+          /ERROR: {2}out of memory\nDETAIL: {2}The function reached plrust.memory_limit \(131072 kB\) on a request of 1099511627776 bytes\.\nCONTEXT: {2}PL\/Rust function "grab"\n/,
       });
     });
 
@@ -409,8 +412,7 @@ $$;`);
       await provoke('vec![0u8; 1 << 44] with plrust.memory_limit = 0', {
         user: server().superuser,
         sql: `SET plrust.memory_limit = 0; SELECT grab(${2 ** 44});`,
-        error:
-          /ERROR: {2}out of memory\nDETAIL: {2}PL\/Rust function "grab" failed on a request of 17592186044416 bytes/,
+        error: /ERROR: {2}out of memory\nDETAIL: {2}The function failed on a request of 17592186044416 bytes/,
       });
     });
 
@@ -418,7 +420,7 @@ $$;`);
       await provoke('1 MB at a time until the limit', {
         sql: 'SELECT exhaust();',
         error:
-          /ERROR: {2}out of memory\nDETAIL: {2}PL\/Rust function "exhaust" reached plrust.memory_limit \(131072 kB\) on a request of 1048576 bytes/,
+          /ERROR: {2}out of memory\nDETAIL: {2}The function reached plrust.memory_limit \(131072 kB\) on a request of 1048576 bytes/,
       });
     });
 
@@ -427,14 +429,13 @@ $$;`);
         user: server().superuser,
         sql: `SET plrust.memory_limit = '8MB'; SELECT grab(4000000); SELECT grab(16000000);`,
         error:
-          /ERROR: {2}out of memory\nDETAIL: {2}PL\/Rust function "grab" reached plrust.memory_limit \(8192 kB\) on a request of 16000000 bytes/,
+          /ERROR: {2}out of memory\nDETAIL: {2}The function reached plrust.memory_limit \(8192 kB\) on a request of 16000000 bytes/,
       });
       assert.equal(r.stdout.trim(), '4000000');
       await provoke('exhaustion under an 8 MB limit', {
         user: server().superuser,
         sql: `SET plrust.memory_limit = '8MB'; SELECT exhaust();`,
-        error:
-          /ERROR: {2}out of memory\nDETAIL: {2}PL\/Rust function "exhaust" reached plrust.memory_limit \(8192 kB\)/,
+        error: /ERROR: {2}out of memory\nDETAIL: {2}The function reached plrust.memory_limit \(8192 kB\)/,
       });
     });
 
@@ -444,7 +445,7 @@ $$;`);
 $$;`);
       await provoke('handle_alloc_error', {
         sql: 'SELECT alloc_error();',
-        error: /ERROR: {2}out of memory\nDETAIL: {2}PL\/Rust function "alloc_error" reported an allocation failure/,
+        error: /ERROR: {2}out of memory\nDETAIL: {2}The function reported an allocation failure/,
       });
     });
   });
@@ -515,7 +516,7 @@ $$;`);
       async () => {
         await provoke('self-deadlock on a Mutex', {
           sql: `SELECT self_deadlock();`,
-          error: /ERROR: {2}self_deadlock: deadlock: this wait could never end/,
+          error: /ERROR: {2}deadlock: this wait could never end/,
         });
       },
     );
@@ -616,18 +617,22 @@ $$;`);
       [
         'integer overflow',
         `'add', 1`,
-        /ERROR: {2}misuse: attempt to add with overflow\nDETAIL: {2}panicked at \S+:4:18/,
+        /ERROR: {2}attempt to add with overflow\nDETAIL: {2}The function panicked at \S+:4:18\.\nCONTEXT: {2}PL\/Rust function "misuse"\n/,
       ],
-      ['division by zero', `'div', 1`, /ERROR: {2}misuse: attempt to divide by zero\nDETAIL: {2}panicked at \S+:5:18/],
+      [
+        'division by zero',
+        `'div', 1`,
+        /ERROR: {2}attempt to divide by zero\nDETAIL: {2}The function panicked at \S+:5:18\.\nCONTEXT: {2}PL\/Rust function "misuse"\n/,
+      ],
       [
         'out-of-bounds indexing',
         `'index', 10`,
-        /ERROR: {2}misuse: index out of bounds: the len is 3 but the index is 10\nDETAIL: {2}panicked at \S+:6:21/,
+        /ERROR: {2}index out of bounds: the len is 3 but the index is 10\nDETAIL: {2}The function panicked at \S+:6:21\.\nCONTEXT: {2}PL\/Rust function "misuse"\n/,
       ],
       [
         'unwrap on None',
         `'unwrap', 1`,
-        /ERROR: {2}misuse: called `Option::unwrap\(\)` on a `None` value\nDETAIL: {2}panicked at \S+:9:15/,
+        /ERROR: {2}called `Option::unwrap\(\)` on a `None` value\nDETAIL: {2}The function panicked at \S+:9:15\.\nCONTEXT: {2}PL\/Rust function "misuse"\n/,
       ],
     ];
     for (const [what, args, error] of cases) {
@@ -651,15 +656,14 @@ $$;`);
     test('std::process::exit', async () => {
       await provoke('process::exit', {
         sql: `SELECT leave('exit');`,
-        error:
-          /ERROR: {2}leave: std::process::exit\(3\) is not allowed in PL\/Rust: it would end the PostgreSQL backend/,
+        error: /ERROR: {2}std::process::exit\(3\) is not allowed in PL\/Rust: it would end the PostgreSQL backend/,
       });
     });
 
     test('std::process::abort', async () => {
       await provoke('process::abort', {
         sql: `SELECT leave('abort');`,
-        error: /ERROR: {2}leave: std::process::abort is not allowed in PL\/Rust: it would end the PostgreSQL backend/,
+        error: /ERROR: {2}std::process::abort is not allowed in PL\/Rust: it would end the PostgreSQL backend/,
       });
     });
   });
@@ -669,7 +673,7 @@ $$;`);
     const r = await s.run(
       `CREATE TABLE IF NOT EXISTS ledger (x int); BEGIN; INSERT INTO ledger VALUES (1); SELECT misuse('div', 1); COMMIT;`,
     );
-    assert.match(r.stderr, /ERROR: {2}misuse: attempt to divide by zero/);
+    assert.match(r.stderr, /ERROR: {2}attempt to divide by zero/);
     assert.equal((await s.run('SELECT count(*) FROM ledger;')).stdout.trim(), '0');
     assert.equal((await s.run(`SELECT misuse('none', 5), grab(10);`)).stdout.trim(), '5|10');
     await s.close();

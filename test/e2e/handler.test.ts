@@ -185,6 +185,24 @@ describe('PL/Rust language handler in PostgreSQL 15', () => {
     ]);
   });
 
+  test('an artifact table a non-superuser owns is refused: its owner would decide what code backends run', async () => {
+    const owner = await pg.psql(`SELECT relowner::regrole FROM pg_class WHERE oid = 'plrust.artifacts'::regclass`);
+    await pg.psql('ALTER TABLE plrust.artifacts OWNER TO alice;');
+    try {
+      const r = await pg.psqlResult(
+        `CREATE FUNCTION owned_probe(a int4) RETURNS int4 STRICT LANGUAGE plrust AS 'Ok(Some(a))';`,
+        { user: 'bob' },
+      );
+      assert.match(
+        r.stderr,
+        /ERROR: {2}the PL\/Rust artifact table must be owned by a superuser\nDETAIL: {2}Table plrust\.artifacts is owned by role "alice", which is not a superuser\.\nHINT: {2}Make a superuser its owner with ALTER TABLE plrust\.artifacts OWNER TO\.\nCONTEXT: {2}compilation of PL\/Rust function "owned_probe"\n/,
+      );
+      assert.deepEqual(await pg.query(`SELECT count(*) FROM pg_proc WHERE proname = 'owned_probe'`), [['0']]);
+    } finally {
+      await pg.psql(`ALTER TABLE plrust.artifacts OWNER TO ${owner};`);
+    }
+  });
+
   describe('settings', () => {
     test('plrust install records the defaults beside the extension; the others are built in; settings override them', async () => {
       const defaults = readFileSync(join(sharedir, 'extension', 'plrust.defaults'), 'utf8');
@@ -202,6 +220,29 @@ describe('PL/Rust language handler in PostgreSQL 15', () => {
         `LOAD 'plrust'; SET plrust.memory_limit = '32MB'; SET plrust.targets = 'x86_64'; SHOW plrust.memory_limit; SHOW plrust.targets;`,
       );
       assert.equal(overridden, '32MB\nx86_64');
+    });
+
+    test('bad lines in the defaults file are ignored with a WARNING that says why; the other values apply', async () => {
+      const file = join(sharedir, 'extension', 'plrust.defaults');
+      const original = readFileSync(file, 'utf8');
+      try {
+        writeFileSync(
+          file,
+          `${original}\nplrust.memory_limit = lots\nno equals sign\nplrust.colour = 'red'\nplrust.targets = 'x86_64,x86_64'\n`,
+        );
+        const r = await pg.psqlResult(`LOAD 'plrust'; SHOW plrust.memory_limit; SHOW plrust.targets;`);
+        const targets = /^plrust\.targets = '([^']*)'$/m.exec(original)?.[1] ?? 'x86_64,aarch64';
+        assert.equal(r.stdout.trim(), `128MB\n${targets}`, r.stderr);
+        for (const expected of [
+          /WARNING: {2}ignoring invalid value "lots" for plrust.memory_limit in the PL\/Rust defaults file\nDETAIL: {2}The value must lie between 0 kB and 2147483647 kB\.\n/,
+          /WARNING: {2}ignoring line "no equals sign" in the PL\/Rust defaults file "[^"]+"\nDETAIL: {2}Each line must have the form name = value\.\n/,
+          /WARNING: {2}ignoring unknown setting "plrust.colour" in the PL\/Rust defaults file "[^"]+"\n/,
+          /WARNING: {2}ignoring invalid value "x86_64,x86_64" for plrust.targets in the PL\/Rust defaults file\nDETAIL: {2}Each target may be listed once\.\n/,
+        ])
+          assert.match(r.stderr, expected);
+      } finally {
+        writeFileSync(file, original);
+      }
     });
 
     let probes = 0;
@@ -230,6 +271,11 @@ describe('PL/Rust language handler in PostgreSQL 15', () => {
       assert.match(relative.stderr, /invalid value for parameter "plrust.compiler"[\s\S]*absolute path/);
       const target = await pg.psqlResult(`LOAD 'plrust'; SET plrust.targets = 'x86_64,sparc';`);
       assert.match(target.stderr, /invalid value for parameter "plrust.targets"/);
+      const twice = await pg.psqlResult(`LOAD 'plrust'; SET plrust.targets = 'aarch64,x86_64,aarch64';`);
+      assert.match(
+        twice.stderr,
+        /invalid value for parameter "plrust.targets"[^\n]*\nDETAIL: {2}Each target may be listed once\.\n/,
+      );
       const command = await pg.psql(
         `LOAD 'plrust'; SET plrust.compiler = '/usr/bin/node', '/opt/plrust/bin/plrust'; SHOW plrust.compiler;`,
       );
@@ -251,8 +297,9 @@ describe('PL/Rust language handler in PostgreSQL 15', () => {
         [['0']],
       );
       const r = await pg.psqlResult(`${NO_COMPILER} SELECT bob_add(1, 2);`);
-      assert.match(r.stderr, /ERROR: {2}PL\/Rust function "bob_add" has no compiled library for (x86_64|aarch64)/);
+      assert.match(r.stderr, /ERROR: {2}no compiled library for (x86_64|aarch64)\n/);
       assert.match(r.stderr, /HINT: {2}Set plrust.compiler/);
+      assert.match(r.stderr, /CONTEXT: {2}PL\/Rust function "bob_add"\n/);
       assert.deepEqual(await pg.query(`SELECT count(*) FROM pg_proc WHERE proname = 'bob_add'`), [['1']]);
     });
 
@@ -260,7 +307,8 @@ describe('PL/Rust language handler in PostgreSQL 15', () => {
       const r = await pg.psqlResult(
         `${NO_COMPILER} CREATE FUNCTION bob_add2(a int4) RETURNS int4 STRICT LANGUAGE plrust AS 'Ok(Some(a))';`,
       );
-      assert.match(r.stderr, /ERROR: {2}PL\/Rust cannot compile function "bob_add2": plrust.compiler is not set/);
+      assert.match(r.stderr, /ERROR: {2}cannot compile the function because plrust.compiler is not set\n/);
+      assert.match(r.stderr, /CONTEXT: {2}compilation of PL\/Rust function "bob_add2"\n/);
       assert.deepEqual(await pg.query(`SELECT count(*) FROM pg_proc WHERE proname = 'bob_add2'`), [['0']]);
     });
 
@@ -298,20 +346,42 @@ describe('PL/Rust language handler in PostgreSQL 15', () => {
       assert.deepEqual(await pg.query(`SELECT count(*) FROM pg_proc WHERE proname LIKE 'comp\\_%'`), [['0']]);
     });
 
-    test('unsupported signatures are refused even when bodies are not checked', async () => {
-      const cases: Array<[string, RegExp]> = [
-        ['u1(x numeric) RETURNS int4', /does not support type numeric/],
-        ['u2(x int4, OUT y int4)', /IN arguments only/],
-        ['u3(int4) RETURNS int4', /argument 1 of a PL\/Rust function needs a name/],
-        ['u4(x int4) RETURNS SETOF int4', /cannot return sets/],
-        ['u5() RETURNS trigger', /does not support type trigger/],
-        ['u6(x void) RETURNS int4', /void is not a valid argument type/],
+    test('unsupported signatures are refused even when bodies are not checked, naming the function', async () => {
+      // [signature, SQLSTATE, primary message, DETAIL or null]
+      const cases: Array<[string, string, string, string | null]> = [
+        [
+          'u1(x numeric) RETURNS int4',
+          '0A000',
+          'PL/Rust does not support type numeric',
+          'The supported types are bool, int2, int4, int8, float4, float8, text, varchar, bytea, ' +
+            'one-dimensional arrays of these, and void as the result type.',
+        ],
+        [
+          'u2(x int4, OUT y int4)',
+          '0A000',
+          'PL/Rust functions support only IN arguments',
+          'OUT, INOUT, VARIADIC and TABLE arguments are not supported.',
+        ],
+        [
+          'u3(int4) RETURNS int4',
+          '42P13',
+          'argument 1 has no name',
+          'The body of a PL/Rust function refers to its arguments by name.',
+        ],
+        ['u4(x int4) RETURNS SETOF int4', '0A000', 'PL/Rust functions cannot return sets', null],
+        ['u5() RETURNS trigger', '0A000', 'PL/Rust does not support type trigger', null],
+        ['u6(x void) RETURNS int4', '0A000', 'PL/Rust functions cannot take arguments of type void', null],
+        ['"u7"("x y" int4) RETURNS int4', '42602', 'argument name "x y" is not a valid Rust identifier', null],
       ];
-      for (const [signature, expected] of cases) {
+      for (const [signature, sqlstate, message, detail] of cases) {
+        const name = /^"?(\w+)/.exec(signature)?.[1] ?? '';
         const r = await pg.psqlResult(
-          `SET check_function_bodies = off; CREATE FUNCTION ${signature} LANGUAGE plrust AS 'Ok(None)';`,
+          `\\set VERBOSITY verbose\nSET check_function_bodies = off; CREATE FUNCTION ${signature} LANGUAGE plrust AS 'Ok(None)';`,
         );
-        assert.match(r.stderr, expected, signature);
+        assert.ok(r.stderr.includes(`ERROR:  ${sqlstate}: ${message}\n`), `${signature}: ${r.stderr}`);
+        if (detail !== null) assert.ok(r.stderr.includes(`\nDETAIL:  ${detail}\n`), `${signature}: ${r.stderr}`);
+        assert.ok(r.stderr.includes(`\nCONTEXT:  compilation of PL/Rust function "${name}"\n`), r.stderr);
+        assert.deepEqual(await pg.query(`SELECT count(*) FROM pg_proc WHERE proname = '${name}'`), [['0']]);
       }
     });
 
@@ -375,6 +445,16 @@ describe('PL/Rust language handler in PostgreSQL 15', () => {
         `ALTER FUNCTION h1_renamed(int4,int4) CALLED ON NULL INPUT; SELECT plrust.definition_hash('h1_renamed(int4,int4)');`,
       );
       assert.equal(lenient, definitionHash({ ...cases[0]!.def, strict: false }));
+
+      // what any role can ask: a function that does not exist, one this handler cannot describe
+      const verbose = (sql: string) => pg.psqlResult(`\\set VERBOSITY verbose\n${sql}`, { user: 'bob' });
+      const nothing = await verbose('SELECT plrust.definition_hash(4000000000::oid::regprocedure);');
+      assert.match(nothing.stderr, /ERROR: {2}42883: function with OID 4000000000 does not exist\n/);
+      const foreign = await verbose(`SELECT plrust.definition_hash('pg_catalog.lower(text)');`);
+      assert.match(
+        foreign.stderr,
+        /ERROR: {2}42P13: argument 1 has no name\n(.*\n)*CONTEXT: {2}definition hash of function "lower"\n/,
+      );
     });
   });
 
@@ -539,7 +619,10 @@ describe('PL/Rust language handler in PostgreSQL 15', () => {
       for (const line of lines) assert.match(line, / -> same$/, line);
 
       const flat = await pg.psqlResult(`SELECT ident_int4_arr('{{1,2},{3,4}}');`);
-      assert.match(flat.stderr, /one-dimensional arrays only/);
+      assert.match(
+        flat.stderr,
+        /ERROR: {2}PL\/Rust functions accept only one-dimensional arrays\nDETAIL: {2}Argument 1 has 2 dimensions\.\nCONTEXT: {2}PL\/Rust function "ident_int4_arr"\n/,
+      );
 
       await define(`CREATE FUNCTION rev(t text) RETURNS text LANGUAGE plrust AS 'reverse'`, 'rev(text)', lib('rev'));
       await define(`CREATE FUNCTION touch() RETURNS void LANGUAGE plrust AS 'Ok(Some(()))'`, 'touch()', lib('touch'));
@@ -562,21 +645,31 @@ describe('PL/Rust language handler in PostgreSQL 15', () => {
       assert.equal(await pg.psql(`SELECT rev('àéîõü'), octet_length(rev('àéîõü'));`, utf8), 'üõîéà|5');
     });
 
-    test('an Err and a panic raise an ERROR and roll back; the session carries on', async () => {
+    test('an Err and a panic raise an ERROR that names the function in CONTEXT and roll back; the session carries on', async () => {
       await pg.psql('CREATE TABLE rollback_probe (x int);');
       const s = await pg.openSession();
+      await s.run('\\set VERBOSITY verbose');
       const err = await s.run(`BEGIN; INSERT INTO rollback_probe VALUES (1); SELECT fault('err', 5); COMMIT;`);
-      assert.match(err.stderr, /ERROR: {2}fault: bad input: 5/);
+      assert.match(err.stderr, /ERROR: {2}38000: bad input: 5\nCONTEXT: {2}PL\/Rust function "fault"\n/);
       assert.equal((await s.run('SELECT count(*) FROM rollback_probe;')).stdout.trim(), '0');
 
       const panic = await s.run(`SELECT fault('panic', 7);`);
-      assert.match(panic.stderr, /ERROR: {2}fault: boom 7\n.*DETAIL: {2}panicked at \S+\.rs:\d+:\d+/);
+      assert.match(
+        panic.stderr,
+        /ERROR: {2}38000: boom 7\nDETAIL: {2}The function panicked at \S+\.rs:\d+:\d+\.\nCONTEXT: {2}PL\/Rust function "fault"\n/,
+      );
       const payload = await s.run(`SELECT fault('panic_any', 7);`);
-      assert.match(payload.stderr, /ERROR: {2}fault: non-string panic payload/);
+      assert.match(
+        payload.stderr,
+        /ERROR: {2}38000: non-string panic payload\n(.*\n)*CONTEXT: {2}PL\/Rust function "fault"\n/,
+      );
       assert.equal((await s.run('SELECT add(20, 22);')).stdout.trim(), '42');
 
       const overflow = await s.run('SELECT add(2147483647, 1);');
-      assert.match(overflow.stderr, /ERROR: {2}add: integer overflow in 2147483647 add 1/);
+      assert.match(
+        overflow.stderr,
+        /ERROR: {2}38000: integer overflow in 2147483647 add 1\nCONTEXT: {2}PL\/Rust function "add"\n/,
+      );
       await s.close();
     });
 
@@ -680,7 +773,7 @@ describe('PL/Rust language handler in PostgreSQL 15', () => {
         );
         assert.equal(r.code, 0, r.stderr);
         assert.equal(r.stdout.trim(), '42');
-        if (ARCH === 'x86_64') assert.match(r.stderr, /WARNING: {2}PL\/Rust function "pre" has no library for aarch64/);
+        if (ARCH === 'x86_64') assert.match(r.stderr, /WARNING: {2}no library for aarch64\n/);
         assert.deepEqual(
           await pg.query(`SELECT arch, toolchain FROM plrust.artifacts WHERE definition_hash = '${hash}'`),
           [[ARCH, 'prebuilt']],
@@ -792,7 +885,10 @@ describe('PL/Rust language handler in PostgreSQL 15', () => {
         { settings: { 'plrust.targets': ARCH } },
       );
       assert.equal(r.stdout.trim(), '1');
-      assert.match(r.stderr, /ERROR: {2}c_boom: boom 3\n.*DETAIL: {2}panicked at \S*:2:\d+/);
+      assert.match(
+        r.stderr,
+        /ERROR: {2}boom 3\nDETAIL: {2}The function panicked at \S*:2:\d+\.\nCONTEXT: {2}PL\/Rust function "c_boom"\n/,
+      );
     });
 
     /*
@@ -859,7 +955,7 @@ $$;`,
       const refused = await s.run('SELECT hoard(200, false);');
       assert.match(
         refused.stderr,
-        /ERROR: {2}out of memory\nDETAIL: {2}PL\/Rust function "hoard" reached plrust.memory_limit \(1024 kB\) on a request of 204800 bytes/,
+        /ERROR: {2}out of memory\nDETAIL: {2}The function reached plrust.memory_limit \(1024 kB\) on a request of 204800 bytes\.\nCONTEXT: {2}PL\/Rust function "hoard"\n/,
       );
       assert.equal((await s.run('SELECT hoard(60, false);')).stdout.trim(), '921600');
       await s.close();

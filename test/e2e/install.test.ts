@@ -141,7 +141,11 @@ describe('plrust install and uninstall into PostgreSQL 15', () => {
     fs.chmodSync(privateDir, 0o700);
     const pkg = path.join(privateDir, 'plrust');
     fs.mkdirSync(pkg);
-    for (const part of ['package.json', 'bin', 'dist', 'node_modules', 'templates', 'targets']) {
+    // What npm would ship (package.json "files"), so a new top-level folder cannot be forgotten here.
+    const shipped = (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { files: string[] })
+      .files;
+    for (const part of ['package.json', 'node_modules', ...shipped]) {
+      fs.mkdirSync(path.dirname(path.join(pkg, part)), { recursive: true });
       fs.cpSync(path.join(REPO_ROOT, part), path.join(pkg, part), { recursive: true, verbatimSymlinks: true });
     }
     const home = await tempHome('install-private-cli', { toolchain: true });
@@ -230,7 +234,8 @@ describe('plrust install and uninstall into PostgreSQL 15', () => {
 
     const other = await noCompiler.psqlResult(definition.replace('a * b', 'a * b + 1'));
     assert.notEqual(other.code, 0);
-    assert.match(other.stderr, /ERROR: .*cannot compile function "prebuilt_mul": plrust\.compiler is not set/);
+    assert.match(other.stderr, /ERROR: .*cannot compile the function because plrust\.compiler is not set/);
+    assert.match(other.stderr, /CONTEXT: {2}compilation of PL\/Rust function "prebuilt_mul"\n/);
     assert.match(other.stderr, /No prebuilt artifact/);
     assert.equal(await noCompiler.psql('SELECT prebuilt_mul(6, 7)'), '42', 'the prebuilt function is still in place');
   });

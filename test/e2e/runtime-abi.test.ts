@@ -6,7 +6,7 @@
  * Sysroot and spec: the shared test toolchain's (test/helpers/toolchain.ts),
  * which has both targets; nothing here is skipped.
  *
- * Run: cd /work/main && npx tsc -p . && node --test dist/test/e2e/runtime-abi.test.js
+ * Run from the repository root: npm run build && node --test dist/test/e2e/runtime-abi.test.js
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -21,8 +21,8 @@ import { buildRuntime } from '../../src/toolchain/runtime-crate.js';
 import { getTestSysroot } from '../helpers/std-sysroot.js';
 import { parseRsFile } from '../../src/functions/rs-file.js';
 import { buildHost, runHost, type HostArch, type HostOptions, type HostOutput } from '../helpers/host.js';
+import { DEBIAN_RUSTC as RUSTC } from '../helpers/toolchain.js';
 
-const RUSTC = '/usr/bin/rustc';
 const WORK = fs.mkdtempSync(path.join(os.tmpdir(), 'plrust-runtime-abi-'));
 
 const triple = (arch: HostArch): string => `${arch}-postgres-linux-gnu`;

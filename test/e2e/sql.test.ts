@@ -195,10 +195,13 @@ describe('PL/Rust functions in PostgreSQL 15, installed by plrust install', () =
       const err = await pg.psqlResult('SELECT require_value(NULL);');
       assert.match(
         err.stderr,
-        /ERROR: .*require_value: got a NULL argument/,
+        /ERROR: {2}got a NULL argument\nCONTEXT: {2}PL\/Rust function "require_value"\n/,
         'the non-STRICT void function received the NULL',
       );
-      assert.match((await pg.psqlResult('SELECT touch(-1);')).stderr, /ERROR: .*touch: negative input/);
+      assert.match(
+        (await pg.psqlResult('SELECT touch(-1);')).stderr,
+        /ERROR: {2}negative input\nCONTEXT: {2}PL\/Rust function "touch"\n/,
+      );
     });
   });
 
@@ -212,18 +215,21 @@ describe('PL/Rust functions in PostgreSQL 15, installed by plrust install', () =
           const call = kind === 'Err' ? 'fail_err(-5)' : 'fail_panic(7)';
           const failed = await s.run(`BEGIN; INSERT INTO ledger VALUES (1); SELECT ${call};`);
           if (kind === 'Err') {
-            assert.match(failed.stderr, /ERROR: +fail_err: negative input -5\n/);
+            assert.match(failed.stderr, /ERROR: +negative input -5\nCONTEXT: +PL\/Rust function "fail_err"\n/);
           } else {
-            assert.match(failed.stderr, /ERROR: +fail_panic: index out of bounds: the len is 3 but the index is 7\n/);
+            assert.match(failed.stderr, /ERROR: +index out of bounds: the len is 3 but the index is 7\n/);
             // The location is the user's: line 6 of the body (line 1 is the empty rest of the $$ line).
-            assert.match(failed.stderr, /DETAIL: +panicked at \S*:6:\d+/);
+            assert.match(
+              failed.stderr,
+              /DETAIL: +The function panicked at \S*:6:\d+\.\nCONTEXT: +PL\/Rust function "fail_panic"\n/,
+            );
           }
           await s.run('COMMIT;');
           assert.equal((await s.run('SELECT count(*) FROM ledger;')).stdout.trim(), '0', 'the INSERT was rolled back');
           const again = await s.run('SELECT fail_err(21), fail_panic(2);');
           assert.equal(again.stdout.trim(), '42|30', again.stderr);
           const explicit = await s.run('SELECT fail_panic(101);');
-          assert.match(explicit.stderr, /ERROR: +fail_panic: too big: 101\n.*DETAIL: +panicked at \S*:4:\d+/s);
+          assert.match(explicit.stderr, /ERROR: +too big: 101\nDETAIL: +The function panicked at \S*:4:\d+\./);
           assert.equal(
             (await s.run('SELECT pg_backend_pid();')).stdout.trim(),
             pid,
@@ -384,13 +390,18 @@ $$;`);
       '\\xfefd',
       't',
     ]);
-    for (const [call, message] of [
-      ['checked_div(1, 0)', 'checked_div: division by zero is not allowed here'],
-      ['parse_int($$x$$)', 'parse_int: invalid digit found in string'],
-      ['fizzbuzz(-1)', 'fizzbuzz: n must be between 0 and 10000, got -1'],
-    ]) {
+    const failures: Array<[string, string]> = [
+      ['checked_div(1, 0)', 'division by zero is not allowed here'],
+      ['parse_int($$x$$)', 'invalid digit found in string'],
+      ['fizzbuzz(-1)', 'n must be between 0 and 10000, got -1'],
+    ];
+    for (const [call, message] of failures) {
       const r = await pg.psqlResult(`SELECT ${call};`, db);
-      assert.ok(r.stderr.includes(`ERROR:  ${message}`), `${call}: ${r.stderr}`);
+      const name = call.slice(0, call.indexOf('('));
+      assert.ok(
+        r.stderr.includes(`ERROR:  ${message}\nCONTEXT:  PL/Rust function "${name}"\n`),
+        `${call}: ${r.stderr}`,
+      );
     }
     const perFunction = await pg.query(
       `SELECT p.proname, string_agg(a.arch, ',' ORDER BY a.arch) FROM pg_proc p

@@ -53,7 +53,7 @@ export interface SqlResult {
   stderr: string;
 }
 
-export class PsqlError extends Error {
+class PsqlError extends Error {
   constructor(
     readonly sql: string,
     readonly result: SqlResult,

@@ -65,12 +65,14 @@ export async function tempHome(name: string, opts: { toolchain: boolean; serverR
       cp = copy('-a');
     }
     if (cp.status !== 0) throw new Error(`cannot put the shared toolchain into ${home}: ${cp.stderr}`);
+    // A freshly built shared home has no cache yet: the link must not dangle.
+    fs.mkdirSync(path.join(shared.home, 'cache'), { recursive: true, mode: 0o755 });
     fs.symlinkSync(path.join(shared.home, 'cache'), path.join(home, 'cache'));
   }
   return home;
 }
 
-/** The `--json` report of `plrust install` (src/install/install.ts InstallReport). */
+/** The `--json` report of `plrust install` (src/install/install-extension.ts InstallReport). */
 export interface InstallJson {
   ok: true;
   dryRun: boolean;

@@ -364,6 +364,12 @@ describe('leaks, hooks and keywords', () => {
     clean('fn f() { let leak = 1; let _ = leak; }');
   });
 
+  test('the leak message follows the memory model: memory lives as long as the library, not the call', () => {
+    const [d] = checkSource('fn f(s: String) { let _ = s.leak(); }', { file: 't.rs', context: 'items' });
+    assert.match(d?.message ?? '', /plrust\.memory_limit until the library is unloaded/);
+    assert.doesNotMatch(d?.message ?? '', /frees after the call/);
+  });
+
   test('panic hooks', () => {
     fires('fn f() { let _ = std::panic::take_hook(); }', 'panic-hook');
     fires('use std::panic::set_hook;', 'panic-hook');

@@ -99,8 +99,3 @@ export function checkSource(source: string, opts: CheckOptions): Diagnostic[] {
   for (const family of FAMILIES) for (const rule of family) rule(scan, report);
   return out.sort((a, b) => a.line - b.line || a.col - b.col);
 }
-
-/** Render diagnostics one per line, as printed by the CLI. */
-export function formatDiagnostics(diagnostics: readonly Diagnostic[]): string {
-  return diagnostics.map((d) => d.message).join('\n');
-}

@@ -37,7 +37,12 @@ const forget: RuleCheck = (scan, report) => {
 const leak: RuleCheck = (scan, report) => {
   scan.tokens.forEach((t, i) => {
     if (scan.isName(i, 'leak') && (scan.isPunct(i - 1, '::') || scan.isPunct(i - 1, '.'))) {
-      report('leak', t, "leaking makes a `&'static` to memory that Postgres frees after the call");
+      report(
+        'leak',
+        t,
+        'leaked memory is never given back: it counts against plrust.memory_limit until the library is unloaded; ' +
+          'let values drop, or keep what must outlive the call in a static',
+      );
     }
   });
 };

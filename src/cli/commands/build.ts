@@ -29,7 +29,7 @@ function chooseTargets(tc: ResolvedToolchain, flag: string | undefined): Arch[] 
 }
 
 /** The cache and scratch space: PLRUST_HOME's, or a separate work directory (the server's compiler uses one it can write). */
-export function compileDirs(ctx: Context, workDir: string | undefined): CompileOptions {
+function compileDirs(ctx: Context, workDir: string | undefined): CompileOptions {
   if (workDir) return { cacheRoot: path.join(workDir, 'cache'), tmpRoot: path.join(workDir, 'tmp') };
   return { cacheRoot: ctx.home.cache, tmpRoot: ctx.home.tmp };
 }

@@ -1,7 +1,7 @@
 // expect: leak
 use std::sync::OnceLock;
 
-// Keep a `&'static` to memory that Postgres frees at the end of the call.
+// Keep a `&'static` to leaked memory: it is never given back, and counts against plrust.memory_limit until the library is unloaded.
 static KEEP: OnceLock<&'static str> = OnceLock::new();
 
 pub fn f(s: &str) -> Option<String> {
