@@ -189,6 +189,7 @@ typedef struct PlrustFunction
 	PlrustHostCtx hctx;
 	uintptr_t	code_start;		/* the library's executable mapping */
 	uintptr_t	code_end;
+	bool		broken;			/* a fault left its Rust state unusable: never called again */
 } PlrustFunction;
 
 /* Where function memory lives; a child of TopMemoryContext. */
@@ -285,7 +286,11 @@ extern pg_attribute_noreturn() void plrust_escape_report(void);
 /* Stack between plrust_call_handler's frame and a report started there. */
 #define PLRUST_RESUME_GAP ((uintptr_t) 4096)
 
-/* Removes fn from the table of loaded functions and unloads it (plrust_handler.c). */
+/*
+ * Marks fn as never to be called again (plrust_handler.c); the next call of
+ * any PL/Rust function unloads it, once the error being reported no longer
+ * needs its name.
+ */
 extern void plrust_discard(PlrustFunction *fn);
 
 /* ---- the backstop for code that never reaches a checkpoint (plrust_backstop.c) ---- */

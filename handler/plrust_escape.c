@@ -16,8 +16,10 @@
  * but the host callbacks, and it is never stopped inside one. What is
  * broken is the library's Rust state (held locks, a half-built value, the
  * panic count), and that lives only in the library's mappings and its
- * memory context: the library is unloaded with both, the statement fails
- * with an ERROR, and the next call loads the function afresh. Stopped
+ * memory context: the library is marked broken and unloaded with both
+ * before any further call, the statement fails with an ERROR, and the next
+ * call loads the function afresh. The error's context still names the
+ * function, which is why the unloading waits for that next call. Stopped
  * anywhere else (inside libc, the dynamic loader or the unwinder, which keep
  * state of their own), nothing short of the end of the process can be
  * trusted: the session ends with FATAL. So does a request to terminate the
@@ -62,10 +64,8 @@ pg_attribute_noreturn() void
 plrust_escape_report(void)
 {
 	PlrustEscape *e = &plrust_escape_state;
-	char		name[NAMEDATALEN];
 	bool		recover;
 
-	strlcpy(name, e->fn != NULL ? e->fn->def->name : "?", sizeof(name));
 	if (e->from_sigalrm)
 	{
 		/* handle_sig_alarm held interrupts and never got to resume them, nor to rearm the timer */
@@ -85,7 +85,7 @@ plrust_escape_report(void)
 		case PLRUST_FAULT_OVERFLOW:
 			ereport(recover ? ERROR : FATAL,
 					(errcode(ERRCODE_STATEMENT_TOO_COMPLEX),
-					 errmsg("PL/Rust function \"%s\" overflowed the stack", name),
+					 errmsg("function overflowed the stack"),
 					 recover
 					 ? errdetail("Code the stack checks do not see (the drop of a deeply nested value, or a "
 								 "single frame larger than the stack left) went past the end of the stack, "
@@ -98,7 +98,7 @@ plrust_escape_report(void)
 		case PLRUST_FAULT_UNANSWERED:
 			ereport(recover ? ERROR : FATAL,
 					(errcode(e->terminate ? ERRCODE_ADMIN_SHUTDOWN : ERRCODE_QUERY_CANCELED),
-					 errmsg("PL/Rust function \"%s\" did not respond to %s", name, e->request),
+					 errmsg("function did not respond to %s", e->request),
 					 recover
 					 ? errdetail("It was still running at least %d ms after the request, in code that never "
 								 "checks for one (a loop inside the Rust standard library). It was stopped "
@@ -111,7 +111,7 @@ plrust_escape_report(void)
 		case PLRUST_FAULT_ABORTED:
 			ereport(recover ? ERROR : FATAL,
 					(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
-					 errmsg("PL/Rust function \"%s\" aborted: %s", name, e->text),
+					 errmsg("function aborted: %s", e->text),
 					 recover
 					 ? errdetail("The Rust runtime cannot continue after this fault, so the function's "
 								 "library was unloaded; the next call loads it again.")

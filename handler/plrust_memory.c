@@ -241,10 +241,10 @@ plrust_memory_count_statics(PlrustFunction *fn, Size bytes)
 		ereport(ERROR,
 				(errcode(ERRCODE_OUT_OF_MEMORY),
 				 errmsg("out of memory"),
-				 errdetail("The library of PL/Rust function \"%s\" has %zu bytes of static data, "
-						   "more than plrust.memory_limit (%d kB) leaves: the PL/Rust functions of "
-						   "this session hold %zu kB.",
-						   fn->def->name, bytes, plrust_memory_limit_kb, session_held / 1024)));
+				 errdetail("The function's library has %zu bytes of static data, more than "
+						   "plrust.memory_limit (%d kB) leaves: the PL/Rust functions of this session "
+						   "hold %zu kB.",
+						   bytes, plrust_memory_limit_kb, session_held / 1024)));
 	count(&fn->hctx, bytes);
 }
 

@@ -174,7 +174,7 @@ $$;`);
 
     const limitReached = (fn: string) =>
       new RegExp(
-        `ERROR: {2}out of memory\\nDETAIL: {2}PL/Rust function "${fn}" reached plrust.memory_limit \\(${LIMIT_MB * 1024} kB\\) on a request of \\d+ bytes`,
+        `ERROR: {2}out of memory\\nDETAIL: {2}The function reached plrust.memory_limit \\(${LIMIT_MB * 1024} kB\\) on a request of \\d+ bytes\\. The PL/Rust functions of this session hold \\d+ kB\\.\\nCONTEXT: {2}PL/Rust function "${fn}"`,
       );
 
     test('a block shrunk to 1 byte is moved to a small block: 20 × 100 MiB shrunk and kept', async () => {
@@ -240,7 +240,7 @@ $$;`);
       assert.match(
         r.stderr,
         new RegExp(
-          `ERROR: {2}out of memory\\nDETAIL: {2}The library of PL/Rust function "big_static" has \\d+ bytes of static data, more than plrust.memory_limit \\(${LIMIT_MB * 1024} kB\\) leaves`,
+          `ERROR: {2}out of memory\\nDETAIL: {2}The function's library has \\d+ bytes of static data, more than plrust.memory_limit \\(${LIMIT_MB * 1024} kB\\) leaves: the PL/Rust functions of this session hold \\d+ kB\\.\\nCONTEXT: {2}PL/Rust function "big_static"`,
         ),
       );
       assert.equal((await s.run('SELECT hoard_b(10);')).stdout.trim(), '10', 'the session is not usable');
