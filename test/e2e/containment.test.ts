@@ -133,6 +133,7 @@ $$;`);
       await s.run('SELECT linger();');
       assert.equal(await server().psql(`SELECT pg_terminate_backend(${s.pid}, 5000);`), 't');
       await eventually(`backend ${s.pid} to end`, 5, () => !alive(s.pid));
+      await s.close();
       assertNoCrash('pg_terminate_backend');
     });
   });
@@ -261,7 +262,10 @@ $$;`);
     const ms = Date.now() - start;
     assert.equal(r?.code, 0, `pg_ctl stop -m fast failed: ${r?.stderr}`);
     assert.ok(ms < 10_000, `the fast shutdown took ${ms} ms`);
-    for (const s of open) assert.ok(!alive(s.pid), `backend ${s.pid} outlived the shutdown`);
+    for (const s of open) {
+      assert.ok(!alive(s.pid), `backend ${s.pid} outlived the shutdown`);
+      await s.close();
+    }
     console.log(`fast shutdown with ${open.length} sessions holding thread-local destructors: ${ms} ms`);
   });
 });
