@@ -280,9 +280,9 @@ extern PlrustEscape plrust_escape_state;
 /* Whether pc lies in the code of the library of the call in progress. */
 extern bool plrust_pc_in_library(uintptr_t pc);
 /* Leaves the Rust frames for good and reports plrust_escape_state (async-signal-safe entry). */
-extern pg_attribute_noreturn() void plrust_escape(void);
+extern pg_noreturn void plrust_escape(void);
 /* The report itself, for a context already moved below the call's frame. */
-extern pg_attribute_noreturn() void plrust_escape_report(void);
+extern pg_noreturn void plrust_escape_report(void);
 /* Stack between plrust_call_handler's frame and a report started there. */
 #define PLRUST_RESUME_GAP ((uintptr_t) 4096)
 

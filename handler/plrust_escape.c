@@ -60,7 +60,7 @@ plrust_pc_in_library(uintptr_t pc)
 	return fn != NULL && pc >= fn->code_start && pc < fn->code_end;
 }
 
-pg_attribute_noreturn() void
+pg_noreturn void
 plrust_escape_report(void)
 {
 	PlrustEscape *e = &plrust_escape_state;
@@ -75,6 +75,8 @@ plrust_escape_report(void)
 	}
 	plrust_active_fn = NULL;
 	plrust_in_host = 0;
+	/* a tick may have deferred its escape to a callback's end that never came */
+	plrust_escape_deferred = false;
 	recover = e->in_library && e->fn != NULL && !(e->fault == PLRUST_FAULT_UNANSWERED && e->terminate);
 	if (recover)
 		plrust_discard(e->fn);
@@ -128,7 +130,7 @@ plrust_escape_report(void)
  * over the abandoned Rust frames (the frames above, and the error context
  * callbacks they hold, stay intact), with SIGALRM deliverable again.
  */
-static pg_attribute_noreturn() void
+pg_noreturn static void
 hop_to_report(void)
 {
 	uintptr_t	top = ((uintptr_t) plrust_escape_state.frame - PLRUST_RESUME_GAP) & ~(uintptr_t) 15;
@@ -153,7 +155,7 @@ hop_to_report(void)
  * this (a signal handler's, a callback's) may lie just below the call site,
  * where the report's stack begins.
  */
-pg_attribute_noreturn() void
+pg_noreturn void
 plrust_escape(void)
 {
 	plrust_escape_state.frame = plrust_active_frame;
