@@ -229,6 +229,33 @@ $$;`);
       await s.close();
     });
 
+    test('a library left broken by a fault is unloaded with its memory before the next call', async () => {
+      await create(`CREATE FUNCTION hold_then_abort(mb int4) RETURNS int4 STRICT LANGUAGE plrust AS $$
+    static KEPT: std::sync::Mutex<Vec<Vec<u8>>> = std::sync::Mutex::new(Vec::new());
+    KEPT.lock().unwrap().push(vec![1u8; (mb as usize) << 20]);
+    struct Bomb;
+    impl Drop for Bomb {
+        fn drop(&mut self) {
+            panic!("a second panic, in Drop");
+        }
+    }
+    let _bomb = Bomb;
+    panic!("the first panic");
+$$;`);
+      const s = await session();
+      // 40 MiB kept, then Rust's abort path, five times over: only an unloaded library gives its 40 MiB back
+      for (let i = 0; i < 5; i++)
+        assert.match((await s.run('SELECT hold_then_abort(40);')).stderr, /ERROR: {2}function aborted: /);
+      assert.equal((await s.run('SELECT hoard_c(60);')).stdout.trim(), '60', 'the broken libraries still count');
+      const left = await s.run(
+        `SELECT count(*) FROM pg_backend_memory_contexts WHERE name = 'PL/Rust function' AND ident = 'hold_then_abort';`,
+      );
+      assert.equal(left.stdout.trim(), '0', left.stderr);
+      assertPeakBelowTwiceLimit(s, 'five aborted calls holding 40 MiB each');
+      await s.close();
+      assertNoCrash('aborts');
+    });
+
     test('static data of the library counts from the moment it is loaded', async () => {
       await create(`CREATE FUNCTION big_static(i int4) RETURNS int4 STRICT LANGUAGE plrust AS $$
     static BIG: std::sync::Mutex<[u8; 200 << 20]> = std::sync::Mutex::new([0; 200 << 20]);
