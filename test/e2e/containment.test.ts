@@ -113,6 +113,14 @@ $$;`);
   });
 
   describe('no function code runs after the session', () => {
+    test("the restricted std never registers a thread-local destructor: the library does not import glibc's registration", async () => {
+      const found = await server().psql(
+        `SELECT position(convert_to('__cxa_thread_atexit_impl', 'UTF8') in library), length(library) > 0
+           FROM plrust.artifacts WHERE definition_hash = plrust.definition_hash('linger()');`,
+      );
+      assert.equal(found, '0|t');
+    });
+
     test(`${SESSIONS} sessions leave thread-local destructors behind: each backend is gone within seconds`, async () => {
       const baseline = children().length;
       const slowest: number[] = [];
