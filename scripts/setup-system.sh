@@ -17,6 +17,17 @@ packages=(
   binutils                    # readelf, used by tests as an independent oracle for the ELF parser
 )
 
+# The std source of rustup's stable (a second supported Rust version, which
+# the tests build a toolchain with): Debian's rust-src of exactly that
+# version, fetched and unpacked privately, never installed.
+rustup_stable_src() {
+  local rustc=${RUSTUP_HOME:-$HOME/.rustup}/toolchains/stable-$(uname -m)-unknown-linux-gnu/bin/rustc
+  [[ -x $rustc ]] || return 0
+  local version
+  version=$("$rustc" -vV | sed -n 's/^release: //p')
+  echo "setup-system: std source of rustup's stable $version: $(bash "$(dirname "$0")/rust-src-deb.sh" "$version")"
+}
+
 missing=()
 for p in "${packages[@]}"; do
   status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
@@ -25,6 +36,7 @@ done
 
 if [[ ${#missing[@]} -eq 0 ]]; then
   echo "setup-system: all ${#packages[@]} packages already installed"
+  rustup_stable_src
   exit 0
 fi
 
@@ -39,3 +51,4 @@ export DEBIAN_FRONTEND=noninteractive
 # rustc-web and friends come from bookworm-security; a stale package list would not know them.
 apt-get update -q
 apt-get install -y -q --no-install-recommends "${missing[@]}"
+rustup_stable_src

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # The whole test suite, set-up included: system packages, npm dependencies,
-# the build, then node's test runner over unit, end-to-end and aarch64 tests.
-# `scripts/test.sh aarch64` runs only the aarch64 suite.
+# the build, then node's test runner over unit, end-to-end, aarch64 and
+# PostgreSQL-matrix tests. `scripts/test.sh aarch64` runs only the aarch64
+# suite, `scripts/test.sh matrix` only the matrix (13 to 19, a hot standby:
+# the majors other than the host's are fetched once by scripts/pg-versions.sh
+# into PLRUST_PG_VERSIONS_ROOT, default /var/tmp/plrust-pg-versions).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,8 +27,9 @@ export PLRUST_TEST_CACHE
 
 case "${1:-all}" in
   aarch64) suites=(dist/test/aarch64) ;;
-  all) suites=(dist/test/unit dist/test/e2e dist/test/aarch64) ;;
-  *) echo "usage: scripts/test.sh [all|aarch64]" >&2; exit 2 ;;
+  matrix) suites=(dist/test/matrix) ;;
+  all) suites=(dist/test/unit dist/test/e2e dist/test/aarch64 dist/test/matrix) ;;
+  *) echo "usage: scripts/test.sh [all|aarch64|matrix]" >&2; exit 2 ;;
 esac
 
 files=()

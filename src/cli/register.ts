@@ -22,9 +22,15 @@ export function registerCommands(program: Command): void {
   const toolchain = program.command('toolchain').description('manage postgrestd toolchains (restricted std sysroots)');
   toolchain
     .command('install')
+    .argument('[version]', 'with --download: the Rust release to fetch, e.g. 1.96.0')
     .description('build the restricted std for each target and install it as a toolchain')
     .option('--target <list>', TARGET_HELP)
-    .option('--rustc <path>', 'the Rust compiler to use (default: found automatically)')
+    .option('--rustc <path>', 'the Rust compiler to use (default: rust-toolchain.toml, else found automatically)')
+    .option('--toolchain <name>', 'a rustup toolchain: stable, 1.95.0, nightly-2026-05-19, … (uses its rust-src)')
+    .option(
+      '--download',
+      'fetch rustc, cargo, rust-std and rust-src of [version] from the dist server (PLRUST_DIST_SERVER)',
+    )
     .option('--cargo <path>', 'the cargo that belongs to that rustc (default: beside it)')
     .option('--rust-src <dir|archive|url>', 'std source: a library/ directory, a rust-src .tar.gz, or its URL')
     .option('--force', 'rebuild even if the toolchain is installed')

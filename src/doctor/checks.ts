@@ -6,7 +6,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import semver from 'semver';
 import { which } from '../util/exec.js';
-import { selectCompiler } from '../toolchain/select.js';
+import { selectCompiler, surveyCompilers } from '../toolchain/select.js';
+import { rustupHome } from '../toolchain/rustup.js';
 import { hasLocalSource } from '../toolchain/source.js';
 import { hostArch, linkerFor, loadTargetDefinition } from '../targets/definitions.js';
 import { probePgConfig, serverDevProblems } from '../install/pg-config.js';
@@ -45,7 +46,32 @@ export function checkNode(version = process.versions.node): Finding {
       };
 }
 
+/**
+ * One finding per compiler on the machine that plrust cannot use, saying
+ * why and what fixes it (the rustup command, a supported version): a
+ * user who has Rust installed learns why it was passed over.
+ */
+export async function checkCompilers(places: { rustupHome: string; compilersDir?: string }): Promise<Finding[]> {
+  return (await surveyCompilers(places)).map((c) => {
+    const title = `compiler ${c.version ?? '?'} (${c.origin.kind}${c.origin.detail ? ` ${c.origin.detail}` : ''})`;
+    return c.usable
+      ? ok(`compiler:${c.path}`, title, `${c.path}: usable`, false)
+      : {
+          id: `compiler:${c.path}`,
+          title,
+          status: 'warn' as const,
+          required: false,
+          detail: `${c.path} cannot build a toolchain: ${c.why ?? 'unknown reason'}`,
+          ...(c.fix ? { fix: c.fix } : {}),
+        };
+  });
+}
+
 export async function checkRust(opts: { rustc?: string; cargo?: string; rustSrc?: string }): Promise<Finding[]> {
+  return [...(await checkChosenRust(opts)), ...(await checkCompilers({ rustupHome: rustupHome() }))];
+}
+
+async function checkChosenRust(opts: { rustc?: string; cargo?: string; rustSrc?: string }): Promise<Finding[]> {
   try {
     const choice = await selectCompiler({ ...opts, rustcOrigin: 'configured' });
     const src = opts.rustSrc ? { location: opts.rustSrc } : hasLocalSource(choice.rustc);

@@ -12,6 +12,9 @@ import { readElfDynamicInfo } from '../verify/elf.js';
 import { hostArch } from '../targets/definitions.js';
 import type { Arch } from '../config/schema.js';
 
+/** The majors the handler builds for (its version guards cover each one in between). */
+export const SUPPORTED_PG_MAJORS = { min: 13, max: 19 } as const;
+
 export interface PgInstallation {
   pgConfig: string;
   version: string;
@@ -89,10 +92,12 @@ export async function probePgConfig(pgConfig: string, env: NodeJS.ProcessEnv = p
       hint: 'pass the pg_config of a PostgreSQL server installation',
     });
   }
-  if (ver.major < 13 || ver.major > 17) {
+  if (ver.major < SUPPORTED_PG_MAJORS.min || ver.major > SUPPORTED_PG_MAJORS.max) {
+    const { min, max } = SUPPORTED_PG_MAJORS;
     throw new PlrustError({
       code: 'PG_UNSUPPORTED',
-      message: `PostgreSQL ${ver.version} is not supported: the handler is written for PostgreSQL 13 to 17`,
+      message: `PostgreSQL ${ver.version} (${pgConfig}) is not supported: plrust supports PostgreSQL ${min} to ${max}`,
+      hint: `pass --pg-config the pg_config of a PostgreSQL ${min} to ${max} installation`,
       exitCode: ExitCode.Usage,
     });
   }

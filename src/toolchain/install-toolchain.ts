@@ -14,12 +14,13 @@ import type { HomeLayout } from '../util/home.js';
 import type { Reporter } from '../util/output.js';
 import { PlrustError, ExitCode } from '../util/errors.js';
 import { which } from '../util/exec.js';
-import { selectCompiler, type CompilerChoice } from './select.js';
+import { selectCompiler, type CompilerChoice, type CompilerOrigin } from './select.js';
+import { compilersDir } from './dist.js';
 import { toolchainId, type ToolchainId } from './rustc-probe.js';
 import { planSource } from './source.js';
 import { materialiseSource } from './fetch-source.js';
 import { prepareSource } from './prepare.js';
-import { applyRestriction } from './restrict.js';
+import { applyRestriction, loadRuleSets, planRestriction } from './restrict.js';
 import { buildStd, STD_FEATURES, STD_PROFILE, STD_RUSTFLAGS } from './build-std.js';
 import { probeToolchain } from './probe.js';
 import { hostArch, linkerFor, loadTargetDefinition, tripleOf } from '../targets/definitions.js';
@@ -43,6 +44,10 @@ export interface InstallRequest {
   rustcOrigin: string;
   cargo?: string;
   rustSrc?: string;
+  /** A rustup toolchain name (--toolchain). */
+  toolchain?: string;
+  /** Where rust-toolchain.toml is searched from, when no compiler is named. */
+  cwd?: string;
   force: boolean;
   noWait: boolean;
   /** Where and how the std source is downloaded when no local one fits. */
@@ -57,7 +62,9 @@ export interface InstallOutcome {
   path: string;
   built: Arch[];
   targets: Arch[];
-  compiler: { path: string; version: string; reason: string };
+  compiler: { path: string; version: string; reason: string; origin: CompilerOrigin };
+  /** The std rule set file and its rustc range. */
+  ruleSet: string;
   source?: { kind: string; location: string; reason: string };
   seconds: number;
   isDefault: boolean;
@@ -89,8 +96,14 @@ export async function installToolchain(home: HomeLayout, out: Reporter, req: Ins
     ...(req.rustc ? { rustc: req.rustc } : {}),
     ...(req.cargo ? { cargo: req.cargo } : {}),
     ...(req.rustSrc ? { rustSrc: req.rustSrc } : {}),
+    ...(req.toolchain ? { toolchain: req.toolchain } : {}),
+    ...(req.cwd ? { cwd: req.cwd } : {}),
+    compilersDir: compilersDir(home),
     rustcOrigin: req.rustcOrigin,
   });
+  // Checked before the lock and any work: an uncovered version fails at once with the supported ranges.
+  const plannedRules = planRestriction(await loadRuleSets(), choice.rustc.version);
+  const ruleSet = `${path.basename(plannedRules.source)} (${plannedRules.range})`;
   const id = toolchainId(choice.rustc);
   out.debug(`compiler: ${choice.rustc.path} ${choice.rustc.version} (${choice.reason})`);
   ensureWritable(home.root);
@@ -111,7 +124,12 @@ export async function installToolchain(home: HomeLayout, out: Reporter, req: Ins
     const existing = readManifest(dest);
     const installedTargets = existing?.targets.map((t) => t.arch) ?? [];
     const build = targetsToBuild(req.targets, installedTargets, req.force);
-    const compiler = { path: choice.rustc.path, version: choice.rustc.version, reason: choice.reason };
+    const compiler = {
+      path: choice.rustc.path,
+      version: choice.rustc.version,
+      reason: choice.reason,
+      origin: choice.origin,
+    };
     if (build.length === 0) {
       return {
         id,
@@ -120,6 +138,7 @@ export async function installToolchain(home: HomeLayout, out: Reporter, req: Ins
         built: [],
         targets: installedTargets,
         compiler,
+        ruleSet: existing?.rules.stdRuleSet ?? ruleSet,
         seconds: (Date.now() - started) / 1000,
         isDefault: getDefaultToolchain(home) === id,
       };
@@ -253,6 +272,7 @@ export async function installToolchain(home: HomeLayout, out: Reporter, req: Ins
         ...(choice.rustc.llvmVersion ? { llvmVersion: choice.rustc.llvmVersion } : {}),
       },
       cargo: { path: choice.cargo },
+      origin: choice.origin,
       source: {
         kind: plan.kind,
         location: plan.location,
@@ -261,7 +281,7 @@ export async function installToolchain(home: HomeLayout, out: Reporter, req: Ins
       },
       targets: [...kept, ...built].sort((a, b) => a.arch.localeCompare(b.arch)),
       build: { features: STD_FEATURES, rustflags: STD_RUSTFLAGS, profile: STD_PROFILE },
-      rules: { sourcePrep: prepared.prepRules, std: stdRules.map((r) => r.name), stdRuleSet: choice.rustc.version },
+      rules: { sourcePrep: prepared.prepRules, std: stdRules.map((r) => r.name), stdRuleSet: ruleSet },
       files: [],
       createdAt: existing?.createdAt ?? now,
       updatedAt: now,
@@ -284,6 +304,7 @@ export async function installToolchain(home: HomeLayout, out: Reporter, req: Ins
       built: build,
       targets: manifest.targets.map((t) => t.arch),
       compiler,
+      ruleSet,
       source: { kind: plan.kind, location: plan.location, reason: plan.reason },
       seconds: (Date.now() - started) / 1000,
       isDefault,

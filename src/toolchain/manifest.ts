@@ -27,6 +27,10 @@ const manifestSchema = z.object({
     llvmVersion: z.string().optional(),
   }),
   cargo: z.object({ path: z.string() }),
+  /** Absent in toolchains installed before origins were recorded. */
+  origin: z
+    .object({ kind: z.enum(['distribution', 'rustup', 'downloaded', 'custom']), detail: z.string().optional() })
+    .optional(),
   source: z.object({
     kind: z.string(),
     location: z.string(),

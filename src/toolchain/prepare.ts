@@ -10,7 +10,7 @@ import { exec } from '../util/exec.js';
 import { packageRoot } from '../util/package-root.js';
 import { applySourceRules, loadRuleSets } from './restrict.js';
 
-function sourcePrepRulesDir(): string {
+export function sourcePrepRulesDir(): string {
   return path.join(packageRoot(), 'templates', 'source-prep');
 }
 

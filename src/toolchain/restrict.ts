@@ -18,6 +18,8 @@ import { packageRoot } from '../util/package-root.js';
 export interface ReplaceRule {
   kind: 'replace';
   name: string;
+  /** rustc versions this rule applies to (within the set's range); every version when absent. */
+  versions?: string;
   /** Path relative to `library/`. */
   file: string;
   why: string;
@@ -30,6 +32,7 @@ export interface ReplaceRule {
 export interface CreateRule {
   kind: 'create';
   name: string;
+  versions?: string;
   file: string;
   why: string;
   content: string;
@@ -42,6 +45,18 @@ export interface RuleSet {
   range: string;
   /** Where the set was read from, for messages. */
   source: string;
+  /**
+   * Every rule of the set; one name may appear several times, with disjoint
+   * `versions`, when std moved the code a rule edits.
+   */
+  rules: StdRule[];
+}
+
+/** A rule set narrowed to one rustc version: exactly the rules that version gets. */
+export interface RestrictionPlan {
+  range: string;
+  source: string;
+  version: string;
   rules: StdRule[];
 }
 
@@ -64,10 +79,13 @@ export function markerName(label: string): string {
 /** JSON allows no multi-line strings, so long texts may be given as arrays of lines. */
 const text = z.union([z.string(), z.array(z.string()).transform((lines) => lines.join('\n'))]);
 
+const versionRange = z.string().refine((r) => semver.validRange(r) !== null, 'not a semver range');
+
 const ruleSchema = z.union([
   z
     .object({
       name: z.string().min(1),
+      versions: versionRange.optional(),
       file: z.string().min(1),
       why: z.string().min(1),
       anchor: text.refine((s) => s.length > 0, 'anchor must not be empty'),
@@ -78,6 +96,7 @@ const ruleSchema = z.union([
   z
     .object({
       name: z.string().min(1),
+      versions: versionRange.optional(),
       file: z.string().min(1),
       why: z.string().min(1),
       /** Path of the new file's content, relative to the rule set's JSON file. */
@@ -88,7 +107,7 @@ const ruleSchema = z.union([
 
 const ruleSetSchema = z
   .object({
-    rustc: z.string().refine((r) => semver.validRange(r) !== null, 'not a semver range'),
+    rustc: versionRange,
     description: z.string().optional(),
     rules: z.array(ruleSchema).min(1),
   })
@@ -123,9 +142,17 @@ export async function loadRuleSets(dir: string = defaultRulesDir()): Promise<Rul
     for (const r of parsed.data.rules) {
       if ('create' in r) {
         const content = await readFile(path.resolve(path.dirname(source), r.create), 'utf8');
-        rules.push({ kind: 'create', name: r.name, file: r.file, why: r.why, content });
+        rules.push({
+          kind: 'create',
+          name: r.name,
+          ...(r.versions ? { versions: r.versions } : {}),
+          file: r.file,
+          why: r.why,
+          content,
+        });
       } else {
-        rules.push({ kind: 'replace', ...r });
+        const { versions, ...rest } = r;
+        rules.push({ kind: 'replace', ...rest, ...(versions ? { versions } : {}) });
       }
     }
     assertUniqueNames(rules, source);
@@ -134,17 +161,27 @@ export async function loadRuleSets(dir: string = defaultRulesDir()): Promise<Rul
   return sets;
 }
 
+/**
+ * A name identifies one rule in messages and manifests. It may be given
+ * several times only as alternatives: each with a `versions` range, no two
+ * of which share a version, so a version never gets two of them.
+ */
 function assertUniqueNames(rules: StdRule[], source: string): void {
-  const seen = new Set<string>();
-  for (const r of rules) {
-    if (seen.has(r.name)) {
+  const byName = new Map<string, StdRule[]>();
+  for (const r of rules) byName.set(r.name, [...(byName.get(r.name) ?? []), r]);
+  for (const [name, alternatives] of byName) {
+    if (alternatives.length === 1) continue;
+    const unranged = alternatives.some((r) => r.versions === undefined);
+    const overlap = alternatives.some((a, i) =>
+      alternatives.slice(i + 1).some((b) => semver.intersects(a.versions ?? '*', b.versions ?? '*')),
+    );
+    if (unranged || overlap) {
       throw new PlrustError({
         code: 'STD_RULES_INVALID',
-        message: `rule set ${source} names two rules '${r.name}'`,
-        hint: 'Rule names identify a rule in error messages; make them unique.',
+        message: `rule set ${source} names ${alternatives.length} rules '${name}' whose versions overlap`,
+        hint: 'Rule names identify a rule in error messages; a name may repeat only for alternatives with disjoint `versions` ranges.',
       });
     }
-    seen.add(r.name);
   }
 }
 
@@ -154,7 +191,7 @@ function assertUniqueNames(rules: StdRule[], source: string): void {
  * range: a nightly std has moved on from the stable source the rules were
  * written against.
  */
-export function planRestriction(ruleSets: RuleSet[], rustcVersion: string): RuleSet {
+export function planRestriction(ruleSets: RuleSet[], rustcVersion: string): RestrictionPlan {
   const version = semver.valid(rustcVersion.trim());
   const supported = ruleSets.map((s) => s.range);
   if (version === null) {
@@ -180,7 +217,13 @@ export function planRestriction(ruleSets: RuleSet[], rustcVersion: string): Rule
       hint: 'Make the rustc ranges of the rule sets disjoint.',
     });
   }
-  return matching[0]!;
+  const set = matching[0]!;
+  return {
+    range: set.range,
+    source: set.source,
+    version,
+    rules: set.rules.filter((r) => r.versions === undefined || semver.satisfies(version, r.versions)),
+  };
 }
 
 function countOccurrences(haystack: string, needle: string): number {
@@ -296,6 +339,10 @@ export async function applySourceRules(
   }
 
   for (const [abs, content] of edited) await writeFile(abs, content);
-  await writeFile(marker, JSON.stringify({ rustc: rustcVersion, rules: set.range, applied }, null, 2) + '\n');
+  await writeFile(
+    marker,
+    JSON.stringify({ rustc: rustcVersion, ruleSet: path.basename(set.source), range: set.range, applied }, null, 2) +
+      '\n',
+  );
   return applied;
 }

@@ -17,74 +17,19 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { packageRoot } from '../../src/util/package-root.js';
 import { getTestSysroot, type TestArch } from '../helpers/std-sysroot.js';
+import {
+  ALL,
+  LETHAL,
+  PROBES,
+  assertRestricted,
+  buildHost,
+  buildRestrictedProbes,
+  mustRun,
+  runHost,
+} from '../helpers/probe-suite.js';
 
 const RUSTC = '/usr/bin/rustc';
-const PROBES = path.join(packageRoot(), 'test', 'probes');
-
-/**
- * What each denied probe returns on the restricted std: 1 where the API has
- * an error path (io::Result, Option, an empty iterator), 2 where std can only
- * panic (print!, thread::spawn, env::vars, temp_dir, exit, abort, allocation
- * failure).
- */
-const DENIED: Record<string, '1' | '2'> = {
-  file_open: '1',
-  fs_read_dir: '1',
-  fs_write: '1',
-  fs_metadata: '1',
-  path_exists: '1',
-  tcp_connect: '1',
-  tcp_listener_bind: '1',
-  udp_bind: '1',
-  to_socket_addrs: '1',
-  command_output: '1',
-  env_var: '1',
-  env_vars: '2',
-  env_set_var: '2',
-  env_args: '1',
-  env_current_dir: '1',
-  env_set_current_dir: '1',
-  env_temp_dir: '2',
-  env_home_dir: '1',
-  env_current_exe: '1',
-  stdout_write: '1',
-  stdin_read_line: '1',
-  stdin_read: '1',
-  println: '2',
-  eprintln: '2',
-  thread_spawn: '2',
-  thread_scope: '2',
-  available_parallelism: '1',
-  backtrace_force_capture: '1',
-  process_exit: '2',
-  process_abort: '2',
-  handle_alloc_error: '2',
-};
-
-/** Must keep working on the restricted std. */
-const ALLOWED = [
-  'allowed_instant',
-  'allowed_system_time',
-  'allowed_hashmap',
-  'allowed_thread_sleep',
-  'allowed_condvar_timeout',
-  'allowed_park_timeout',
-  'allowed_panic',
-];
-
-/**
- * On the ordinary std these end the process, which is the point: they run in
- * a forked child there, and the host reports how the child ended.
- */
-const LETHAL: Record<string, string> = {
-  process_exit: 'ended-exit-0',
-  process_abort: 'ended-signal-6',
-  handle_alloc_error: 'ended-signal-6',
-};
-
-const ALL = [...Object.keys(DENIED), ...ALLOWED];
 
 let tmp: string;
 let workdir: string;
@@ -98,99 +43,25 @@ before(() => {
 
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-function mustRun(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): void {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', env: { ...process.env, ...env } });
-  assert.equal(r.status, 0, `${cmd} ${args.join(' ')} failed:\n${r.stdout}${r.stderr}`);
-}
-
-function buildHost(compiler: string, out: string): string {
-  mustRun(compiler, ['-O1', '-Wall', '-Werror', '-rdynamic', '-o', out, path.join(PROBES, 'host.c'), '-ldl']);
-  return out;
-}
-
-function buildRestrictedProbes(sysroot: string, spec: string, out: string): string {
-  mustRun(
-    RUSTC,
-    [
-      '-Zunstable-options',
-      '--sysroot',
-      sysroot,
-      '--target',
-      spec,
-      '--crate-type',
-      'cdylib',
-      '--edition',
-      '2021',
-      '-O',
-      '-o',
-      out,
-      path.join(PROBES, 'probes.rs'),
-    ],
-    { RUSTC_BOOTSTRAP: '1' },
-  );
-  return out;
-}
-
-interface HostRun {
-  status: number | null;
-  results: Map<string, string>;
-  stdout: string;
-  stderr: string;
-}
-
-function runHost(command: string[], lib: string, names: string[], fork = false): HostRun {
-  const [cmd, ...pre] = command;
-  const args = [...pre, ...(fork ? ['--fork'] : []), lib, workdir, ...names];
-  const r = spawnSync(cmd!, args, {
-    encoding: 'utf8',
-    input: '',
-    env: { ...process.env, PLRUST_PROBE_ENV: '1', HOME: tmp },
-    timeout: 120_000,
-  });
-  const results = new Map<string, string>();
-  for (const line of r.stdout.split('\n')) {
-    const m = /^(\w+) (\S+)$/.exec(line);
-    if (m && names.includes(m[1]!)) results.set(m[1]!, m[2]!);
-  }
-  return { status: r.status, results, stdout: r.stdout, stderr: r.stderr };
-}
-
-function assertRestricted(run: HostRun): void {
-  assert.equal(run.status, 0, `host exited with ${run.status}:\n${run.stdout}\n${run.stderr}`);
-  assert.match(run.stdout, /^host-survived$/m, 'the host must survive every probe');
-  for (const [name, expected] of Object.entries(DENIED)) {
-    assert.equal(
-      run.results.get(name),
-      expected,
-      `probe ${name}: expected ${expected} (1 = error, 2 = caught panic), output:\n${run.stdout}`,
-    );
-  }
-  for (const name of ALLOWED) assert.equal(run.results.get(name), '0', `allowed probe ${name} must still work`);
-  assert.ok(!fs.existsSync(path.join(workdir, 'written.txt')), 'fs::write must not create a file');
-  assert.doesNotMatch(run.stdout, /plrust-probe:/, 'print! must not reach the host stdout');
-  assert.doesNotMatch(
-    run.stderr,
-    /plrust-probe:|panicked at/,
-    'neither eprint! nor the default panic hook may write to stderr',
-  );
-}
-
 async function restrictedProbeLibrary(arch: TestArch): Promise<string> {
   const { sysroot, spec } = await getTestSysroot(arch);
-  return buildRestrictedProbes(sysroot, spec, path.join(tmp, `probes-${arch}.so`));
+  return buildRestrictedProbes(RUSTC, sysroot, spec, path.join(tmp, `probes-${arch}.so`));
 }
 
 describe('probe suite against the restricted std', () => {
   test('x86_64: every denied API is refused and the host survives', async () => {
     const lib = await restrictedProbeLibrary('x86_64');
     const host = buildHost('gcc', path.join(tmp, 'host-x86_64'));
-    assertRestricted(runHost([host], lib, ALL));
+    assertRestricted(runHost([host], lib, ALL, { workdir, home: tmp }), workdir);
   });
 
   test('aarch64 under qemu-user: every denied API is refused and the host survives', async () => {
     const lib = await restrictedProbeLibrary('aarch64');
     const host = buildHost('aarch64-linux-gnu-gcc', path.join(tmp, 'host-aarch64'));
-    assertRestricted(runHost(['qemu-aarch64', '-L', '/usr/aarch64-linux-gnu', host], lib, ALL));
+    assertRestricted(
+      runHost(['qemu-aarch64', '-L', '/usr/aarch64-linux-gnu', host], lib, ALL, { workdir, home: tmp }),
+      workdir,
+    );
   });
 
   test('the std::os extensions of denied subsystems do not exist for the postgres vendor', async () => {
@@ -241,7 +112,7 @@ describe('probe suite against the ordinary host std', () => {
     const host = buildHost('gcc', path.join(tmp, 'host-native'));
 
     const inProcess = ALL.filter((n) => !(n in LETHAL));
-    const run = runHost([host], lib, inProcess);
+    const run = runHost([host], lib, inProcess, { workdir, home: tmp });
     assert.equal(run.status, 0, `host exited with ${run.status}:\n${run.stdout}\n${run.stderr}`);
     assert.match(run.stdout, /^host-survived$/m);
     for (const name of inProcess)
@@ -250,7 +121,7 @@ describe('probe suite against the ordinary host std', () => {
     assert.ok(fs.existsSync(path.join(workdir, 'written.txt')), 'fs::write created its file');
     fs.rmSync(path.join(workdir, 'written.txt'));
 
-    const lethal = runHost([host], lib, Object.keys(LETHAL), true);
+    const lethal = runHost([host], lib, Object.keys(LETHAL), { workdir, home: tmp }, true);
     assert.equal(lethal.status, 0, `host exited with ${lethal.status}:\n${lethal.stdout}\n${lethal.stderr}`);
     for (const [name, ending] of Object.entries(LETHAL)) {
       assert.equal(lethal.results.get(name), ending, `probe ${name} should end the process on the ordinary std`);

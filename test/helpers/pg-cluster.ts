@@ -38,6 +38,11 @@ export interface ClusterOptions {
   settings?: Record<string, string | number | boolean>;
   /** The server's stack size limit (RLIMIT_STACK) in kB; default: inherited. */
   stackKb?: number;
+  /**
+   * A hot standby of this primary (same installation) instead of a new
+   * cluster: pg_basebackup with streaming replication set up (-R).
+   */
+  standbyOf?: PgCluster;
 }
 
 export interface SqlOptions {
@@ -273,17 +278,33 @@ class Cluster implements PgCluster {
   }
 
   async init(opts: ClusterOptions): Promise<void> {
-    const initdb = await this.runServer(join(this.binDir, 'initdb'), [
-      '-D',
-      this.dataDir,
-      '-A',
-      'trust',
-      '-E',
-      'UTF8',
-      '--locale=C.UTF-8',
-      '--no-sync',
-    ]);
-    if (initdb.code !== 0) throw new Error(`${this.what('initdb')} failed: ${initdb.stderr}`);
+    if (opts.standbyOf) {
+      const backup = await this.runServer(join(this.binDir, 'pg_basebackup'), [
+        '-D',
+        this.dataDir,
+        '-R',
+        '-X',
+        'stream',
+        '-c',
+        'fast',
+        '--no-sync',
+        '-d',
+        opts.standbyOf.conninfo(),
+      ]);
+      if (backup.code !== 0) throw new Error(`${this.what('pg_basebackup')} failed: ${backup.stderr}`);
+    } else {
+      const initdb = await this.runServer(join(this.binDir, 'initdb'), [
+        '-D',
+        this.dataDir,
+        '-A',
+        'trust',
+        '-E',
+        'UTF8',
+        '--locale=C.UTF-8',
+        '--no-sync',
+      ]);
+      if (initdb.code !== 0) throw new Error(`${this.what('initdb')} failed: ${initdb.stderr}`);
+    }
     const settings: Record<string, string | number | boolean> = {
       listen_addresses: '',
       unix_socket_directories: this.socketDir,

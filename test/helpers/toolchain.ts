@@ -10,7 +10,7 @@ import { runPlrust } from './cli.js';
 export const DEBIAN_RUSTC = '/usr/bin/rustc';
 export const DEBIAN_LIBRARY = '/usr/src/rustc-1.96.0/library';
 
-function testCacheDir(): string {
+export function testCacheDir(): string {
   return process.env.PLRUST_TEST_CACHE ?? '/tmp/plrust-test-cache';
 }
 

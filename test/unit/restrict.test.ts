@@ -7,6 +7,7 @@ import path from 'node:path';
 import {
   applyRestriction,
   applyRuleToText,
+  applySourceRules,
   loadRuleSets,
   markerName,
   planRestriction,
@@ -14,6 +15,9 @@ import {
   type RuleSet,
 } from '../../src/toolchain/restrict.js';
 import { PlrustError } from '../../src/util/errors.js';
+import { sourcePrepRulesDir } from '../../src/toolchain/prepare.js';
+import { TESTED_VERSIONS, stdSourceOf } from '../helpers/rust-sources.js';
+import semver from 'semver';
 
 function replaceRule(over: Partial<ReplaceRule> = {}): ReplaceRule {
   return {
@@ -164,10 +168,55 @@ describe('loadRuleSets', () => {
     await assert.rejects(loadRuleSets(dir), plrustError('STD_RULES_INVALID'));
   });
 
-  test('two rules with one name are rejected', async () => {
+  test('two rules with one name are rejected unless they are alternatives for disjoint versions', async () => {
     const rule = { name: 'x', file: 'f.rs', why: 'because', anchor: 'a', replacement: 'b' };
     fs.writeFileSync(path.join(dir, 'a.json'), JSON.stringify({ rustc: '>=1.0.0', rules: [rule, rule] }));
     await assert.rejects(loadRuleSets(dir), plrustError('STD_RULES_INVALID'));
+    const overlapping = [
+      { ...rule, versions: '>=1.2.0' },
+      { ...rule, versions: '<1.3.0' },
+    ];
+    fs.writeFileSync(path.join(dir, 'a.json'), JSON.stringify({ rustc: '>=1.0.0', rules: overlapping }));
+    await assert.rejects(
+      loadRuleSets(dir),
+      plrustError('STD_RULES_INVALID', (e) => assert.match(e.message, /overlap/)),
+    );
+    const moved = [
+      { ...rule, versions: '>=1.2.0', file: 'new.rs' },
+      { ...rule, versions: '<1.2.0', file: 'old.rs' },
+      { ...rule, name: 'y' },
+    ];
+    fs.writeFileSync(path.join(dir, 'a.json'), JSON.stringify({ rustc: '>=1.0.0', rules: moved }));
+    const sets = await loadRuleSets(dir);
+    assert.deepEqual(
+      planRestriction(sets, '1.1.9').rules.map((r) => `${r.name}:${r.file}`),
+      ['x:old.rs', 'y:f.rs'],
+    );
+    assert.deepEqual(
+      planRestriction(sets, '1.2.0').rules.map((r) => `${r.name}:${r.file}`),
+      ['x:new.rs', 'y:f.rs'],
+    );
+  });
+
+  test('a rule whose versions are not a semver range is rejected', async () => {
+    const rule = { name: 'x', versions: 'soon', file: 'f.rs', why: 'because', anchor: 'a', replacement: 'b' };
+    fs.writeFileSync(path.join(dir, 'a.json'), JSON.stringify({ rustc: '>=1.0.0', rules: [rule] }));
+    await assert.rejects(
+      loadRuleSets(dir),
+      plrustError('STD_RULES_INVALID', (e) => assert.match(e.message, /versions/)),
+    );
+  });
+
+  test('the shipped rules cover exactly the minor versions whose real std source is tested', async () => {
+    for (const rulesDir of [undefined, sourcePrepRulesDir()]) {
+      const sets = await loadRuleSets(rulesDir);
+      const covered: string[] = [];
+      for (let minor = 80; minor < 200; minor++) {
+        const v = `1.${minor}.0`;
+        if (sets.some((s) => semver.satisfies(v, s.range))) covered.push(v);
+      }
+      assert.deepEqual(covered, TESTED_VERSIONS);
+    }
   });
 });
 
@@ -194,19 +243,36 @@ describe('applyRestriction on the real std source', () => {
   });
   after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-  test('every shipped rule fits the std source of /usr/bin/rustc', async () => {
-    const { version, library } = stdSource();
-    const sets = await loadRuleSets();
-    const copy = path.join(tmp, 'ok');
-    copyTouchedFiles(sets, version, library, copy);
-    const applied = await applyRestriction(copy, version, sets);
-    assert.equal(applied.length, planRestriction(sets, version).rules.length);
-    const fsMod = fs.readFileSync(path.join(copy, 'std/src/sys/fs/mod.rs'), 'utf8');
-    assert.match(fsMod, /target_vendor = "postgres" => \{\s+mod unsupported;/);
-    assert.ok(fs.existsSync(path.join(copy, 'std/src/sys/stdio/postgres.rs')));
-    assert.ok(fs.existsSync(path.join(copy, markerName('std'))));
+  for (const version of TESTED_VERSIONS) {
+    test(`every shipped std and source-prep rule fits the real std source of rustc ${version}`, async () => {
+      const library = stdSourceOf(version);
+      const sets = await loadRuleSets();
+      const copy = path.join(tmp, `ok-${version}`);
+      copyTouchedFiles(sets, version, library, copy);
+      const applied = await applyRestriction(copy, version, sets);
+      assert.equal(applied.length, planRestriction(sets, version).rules.length);
+      const fsMod = fs.readFileSync(path.join(copy, 'std/src/sys/fs/mod.rs'), 'utf8');
+      assert.match(fsMod, /target_vendor = "postgres" => \{\s+mod unsupported;/);
+      assert.ok(fs.existsSync(path.join(copy, 'std/src/sys/stdio/postgres.rs')));
+      assert.ok(fs.existsSync(path.join(copy, markerName('std'))));
+      await assert.rejects(applyRestriction(copy, version, sets), plrustError('STD_ALREADY_RESTRICTED'));
 
-    await assert.rejects(applyRestriction(copy, version, sets), plrustError('STD_ALREADY_RESTRICTED'));
+      const prepSets = await loadRuleSets(sourcePrepRulesDir());
+      const prepCopy = path.join(tmp, `prep-${version}`);
+      copyTouchedFiles(prepSets, version, library, prepCopy);
+      const prepApplied = await applySourceRules(prepCopy, version, prepSets, 'source-prep');
+      assert.equal(prepApplied.length, planRestriction(prepSets, version).rules.length);
+    });
+  }
+
+  test('each version gets its own alternative of a rule whose code moved (paths-unsupported)', async () => {
+    const sets = await loadRuleSets();
+    const files = (v: string) =>
+      planRestriction(sets, v)
+        .rules.filter((r) => r.name === 'paths-unsupported')
+        .map((r) => r.file);
+    assert.deepEqual(files('1.95.0'), ['std/src/env.rs']);
+    assert.deepEqual(files('1.96.0'), ['std/src/sys/paths/mod.rs']);
   });
 
   test('a copy whose source moved under a rule fails naming the rule and writes nothing', async () => {

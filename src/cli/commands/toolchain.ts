@@ -4,7 +4,9 @@ import path from 'node:path';
 import type { Context } from '../context.js';
 import { PlrustError, ExitCode, usageError } from '../../util/errors.js';
 import { parseTargets, type Arch } from '../../config/schema.js';
-import { installToolchain } from '../../toolchain/install-toolchain.js';
+import { installToolchain, type InstallOutcome } from '../../toolchain/install-toolchain.js';
+import { installDistCompiler, type InstalledCompiler } from '../../toolchain/dist.js';
+import { hostArch } from '../../targets/definitions.js';
 import {
   getDefaultToolchain,
   listToolchains,
@@ -23,22 +25,86 @@ function targetsFrom(ctx: Context, flag: string | undefined): Arch[] {
 
 export async function install(
   ctx: Context,
-  opts: { target?: string; rustc?: string; cargo?: string; rustSrc?: string; force?: boolean; wait?: boolean },
+  opts: {
+    target?: string;
+    rustc?: string;
+    cargo?: string;
+    rustSrc?: string;
+    toolchain?: string;
+    download?: boolean;
+    force?: boolean;
+    wait?: boolean;
+  },
+  args: string[],
 ): Promise<void> {
+  const version = args[0];
+  const v = ctx.config.values;
+  const download = {
+    distServer: v.distServer,
+    timeoutMs: v.downloadTimeoutMs,
+    retries: v.downloadRetries,
+  };
+  if (version !== undefined && !opts.download) {
+    throw usageError(
+      'VERSION_NEEDS_DOWNLOAD',
+      `a version (${version}) is only taken with --download`,
+      `run \`plrust toolchain install ${version} --download\` to fetch rustc ${version} from ${v.distServer}, or \`--toolchain ${version}\` to use rustup's toolchain of that name`,
+    );
+  }
+  if (opts.download && version === undefined)
+    throw usageError(
+      'DOWNLOAD_NEEDS_VERSION',
+      '--download needs the Rust version to fetch',
+      'for example: plrust toolchain install 1.96.0 --download',
+    );
+  if (opts.download && (v.rustc || opts.toolchain))
+    throw usageError('CONFLICTING_COMPILERS', '--download fetches its own compiler: leave out --rustc and --toolchain');
+  if (opts.toolchain && v.rustc)
+    throw usageError('CONFLICTING_COMPILERS', '--toolchain and --rustc both name a compiler: give one of them');
+
+  let fetched: InstalledCompiler | undefined;
+  if (opts.download && version !== undefined) {
+    const bars = new Map<string, Awaited<ReturnType<typeof ctx.out.progress>>>();
+    try {
+      fetched = await installDistCompiler(ctx.home, {
+        version,
+        host: `${hostArch()}-unknown-linux-gnu`,
+        ...download,
+        noWait: opts.wait === false,
+        onInfo: (m) => ctx.out.debug(m),
+        onProgress: (pkg, p) => {
+          const bar = bars.get(pkg);
+          if (bar) bar.update(p);
+          else void ctx.out.progress(`downloading ${pkg} ${version}`).then((b) => bars.set(pkg, b));
+        },
+        onRetry: (n) => ctx.out.warn(`attempt ${n.attempt} failed (${n.reason}); retrying in ${n.delayMs} ms`),
+      });
+    } finally {
+      for (const b of bars.values()) b.done();
+    }
+    ctx.out.info(
+      fetched.status === 'installed'
+        ? `rustc ${version} fetched from ${v.distServer} into ${fetched.dir}`
+        : `rustc ${version} is already in ${fetched.dir}`,
+    );
+  }
   const rustcSrc = ctx.config.sources.rustc;
-  const outcome = await installToolchain(ctx.home, ctx.out, {
+  const outcome: InstallOutcome = await installToolchain(ctx.home, ctx.out, {
     targets: targetsFrom(ctx, opts.target),
-    ...(ctx.config.values.rustc ? { rustc: ctx.config.values.rustc } : {}),
-    rustcOrigin: rustcSrc.source === 'flag' ? 'given with --rustc' : `set by ${rustcSrc.origin ?? rustcSrc.source}`,
-    ...(ctx.config.values.cargo ? { cargo: ctx.config.values.cargo } : {}),
-    ...(ctx.config.values.rustSrc ? { rustSrc: ctx.config.values.rustSrc } : {}),
+    ...(fetched
+      ? { rustc: fetched.rustc, cargo: fetched.cargo, rustcOrigin: `downloaded from ${fetched.distServer}` }
+      : {
+          ...(v.rustc ? { rustc: v.rustc } : {}),
+          ...(v.cargo ? { cargo: v.cargo } : {}),
+          rustcOrigin:
+            rustcSrc.source === 'flag' ? 'given with --rustc' : `set by ${rustcSrc.origin ?? rustcSrc.source}`,
+        }),
+    ...(v.rustSrc ? { rustSrc: v.rustSrc } : {}),
+    ...(opts.toolchain ? { toolchain: opts.toolchain } : {}),
+    cwd: process.cwd(),
     force: opts.force === true,
     noWait: opts.wait === false,
-    download: {
-      distServer: ctx.config.values.distServer,
-      timeoutMs: ctx.config.values.downloadTimeoutMs,
-      retries: ctx.config.values.downloadRetries,
-    },
+    download,
   });
   ctx.out.result({ ok: true, ...outcome }, (print) => {
     if (outcome.status === 'unchanged') {
@@ -49,9 +115,16 @@ export async function install(
       `${ctx.out.paint.green('installed')} toolchain ${outcome.id} (${outcome.built.join(', ')}) in ${outcome.seconds.toFixed(1)} s`,
     );
     print(`  compiler: ${outcome.compiler.path} ${outcome.compiler.version} — ${outcome.compiler.reason}`);
+    print(`  origin:   ${originText(outcome.compiler.origin)}`);
+    print(`  rules:    ${outcome.ruleSet}`);
     if (outcome.source) print(`  std source: ${outcome.source.location}`);
     print(`  location: ${outcome.path}${outcome.isDefault ? ' (default)' : ''}`);
   });
+}
+
+function originText(o: { kind: string; detail?: string | undefined } | undefined): string {
+  if (!o) return 'unknown';
+  return o.detail ? `${o.kind} (${o.detail})` : o.kind;
 }
 
 export async function list(ctx: Context): Promise<void> {
@@ -61,6 +134,8 @@ export async function list(ctx: Context): Promise<void> {
     default: t.id === def,
     path: t.path,
     rustc: t.manifest?.rustc.version,
+    origin: t.manifest?.origin,
+    ruleSet: t.manifest?.rules.stdRuleSet,
     targets: t.manifest?.targets.map((x) => x.arch) ?? [],
     healthy: t.manifest !== undefined,
   }));
@@ -68,7 +143,9 @@ export async function list(ctx: Context): Promise<void> {
     if (items.length === 0) print('no toolchains installed (run `plrust toolchain install`)');
     for (const i of items)
       print(
-        `${i.id}${i.default ? ' (default)' : ''}  ${i.targets.join(', ')}${i.healthy ? '' : '  [damaged: no manifest]'}`,
+        `${i.id}${i.default ? ' (default)' : ''}  ${i.targets.join(', ')}${
+          i.healthy ? `  origin: ${originText(i.origin)}  rules: ${i.ruleSet}` : '  [damaged: no manifest]'
+        }`,
       );
   });
 }
@@ -94,6 +171,7 @@ export async function show(ctx: Context, _opts: object, args: string[]): Promise
     path: tc.dir,
     rustc: m.rustc,
     cargo: m.cargo,
+    origin: m.origin,
     source: m.source,
     rules: m.rules,
     targets,
@@ -108,7 +186,10 @@ export async function show(ctx: Context, _opts: object, args: string[]): Promise
     print(`  path:      ${tc.dir}`);
     print(`  rustc:     ${m.rustc.version} (${m.rustc.commitHash.slice(0, 9)} ${m.rustc.commitDate}) ${m.rustc.path}`);
     print(`  source:    ${m.source.location}${m.source.sha256 ? ` (sha256 ${m.source.sha256.slice(0, 12)}…)` : ''}`);
-    print(`  rules:     ${m.rules.std.length} std rules, ${m.rules.sourcePrep.length} source-prep rules`);
+    print(`  origin:    ${originText(m.origin)}`);
+    print(
+      `  rules:     ${m.rules.stdRuleSet}: ${m.rules.std.length} std rules, ${m.rules.sourcePrep.length} source-prep rules`,
+    );
     for (const t of targets) {
       print(`  ${t.triple}`);
       print(`    target spec: ${t.spec}`);
