@@ -1,113 +1,40 @@
 /*
  * plrust_loader.c — turns verified artifact bytes into a callable function
- * library, and the host side of the ABI (docs/ABI.md) for cancellation and
- * stack depth (memory: plrust_memory.c; the abort path: plrust_escape.c).
- *
- * Function code runs with Rust frames on the stack, so nothing it calls back
- * into may ereport/longjmp: allocation failures are NULL returns, cancel
- * requests are only reported (the wrapper unwinds, then the handler lets
- * PostgreSQL process the interrupt), and the stack limit is a number the
- * generated checkpoints compare against.
+ * library: checksum and ABI version, the ELF check (plrust_elf.c), a sealed
+ * in-memory file for dlopen, the exported symbols and the signature.
+ * The callbacks the library gets are in plrust_host.c.
  */
 #include "plrust.h"
 
 #include <dlfcn.h>
-#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "miscadmin.h"
-#include "tcop/tcopprot.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 
-#if defined(__x86_64__)
-#define HOST_ELF_MACHINE EM_X86_64
-#else
-#define HOST_ELF_MACHINE EM_AARCH64
-#endif
-
-/* Stack kept free below the checkpoints' limit for unwinding and reporting. */
-#define STACK_MARGIN ((Size) 64 * 1024)
 #define MAX_SIGNATURE_LEN ((Size) 1 << 20)
 
-StaticAssertDecl(sizeof(sig_atomic_t) == sizeof(int32_t),
-				 "InterruptPending is read as an int32_t by function code");
-
-static MemoryContext plrust_context = NULL;
-
-MemoryContext
-plrust_top_context(void)
-{
-	if (plrust_context == NULL)
-		plrust_context = AllocSetContextCreate(TopMemoryContext, "PL/Rust", ALLOCSET_SMALL_SIZES);
-	return plrust_context;
-}
-
-/* ---- cancellation and stack ---- */
-
 /*
- * Only reports: processing the interrupt here could longjmp over Rust
- * frames. The handler calls CHECK_FOR_INTERRUPTS once the call returned.
+ * The bytes are checked where they will be loaded from: this process's
+ * memory, copied into a sealed file right after, so no file another user
+ * can write sits between the check and dlopen.
  */
-static int32_t
-host_interrupt_requested(void *ctx)
-{
-	int32_t		requested;
-
-	plrust_host_enter();
-	requested = (QueryCancelPending || ProcDiePending) ? 1 : 0;
-	plrust_host_leave();
-	return requested;
-}
-
-/*
- * PostgreSQL measures stack depth from stack_base_ptr (see
- * stack_is_too_deep); set_stack_base is the public way to read it. The base
- * is fixed when the backend starts, so it is read once; the limit is
- * recomputed per call so that SET max_stack_depth applies at once.
- */
-static uintptr_t
-stack_limit(void)
-{
-	static char *base = NULL;
-	Size		depth = (Size) max_stack_depth * 1024;
-	Size		margin = Min(STACK_MARGIN, depth / 4);
-
-	if (unlikely(base == NULL))
-	{
-		base = set_stack_base();
-		restore_stack_base(base);
-	}
-	if (base == NULL)
-		return 0;
-	return (uintptr_t) base - (depth - margin);
-}
-
-/* ---- loading ---- */
-
 static void
 check_elf(const PlrustDef *def, const PlrustArtifact *a)
 {
-	Elf64_Ehdr	eh;
+	const char *problem = plrust_elf_problem(a->data, a->len);
 
-	if (a->len < sizeof(eh))
-		goto bad;
-	memcpy(&eh, a->data, sizeof(eh));
-	if (memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
-		eh.e_ident[EI_DATA] != ELFDATA2LSB || eh.e_type != ET_DYN || eh.e_machine != HOST_ELF_MACHINE)
-		goto bad;
-	return;
-bad:
-	ereport(ERROR,
-			(errcode(ERRCODE_DATA_CORRUPTED),
-			 errmsg("the artifact of PL/Rust function \"%s\" is not a shared library for %s",
-					def->name, PLRUST_HOST_ARCH)));
+	if (problem != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("refusing to load the library of PL/Rust function \"%s\"", def->name),
+				 errdetail("The library failed the handler's check: %s.", problem),
+				 errhint("Only libraries built by the plrust toolchain can be loaded; recreate the function with CREATE OR REPLACE FUNCTION, or rebuild its prebuilt artifact with plrust build.")));
 }
 
 static void
@@ -315,13 +242,7 @@ plrust_load(PlrustDef *def, const PlrustArtifact *artifact, MemoryContext fn_cxt
 	fn->def = def;
 	fn->args = MemoryContextAllocZero(fn_cxt, sizeof(PlrustValue) * Max(def->nargs, 1));
 	fn->arg_cxt = AllocSetContextCreate(fn_cxt, "PL/Rust arguments", ALLOCSET_DEFAULT_SIZES);
-	fn->hctx.fn_cxt = fn_cxt;
-	fn->host.abi_version = PLRUST_ABI_VERSION;
-	fn->host.flags = 0;
-	plrust_memory_attach(fn);
-	fn->host.interrupt_flag = (const volatile int32_t *) &InterruptPending;
-	fn->host.interrupt_requested = host_interrupt_requested;
-	fn->host.stack_limit = stack_limit();
+	plrust_host_init(fn, fn_cxt);
 
 	PG_TRY();
 	{
@@ -366,6 +287,7 @@ plrust_load(PlrustDef *def, const PlrustArtifact *artifact, MemoryContext fn_cxt
 	return fn;
 }
 
+
 /*
  * glibc can keep a library loaded after dlclose (a DF_1_NODELETE flag, a
  * GNU unique symbol); its code may still reach its memory and host struct,
@@ -396,24 +318,4 @@ plrust_unload(PlrustFunction *fn)
 	}
 	plrust_memory_forget(fn);
 	MemoryContextDelete(fn_cxt);	/* fn itself lives there */
-}
-
-void
-plrust_prepare_call(PlrustFunction *fn)
-{
-	PlrustHostCtx *h = &fn->hctx;
-
-	/* leftovers of a call that ended in an ERROR */
-	if (!fn->arg_cxt->isReset)
-		MemoryContextReset(fn->arg_cxt);
-	h->limit_hit = false;
-	h->refused_size = 0;
-	fn->host.stack_limit = stack_limit();
-}
-
-void
-plrust_finish_call(PlrustFunction *fn)
-{
-	if (!fn->arg_cxt->isReset)
-		MemoryContextReset(fn->arg_cxt);
 }

@@ -380,7 +380,10 @@ class Planner {
     if (macroName !== undefined && (macroName.kind === 'ident' || macroName.kind === 'raw-ident')) {
       const name = macroName.value;
       const root = punctAt(nodes, i - 3, '::') ? rootOfPath(nodes, i - 3) : undefined;
-      const isStd = root !== undefined ? STD_ROOTS.has(root) : STD_MACROS.has(name) && !this.userMacros.has(name);
+      // The name decides, never the path alone: `core::m!` may be a user macro re-exported by a module
+      // the user named `core` (the checker's reserved-name rule rejects that module; this keeps the
+      // instrumenter from trusting it either way).
+      const isStd = STD_MACROS.has(name) && !this.userMacros.has(name) && (root === undefined || STD_ROOTS.has(root));
       const outer = this.userMacro;
       if (!isStd) this.userMacro = name;
       this.macroArgs++;

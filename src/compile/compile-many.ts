@@ -59,7 +59,7 @@ export async function buildAll(
       code: untrusted ? 'UNTRUSTED_CODE' : 'COMPILE_FAILED',
       message: `${failures.size} of ${defs.length} function${defs.length > 1 ? 's' : ''} failed:\n${errors.map((e) => (e instanceof Error ? e.message : String(e))).join('\n')}`,
       hint: 'nothing was written to the output directory',
-      exitCode: ExitCode.Failed,
+      exitCode: untrusted ? ExitCode.Untrusted : ExitCode.Failed,
       data: { diagnostics },
     });
   }

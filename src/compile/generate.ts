@@ -291,6 +291,25 @@ export function targetCrateArgs(o: {
   ];
 }
 
+/**
+ * Compiler lints forced on the whole function crate, as upstream plrustc
+ * does: `-F` cannot be lowered by an `#[allow]` in the source. Future
+ * incompatibilities include coherence and projection checks that rustc is
+ * still phasing in (coherence_leak_check, uncovered_param_in_projection,
+ * invalid_type_param_default, …); unknown and renamed lint names are
+ * refused so that an `#[allow(…)]` always means what it says.
+ */
+export const LINT_FLAGS: readonly string[] = [
+  '-F',
+  'future_incompatible',
+  '-F',
+  'unknown_lints',
+  '-F',
+  'renamed_and_removed_lints',
+  '-D',
+  'deprecated',
+];
+
 export function rustcArgs(o: RustcArgsOptions): string[] {
   const crateDir = path.dirname(path.resolve(o.src));
   return [
@@ -302,6 +321,7 @@ export function rustcArgs(o: RustcArgsOptions): string[] {
       targetSpec: o.targetSpec,
       allowFeatures: [],
     }),
+    ...LINT_FLAGS,
     '-C',
     'overflow-checks=on',
     '-C',

@@ -12,6 +12,7 @@ import { parseJson, REPO_ROOT, runPlrust, tempDir } from '../helpers/cli.js';
 import { sharedToolchain, type SharedToolchain } from '../helpers/toolchain.js';
 import { buildHost, runHost, type HostArch } from '../helpers/host.js';
 import { MAX_INPUT_BYTES } from '../../src/functions/inputs.js';
+import { checkSource } from '../../src/analysis/checker/index.js';
 
 const EXAMPLES = path.join(REPO_ROOT, 'examples');
 
@@ -225,10 +226,43 @@ describe('plrust build refuses bad input, writing nothing', () => {
     const e = await refused(
       'evil.rs',
       `pub fn f() -> Option<String> {\n    Some(include_str!("/etc/passwd").to_string())\n}\n`,
-      { code: 'UNTRUSTED_CODE' },
+      { code: 'UNTRUSTED_CODE', exit: 4 },
     );
     assert.match(e.message, /evil\.rs:2:\d+: error: forbidden-macro/);
   });
+
+  test('a macro that assembles env! from pieces gets past the first pass and is rejected after expansion', async () => {
+    const source =
+      'macro_rules! join {\n    ($m:ident, $b:tt, $a:tt) => { $m $b $a };\n}\n\npub fn f() -> Option<String> {\n    Some(join!(env, !, ("HOME")).to_string())\n}\n';
+    assert.deepEqual(
+      checkSource(source, { file: 'pieces.rs', context: 'items' }).map((d) => d.rule),
+      [],
+      'the first pass alone does not see the call',
+    );
+    const e = await refused('pieces.rs', source, { code: 'UNTRUSTED_CODE', exit: 4 });
+    const d = e.diagnostics?.find((x) => x.rule === 'forbidden-macro');
+    assert.ok(d, JSON.stringify(e.diagnostics));
+    assert.equal(d.line, 6, 'reported at the call of the macro that produced it');
+    assert.match(d.message, /`env!` reads the build environment \(in the expansion of `join!`\)/);
+  });
+
+  for (const [file, rule] of [
+    ['coherence-dyn-turbofish.rs', 'blanket-impl'],
+    ['coherence-assoc-alias.rs', 'dyn-generic-arg'],
+    ['closure-blanket-static.rs', 'fn-trait-impl'],
+    ['cve-rs-higher-ranked-pointer.rs', 'fn-pointer-type'],
+    ['spoof-core-module.rs', 'reserved-name'],
+    ['splice-fn-pointer-pieces.rs', 'macro-splice'],
+  ] as const) {
+    test(`escape corpus ${file} is refused with exit 4 for ${rule}`, async () => {
+      const source = fs.readFileSync(path.join(REPO_ROOT, 'test', 'corpus', 'escapes', file), 'utf8');
+      const e = await refused(file, source, { code: 'UNTRUSTED_CODE', exit: 4 });
+      assert.ok(
+        e.diagnostics?.some((d) => d.rule === rule),
+        JSON.stringify(e.diagnostics),
+      );
+    });
+  }
 
   test('an unsupported type names it and lists the supported ones', async () => {
     const e = await refused(

@@ -37,6 +37,8 @@ const OUTER_ALLOWED = new Set([
   'macro_export',
   'macro_use',
   'collapse_debuginfo',
+  // the derive(Default) helper that marks the default variant
+  'default',
 ]);
 
 /** Inner attributes apply to the whole user module or function: lints and docs only. */
@@ -134,7 +136,22 @@ function checkAttribute(scan: Scan, from: number, to: number, inner: boolean, re
 }
 
 const attributes: RuleCheck = (scan, report) => {
-  scan.tokens.forEach((_, i) => {
+  scan.tokens.forEach((t, i) => {
+    // `[path = "…"]` is only ever an attribute body; a macro can put the `#` in front of it.
+    if (scan.isOpen(i, '[') && scan.isName(i + 1, 'path') && scan.isPunct(i + 2, '=') && !scan.isPunct(i - 1, '#')) {
+      report(
+        'path-attribute',
+        scan.at(i + 1)!,
+        '`[path = …]` is the body of a `#[path]` attribute, which makes the compiler read a file',
+      );
+    }
+    if (scan.isPunct(i, '#') && (scan.isPunct(i + 1, '$') || (scan.isPunct(i + 1, '!') && scan.isPunct(i + 2, '$')))) {
+      report(
+        'macro-splice',
+        t,
+        'an attribute whose brackets come from a macro metavariable is only known after expansion',
+      );
+    }
     if (!scan.isPunct(i, '#')) return;
     const inner = scan.isPunct(i + 1, '!');
     const open = inner ? i + 2 : i + 1;

@@ -18,12 +18,16 @@ import { keywordRules } from './keywords.js';
 import { leakRules } from './leaks.js';
 import { macroRules } from './macros.js';
 import { moduleRules } from './modules.js';
+import { nameRules } from './names.js';
+import { objectRules } from './objects.js';
 import type { RuleId } from './rules.js';
 import { runtimeRules } from './runtime.js';
 import { Scan, type CheckContext, type RuleCheck } from './scan.js';
 import { soundnessRules } from './soundness.js';
 
 export { CHECKER_VERSION, RULES, type RuleId, type RuleInfo } from './rules.js';
+export { classifyMacro } from './macros.js';
+export { STANDARD_MACROS } from './names.js';
 export type { CheckContext } from './scan.js';
 
 export interface Diagnostic {
@@ -41,6 +45,10 @@ export interface Diagnostic {
 export interface CheckOptions {
   file: string;
   context: CheckContext;
+  /** Rules not to run (the expanded pass leaves `unsafe` to rustc's own lint). */
+  skip?: ReadonlySet<RuleId>;
+  /** Findings at these tokens are dropped (the expanded pass: tokens written by a standard macro). */
+  waive?: (at: Token) => boolean;
 }
 
 const FAMILIES: readonly (readonly RuleCheck[])[] = [
@@ -49,6 +57,8 @@ const FAMILIES: readonly (readonly RuleCheck[])[] = [
   attributeRules,
   moduleRules,
   soundnessRules,
+  objectRules,
+  nameRules,
   leakRules,
   keywordRules,
   runtimeRules,
@@ -80,7 +90,7 @@ export function checkSource(source: string, opts: CheckOptions): Diagnostic[] {
   const seen = new Set<string>();
   const report = (rule: RuleId, at: Token, explanation: string): void => {
     const key = `${rule}@${at.index}`;
-    if (seen.has(key)) return;
+    if (seen.has(key) || opts.skip?.has(rule) || opts.waive?.(at)) return;
     seen.add(key);
     out.push(diagnostic(file, rule, at.line, at.col, explanation));
   };

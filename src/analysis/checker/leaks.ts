@@ -9,14 +9,16 @@
  *
  * `forget` is caught when path-qualified (`mem::forget`, `m::forget` after
  * `use std::mem as m`), when imported by name (with or without `as`), and
- * when `mem` is glob-imported; `leak` after `::` or `.` covers every
- * `Box::leak`/`Vec::leak`/`String::leak` form and `.leak()` method calls.
+ * when `mem` is glob-imported; `leak` is refused as any name, which covers
+ * every `Box::leak`/`Vec::leak`/`String::leak` form and `.leak()` call,
+ * including those a macro joins from separately handed tokens.
  */
 import type { RuleCheck } from './scan.js';
 
 const forget: RuleCheck = (scan, report) => {
   scan.tokens.forEach((t, i) => {
-    if (scan.isName(i, 'forget') && scan.isPunct(i - 1, '::')) {
+    // Any mention: a macro can join `mem`, `::` and `forget` handed over separately.
+    if (scan.isName(i, 'forget')) {
       report('mem-forget', t, '`mem::forget` skips destructors; let values drop, or restructure ownership');
     }
   });
@@ -36,7 +38,7 @@ const forget: RuleCheck = (scan, report) => {
 
 const leak: RuleCheck = (scan, report) => {
   scan.tokens.forEach((t, i) => {
-    if (scan.isName(i, 'leak') && (scan.isPunct(i - 1, '::') || scan.isPunct(i - 1, '.'))) {
+    if (scan.isName(i, 'leak')) {
       report(
         'leak',
         t,

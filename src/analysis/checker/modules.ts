@@ -8,7 +8,8 @@ const outOfLine: RuleCheck = (scan, report) => {
   scan.tokens.forEach((t, i) => {
     if (!scan.isKw(i, 'mod')) return;
     const nameEnd = scan.isPunct(i + 1, '$') ? i + 3 : i + 2;
-    if (scan.isPunct(nameEnd, ';')) {
+    // Anything but an inline body: `mod x;`, or `mod x $semi` completed by a macro.
+    if (!scan.isOpen(nameEnd, '{')) {
       report(
         'out-of-line-module',
         t,

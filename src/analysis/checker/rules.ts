@@ -4,7 +4,7 @@
  * `// expect:` lines of the escape corpus. Adding a rule or changing what one
  * accepts bumps CHECKER_VERSION, which invalidates cached artifacts.
  */
-export const CHECKER_VERSION = '1';
+export const CHECKER_VERSION = '2';
 
 export type RuleId =
   // the source would escape the generated wrapper
@@ -20,16 +20,27 @@ export type RuleId =
   | 'path-attribute'
   | 'out-of-line-module'
   | 'forbidden-attribute'
+  // names the checker and rustc must agree on
+  | 'reserved-name'
   // known-unsound patterns of safe Rust
   | 'fn-pointer-type'
   | 'dyn-fn-trait'
   | 'lifetime-trait'
   | 'static-ref-impl'
   | 'auto-trait-impl'
+  | 'dyn-assoc-binding'
+  | 'dyn-generic-arg'
+  | 'dyn-impl'
+  | 'blanket-impl'
+  | 'fn-trait-impl'
+  | 'higher-ranked'
+  | 'outlives-bound'
+  | 'projection-input'
   | 'mem-forget'
   | 'leak'
   // OS reach and backend stability
   | 'stdio-macro'
+  | 'stdio'
   | 'panic-hook'
   | 'async'
   | 'unsafe'
@@ -71,6 +82,11 @@ export const RULES: readonly RuleInfo[] = [
     summary:
       'attributes outside the allowlist (no_mangle, export_name, link*, used, unsafe(…), feature, global_allocator, …)',
   },
+  {
+    id: 'reserved-name',
+    summary:
+      "items, modules, bindings or imports named std/core/alloc/proc_macro/pgrx/plrust_rt/plrust_fn, and macros or imports that take a standard macro's name",
+  },
   { id: 'fn-pointer-type', summary: 'fn-pointer types (`fn(…)`), the cve-rs lifetime-expansion vector' },
   {
     id: 'dyn-fn-trait',
@@ -82,9 +98,39 @@ export const RULES: readonly RuleInfo[] = [
     id: 'auto-trait-impl',
     summary: 'explicit impls of Send, Sync, Unpin, UnwindSafe, RefUnwindSafe (also negative impls)',
   },
+  {
+    id: 'dyn-assoc-binding',
+    summary: 'trait objects with associated-type bindings (`dyn Tr<A = X>`), and supertraits that bind one',
+  },
+  {
+    id: 'dyn-generic-arg',
+    summary:
+      'trait objects as generic arguments, turbofish, qualified-path self types, aliases, associated types or defaults (only `Box<dyn …>` and `&dyn …`)',
+  },
+  { id: 'dyn-impl', summary: 'impls whose self type is a trait object' },
+  {
+    id: 'blanket-impl',
+    summary: 'impls whose self type is a bare type parameter, a projection, `Self` or a type alias',
+  },
+  { id: 'fn-trait-impl', summary: 'impls that mention `Fn`/`FnMut`/`FnOnce` in their header or where clause' },
+  {
+    id: 'higher-ranked',
+    summary: "`for<'a>` binders, except a plain `for<'a> Fn(…)` bound without `'static` or nested references",
+  },
+  {
+    id: 'outlives-bound',
+    summary:
+      "outlives bounds (`T: 'static`, `I: Iterator + 'a`, `'b: 'static`) and `Any` bounds on generic parameters, where clauses, supertraits and associated types",
+  },
+  {
+    id: 'projection-input',
+    summary:
+      'projections of generic types (`I::Item`, `Self::A`, `<T as Tr>::A`) in fn parameters, struct/enum fields and the bounds of other parameters',
+  },
   { id: 'mem-forget', summary: '`mem::forget` (qualified, imported or glob-imported)' },
   { id: 'leak', summary: '`Box::leak`, `Vec::leak`, `String::leak` and any `.leak()` call' },
   { id: 'stdio-macro', summary: 'print!/println!/eprint!/eprintln!/dbg!, however qualified or renamed' },
+  { id: 'stdio', summary: '`io::stdin`/`stdout`/`stderr` (qualified or imported)' },
   {
     id: 'panic-hook',
     summary: 'std::panic::set_hook/take_hook/update_hook: process-global, and a panicking hook aborts the backend',

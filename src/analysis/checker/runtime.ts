@@ -14,7 +14,7 @@ const HOOKS = new Set(['set_hook', 'take_hook', 'update_hook']);
 
 const panicHook: RuleCheck = (scan, report) => {
   scan.tokens.forEach((t, i) => {
-    if (scan.isName(i) && HOOKS.has(t.value) && scan.isPunct(i - 1, '::')) {
+    if (scan.isName(i) && HOOKS.has(t.value)) {
       report('panic-hook', t, `\`panic::${t.value}\` changes process-wide panic handling that the wrapper relies on`);
     }
   });
@@ -32,6 +32,29 @@ const panicHook: RuleCheck = (scan, report) => {
   }
 };
 
+const STDIO_HANDLES = new Set(['stdin', 'stdout', 'stderr']);
+
+/** The process's stdio handles belong to the postmaster's log, not to a function (upstream's plrust_stdio). */
+const stdioHandles: RuleCheck = (scan, report) => {
+  scan.tokens.forEach((t, i) => {
+    if (scan.isName(i) && STDIO_HANDLES.has(t.value) && scan.isPunct(i - 1, '::')) {
+      report('stdio', t, `\`io::${t.value}\` reaches the backend's own ${t.value}; return data in the result instead`);
+    }
+  });
+  for (const leaf of scan.uses) {
+    const last = leaf.path[leaf.path.length - 1];
+    if (!leaf.glob && last !== undefined && STDIO_HANDLES.has(last)) {
+      report('stdio', leaf.at, `importing \`${last}\` brings the backend's own stdio handle into scope`);
+    } else if (leaf.glob && last === 'io') {
+      report(
+        'stdio',
+        leaf.at,
+        'a glob import of `io` brings `stdin`/`stdout`/`stderr` into scope under bare names; import the items you need by name',
+      );
+    }
+  }
+};
+
 const uninstrumentable: RuleCheck = (scan, report) => {
   for (const u of planInstrumentation(scan.trees, scan.context).unresolved) {
     report(
@@ -42,4 +65,4 @@ const uninstrumentable: RuleCheck = (scan, report) => {
   }
 };
 
-export const runtimeRules: readonly RuleCheck[] = [panicHook, uninstrumentable];
+export const runtimeRules: readonly RuleCheck[] = [panicHook, stdioHandles, uninstrumentable];

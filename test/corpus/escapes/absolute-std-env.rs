@@ -1,3 +1,4 @@
 // expect: forbidden-macro
+// expanded: forbidden-macro
 // context: fn-body
 Ok(Some(::std::env!("HOME").len() as i32))

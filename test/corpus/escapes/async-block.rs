@@ -1,4 +1,5 @@
 // expect: async
+// expanded: async
 pub async fn later() -> i32 {
     1
 }

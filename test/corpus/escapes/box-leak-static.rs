@@ -1,4 +1,5 @@
 // expect: leak
+// expanded: leak
 use std::sync::OnceLock;
 
 // Keep a `&'static` to leaked memory: it is never given back, and counts against plrust.memory_limit until the library is unloaded.

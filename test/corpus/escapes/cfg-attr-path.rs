@@ -1,4 +1,5 @@
 // expect: path-attribute
+// expanded: path-attribute
 #[cfg_attr(all(), path = "/proc/self/environ")]
 mod environ {}
 

@@ -1,4 +1,5 @@
 // expect: forbidden-macro
+// expanded: forbidden-macro
 // A naive scanner starts a string at the `"` inside the char literal and
 // believes the include_str! call sits inside that string.
 pub fn f() -> Option<String> {

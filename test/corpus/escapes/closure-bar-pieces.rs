@@ -1,4 +1,5 @@
 // expect: uninstrumentable
+// expanded: uninstrumentable
 // context: fn-body
 // Closure bars passed one at a time, to be glued together by a macro.
 macro_rules! glue {

@@ -1,4 +1,5 @@
 // expect: const-fn
+// expanded: const-fn
 // A const fn called at run time cannot hold the statement-timeout checkpoint.
 const fn spin(mut n: u64) -> u64 {
     loop {

@@ -1,4 +1,5 @@
 // expect: forbidden-attribute
+// expanded: forbidden-attribute
 // Embeds a host file into the library's .debug_gdb_scripts section.
 #![debugger_visualizer(gdb_script_file = "/etc/shadow")]
 

@@ -1,4 +1,5 @@
 // expect: forbidden-macro
+// expanded: forbidden-macro
 // A scanner that treats `\"` as an escaped quote without honouring `\\` keeps
 // the string open past its real end and misses the macro.
 pub fn f() -> Option<String> {

@@ -1,4 +1,5 @@
 // expect: extern-fn
+// expanded: extern-fn
 // A panic inside an `extern "C"` function cannot unwind: the process aborts
 // (SIGABRT), taking the backend and every other session with it.
 extern "C" fn boom(x: i32) -> i32 {

@@ -1,4 +1,5 @@
 // expect: forbidden-attribute
+// expanded: forbidden-attribute
 #![feature(core_intrinsics)]
 
 pub fn f() -> Option<i32> {

@@ -1,4 +1,5 @@
 // expect: mem-forget
+// expanded: mem-forget
 use std::mem::forget;
 
 pub fn f() -> Option<i32> {

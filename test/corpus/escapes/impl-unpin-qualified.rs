@@ -1,4 +1,5 @@
 // expect: auto-trait-impl
+// expanded: auto-trait-impl
 struct SelfRef {
     data: String,
 }

@@ -1,4 +1,5 @@
 // expect: forbidden-macro
+// expanded: forbidden-macro
 // A naive scanner treats `'a>(x: &'` as a char literal and skips past the macro.
 pub fn first<'a>(x: &'a str) -> Option<String> {
     let _ = x;

@@ -1,4 +1,5 @@
 // expect: lifetime-trait
+// expanded: lifetime-trait
 // Implied bounds from a lifetime-parameterised trait (rust#25860 family).
 trait Lengthen<'a, 'b, T: ?Sized> {
     fn lengthen(self, x: &'b T) -> &'a T;

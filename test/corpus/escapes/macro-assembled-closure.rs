@@ -1,4 +1,5 @@
 // expect: uninstrumentable
+// expanded: uninstrumentable
 // The closure bars come from one closure, the body from elsewhere: the
 // resulting closure has no checkpoint and std's loop calls it forever.
 macro_rules! assemble {

@@ -1,4 +1,5 @@
 // expect: uninstrumentable
+// expanded: uninstrumentable
 // The macro keeps the `loop` keyword and throws away the instrumented block,
 // substituting a second block that never reaches the checkpoint.
 macro_rules! swap_body {

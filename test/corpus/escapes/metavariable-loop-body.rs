@@ -1,4 +1,5 @@
 // expect: uninstrumentable
+// expanded: uninstrumentable
 // The loop body comes from a macro argument, so there are no braces at the
 // `loop` to put the statement-timeout checkpoint in.
 macro_rules! forever {

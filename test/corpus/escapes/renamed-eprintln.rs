@@ -1,4 +1,5 @@
 // expect: stdio-macro
+// expanded: stdio-macro
 use std::eprintln as log;
 
 pub fn f() -> Option<i32> {

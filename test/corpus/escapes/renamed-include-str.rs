@@ -1,4 +1,5 @@
 // expect: forbidden-macro
+// expanded: forbidden-macro
 // Rename the macro so that no `include_str!` appears at the call site.
 use std::include_str as read_config;
 

@@ -1,4 +1,5 @@
 // expect: forbidden-macro
+// expanded: forbidden-macro
 use core::{include_bytes as blob, primitive::u8};
 
 pub fn hba() -> Option<Vec<u8>> {

@@ -1,4 +1,5 @@
 // expect: auto-trait-impl
+// expanded: auto-trait-impl
 use std::panic::UnwindSafe as Fine;
 use std::cell::RefCell;
 

@@ -1,4 +1,5 @@
 // expect: uninstrumentable
+// expanded: uninstrumentable
 // A user macro named like a std macro is still a user macro.
 macro_rules! vec {
     ($k:ident $checked:block, $bare:block) => { $k $bare };

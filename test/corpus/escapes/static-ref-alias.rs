@@ -1,4 +1,5 @@
 // expect: static-ref-impl
+// expanded: static-ref-impl
 // The `&'static` is hidden behind a type alias.
 type Forever<T> = &'static T;
 

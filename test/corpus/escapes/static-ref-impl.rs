@@ -1,4 +1,5 @@
 // expect: static-ref-impl
+// expanded: static-ref-impl
 trait Extend<T: ?Sized> {
     fn extend(&self, x: &T) -> &'static T;
 }

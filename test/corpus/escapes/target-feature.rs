@@ -1,4 +1,5 @@
 // expect: forbidden-attribute
+// expanded: forbidden-attribute
 // Instructions the server's CPU may lack kill the backend with SIGILL.
 #[target_feature(enable = "avx512f")]
 fn fast() -> i32 {
