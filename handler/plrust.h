@@ -185,8 +185,7 @@ extern const char *plrust_elf_problem(const char *data, Size len);
 typedef struct PlrustHostCtx
 {
 	MemoryContext fn_cxt;		/* "PL/Rust function": lives as long as the library */
-	Size		used;			/* bytes function code holds now */
-	Size		limit;			/* plrust.memory_limit in bytes, 0 = none */
+	Size		used;			/* bytes this library holds now: blocks and static data */
 	bool		limit_hit;		/* a request was refused: the reserve is open */
 	Size		refused_size;	/* the request that was refused */
 } PlrustHostCtx;
@@ -202,6 +201,9 @@ typedef struct PlrustFunction
 	MemoryContext arg_cxt;		/* "PL/Rust arguments": host-owned, reset after every call */
 	PlrustHost	host;
 	PlrustHostCtx hctx;
+	uintptr_t	code_start;		/* the library's executable mapping */
+	uintptr_t	code_end;
+	bool		broken;			/* a fault left its Rust state unusable: never called again */
 } PlrustFunction;
 
 /* Where function memory lives; a child of TopMemoryContext. */
@@ -214,44 +216,109 @@ extern void plrust_unload(PlrustFunction *fn);
 extern void plrust_host_init(PlrustFunction *fn, MemoryContext fn_cxt);
 extern void plrust_prepare_call(PlrustFunction *fn);
 extern void plrust_finish_call(PlrustFunction *fn);
+
+/* ---- memory (plrust_memory.c) ---- */
+
+/* Points the library's allocation callbacks at fn's context. */
+extern void plrust_memory_attach(PlrustFunction *fn);
+/* Counts the library's static data (writable segments); ERRORs over the limit. */
+extern void plrust_memory_count_statics(PlrustFunction *fn, Size bytes);
+/* The library is gone with its context: the session holds that much less. */
+extern void plrust_memory_forget(PlrustFunction *fn);
+/* What all PL/Rust functions of the session hold, in bytes. */
+extern Size plrust_memory_held(void);
 /* Gives the buffers of a returned value or error back to the library's allocator. */
 extern void plrust_release_result(PlrustFunction *fn, const PlrustValue *result);
 extern void plrust_release_error(PlrustFunction *fn, int32 status, const PlrustError *error);
 
-/* ---- fault containment (plrust_fault.c) ---- */
+/* ---- imports and layout of a loaded library (plrust_interpose.c) ---- */
+
+/*
+ * Right after dlopen: redirects the imports that would let function code
+ * outlive a request (sleeps) or the session (exit-time destructors),
+ * records where its code lies, and counts its static data.
+ */
+extern void plrust_adopt_library(PlrustFunction *fn, void *dl_handle);
+
+/* ---- the end of the process (plrust_exit.c) ---- */
+
+/* Once a library is loaded: the process ends within a deadline once PostgreSQL's cleanup is done. */
+extern void plrust_exit_deadline_register(void);
+
+/* ---- stack overflow outside checkpoints (plrust_overflow.c) ---- */
 
 /* _PG_init: the stack-overflow handler (on an alternate signal stack). */
-extern void plrust_fault_init(void);
+extern void plrust_overflow_init(void);
 /* Lowest address the backend's stack may grow to; 0 when unknown. */
 extern uintptr_t plrust_stack_floor(void);
-/* Makes std's sleeps in a freshly loaded library end at a cancel request. */
-extern void plrust_interpose_sleep(void *dl_handle, const PlrustDef *def);
-/*
- * After a fault that leaves a library's Rust state broken, the session ends
- * without running the library's thread-local destructors at exit.
- */
-extern void plrust_skip_library_destructors(void);
+
+/* ---- leaving Rust frames that cannot go on (plrust_escape.c) ---- */
 
 /*
- * The call in progress, for the stack-overflow handler and the backstop: the
- * function and an address in plrust_call_handler's frame (NULL between
- * calls, and from the moment a fault ends the session).
+ * The call in progress, for the stack-overflow handler, the backstop and
+ * the abort path: the function and an address in plrust_call_handler's
+ * frame (NULL between calls, and from the moment a fault ends the call).
  */
 extern PlrustFunction *volatile plrust_active_fn;
 extern char *volatile plrust_active_frame;
 
 /*
- * The backstop for code that never reaches a checkpoint (plrust_fault.c).
  * plrust_in_host counts host callbacks in progress: the backstop never
  * leaves the Rust frames from inside one, it leaves that to the callback's
- * end. When it gives up on a call, the function ends with FATAL.
+ * end.
  */
 extern volatile sig_atomic_t plrust_in_host;
 extern volatile sig_atomic_t plrust_escape_deferred;
+
+typedef enum PlrustFault
+{
+	PLRUST_FAULT_OVERFLOW,		/* the end of the stack, outside checkpoints */
+	PLRUST_FAULT_UNANSWERED,	/* a request code without checkpoints ignored */
+	PLRUST_FAULT_ABORTED		/* Rust's abort path */
+} PlrustFault;
+
+/* What the report needs; filled in just before the frames are left. */
+typedef struct PlrustEscape
+{
+	PlrustFault fault;
+	PlrustFunction *fn;
+	char	   *frame;			/* plrust_active_frame of the call */
+	bool		in_library;		/* stopped in the library's own code (or at a callback's end) */
+	bool		from_sigalrm;	/* left from inside PostgreSQL's SIGALRM handler */
+	const char *request;		/* UNANSWERED: which request, for the message */
+	bool		terminate;		/* UNANSWERED: the request was to end the session */
+	int			after_ms;		/* UNANSWERED: how long it went unanswered */
+	char		text[1024];		/* ABORTED: Rust's message, made printable */
+} PlrustEscape;
+
+extern PlrustEscape plrust_escape_state;
+
+/* Whether pc lies in the code of the library of the call in progress. */
+extern bool plrust_pc_in_library(uintptr_t pc);
+/* Leaves the Rust frames for good and reports plrust_escape_state (async-signal-safe entry). */
+extern pg_noreturn void plrust_escape(void);
+/* The report itself, for a context already moved below the call's frame. */
+extern pg_noreturn void plrust_escape_report(void);
+/* Stack between plrust_call_handler's frame and a report started there. */
+#define PLRUST_RESUME_GAP ((uintptr_t) 4096)
+
+/*
+ * Marks fn as never to be called again (plrust_handler.c); the next call of
+ * any PL/Rust function unloads it, once the error being reported no longer
+ * needs its name.
+ */
+extern void plrust_discard(PlrustFunction *fn);
+
+/* ---- the backstop for code that never reaches a checkpoint (plrust_backstop.c) ---- */
+
 extern volatile TimestampTz plrust_unanswered_since;
 extern bool plrust_backstop_armed(void);
 extern void plrust_backstop_arm_slow(void);
 extern void plrust_escape_deferred_now(void);
+/* _PG_init: sees where SIGALRM interrupts function code. */
+extern void plrust_backstop_init(void);
+/* After leaving frames from inside the SIGALRM handler: PostgreSQL's timeouts fire again. */
+extern void plrust_backstop_after_escape(void);
 
 /* Before every call: a store, and a timer only when the tick has gone idle. */
 static inline void

@@ -310,7 +310,7 @@ plrust_define_gucs(void)
 							   &plrust_targets, d.targets,
 							   PGC_SUSET, GUC_LIST_INPUT, check_targets, NULL, NULL);
 	DefineCustomIntVariable("plrust.memory_limit",
-							"Memory one PL/Rust function may hold; 0 means no limit.",
+							"Memory the PL/Rust functions of a session may hold together; 0 means no limit.",
 							NULL, &plrust_memory_limit_kb, d.memory_limit_kb, 0, INT_MAX,
 							PGC_SUSET, GUC_UNIT_KB, NULL, NULL, NULL);
 	DefineCustomIntVariable("plrust.compile_timeout",

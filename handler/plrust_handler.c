@@ -63,6 +63,8 @@ static uint64 generation = 1;
 /* Bumped by pg_proc invalidations only. */
 static uint64 invalidations = 0;
 static uint64 swept_invalidations = 0;
+/* A fault marked a library broken (plrust_discard); the next lookup unloads it. */
+static bool broken_pending = false;
 
 static void
 proc_invalidated(Datum arg, int cacheid, uint32 hashvalue)
@@ -77,7 +79,8 @@ _PG_init(void)
 	HASHCTL		ctl;
 
 	plrust_define_gucs();
-	plrust_fault_init();
+	plrust_overflow_init();
+	plrust_backstop_init();
 
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.keysize = sizeof(Oid);
@@ -102,6 +105,36 @@ forget(CacheEntry *entry)
 	hash_search(loaded, &entry->fn_oid, HASH_REMOVE, NULL);
 	generation++;				/* call sites may still point at fn */
 	plrust_unload(fn);
+}
+
+void
+plrust_discard(PlrustFunction *fn)
+{
+	fn->broken = true;
+	broken_pending = true;
+	generation++;				/* no call site may use fn again */
+}
+
+static void
+forget_broken(void)
+{
+	HASH_SEQ_STATUS status;
+	CacheEntry *entry;
+	List	   *broken = NIL;
+	ListCell   *lc;
+
+	broken_pending = false;
+	hash_seq_init(&status, loaded);
+	while ((entry = hash_seq_search(&status)) != NULL)
+		if (entry->fn->broken)
+			broken = lappend_oid(broken, entry->fn_oid);
+	foreach(lc, broken)
+	{
+		Oid			oid = lfirst_oid(lc);
+
+		forget(hash_search(loaded, &oid, HASH_FIND, NULL));
+	}
+	list_free(broken);
 }
 
 /* Unloads every library whose function was dropped or changed. */
@@ -285,6 +318,8 @@ lookup(Oid fn_oid, ErrorContextCallback *errcb)
 	CacheEntry *entry;
 	PlrustFunction *fn;
 
+	if (broken_pending)
+		forget_broken();
 	if (swept_invalidations != invalidations)
 		sweep();
 	tuple = SearchSysCache1(PROCOID, ObjectIdGetDatum(fn_oid));
@@ -407,8 +442,9 @@ report_failure(PlrustFunction *fn, int32 status, const PlrustError *error)
 					(errcode(ERRCODE_OUT_OF_MEMORY),
 					 errmsg("out of memory"),
 					 limit_hit
-					 ? errdetail("The function reached plrust.memory_limit (%d kB) on a request of %zu bytes.",
-								 plrust_memory_limit_kb, refused)
+					 ? errdetail("The function reached plrust.memory_limit (%d kB) on a request of %zu bytes. "
+								 "The PL/Rust functions of this session hold %zu kB.",
+								 plrust_memory_limit_kb, refused, plrust_memory_held() / 1024)
 					 : refused > 0
 					 ? errdetail("The function failed on a request of %zu bytes.", refused)
 					 : errdetail("The function reported an allocation failure.")));

@@ -265,7 +265,7 @@ plrust_load(PlrustDef *def, const PlrustArtifact *artifact, MemoryContext fn_cxt
 					 errmsg("the library of PL/Rust function \"%s\" reports ABI version %u, this handler speaks version %d",
 							def->name, reported, PLRUST_ABI_VERSION)));
 		check_signature(def, signature());
-		plrust_interpose_sleep(handle, def);
+		plrust_adopt_library(fn, handle);
 
 		status = init(&fn->host);
 		if (status != PLRUST_OK)
@@ -278,6 +278,7 @@ plrust_load(PlrustDef *def, const PlrustArtifact *artifact, MemoryContext fn_cxt
 	{
 		if (handle != NULL)
 			dlclose(handle);
+		plrust_memory_forget(fn);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
@@ -288,10 +289,9 @@ plrust_load(PlrustDef *def, const PlrustArtifact *artifact, MemoryContext fn_cxt
 
 
 /*
- * glibc keeps a library loaded while it has registered thread-local
- * destructors (they run at exit and may free memory through the host), so
- * its memory and host struct stay too: then fn_cxt is kept, marked as
- * retired, instead of deleted.
+ * glibc can keep a library loaded after dlclose (a DF_1_NODELETE flag, a
+ * GNU unique symbol); its code may still reach its memory and host struct,
+ * so then fn_cxt is kept, marked as retired, and stays counted.
  */
 void
 plrust_unload(PlrustFunction *fn)
@@ -310,11 +310,12 @@ plrust_unload(PlrustFunction *fn)
 			MemoryContextDelete(fn->arg_cxt);
 			fn->arg_cxt = NULL;
 			old = MemoryContextSwitchTo(fn_cxt);
-			MemoryContextSetIdentifier(fn_cxt, psprintf("%s (replaced; kept for its thread-local destructors)",
+			MemoryContextSetIdentifier(fn_cxt, psprintf("%s (replaced; its library stayed loaded)",
 														fn->def->name));
 			MemoryContextSwitchTo(old);
 			return;
 		}
 	}
+	plrust_memory_forget(fn);
 	MemoryContextDelete(fn_cxt);	/* fn itself lives there */
 }

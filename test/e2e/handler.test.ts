@@ -955,7 +955,7 @@ $$;`,
       const refused = await s.run('SELECT hoard(200, false);');
       assert.match(
         refused.stderr,
-        /ERROR: {2}out of memory\nDETAIL: {2}The function reached plrust.memory_limit \(1024 kB\) on a request of 204800 bytes\.\nCONTEXT: {2}PL\/Rust function "hoard"\n/,
+        /ERROR: {2}out of memory\nDETAIL: {2}The function reached plrust.memory_limit \(1024 kB\) on a request of 204800 bytes\. The PL\/Rust functions of this session hold \d+ kB\.\nCONTEXT: {2}PL\/Rust function "hoard"\n/,
       );
       assert.equal((await s.run('SELECT hoard(60, false);')).stdout.trim(), '921600');
       await s.close();

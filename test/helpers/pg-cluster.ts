@@ -104,7 +104,11 @@ export interface PgCluster {
   giveToServer(path: string): void;
   logText(): string;
   postmasterPid(): number;
-  stop(): Promise<void>;
+  /**
+   * pg_ctl stop -m fast, waiting up to `timeoutS` seconds (pg_ctl's default otherwise); undefined when already
+   * stopped. Open sessions' clients are killed first unless `keepClients`, so the server sees them connected.
+   */
+  stop(timeoutS?: number, opts?: { keepClients?: boolean }): Promise<SqlResult | undefined>;
 }
 
 const live = new Set<Cluster>();
@@ -390,11 +394,14 @@ class Cluster implements PgCluster {
     return Number(readFileSync(join(this.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
   }
 
-  async stop(): Promise<void> {
-    if (this.stopped) return;
-    for (const s of this.sessions) s.kill();
-    await this.runServer(join(this.binDir, 'pg_ctl'), this.pgCtlArgs('stop', ['-m', 'fast']));
-    this.remove();
+  async stop(timeoutS?: number, opts: { keepClients?: boolean } = {}): Promise<SqlResult | undefined> {
+    if (this.stopped) return undefined;
+    if (opts.keepClients !== true) for (const s of this.sessions) s.kill();
+    const extra = ['-m', 'fast', ...(timeoutS === undefined ? [] : ['-t', String(timeoutS)])];
+    const result = await this.runServer(join(this.binDir, 'pg_ctl'), this.pgCtlArgs('stop', extra));
+    if (result.code === 0) this.remove();
+    else this.stopSync();
+    return result;
   }
 
   /** For exit handlers, which cannot wait for promises. */
