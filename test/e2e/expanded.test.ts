@@ -19,6 +19,11 @@ import { parseRsFile } from '../../src/functions/rs-file.js';
 import { exec } from '../../src/util/exec.js';
 import { REPO_ROOT, tempDir } from '../helpers/cli.js';
 import { DEBIAN_RUSTC, sharedTarget } from '../helpers/toolchain.js';
+import { TESTED_VERSIONS } from '../helpers/rust-sources.js';
+import { machineRustupStable } from '../helpers/rustup-fixture.js';
+
+/** The version of DEBIAN_RUSTC (Debian's rustc-web). */
+const DEBIAN_RUSTC_VERSION = '1.96.0';
 
 const CORPUS = path.join(REPO_ROOT, 'test', 'corpus');
 
@@ -158,20 +163,30 @@ describe('the soundness bugs the corpus reproduces are live on the supported rus
     assert.ok(live.length >= 5, live.join(', '));
   });
 
-  for (const f of live) {
-    test(`${f} type-checks with plain rustc`, async () => {
-      const dir = tempDir('live-');
-      try {
-        const r = await exec(
-          DEBIAN_RUSTC,
-          ['--edition', '2021', '--crate-type', 'lib', '--emit=metadata', '-o', path.join(dir, 'x.rmeta'), f],
-          { cwd: path.join(CORPUS, 'escapes') },
-        );
-        assert.equal(r.code, 0, r.stderr);
-      } finally {
-        fs.rmSync(dir, { recursive: true, force: true });
-      }
-    });
+  // Every supported rustc version: a hole fixed in one version but open in another is seen here.
+  const compilers = TESTED_VERSIONS.map((version) => {
+    if (version === DEBIAN_RUSTC_VERSION) return { version, rustc: DEBIAN_RUSTC };
+    const stable = machineRustupStable();
+    return { version, rustc: stable?.version === version ? path.join(stable.dir, 'bin', 'rustc') : undefined };
+  });
+
+  for (const { version, rustc } of compilers) {
+    for (const f of live) {
+      test(`${f} type-checks with plain rustc ${version}`, async () => {
+        assert.ok(rustc, `no rustc ${version} on this machine to re-check the soundness list with`);
+        const dir = tempDir('live-');
+        try {
+          const r = await exec(
+            rustc,
+            ['--edition', '2021', '--crate-type', 'lib', '--emit=metadata', '-o', path.join(dir, 'x.rmeta'), f],
+            { cwd: path.join(CORPUS, 'escapes') },
+          );
+          assert.equal(r.code, 0, r.stderr);
+        } finally {
+          fs.rmSync(dir, { recursive: true, force: true });
+        }
+      });
+    }
   }
 });
 
