@@ -56,6 +56,13 @@ extern char *plrust_work_dir;
 extern char *plrust_targets;
 extern int	plrust_memory_limit_kb;
 extern int	plrust_compile_timeout_s;
+extern bool plrust_compile_sandbox;
+extern int	plrust_compile_memory_limit_mb;
+extern int	plrust_compile_cpu_limit_s;
+extern int	plrust_max_library_size_kb;
+extern int	plrust_compile_process_limit;
+extern int	plrust_max_concurrent_compiles;
+extern int	plrust_work_dir_max_size_mb;
 
 extern void plrust_define_gucs(void);
 extern bool plrust_compiler_configured(void);
@@ -160,8 +167,15 @@ extern bool plrust_prebuilt_read(const char *hash, const char *arch, PlrustArtif
 
 /* Runs `plrust compile`; ERRORs with the compiler's message on failure. */
 extern List *plrust_compile(const PlrustDef *def, List *arches);
+/* Removes the compiler's cache entries of definitions not among live (text hashes). */
+extern void plrust_work_dir_forget(Datum *live, int nlive);
 
-/* ---- loading and calling (plrust_loader.c) ---- */
+/* ---- the check before loading (plrust_elf.c) ---- */
+
+/* NULL when the library may be loaded, else why not (for errdetail). */
+extern const char *plrust_elf_problem(const char *data, Size len);
+
+/* ---- loading (plrust_loader.c) and the host side of calls (plrust_host.c) ---- */
 
 /*
  * What the host callbacks of one library work with. Everything function
@@ -196,6 +210,8 @@ extern MemoryContext plrust_top_context(void);
 extern PlrustFunction *plrust_load(PlrustDef *def, const PlrustArtifact *artifact,
 								   MemoryContext fn_cxt);
 extern void plrust_unload(PlrustFunction *fn);
+/* Fills fn's host struct and memory accounting for a library living in fn_cxt. */
+extern void plrust_host_init(PlrustFunction *fn, MemoryContext fn_cxt);
 extern void plrust_prepare_call(PlrustFunction *fn);
 extern void plrust_finish_call(PlrustFunction *fn);
 /* Gives the buffers of a returned value or error back to the library's allocator. */

@@ -10,10 +10,13 @@
  */
 #include "plrust.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -21,6 +24,11 @@
 
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/fd.h"
+#include "storage/latch.h"
+#include "utils/guc.h"
+#include "utils/json.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
@@ -28,6 +36,9 @@
 #define MAX_RESPONSE_SIZE ((Size) 16 * 1024 * 1024)
 #define MAX_STDERR_KEPT ((Size) 64 * 1024)
 #define POLL_SLICE_MS 100
+#define SLOT_POLL_MS 50
+/* A cache entry is this old before DROP may remove it: its compile's reader has long finished. */
+#define CACHE_GRACE_SECONDS 10
 
 typedef struct Child
 {
@@ -97,6 +108,14 @@ close_from(int lowfd)
 }
 
 static void
+close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+static void
 start_child(Child *c, char **argv, char **envp, const char *cwd)
 {
 	int			in[2];
@@ -105,8 +124,21 @@ start_child(Child *c, char **argv, char **envp, const char *cwd)
 	sigset_t	all;
 	sigset_t	saved;
 
+	in[0] = in[1] = out[0] = out[1] = err[0] = err[1] = -1;
 	if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0)
+	{
+		int			saved_errno = errno;
+
+		/* the pipes made before the one that failed */
+		for (int i = 0; i < 2; i++)
+		{
+			close_fd(&in[i]);
+			close_fd(&out[i]);
+			close_fd(&err[i]);
+		}
+		errno = saved_errno;
 		ereport(ERROR, (errcode_for_file_access(), errmsg("could not create a pipe: %m")));
+	}
 
 	fflush(NULL);
 	/* No backend signal handler may run in the child before exec. */
@@ -155,14 +187,6 @@ start_child(Child *c, char **argv, char **envp, const char *cwd)
 	fcntl(c->in_fd, F_SETFL, O_NONBLOCK);
 	fcntl(c->out_fd, F_SETFL, O_NONBLOCK);
 	fcntl(c->err_fd, F_SETFL, O_NONBLOCK);
-}
-
-static void
-close_fd(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
 }
 
 /*
@@ -296,6 +320,178 @@ converse(Child *c)
 	c->reaped = true;
 }
 
+/* ---- the compile's bounds (docs/TRUST.md) ---- */
+
+static const char *
+slot_directory(void)
+{
+	return plrust_work_dir != NULL && plrust_work_dir[0] != '\0' ? plrust_work_dir : DataDir;
+}
+
+/*
+ * Takes one of plrust.max_concurrent_compiles slots: a lock file in the
+ * work directory held with flock, so slots work without shared memory (the
+ * library need not be preloaded) and die with the backend that held one.
+ * Waiting honours cancel and statement_timeout.
+ */
+static int
+acquire_compile_slot(void)
+{
+	bool		waited = false;
+
+	for (;;)
+	{
+		for (int i = 0; i < plrust_max_concurrent_compiles; i++)
+		{
+			char		path[MAXPGPATH];
+			int			fd;
+
+			snprintf(path, sizeof(path), "%s/plrust_compile_slot.%d", slot_directory(), i);
+			fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, S_IRUSR | S_IWUSR);
+			if (fd < 0)
+				ereport(ERROR,
+						(errcode_for_file_access(),
+						 errmsg("could not open compile slot file \"%s\": %m", path)));
+			if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+				return fd;
+			close(fd);
+		}
+		if (!waited)
+			ereport(DEBUG1,
+					(errmsg_internal("waiting for one of %d PL/Rust compile slots",
+									 plrust_max_concurrent_compiles)));
+		waited = true;
+		/* the wait shows in pg_stat_activity as an Extension wait event */
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, SLOT_POLL_MS,
+						 PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+static void
+append_path_list(StringInfo buf, const char *const *paths, int n)
+{
+	bool		first = true;
+
+	appendStringInfoChar(buf, '[');
+	for (int i = 0; i < n; i++)
+	{
+		char		dir[MAXPGPATH];
+
+		if (paths[i] == NULL || paths[i][0] != '/')
+			continue;
+		strlcpy(dir, paths[i], sizeof(dir));
+		if (!first)
+			appendStringInfoChar(buf, ',');
+		escape_json(buf, dir);
+		first = false;
+	}
+	appendStringInfoChar(buf, ']');
+}
+
+/*
+ * The request of docs/COMPILE.md plus what bounds the compile: the sandbox,
+ * the limits, and the server's own paths, which the sandbox must never show.
+ */
+static char *
+compile_request(const PlrustDef *def, List *arches)
+{
+	char	   *base = plrust_request_json(def, arches);
+	Size		len = strlen(base);
+	StringInfoData buf;
+	char		config_dir[MAXPGPATH];
+	const char *protect[2];
+
+	Assert(len > 0 && base[len - 1] == '}');
+	strlcpy(config_dir, ConfigFileName != NULL ? ConfigFileName : "", sizeof(config_dir));
+	get_parent_directory(config_dir);
+	protect[0] = DataDir;
+	protect[1] = config_dir;
+
+	initStringInfo(&buf);
+	appendBinaryStringInfo(&buf, base, len - 1);
+	appendStringInfo(&buf,
+					 ",\"sandbox\":%s,\"limits\":{\"memoryBytes\":" INT64_FORMAT
+					 ",\"cpuSeconds\":%d,\"maxLibraryBytes\":" INT64_FORMAT
+					 ",\"processes\":%d},\"workDirMaxBytes\":" INT64_FORMAT ",\"protect\":",
+					 plrust_compile_sandbox ? "true" : "false",
+					 (int64) plrust_compile_memory_limit_mb * 1024 * 1024,
+					 plrust_compile_cpu_limit_s,
+					 (int64) plrust_max_library_size_kb * 1024,
+					 plrust_compile_process_limit,
+					 (int64) plrust_work_dir_max_size_mb * 1024 * 1024);
+	append_path_list(&buf, protect, lengthof(protect));
+	appendStringInfoChar(&buf, '}');
+	return buf.data;
+}
+
+static int
+remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void) remove(path);
+	return 0;
+}
+
+static bool
+hash_is_live(const char *hash, Datum *live, int nlive)
+{
+	for (int i = 0; i < nlive; i++)
+	{
+		text	   *t = DatumGetTextPP(live[i]);
+
+		if (VARSIZE_ANY_EXHDR(t) == PLRUST_SHA256_HEX_LEN &&
+			memcmp(VARDATA_ANY(t), hash, PLRUST_SHA256_HEX_LEN) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Removes the compiler's cache entries (plrust.work_dir/cache/<key>/, whose
+ * `definition` file names the definition hash) that no function of this
+ * database has any more. Entries of other databases' functions may go too:
+ * an entry only saves a compile, the artifact table keeps the library.
+ */
+void
+plrust_work_dir_forget(Datum *live, int nlive)
+{
+	char		cache[MAXPGPATH];
+	DIR		   *dir;
+	struct dirent *de;
+	time_t		now = time(NULL);
+
+	if (plrust_work_dir == NULL || plrust_work_dir[0] == '\0')
+		return;
+	snprintf(cache, sizeof(cache), "%s/cache", plrust_work_dir);
+	dir = AllocateDir(cache);
+	if (dir == NULL)
+		return;
+	while ((de = ReadDirExtended(dir, cache, LOG)) != NULL)
+	{
+		char		entry[MAXPGPATH];
+		char		file[MAXPGPATH];
+		char	   *hash;
+		Size		len;
+		struct stat st;
+
+		if (strlen(de->d_name) != PLRUST_SHA256_HEX_LEN || !plrust_is_sha256_hex(de->d_name))
+			continue;
+		snprintf(entry, sizeof(entry), "%s/%s", cache, de->d_name);
+		snprintf(file, sizeof(file), "%s/definition", entry);
+		if (lstat(entry, &st) != 0 || !S_ISDIR(st.st_mode) || now - st.st_mtime < CACHE_GRACE_SECONDS)
+			continue;
+		hash = plrust_read_file(file, 256, &len);
+		if (hash == NULL || len < PLRUST_SHA256_HEX_LEN)
+			continue;
+		hash[PLRUST_SHA256_HEX_LEN] = '\0';
+		if (plrust_is_sha256_hex(hash) && !hash_is_live(hash, live, nlive))
+			(void) nftw(entry, remove_one, 8, FTW_DEPTH | FTW_PHYS);
+		pfree(hash);
+	}
+	FreeDir(dir);
+}
+
 /* ---- the response ---- */
 
 static void
@@ -415,10 +611,18 @@ report_rejection(const PlrustDef *def, JsonbContainer *root, int exit_code)
 	char	   *code = member_string(error, "code");
 	char	   *details = diagnostics_text(root);
 
-	/* Exit 1: the function was rejected. Anything else is a fault of the setup. */
+	int			sqlstate;
+
+	/* Exit 1: the function was rejected, by a check or by a limit. Anything else is a fault of the setup. */
+	if (code != NULL && strcmp(code, "COMPILE_LIMIT") == 0)
+		sqlstate = ERRCODE_PROGRAM_LIMIT_EXCEEDED;
+	else if (code != NULL && strncmp(code, "SANDBOX_", 8) == 0)
+		sqlstate = ERRCODE_SYSTEM_ERROR;
+	else
+		sqlstate = exit_code == 1 ? ERRCODE_INVALID_FUNCTION_DEFINITION
+			: ERRCODE_EXTERNAL_ROUTINE_INVOCATION_EXCEPTION;
 	ereport(ERROR,
-			(errcode(exit_code == 1 ? ERRCODE_INVALID_FUNCTION_DEFINITION
-					 : ERRCODE_EXTERNAL_ROUTINE_INVOCATION_EXCEPTION),
+			(errcode(sqlstate),
 			 errmsg("%s", message != NULL ? message : "plrust compile failed"),
 			 details != NULL ? errdetail_internal("%s", details) : 0,
 			 hint != NULL ? errhint("%s", hint) : 0,
@@ -455,7 +659,13 @@ read_artifact(JsonbContainer *entry)
 	 * bytes whose checksum the compiler reported: whatever happens to the
 	 * file afterwards cannot change what runs.
 	 */
-	a->data = plrust_read_file(path, PLRUST_MAX_LIBRARY_SIZE, &a->len);
+	if (size > (int64) plrust_max_library_size_kb * 1024)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("compiled library of %s is larger than plrust.max_library_size (%d kB)",
+						arch, plrust_max_library_size_kb),
+				 errhint("A superuser can raise plrust.max_library_size.")));
+	a->data = plrust_read_file(path, (Size) plrust_max_library_size_kb * 1024, &a->len);
 	if (a->data == NULL)
 		ereport(ERROR,
 				(errcode_for_file_access(),
@@ -541,6 +751,7 @@ plrust_compile(const PlrustDef *def, List *arches)
 	int			n = 0;
 	Jsonb	   *doc = NULL;
 	int			exit_code;
+	int			slot;
 
 	if (words == NIL)
 		elog(ERROR, "plrust.compiler is not set");
@@ -565,22 +776,31 @@ plrust_compile(const PlrustDef *def, List *arches)
 
 	memset(&child, 0, sizeof(child));
 	child.in_fd = child.out_fd = child.err_fd = -1;
-	child.request = plrust_request_json(def, arches);
+	child.request = compile_request(def, arches);
 	child.request_len = strlen(child.request);
 	initStringInfo(&child.out);
 	initStringInfo(&child.err);
 
-	start_child(&child, argv, envp, cwd);
+	if (!plrust_compile_sandbox)
+		ereport(WARNING,
+				(errmsg("compiling PL/Rust function \"%s\" without the compiler sandbox", def->name),
+				 errdetail("plrust.compile_sandbox is off: the compiler can read every file the server's operating system user can."),
+				 errhint("Install bubblewrap and set plrust.compile_sandbox to on.")));
+
+	slot = acquire_compile_slot();
 	PG_TRY();
 	{
+		start_child(&child, argv, envp, cwd);
 		converse(&child);
 	}
 	PG_CATCH();
 	{
 		stop_child(&child);
+		close(slot);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
+	close(slot);
 
 	exit_code = WIFEXITED(child.status) ? WEXITSTATUS(child.status) : -1;
 	if (child.out_truncated)

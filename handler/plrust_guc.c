@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <unistd.h>
 
 #include "miscadmin.h"
 #include "utils/guc.h"
@@ -27,6 +28,13 @@ char	   *plrust_work_dir = NULL;
 char	   *plrust_targets = NULL;
 int			plrust_memory_limit_kb = 128 * 1024;
 int			plrust_compile_timeout_s = 120;
+bool		plrust_compile_sandbox = true;
+int			plrust_compile_memory_limit_mb = 1024;
+int			plrust_compile_cpu_limit_s = 60;
+int			plrust_max_library_size_kb = 16 * 1024;
+int			plrust_compile_process_limit = 64;
+int			plrust_max_concurrent_compiles = 1;
+int			plrust_work_dir_max_size_mb = 1024;
 
 #define DEFAULTS_FILE_NAME "plrust.defaults"
 #define MAX_COMPILER_WORDS 16
@@ -276,6 +284,9 @@ plrust_define_gucs(void)
 		.compile_timeout_s = 120,
 	};
 
+	long		online = sysconf(_SC_NPROCESSORS_ONLN);
+	int			cores = online < 1 ? 1 : (int) Min(online, 1024);
+
 	read_defaults(&d);
 
 	DefineCustomStringVariable("plrust.home",
@@ -306,6 +317,44 @@ plrust_define_gucs(void)
 							"Time one run of the compiler may take.",
 							NULL, &plrust_compile_timeout_s, d.compile_timeout_s, 1, 86400,
 							PGC_SUSET, GUC_UNIT_S, NULL, NULL, NULL);
+
+	/*
+	 * The compiler's box and limits (docs/TRUST.md). Like the settings above
+	 * they bound what a user's source can make the server do, so only a
+	 * superuser may change them.
+	 */
+	DefineCustomBoolVariable("plrust.compile_sandbox",
+							 "Runs the compiler in its sandbox (bubblewrap).",
+							 "Turn off only on hosts that cannot have one: the compiler can then read "
+							 "every file the server's OS user can, and every compile logs a warning.",
+							 &plrust_compile_sandbox, true,
+							 PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("plrust.compile_memory_limit",
+							"Address space each compiler process may use.",
+							NULL, &plrust_compile_memory_limit_mb, 1024, 64, INT_MAX / 1024,
+							PGC_SUSET, GUC_UNIT_MB, NULL, NULL, NULL);
+	DefineCustomIntVariable("plrust.compile_cpu_limit",
+							"CPU time each compiler process may use.",
+							"plrust.compile_timeout bounds the wall-clock time of the whole compile.",
+							&plrust_compile_cpu_limit_s, 60, 1, 86400,
+							PGC_SUSET, GUC_UNIT_S, NULL, NULL, NULL);
+	DefineCustomIntVariable("plrust.max_library_size",
+							"Largest function library (and largest file) the compiler may write.",
+							NULL, &plrust_max_library_size_kb, 16 * 1024, 64, (int) (PLRUST_MAX_LIBRARY_SIZE / 1024),
+							PGC_SUSET, GUC_UNIT_KB, NULL, NULL, NULL);
+	DefineCustomIntVariable("plrust.compile_process_limit",
+							"Processes and threads one compile may run in its sandbox.",
+							NULL, &plrust_compile_process_limit, 64, 1, 4096,
+							PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("plrust.max_concurrent_compiles",
+							"Compiles the server runs at once; more wait for a free slot.",
+							"The default is the number of CPU cores.",
+							&plrust_max_concurrent_compiles, cores, 1, 1024,
+							PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("plrust.work_dir_max_size",
+							"Size the compiler's cache in plrust.work_dir is kept under.",
+							NULL, &plrust_work_dir_max_size_mb, 1024, 1, INT_MAX / 1024,
+							PGC_SUSET, GUC_UNIT_MB, NULL, NULL, NULL);
 
 #if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("plrust");

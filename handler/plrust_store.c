@@ -341,6 +341,7 @@ plrust_store_cleanup(void)
 							   1, types, values, NULL, false, 0);
 	if (rc != SPI_OK_DELETE)
 		elog(ERROR, "removing stale PL/Rust artifacts failed: %s", SPI_result_code_string(rc));
+	plrust_work_dir_forget(live, nlive);
 	MemoryContextDelete(hashing);
 	end_as_owner(&scope);
 }

@@ -15,6 +15,8 @@ packages=(
   qemu-user                   # runs aarch64 test programs on x86_64
   qemu-user-binfmt            # its binfmt_misc registration line, for the aarch64 PostgreSQL tests
   binutils                    # readelf, used by tests as an independent oracle for the ELF parser
+  bubblewrap                  # the sandbox every rustc run on function source goes through (docs/TRUST.md)
+  util-linux                  # prlimit: the compiler's memory, CPU, file-size and process limits
 )
 
 # The std source of rustup's stable (a second supported Rust version, which

@@ -5,6 +5,11 @@
 import type { Command } from 'commander';
 import { action, configFromFlags } from './action.js';
 
+/** A flag value that must be a positive integer; the config schema reports anything else. */
+function parseInteger(value: string): number {
+  return /^\d+$/.test(value) ? Number(value) : NaN;
+}
+
 const TARGET_HELP = 'targets: x86_64, aarch64 (comma-separated) or all';
 
 export function registerCommands(program: Command): void {
@@ -69,7 +74,35 @@ export function registerCommands(program: Command): void {
     .option('--target <list>', `${TARGET_HELP} (default: every target of the toolchain)`)
     .option('--out-dir <dir>', 'where to write libraries, metadata and functions.sql (default: target/plrust)')
     .option('--toolchain <id>', 'the toolchain to build with (default: the default toolchain)')
-    .action(action(async () => (await import('./commands/build.js')).build, configFromFlags('outDir')));
+    .option('--memory-limit <mb>', "rustc's address-space limit in MB (default 1024)", parseInteger)
+    .option('--cpu-limit <seconds>', "rustc's CPU time limit (default 60)", parseInteger)
+    .option(
+      '--max-library-size <mb>',
+      'largest library (and file) the compiler may write, in MB (default 16)',
+      parseInteger,
+    )
+    .option('--process-limit <n>', 'processes and threads in the compiler sandbox (default 64)', parseInteger)
+    .option('--no-sandbox', 'run rustc without the sandbox (it can then read whatever your OS user can)')
+    .action(
+      action(
+        async () => (await import('./commands/build.js')).build,
+        (o) => ({
+          ...configFromFlags('outDir')(o),
+          ...(o.memoryLimit !== undefined ? { compileMemoryMb: o.memoryLimit as number } : {}),
+          ...(o.cpuLimit !== undefined ? { compileCpuSeconds: o.cpuLimit as number } : {}),
+          ...(o.maxLibrarySize !== undefined ? { maxLibrarySizeMb: o.maxLibrarySize as number } : {}),
+          ...(o.processLimit !== undefined ? { compileProcesses: o.processLimit as number } : {}),
+        }),
+      ),
+    );
+
+  program
+    .command('cache')
+    .description('the artifact cache in PLRUST_HOME/cache (kept under cacheMaxSizeMb automatically)')
+    .command('prune')
+    .description('remove least recently used cache entries until the cache fits the bound')
+    .option('--max-size <mb>', 'the bound in MB (default: cacheMaxSizeMb, 1024)')
+    .action(action(async () => (await import('./commands/build.js')).prune));
 
   program
     .command('compile')

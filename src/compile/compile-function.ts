@@ -6,7 +6,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { exec } from '../util/exec.js';
 import { PlrustError, ExitCode } from '../util/errors.js';
 import { sha256File } from '../util/sha256.js';
 import type { Arch } from '../config/schema.js';
@@ -21,12 +20,14 @@ import {
   WRAPPER_FILE,
   type GeneratedCrate,
 } from './generate.js';
-import { cacheKey, lookup, store, LIBRARY_NAME, type CacheKey } from './cache.js';
+import { cacheKey, lookup, store, DEFINITION_FILE, LIBRARY_NAME, type CacheKey } from './cache.js';
 import { definitionHash, type DefinitionHash } from '../functions/definition-hash.js';
 import { mapRustcDiagnostics, render, toUserPosition, type UserDiagnostic } from '../analysis/diagnostics.js';
 import type { FunctionDef } from '../functions/definition.js';
 import { targetOf, type ResolvedToolchain } from '../toolchain/store.js';
 import { verifyLibrary, untrustedError } from '../verify/verify.js';
+import { DEFAULT_SETTINGS, type ConfineSettings } from '../confine/plan.js';
+import { runConfined, limitError } from '../confine/run.js';
 
 const pkg = createRequire(import.meta.url)('../../../package.json') as { version: string };
 
@@ -115,6 +116,59 @@ export interface CompileOptions {
   cacheRoot: string;
   tmpRoot: string;
   rustc?: string;
+  /** The sandbox and limits of every rustc run (default: sandboxed, default limits). */
+  confine?: ConfineSettings;
+}
+
+/**
+ * The toolchain directories rustc needs read-only: plrust's toolchain
+ * (sysroot, runtime crate, target specs) and, for a compiler outside /usr
+ * (rustup's), its own installation.
+ */
+export function toolchainDirs(tc: ResolvedToolchain, rustc: string): string[] {
+  const real = fs.realpathSync(rustc);
+  const root = path.dirname(path.dirname(real));
+  return real.startsWith('/usr/') ? [tc.dir] : [tc.dir, root];
+}
+
+/** Runs rustc on a generated crate in the sandbox; the library lands in outDir/lib.so. */
+async function runRustc(
+  def: FunctionDef,
+  crate: GeneratedCrate,
+  t: ReturnType<typeof targetOf>,
+  rustc: string,
+  dirs: { src: string; out: string; toolchain: string[] },
+  confine: ConfineSettings,
+): Promise<void> {
+  const r = await runConfined(
+    {
+      program: rustc,
+      args: (at) => [
+        ...rustcArgs({
+          sysroot: t.sysrootPath,
+          targetSpec: t.specPath,
+          runtimeRlib: t.runtimePath,
+          src: path.join(at.src, WRAPPER_FILE),
+          out: path.join(at.out, LIBRARY_NAME),
+          errorFormat: 'json',
+        }),
+        // Intermediate objects go to the box's bounded scratch space, not to the output directory.
+        '-Z',
+        `temps-dir=${at.tmp}`,
+      ],
+      readOnly: dirs.toolchain,
+      src: dirs.src,
+      out: dirs.out,
+      env: { ...RUSTC_ENV },
+    },
+    confine,
+  );
+  if (r.limit) throw limitError(r.limit, confine.limits, `compiling ${def.sqlName} for ${t.triple}`);
+  if (r.code !== 0) throw new CompileError(def, rustcDiagnostics(r.stderr, crate), 'rustc');
+  const out = path.join(dirs.out, LIBRARY_NAME);
+  // RLIMIT_FSIZE stops a writer at the limit, so a library of exactly the limit may have been cut short.
+  if (fs.statSync(out).size >= confine.limits.outputBytes)
+    throw limitError('outputBytes', confine.limits, `the library of ${def.sqlName} for ${t.triple}`);
 }
 
 export async function compileFor(
@@ -148,28 +202,19 @@ export async function compileFor(
       cached: true,
     };
   }
+  const confine = opts.confine ?? DEFAULT_SETTINGS;
   const entry = await store(opts.cacheRoot, opts.tmpRoot, key, async (dir) => {
     const src = path.join(dir, 'src');
+    const outDir = path.join(dir, 'out');
     fs.mkdirSync(src);
+    fs.mkdirSync(outDir);
     fs.writeFileSync(path.join(src, WRAPPER_FILE), crate.source);
     fs.writeFileSync(path.join(src, USER_MODULE_FILE), crate.userModule);
+    await runRustc(def, crate, t, rustc, { src, out: outDir, toolchain: toolchainDirs(tc, rustc) }, confine);
     const out = path.join(dir, LIBRARY_NAME);
-    const r = await exec(
-      rustc,
-      rustcArgs({
-        sysroot: t.sysrootPath,
-        targetSpec: t.specPath,
-        runtimeRlib: t.runtimePath,
-        src: path.join(src, WRAPPER_FILE),
-        out,
-        errorFormat: 'json',
-      }),
-      {
-        env: { ...process.env, ...RUSTC_ENV },
-        cwd: src,
-      },
-    );
-    if (r.code !== 0) throw new CompileError(def, rustcDiagnostics(r.stderr, crate), 'rustc');
+    fs.renameSync(path.join(outDir, LIBRARY_NAME), out);
+    fs.rmSync(outDir, { recursive: true, force: true });
+    fs.writeFileSync(path.join(dir, DEFINITION_FILE), `${hash}\n`);
     const report = await verifyLibrary(out);
     if (!report.ok) throw untrustedError(report);
   });

@@ -11,8 +11,11 @@ import { parseSqlType } from '../functions/sql-types.js';
 import { ABI_VERSION, CompileError, compileFor, type CompileOptions } from './compile-function.js';
 import { definitionHash } from '../functions/definition-hash.js';
 import type { ResolvedToolchain } from '../toolchain/store.js';
+import { DEFAULT_LIMITS, type ConfineSettings } from '../confine/plan.js';
 
 const PROTOCOL_VERSION = 1;
+
+const positive = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 
 const requestSchema = z
   .object({
@@ -23,6 +26,20 @@ const requestSchema = z
     strict: z.boolean(),
     body: z.string(),
     targets: z.array(z.enum(ARCHES)).min(1).optional(),
+    // Added compatibly to protocol 1: a handler that sends none of them gets the defaults.
+    sandbox: z.boolean().optional(),
+    limits: z
+      .object({
+        memoryBytes: positive,
+        cpuSeconds: positive,
+        maxLibraryBytes: positive,
+        processes: positive,
+      })
+      .partial()
+      .strict()
+      .optional(),
+    protect: z.array(z.string().startsWith('/')).optional(),
+    workDirMaxBytes: positive.optional(),
   })
   .strict();
 
@@ -50,6 +67,21 @@ export function parseCompileRequest(text: string): CompileRequest {
     });
   }
   return parsed.data;
+}
+
+/** The sandbox and limits the request asks for; what it leaves out has the defaults. */
+export function requestConfinement(req: CompileRequest): ConfineSettings {
+  const l = req.limits ?? {};
+  return {
+    sandbox: req.sandbox ?? true,
+    limits: {
+      memoryBytes: l.memoryBytes ?? DEFAULT_LIMITS.memoryBytes,
+      cpuSeconds: l.cpuSeconds ?? DEFAULT_LIMITS.cpuSeconds,
+      outputBytes: l.maxLibraryBytes ?? DEFAULT_LIMITS.outputBytes,
+      processes: l.processes ?? DEFAULT_LIMITS.processes,
+    },
+    protect: req.protect ?? [],
+  };
 }
 
 /** A catalog function as a definition. Its body's positions are reported relative to the body itself. */
@@ -85,7 +117,8 @@ export async function compileRequest(req: CompileRequest, tc: ResolvedToolchain,
   }
   let artifacts;
   try {
-    artifacts = await Promise.all(targets.map((arch) => compileFor(def, tc, arch, opts)));
+    const withLimits = { ...opts, confine: requestConfinement(req) };
+    artifacts = await Promise.all(targets.map((arch) => compileFor(def, tc, arch, withLimits)));
   } catch (e) {
     if (!(e instanceof CompileError)) throw e;
     // The handler shows the message as the ERROR and the diagnostics as its DETAIL: keep them apart.
@@ -109,6 +142,7 @@ export async function compileRequest(req: CompileRequest, tc: ResolvedToolchain,
     definitionHash: definitionHash(def),
     toolchain: tc.id,
     abiVersion: ABI_VERSION,
+    sandboxed: requestConfinement(req).sandbox,
     artifacts: artifacts.map((a) => ({
       arch: a.arch,
       target: a.triple,

@@ -12,6 +12,7 @@ import {
   configSchema,
   DEFAULTS,
   ENV_VARS,
+  NUMBER_KEYS,
   PATH_KEYS,
   parseTargets,
   type ConfigFile,
@@ -150,7 +151,7 @@ function fromEnv(env: NodeJS.ProcessEnv): { config: ConfigFile; vars: Partial<Re
       if (typeof t === 'string')
         throw new PlrustError({ code: 'CONFIG_INVALID', message: `invalid ${name}: ${t}`, exitCode: ExitCode.Usage });
       raw[key] = t;
-    } else if (key === 'downloadTimeoutMs' || key === 'downloadRetries') {
+    } else if (NUMBER_KEYS.has(key)) {
       raw[key] = Number(v);
     } else {
       raw[key] = v;

@@ -24,6 +24,11 @@ export const configSchema = z
     pgConfig: z.string().min(1).describe('a path to pg_config'),
     downloadTimeoutMs: z.number().int().positive().describe('a positive integer (milliseconds)'),
     downloadRetries: z.number().int().min(0).max(20).describe('an integer from 0 to 20'),
+    compileMemoryMb: z.number().int().positive().describe('a positive integer (MB)'),
+    compileCpuSeconds: z.number().int().positive().describe('a positive integer (seconds)'),
+    maxLibrarySizeMb: z.number().int().positive().describe('a positive integer (MB)'),
+    compileProcesses: z.number().int().positive().describe('a positive integer'),
+    cacheMaxSizeMb: z.number().int().positive().describe('a positive integer (MB)'),
   })
   .strict()
   .partial();
@@ -42,7 +47,23 @@ export interface ResolvedConfig {
   pgConfig: string | undefined;
   downloadTimeoutMs: number;
   downloadRetries: number;
+  compileMemoryMb: number;
+  compileCpuSeconds: number;
+  maxLibrarySizeMb: number;
+  compileProcesses: number;
+  cacheMaxSizeMb: number;
 }
+
+/** Keys whose environment values are numbers. */
+export const NUMBER_KEYS: ReadonlySet<ConfigKey> = new Set<ConfigKey>([
+  'downloadTimeoutMs',
+  'downloadRetries',
+  'compileMemoryMb',
+  'compileCpuSeconds',
+  'maxLibrarySizeMb',
+  'compileProcesses',
+  'cacheMaxSizeMb',
+]);
 
 export const DEFAULTS: { [K in keyof ResolvedConfig]: ResolvedConfig[K] } = {
   home: path.join(os.homedir(), '.plrust'),
@@ -55,6 +76,12 @@ export const DEFAULTS: { [K in keyof ResolvedConfig]: ResolvedConfig[K] } = {
   pgConfig: undefined,
   downloadTimeoutMs: 30_000,
   downloadRetries: 4,
+  // the compiler's limits (src/confine/plan.ts DEFAULT_LIMITS) and the CLI's cache bound
+  compileMemoryMb: 1024,
+  compileCpuSeconds: 60,
+  maxLibrarySizeMb: 16,
+  compileProcesses: 64,
+  cacheMaxSizeMb: 1024,
 };
 
 /** Environment variable for each key; values are parsed with the same schema. */
@@ -69,6 +96,11 @@ export const ENV_VARS: { [K in ConfigKey]-?: string } = {
   pgConfig: 'PLRUST_PG_CONFIG',
   downloadTimeoutMs: 'PLRUST_DOWNLOAD_TIMEOUT_MS',
   downloadRetries: 'PLRUST_DOWNLOAD_RETRIES',
+  compileMemoryMb: 'PLRUST_COMPILE_MEMORY_MB',
+  compileCpuSeconds: 'PLRUST_COMPILE_CPU_SECONDS',
+  maxLibrarySizeMb: 'PLRUST_MAX_LIBRARY_SIZE_MB',
+  compileProcesses: 'PLRUST_COMPILE_PROCESSES',
+  cacheMaxSizeMb: 'PLRUST_CACHE_MAX_SIZE_MB',
 };
 
 /** Keys whose relative paths are resolved against the file that set them. */

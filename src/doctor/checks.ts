@@ -12,6 +12,9 @@ import { hasLocalSource } from '../toolchain/source.js';
 import { hostArch, linkerFor, loadTargetDefinition } from '../targets/definitions.js';
 import { probePgConfig, serverDevProblems } from '../install/pg-config.js';
 import type { Arch } from '../config/schema.js';
+import { DEFAULT_SETTINGS, planRun } from '../confine/plan.js';
+import { execPlan, hostFacts } from '../confine/run.js';
+import { PlrustError } from '../util/errors.js';
 
 export type FindingStatus = 'ok' | 'warn' | 'fail';
 
@@ -170,6 +173,36 @@ export function checkQemu(host: Arch = hostArch()): Finding {
         detail: `${bin} not found: ${other} libraries cannot be tested on this machine`,
         fix: 'apt-get install qemu-user',
       };
+}
+
+/** Sets up the compiler's box once, around /usr/bin/true, as the user running the doctor. */
+export async function checkSandbox(scratch: string): Promise<Finding> {
+  const title = 'compiler sandbox (bubblewrap)';
+  const src = fs.mkdtempSync(path.join(scratch, 'doctor-box-'));
+  try {
+    const job = { program: '/usr/bin/true', args: () => [], readOnly: [], src, out: src, env: {} };
+    const r = await execPlan(planRun(job, DEFAULT_SETTINGS, hostFacts()));
+    if (r.code === 0) return ok('sandbox', title, 'rustc runs in a box that sees only the toolchain');
+    return {
+      id: 'sandbox',
+      title,
+      status: 'fail',
+      required: true,
+      detail: `a trivial program failed in the box (exit ${String(r.code)}): ${r.stderr.trim().split('\n')[0] ?? ''}`,
+    };
+  } catch (e) {
+    const err = e instanceof PlrustError ? e : undefined;
+    return {
+      id: 'sandbox',
+      title,
+      status: 'fail',
+      required: true,
+      detail: err?.message ?? String(e),
+      ...(err?.hint ? { fix: err.hint } : {}),
+    };
+  } finally {
+    fs.rmSync(src, { recursive: true, force: true });
+  }
 }
 
 export function checkBuildTools(): Finding[] {

@@ -12,6 +12,38 @@ import { PlrustError } from '../util/errors.js';
 import { packageRoot } from '../util/package-root.js';
 import { hostArch, linkerFor, loadTargetDefinition } from '../targets/definitions.js';
 import type { PgInstallation } from './pg-config.js';
+import { loadAllowlist, type Allowlist } from '../verify/allowlist.js';
+
+/** The generated header the handler's ELF check (handler/plrust_elf.c) is compiled with. */
+export const ALLOWLIST_HEADER = 'plrust_allowlist.h';
+
+/**
+ * The symbol allowlist as C arrays, sorted in strcmp order for bsearch: the
+ * handler checks every library against the same list as `plrust verify`.
+ */
+export function allowlistHeader(list: Allowlist): string {
+  const cName = (n: string) => {
+    if (!/^[A-Za-z0-9_.@+-]+$/.test(n)) throw new Error(`allowlist name ${JSON.stringify(n)} cannot go into C`);
+    return `\t"${n}",`;
+  };
+  const sorted = (names: Iterable<string>) => [...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return [
+    `/* Generated from ${path.basename(list.source)} by plrust install (src/install/handler-build.ts). Do not edit. */`,
+    '#ifndef PLRUST_ALLOWLIST_H',
+    '#define PLRUST_ALLOWLIST_H',
+    '',
+    'static const char *const plrust_allowed_symbols[] = {',
+    ...sorted(list.symbols.keys()).map(cName),
+    '};',
+    '',
+    'static const char *const plrust_allowed_libraries[] = {',
+    ...sorted(list.libraries.keys()).map(cName),
+    '};',
+    '',
+    '#endif',
+    '',
+  ].join('\n');
+}
 
 export interface BuiltHandler {
   dir: string;
@@ -37,6 +69,7 @@ function makeArgs(pg: PgInstallation, host = hostArch()): string[] {
 export async function buildHandler(pg: PgInstallation, workDir: string, logFile: string): Promise<BuiltHandler> {
   const dir = path.join(workDir, 'handler');
   fs.cpSync(handlerTemplateDir(), dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, ALLOWLIST_HEADER), allowlistHeader(await loadAllowlist()));
   // A fresh PLRUST_HOME has no logs/ yet, and exec's log stream would fail on it outside any try.
   fs.mkdirSync(path.dirname(logFile), { recursive: true });
   const r = await exec('make', ['-C', dir, ...makeArgs(pg)], { logFile });

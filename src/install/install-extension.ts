@@ -240,6 +240,8 @@ export async function install(home: HomeLayout, report: Reporter, opts: InstallO
         notes.push(`${serverUser} cannot read ${home.root}: the toolchain is copied to ${destRoot}`);
       }
     }
+    // Read and verified before anything is created: a library that fails the allowlist stops the install.
+    const prebuiltArtifacts = opts.prebuilt ? await readPrebuilt(opts.prebuilt) : [];
     const workDir = serverWorkDir(home, pg);
     if (!opts.dryRun) await prepareWorkDir(workDir, serverUser);
     const defaultsFile = path.join(work, 'plrust.defaults');
@@ -252,14 +254,11 @@ export async function install(home: HomeLayout, report: Reporter, opts: InstallO
         targets: tc ? tc.manifest.targets.map((t) => t.arch) : ['x86_64', 'aarch64'],
       }),
     );
-    const prebuilt: InstallPlanInput['prebuilt'] = [];
-    if (opts.prebuilt) {
-      for (const artifact of await readPrebuilt(opts.prebuilt)) {
-        const shaFile = path.join(work, `${artifact.meta.definitionHash}-${artifact.meta.arch}.sha256`);
-        fs.writeFileSync(shaFile, `${artifact.meta.sha256}\n`);
-        prebuilt.push({ artifact, shaFile });
-      }
-    }
+    const prebuilt: InstallPlanInput['prebuilt'] = prebuiltArtifacts.map((artifact) => {
+      const shaFile = path.join(work, `${artifact.meta.definitionHash}-${artifact.meta.arch}.sha256`);
+      fs.writeFileSync(shaFile, `${artifact.meta.sha256}\n`);
+      return { artifact, shaFile };
+    });
     const handler: InstallPlanInput['handler'] = opts.dryRun
       ? {
           library: '(built by make)',

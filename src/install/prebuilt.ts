@@ -1,13 +1,15 @@
 /**
  * Reading the output of `plrust build` for `plrust install --prebuilt`: every
- * artifact's metadata, checked against its library, so a production server
- * without a toolchain can run functions compiled elsewhere.
+ * artifact's metadata, checked against its library, and every library
+ * against the symbol allowlist, so a production server without a toolchain
+ * can run functions compiled elsewhere and nothing else.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { PlrustError, ExitCode } from '../util/errors.js';
 import { sha256File } from '../util/sha256.js';
 import { artifactMetadataSchema, type ArtifactMetadata } from '../compile/artifacts.js';
+import { assertLibraryTrusted } from '../verify/verify.js';
 
 export interface PrebuiltArtifact {
   meta: ArtifactMetadata;
@@ -37,6 +39,8 @@ export async function readPrebuilt(dir: string): Promise<PrebuiltArtifact[]> {
           hint: 'rebuild it with `plrust build`',
         });
       }
+      // The JSON beside a library comes from the same producer as the library: only the bytes prove anything.
+      await assertLibraryTrusted(library);
       found.push({ meta: parsed.data, library });
     }
   }

@@ -47,6 +47,8 @@ export interface ElfDynamicInfo {
   /** Libraries loaded through a dynamic tag other than DT_NEEDED (filters, auditors). */
   readonly otherLoads: { tag: DynamicLoadTag; value: string }[];
   readonly symbols: DynamicSymbol[];
+  /** What runs when the object is loaded or unloaded: DT_INIT/DT_FINI and the entries of the arrays. */
+  readonly initialisers?: { init: boolean; initArray: number; preinitArray: number; finiArray: number };
 }
 
 const MACHINES: Record<number, ElfMachine> = { 62: 'x86_64', 183: 'aarch64' };
@@ -81,13 +83,17 @@ const DT = {
   SYMTAB: 6,
   RELA: 7,
   RELASZ: 8,
+  INIT: 12,
   SONAME: 14,
   RPATH: 15,
   REL: 17,
   RELSZ: 18,
   PLTREL: 20,
   JMPREL: 23,
+  INIT_ARRAYSZ: 27,
+  FINI_ARRAYSZ: 28,
   RUNPATH: 29,
+  PREINIT_ARRAYSZ: 33,
   VERSYM: 0x6ffffff0,
   VERNEED: 0x6ffffffe,
   DEPAUDIT: 0x6ffffefb,
@@ -191,6 +197,12 @@ class ElfParser {
       searchPaths: dynamic.searchPaths,
       otherLoads: dynamic.otherLoads,
       symbols,
+      initialisers: {
+        init: dynamic.raw.has(DT.INIT),
+        initArray: Math.floor((dynamic.raw.get(DT.INIT_ARRAYSZ)?.[0] ?? 0) / 8),
+        preinitArray: Math.floor((dynamic.raw.get(DT.PREINIT_ARRAYSZ)?.[0] ?? 0) / 8),
+        finiArray: Math.floor((dynamic.raw.get(DT.FINI_ARRAYSZ)?.[0] ?? 0) / 8),
+      },
     };
   }
 

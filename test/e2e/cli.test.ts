@@ -195,6 +195,7 @@ describe('plrust doctor', () => {
       'pg_config',
       'pgxs',
       'home',
+      'sandbox',
     ])
       assert.ok(ids.includes(id), `doctor checks ${id}`);
     assert.equal(

@@ -10,6 +10,23 @@ import { buildAll } from '../../compile/compile-many.js';
 import { writeOutputs } from '../../compile/artifacts.js';
 import { parseCompileRequest, compileRequest } from '../../compile/protocol.js';
 import type { CompileOptions } from '../../compile/compile-function.js';
+import { pruneCache } from '../../compile/cache.js';
+import { MIB, type ConfineSettings } from '../../confine/plan.js';
+import type { ResolvedConfig } from '../../config/schema.js';
+
+/** `plrust build`'s sandbox and limits: configuration (flags win), the sandbox unless --no-sandbox. */
+export function buildConfinement(config: ResolvedConfig, sandbox: boolean): ConfineSettings {
+  return {
+    sandbox,
+    limits: {
+      memoryBytes: config.compileMemoryMb * MIB,
+      cpuSeconds: config.compileCpuSeconds,
+      outputBytes: config.maxLibrarySizeMb * MIB,
+      processes: config.compileProcesses,
+    },
+    protect: [],
+  };
+}
 
 function chooseTargets(tc: ResolvedToolchain, flag: string | undefined): Arch[] {
   const installed = tc.manifest.targets.map((t) => t.arch);
@@ -36,9 +53,11 @@ function compileDirs(ctx: Context, workDir: string | undefined): CompileOptions 
 
 export async function build(
   ctx: Context,
-  opts: { target?: string; toolchain?: string; outDir?: string },
+  opts: { target?: string; toolchain?: string; outDir?: string; sandbox?: boolean },
   files: string[],
 ): Promise<void> {
+  if (opts.sandbox === false)
+    ctx.out.warn('--no-sandbox: rustc runs without the sandbox and can read whatever your OS user can');
   const defs = readDefinitions(files.map((f) => path.resolve(ctx.cwd, f)));
   const tc = resolveToolchain(ctx.home, opts.toolchain);
   const targets = chooseTargets(tc, opts.target);
@@ -48,7 +67,12 @@ export async function build(
   );
   let built;
   try {
-    built = await buildAll(defs, tc, targets, compileDirs(ctx, undefined));
+    const dirs = compileDirs(ctx, undefined);
+    pruneCache(dirs.cacheRoot, dirs.tmpRoot, ctx.config.values.cacheMaxSizeMb * MIB);
+    built = await buildAll(defs, tc, targets, {
+      ...dirs,
+      confine: buildConfinement(ctx.config.values, opts.sandbox !== false),
+    });
   } catch (e) {
     progress.fail();
     throw e;
@@ -89,7 +113,10 @@ export async function compile(ctx: Context, opts: { toolchain?: string; workDir?
   try {
     const req = parseCompileRequest(await readStdin());
     const tc = resolveToolchain(ctx.home, opts.toolchain);
-    response = await compileRequest(req, tc, compileDirs(ctx, opts.workDir));
+    const dirs = compileDirs(ctx, opts.workDir);
+    // Before the compile: the response names files in the cache that the handler still has to read.
+    pruneCache(dirs.cacheRoot, dirs.tmpRoot, req.workDirMaxBytes ?? ctx.config.values.cacheMaxSizeMb * MIB);
+    response = await compileRequest(req, tc, dirs);
   } catch (e) {
     const err =
       e instanceof PlrustError
@@ -103,4 +130,21 @@ export async function compile(ctx: Context, opts: { toolchain?: string; workDir?
     return;
   }
   fs.writeSync(1, `${JSON.stringify(response)}\n`);
+}
+
+/** `plrust cache prune`: the CLI's artifact cache down to a size (default: the configured bound). */
+export async function prune(ctx: Context, opts: { maxSize?: string }): Promise<void> {
+  let maxMb = ctx.config.values.cacheMaxSizeMb;
+  if (opts.maxSize !== undefined) {
+    const n = Number(opts.maxSize);
+    if (!Number.isInteger(n) || n < 0)
+      throw usageError('BAD_SIZE', `--max-size: expected megabytes, got ${opts.maxSize}`);
+    maxMb = n;
+  }
+  const r = pruneCache(ctx.home.cache, ctx.home.tmp, maxMb * MIB);
+  ctx.out.result({ ok: true, ...r, maxBytes: maxMb * MIB }, (print) =>
+    print(
+      `removed ${r.removed} cache entr${r.removed === 1 ? 'y' : 'ies'} (${(r.freedBytes / MIB).toFixed(1)} MB); ${(r.keptBytes / MIB).toFixed(1)} MB kept`,
+    ),
+  );
 }

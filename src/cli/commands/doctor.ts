@@ -1,4 +1,5 @@
 /** `plrust doctor`: runs every check and exits non-zero when a required one fails. */
+import os from 'node:os';
 import type { Context } from '../context.js';
 import { PlrustError, ExitCode } from '../../util/errors.js';
 import {
@@ -9,6 +10,7 @@ import {
   checkPostgres,
   checkQemu,
   checkRust,
+  checkSandbox,
   type Finding,
 } from '../../doctor/checks.js';
 
@@ -23,6 +25,7 @@ export async function doctor(ctx: Context): Promise<void> {
     })),
     ...v.targets.map((a) => checkLinker(a)),
     checkQemu(),
+    await checkSandbox(os.tmpdir()),
     ...checkBuildTools(),
     ...(await checkPostgres(v.pgConfig, ctx.config.sources.pgConfig.source !== 'default')),
     checkHome(v.home),

@@ -42,6 +42,7 @@ export async function verify(ctx: Context, _opts: object, paths: string[]): Prom
         print(`untrusted: ${r.path} (${r.machine})`);
         for (const s of r.denied) print(`  ${formatImport(s)}: ${s.reason}`);
         for (const l of r.deniedLibraries) print(`  ${l.name}: ${l.reason}`);
+        for (const c of r.loadTimeCode) print(`  ${c}: code that would run when the library is loaded`);
       }
     }
   });
