@@ -422,6 +422,16 @@ compile_request(const PlrustDef *def, List *arches)
 					 plrust_compile_process_limit,
 					 (int64) plrust_work_dir_max_size_mb * 1024 * 1024);
 	append_path_list(&buf, protect, lengthof(protect));
+	if (plrust_allowed_dependencies != NULL && plrust_allowed_dependencies[0] != '\0')
+	{
+		appendStringInfoString(&buf, ",\"allowedDependencies\":");
+		escape_json(&buf, plrust_allowed_dependencies);
+	}
+	if (plrust_dependency_source != NULL && plrust_dependency_source[0] != '\0')
+	{
+		appendStringInfoString(&buf, ",\"dependencySource\":");
+		escape_json(&buf, plrust_dependency_source);
+	}
 	appendStringInfoChar(&buf, '}');
 	return buf.data;
 }

@@ -142,6 +142,8 @@ export interface DependencyOptions {
   source?: string;
   /** Where built units are kept. */
   storeRoot: string;
+  /** Read-only stores searched first (PLRUST_HOME/deps, filled by `plrust deps build`). */
+  prebuiltRoots?: string[];
 }
 
 /**
@@ -230,6 +232,7 @@ export async function compileFor(
     const resolved = resolveDependencies(split.dependencies, allow, source);
     units = await ensureDependencies(resolved, tc, arch, {
       storeRoot: d.storeRoot,
+      ...(d.prebuiltRoots ? { prebuiltRoots: d.prebuiltRoots } : {}),
       tmpRoot: opts.tmpRoot,
       confine,
       source: source.location,

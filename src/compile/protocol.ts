@@ -109,7 +109,7 @@ function requestToDefinition(req: CompileRequest): FunctionDef {
 export async function compileRequest(
   req: CompileRequest,
   tc: ResolvedToolchain,
-  opts: CompileOptions & { storeRoot: string },
+  opts: CompileOptions & { storeRoot: string; prebuiltRoots?: string[] },
 ) {
   const def = requestToDefinition(req);
   const installed = tc.manifest.targets.map((t) => t.arch);
@@ -129,6 +129,7 @@ export async function compileRequest(
       confine: requestConfinement(req),
       dependencies: {
         storeRoot: opts.storeRoot,
+        ...(opts.prebuiltRoots ? { prebuiltRoots: opts.prebuiltRoots } : {}),
         ...(req.allowedDependencies ? { allowList: req.allowedDependencies } : {}),
         ...(req.dependencySource ? { source: req.dependencySource } : {}),
       },

@@ -38,7 +38,10 @@ export interface DependencyUnit {
 }
 
 export interface StoreOptions {
+  /** Where new units are built. */
   storeRoot: string;
+  /** Stores searched first and never written (the administrator's `plrust deps build`, for the server). */
+  prebuiltRoots?: string[];
   tmpRoot: string;
   confine: ConfineSettings;
   /** The offline directory source the crates come from. */
@@ -244,7 +247,9 @@ export async function ensureDependencies(
     const triple = targetOf(tc, arch).triple;
     const key = unitKey(tc, triple, d, opts.source);
     const dir = path.join(opts.storeRoot, key);
-    let unit = readUnit(dir, key);
+    let unit = [...(opts.prebuiltRoots ?? []), opts.storeRoot]
+      .map((root) => readUnit(path.join(root, key), key))
+      .find((u) => u !== undefined);
     if (!unit) {
       const release = await acquireLock(path.join(opts.storeRoot, '.locks'), key, {
         noWait: false,
@@ -258,6 +263,8 @@ export async function ensureDependencies(
           try {
             const built = await buildUnit(d, tc, arch, tmp, opts);
             fs.writeFileSync(path.join(tmp, UNIT_FILE), `${JSON.stringify(built)}\n`);
+            // mkdtemp's 0700 would hide a unit `plrust deps build` made from the server's OS user.
+            fs.chmodSync(tmp, 0o755);
             fs.renameSync(tmp, dir);
           } finally {
             fs.rmSync(tmp, { recursive: true, force: true });

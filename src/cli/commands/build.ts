@@ -46,12 +46,16 @@ function chooseTargets(tc: ResolvedToolchain, flag: string | undefined): Arch[] 
 }
 
 /** The cache and scratch space: PLRUST_HOME's, or a separate work directory (the server's compiler uses one it can write). */
-function compileDirs(ctx: Context, workDir: string | undefined): CompileOptions & { storeRoot: string } {
+function compileDirs(
+  ctx: Context,
+  workDir: string | undefined,
+): CompileOptions & { storeRoot: string; prebuiltRoots?: string[] } {
   if (workDir)
     return {
       cacheRoot: path.join(workDir, 'cache'),
       tmpRoot: path.join(workDir, 'tmp'),
       storeRoot: path.join(workDir, 'deps'),
+      prebuiltRoots: [path.join(ctx.home.root, 'deps')],
     };
   return { cacheRoot: ctx.home.cache, tmpRoot: ctx.home.tmp, storeRoot: path.join(ctx.home.root, 'deps') };
 }
