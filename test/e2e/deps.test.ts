@@ -113,7 +113,7 @@ use serde::Deserialize;
 use serde::de::IntoDeserializer;
 #[derive(Deserialize, Debug)]
 enum Color { Red, Green, Blue }
-let d: serde::de::value::StrDeserializer<serde::de::value::Error> = s.as_str().into_deserializer();
+let d: serde::de::value::StrDeserializer<serde::de::value::Error> = s.into_deserializer();
 let c = Color::deserialize(d)?;
 Ok(Some(format!("{:?}", c)))
 $$;`,
