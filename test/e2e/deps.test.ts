@@ -83,6 +83,21 @@ describe(
       if (home) await uninstallPlrust(home);
     });
 
+    test('plrust.allowed_dependencies() lists the allow-list and what the source offers', async () => {
+      assert.deepEqual(
+        await server().query(
+          `SELECT name, version, features::text, default_features, coalesce(available, '-') FROM plrust.allowed_dependencies();`,
+          { user: 'mallory' },
+        ),
+        [
+          ['regex', '>=1.7, <2', '{}', 't', '1.7.1'],
+          ['serde', '=1.0.152', '{derive}', 't', '1.0.152'],
+          ['libc', '*', '{}', 't', '0.2.139'],
+          ['nonexistent-crate', '=1.0.0', '{}', 't', '-'],
+        ],
+      );
+    });
+
     test('regex (a pure library) compiles and gives the right answers', async () => {
       const r = await createAs(
         'mallory',
