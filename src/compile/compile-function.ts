@@ -272,7 +272,7 @@ export async function compileFor(
     fs.rmSync(outDir, { recursive: true, force: true });
     fs.writeFileSync(path.join(dir, DEFINITION_FILE), `${hash}\n`);
     const report = await verifyLibrary(out);
-    if (!report.ok) throw untrustedError(report);
+    if (!report.ok) throw untrusted(untrustedError(report), def, units);
   });
   return {
     ...meta,
@@ -281,6 +281,19 @@ export async function compileFor(
     size: fs.statSync(entry.library).size,
     cached: false,
   };
+}
+
+/** With crates linked, the import most likely comes from one of them: say which the function links. */
+function untrusted(e: PlrustError, def: FunctionDef, units: DependencyUnit[]): PlrustError {
+  if (units.length === 0) return e;
+  const crates = units.map((u) => u.crate).join(', ');
+  return new PlrustError({
+    code: e.code,
+    exitCode: e.exitCode,
+    message: `${def.sqlName} links the crates ${crates}, and its library ${e.message.replace(/^\S+ /, '')}`,
+    hint: 'a crate on the allow-list needs this: the administrator should take it off the list (docs/DEPENDENCIES.md)',
+    ...(e.data ? { data: e.data } : {}),
+  });
 }
 
 function rustcDiagnostics(stderr: string, crate: GeneratedCrate): UserDiagnostic[] {
