@@ -7,6 +7,7 @@ const DOMAIN = [
   'analysis',
   'compile',
   'config',
+  'deps',
   'dev-cluster',
   'doctor',
   'functions',
