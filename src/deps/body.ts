@@ -91,8 +91,12 @@ export function splitBody(body: string): SplitBody {
   if (head !== '[dependencies]' && head !== '[code]') return { code: body, codeLineOffset: 0, dependencies: [] };
   const codeAt = lines.findIndex((l, i) => i >= first && l.trim() === '[code]');
   if (codeAt < 0) throw depError('the body has a [dependencies] section but no [code] line after it');
-  const toml = head === '[dependencies]' ? lines.slice(first + 1, codeAt).join('\n') : '';
-  const table = parseTable(toml, '[dependencies]');
+  // Parsed with its header, so that `[dependencies.serde]` tables work as in Cargo.toml.
+  const toml = head === '[dependencies]' ? lines.slice(first, codeAt).join('\n') : '';
+  const doc = parseTable(toml, '[dependencies]');
+  const other = Object.keys(doc).filter((k) => k !== 'dependencies');
+  if (other.length) throw depError(`the body may only have a [dependencies] section before [code], not [${other[0]}]`);
+  const table = (doc.dependencies ?? {}) as Record<string, unknown>;
   const dependencies = Object.entries(table)
     .map(([name, v]) => readDependencyValue(name, v, '[dependencies]'))
     .sort((a, b) => a.name.localeCompare(b.name));

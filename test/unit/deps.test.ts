@@ -93,6 +93,15 @@ describe('sectioned bodies', () => {
     ]);
   });
 
+  test('dotted tables as in Cargo.toml; no other section', () => {
+    const s = splitBody('[dependencies]\n[dependencies.serde]\nversion = "1"\nfeatures = ["derive"]\n[code]\nOk(None)');
+    assert.deepEqual(s.dependencies, [{ name: 'serde', version: '1', features: ['derive'] }]);
+    assert.match(
+      code(() => splitBody('[dependencies]\nregex = "1"\n[features]\nx = []\n[code]\n')),
+      /only have a \[dependencies\] section before \[code\], not \[features\]/,
+    );
+  });
+
   test('a body without sections is all code', () => {
     const body = '    let x = [1];\n    Ok(Some(x[0]))';
     assert.deepEqual(splitBody(body), { code: body, codeLineOffset: 0, dependencies: [] });
