@@ -4,9 +4,11 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 const DOMAIN = [
+  'confine',
   'analysis',
   'compile',
   'config',
+  'deps',
   'dev-cluster',
   'doctor',
   'functions',

@@ -20,6 +20,7 @@ const SECTIONS: Section[] = [
   { id: 'startup', title: 'CLI start-up', run: async () => (await import('./startup.js')).benchStartup() },
   { id: 'toolchain', title: 'Toolchain install', run: async () => (await import('./toolchain.js')).benchToolchain() },
   { id: 'build', title: 'Building a function', run: async () => (await import('./build.js')).benchBuild() },
+  { id: 'deps', title: 'Functions with dependencies', run: async () => (await import('./deps.js')).benchDeps() },
   { id: 'sandbox', title: "The compiler's box", run: async () => (await import('./sandbox.js')).benchSandbox() },
   { id: 'sql', title: 'PL/Rust in PostgreSQL', run: async () => (await import('./sql.js')).benchSql() },
   {

@@ -67,3 +67,14 @@ CREATE FUNCTION @extschema@.definition_hash(fn pg_catalog.regprocedure)
     RETURNS pg_catalog.text
     AS 'MODULE_PATHNAME', 'plrust_definition_hash'
     LANGUAGE C STRICT STABLE;
+
+-- The dependency allow-list (plrust.allowed_dependencies) as the compiler reads it.
+CREATE FUNCTION @extschema@.allowed_dependencies(
+        OUT name pg_catalog.text,
+        OUT version pg_catalog.text,
+        OUT features pg_catalog.text[],
+        OUT default_features pg_catalog.bool,
+        OUT available pg_catalog.text)
+    RETURNS SETOF record
+    AS 'MODULE_PATHNAME', 'plrust_list_allowed_dependencies'
+    LANGUAGE C VOLATILE;

@@ -63,6 +63,8 @@ extern int	plrust_max_library_size_kb;
 extern int	plrust_compile_process_limit;
 extern int	plrust_max_concurrent_compiles;
 extern int	plrust_work_dir_max_size_mb;
+extern char *plrust_allowed_dependencies;
+extern char *plrust_dependency_source;
 
 extern void plrust_define_gucs(void);
 extern bool plrust_compiler_configured(void);

@@ -22,12 +22,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "catalog/pg_type.h"
+#include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "storage/fd.h"
 #include "storage/latch.h"
 #include "utils/guc.h"
+#include "utils/array.h"
 #include "utils/json.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
@@ -422,6 +425,16 @@ compile_request(const PlrustDef *def, List *arches)
 					 plrust_compile_process_limit,
 					 (int64) plrust_work_dir_max_size_mb * 1024 * 1024);
 	append_path_list(&buf, protect, lengthof(protect));
+	if (plrust_allowed_dependencies != NULL && plrust_allowed_dependencies[0] != '\0')
+	{
+		appendStringInfoString(&buf, ",\"allowedDependencies\":");
+		escape_json(&buf, plrust_allowed_dependencies);
+	}
+	if (plrust_dependency_source != NULL && plrust_dependency_source[0] != '\0')
+	{
+		appendStringInfoString(&buf, ",\"dependencySource\":");
+		escape_json(&buf, plrust_dependency_source);
+	}
 	appendStringInfoChar(&buf, '}');
 	return buf.data;
 }
@@ -825,4 +838,113 @@ plrust_compile(const PlrustDef *def, List *arches)
 			report_rejection(def, &doc->root, exit_code);
 	}
 	return accept_response(def, &doc->root, arches);
+}
+
+/* ---- plrust.allowed_dependencies() ---- */
+
+/*
+ * The allow-list as `plrust deps list` reads it: the compiler is the one
+ * reader of the file, so SQL shows exactly what CREATE FUNCTION will accept,
+ * with the version the dependency source offers for each entry (NULL when
+ * it has none).
+ */
+PG_FUNCTION_INFO_V1(plrust_list_allowed_dependencies);
+
+Datum
+plrust_list_allowed_dependencies(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	List	   *words;
+	char	  **argv;
+	Child		child;
+	ListCell   *lc;
+	int			n = 0;
+	int			exit_code;
+	Jsonb	   *doc = NULL;
+	JsonbContainer *list;
+
+	InitMaterializedSRF(fcinfo, 0);
+	if (plrust_allowed_dependencies == NULL || plrust_allowed_dependencies[0] == '\0')
+		return (Datum) 0;
+	words = plrust_compiler_argv();
+	if (words == NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("cannot read plrust.allowed_dependencies without plrust.compiler"),
+				 errhint("Set plrust.compiler, or run plrust deps list --allowed \"%s\".",
+						 plrust_allowed_dependencies)));
+
+	argv = palloc0(sizeof(char *) * (list_length(words) + 9));
+	foreach(lc, words)
+		argv[n++] = lfirst(lc);
+	argv[n++] = "deps";
+	argv[n++] = "list";
+	argv[n++] = "--json";
+	argv[n++] = "--allowed";
+	argv[n++] = plrust_allowed_dependencies;
+	if (plrust_dependency_source != NULL && plrust_dependency_source[0] != '\0')
+	{
+		argv[n++] = "--dependency-source";
+		argv[n++] = plrust_dependency_source;
+	}
+
+	memset(&child, 0, sizeof(child));
+	child.in_fd = child.out_fd = child.err_fd = -1;
+	child.request = "";
+	initStringInfo(&child.out);
+	initStringInfo(&child.err);
+	PG_TRY();
+	{
+		start_child(&child, argv, compiler_environment(), "/");
+		converse(&child);
+	}
+	PG_CATCH();
+	{
+		stop_child(&child);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+
+	exit_code = WIFEXITED(child.status) ? WEXITSTATUS(child.status) : -1;
+	if (exit_code == 0 && child.out.len > 0 && !child.out_truncated)
+		doc = parse_response(child.out.data, child.out.len);
+	list = doc != NULL ? member_container(&doc->root, "dependencies", true) : NULL;
+	if (list == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_CONFIG_FILE_ERROR),
+				 errmsg("could not read the dependency allow-list \"%s\"", plrust_allowed_dependencies),
+				 errdetail_internal("%s", child.err.len > 0 ? plrust_message_text(child.err.data, child.err.len, 4000)
+									: plrust_message_text(child.out.data, child.out.len, 4000))));
+
+	for (int i = 0; i < (int) JsonContainerSize(list); i++)
+	{
+		JsonbContainer *entry = element_object(list, i);
+		JsonbContainer *features = member_container(entry, "features", true);
+		JsonbValue *defaults = member(entry, "defaultFeatures");
+		char	   *name = member_string(entry, "name");
+		char	   *version = member_string(entry, "version");
+		char	   *available = member_string(entry, "resolved");
+		int			nfeatures = features != NULL ? (int) JsonContainerSize(features) : 0;
+		Datum	   *fdatums = palloc0(sizeof(Datum) * (nfeatures + 1));
+		Datum		values[5];
+		bool		nulls[5] = {false, false, false, false, available == NULL};
+
+		if (name == NULL || version == NULL || features == NULL || defaults == NULL || defaults->type != jbvBool)
+			bad_response("an allow-list entry lacks name, version, features or defaultFeatures");
+		for (int f = 0; f < nfeatures; f++)
+		{
+			JsonbValue *fv = getIthJsonbValueFromContainer(features, f);
+
+			if (fv == NULL || fv->type != jbvString)
+				bad_response("a feature is not a string");
+			fdatums[f] = PointerGetDatum(cstring_to_text_with_len(fv->val.string.val, fv->val.string.len));
+		}
+		values[0] = CStringGetTextDatum(name);
+		values[1] = CStringGetTextDatum(version);
+		values[2] = PointerGetDatum(construct_array(fdatums, nfeatures, TEXTOID, -1, false, TYPALIGN_INT));
+		values[3] = BoolGetDatum(defaults->val.boolean);
+		values[4] = available != NULL ? CStringGetTextDatum(available) : (Datum) 0;
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
 }

@@ -35,6 +35,8 @@ int			plrust_max_library_size_kb = 16 * 1024;
 int			plrust_compile_process_limit = 64;
 int			plrust_max_concurrent_compiles = 1;
 int			plrust_work_dir_max_size_mb = 1024;
+char	   *plrust_allowed_dependencies = NULL;
+char	   *plrust_dependency_source = NULL;
 
 #define DEFAULTS_FILE_NAME "plrust.defaults"
 #define MAX_COMPILER_WORDS 16
@@ -355,6 +357,23 @@ plrust_define_gucs(void)
 							"Size the compiler's cache in plrust.work_dir is kept under.",
 							NULL, &plrust_work_dir_max_size_mb, 1024, 1, INT_MAX / 1024,
 							PGC_SUSET, GUC_UNIT_MB, NULL, NULL, NULL);
+
+
+	/*
+	 * Crates a function may depend on, and where they come from
+	 * (docs/DEPENDENCIES.md). The administrator trusts those crates on the
+	 * users' behalf, so only a superuser names them.
+	 */
+	DefineCustomStringVariable("plrust.allowed_dependencies",
+							   "TOML file of the crates, versions and features functions may depend on.",
+							   "Empty means a function with [dependencies] is refused.",
+							   &plrust_allowed_dependencies, "",
+							   PGC_SUSET, 0, check_path, NULL, NULL);
+	DefineCustomStringVariable("plrust.dependency_source",
+							   "Directory registry or vendor directory the allowed crates are built from.",
+							   "Empty means /usr/share/cargo/registry, where Debian's librust-*-dev packages install crates.",
+							   &plrust_dependency_source, "",
+							   PGC_SUSET, 0, check_path, NULL, NULL);
 
 #if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("plrust");

@@ -83,6 +83,11 @@ export function registerCommands(program: Command): void {
     )
     .option('--process-limit <n>', 'processes and threads in the compiler sandbox (default 64)', parseInteger)
     .option('--no-sandbox', 'run rustc without the sandbox (it can then read whatever your OS user can)')
+    .option('--allowed <file>', 'the dependency allow-list (TOML) that [dependencies] are checked against')
+    .option(
+      '--dependency-source <dir>',
+      'directory registry or vendor directory of allowed crates (default /usr/share/cargo/registry)',
+    )
     .action(
       action(
         async () => (await import('./commands/build.js')).build,
@@ -95,6 +100,28 @@ export function registerCommands(program: Command): void {
         }),
       ),
     );
+
+  const deps = program.command('deps').description('the dependency allow-list: crates functions may use');
+  const depsCommand = (name: string, what: string) =>
+    deps
+      .command(name)
+      .description(what)
+      .requiredOption('--allowed <file>', 'the dependency allow-list (TOML)')
+      .option(
+        '--dependency-source <dir>',
+        'directory registry or vendor directory (default /usr/share/cargo/registry)',
+      );
+  depsCommand('list', 'show each allowed crate and the version the source offers').action(
+    action(async () => (await import('./commands/deps.js')).list),
+  );
+  depsCommand('check', 'fail unless every allowed crate is in the source').action(
+    action(async () => (await import('./commands/deps.js')).check),
+  );
+  depsCommand('build', 'build every allowed crate for each target into the dependency store')
+    .option('--target <list>', `${TARGET_HELP} (default: every target of the toolchain)`)
+    .option('--toolchain <id>', 'the toolchain to build with (default: the default toolchain)')
+    .option('--no-sandbox', 'run cargo without the sandbox (build scripts then see whatever your OS user can)')
+    .action(action(async () => (await import('./commands/deps.js')).build));
 
   program
     .command('cache')

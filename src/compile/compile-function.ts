@@ -29,6 +29,10 @@ import { verifyLibrary, untrustedError } from '../verify/verify.js';
 import { DEFAULT_SETTINGS, type ConfineSettings } from '../confine/plan.js';
 import { runConfined, limitError } from '../confine/run.js';
 import { checkExpandedCrate, expansionArgs } from './expand.js';
+import { splitBody } from '../deps/body.js';
+import { loadAllowList, noAllowList, resolveDependencies } from '../deps/allowlist.js';
+import { directorySource, DEFAULT_SOURCE } from '../deps/source.js';
+import { ensureDependencies, linkArgs, type DependencyUnit } from '../deps/store.js';
 
 const pkg = createRequire(import.meta.url)('../../../package.json') as { version: string };
 
@@ -92,7 +96,16 @@ function fileSha(tc: ResolvedToolchain, rel: string): string {
  * compiler flags, and the versions of plrust, the checker and the ABI.
  */
 export function artifactKey(
-  inputs: { toolchain: string; runtimeSha: string; specSha: string; wrapper: string; user: string; triple: string },
+  inputs: {
+    toolchain: string;
+    runtimeSha: string;
+    specSha: string;
+    wrapper: string;
+    user: string;
+    triple: string;
+    /** Store keys of the linked dependency units; absent without [dependencies]. */
+    deps?: string[];
+  },
   versions: { plrust: string; checker: string; abi: number } = {
     plrust: pkg.version,
     checker: CHECKER_VERSION,
@@ -119,6 +132,19 @@ export interface CompileOptions {
   rustc?: string;
   /** The sandbox and limits of every rustc run (default: sandboxed, default limits). */
   confine?: ConfineSettings;
+  /** Where [dependencies] are allowed, found and built (docs/DEPENDENCIES.md). */
+  dependencies?: DependencyOptions;
+}
+
+export interface DependencyOptions {
+  /** The administrator's allow-list; without one, any [dependencies] is refused. */
+  allowList?: string;
+  /** The offline directory source (default: Debian's directory registry). */
+  source?: string;
+  /** Where built units are kept. */
+  storeRoot: string;
+  /** Read-only stores searched first (PLRUST_HOME/deps, filled by `plrust deps build`). */
+  prebuiltRoots?: string[];
 }
 
 /**
@@ -132,7 +158,6 @@ export function toolchainDirs(tc: ResolvedToolchain, rustc: string): string[] {
   return real.startsWith('/usr/') ? [tc.dir] : [tc.dir, root];
 }
 
-/** Runs rustc on a generated crate in the sandbox; the library lands in outDir/lib.so. */
 /**
  * Every rustc run on function source goes through here, in the compile
  * sandbox with the same limits: first the expansion that the second trust
@@ -145,6 +170,7 @@ async function runRustc(
   rustc: string,
   dirs: { src: string; out: string; toolchain: string[] },
   confine: ConfineSettings,
+  units: DependencyUnit[],
 ): Promise<void> {
   const compileArgs = (at: { src: string; out: string; tmp: string }) => [
     ...rustcArgs({
@@ -155,11 +181,17 @@ async function runRustc(
       out: path.join(at.out, LIBRARY_NAME),
       errorFormat: 'json',
     }),
+    ...linkArgs(units),
     // Intermediate objects go to the box's bounded scratch space, not to the output directory.
     '-Z',
     `temps-dir=${at.tmp}`,
   ];
-  const job = { readOnly: dirs.toolchain, src: dirs.src, out: dirs.out, env: { ...RUSTC_ENV } };
+  const job = {
+    readOnly: [...dirs.toolchain, ...units.map((u) => u.dir)],
+    src: dirs.src,
+    out: dirs.out,
+    env: { ...RUSTC_ENV },
+  };
   const run = async (args: (at: { src: string; out: string; tmp: string }) => string[], what: string) => {
     const r = await runConfined({ program: rustc, args, ...job }, confine);
     if (r.limit) throw limitError(r.limit, confine.limits, `${what} ${def.sqlName} for ${t.triple}`);
@@ -191,12 +223,40 @@ export async function compileFor(
   arch: Arch,
   opts: CompileOptions,
 ): Promise<Artifact> {
-  const findings = checkDefinition(def);
-  if (findings.length > 0) throw new CompileError(def, findings, 'untrusted');
-  const crate = generateCrate(def, instrument(def.source, 'fn-body'));
+  // The definition hash covers the whole body, [dependencies] included, as the handler computes it.
+  const hash = definitionHash(def);
+  const split = splitBody(def.source);
+  const code: FunctionDef = {
+    ...def,
+    source: split.code,
+    origin: {
+      ...def.origin,
+      line: def.origin.line + split.codeLineOffset,
+      col: split.codeLineOffset ? 1 : def.origin.col,
+    },
+  };
+  const findings = checkDefinition(code);
+  if (findings.length > 0) throw new CompileError(code, findings, 'untrusted');
+  const crate = generateCrate(code, instrument(code.source, 'fn-body'));
   const t = targetOf(tc, arch);
   const rustc = opts.rustc ?? tc.manifest.rustc.path;
-  const hash = definitionHash(def);
+  const confine = opts.confine ?? DEFAULT_SETTINGS;
+  let units: DependencyUnit[] = [];
+  if (split.dependencies.length > 0) {
+    const d = opts.dependencies;
+    const allow = d?.allowList ? loadAllowList(d.allowList) : undefined;
+    if (!d || !allow) throw noAllowList(split.dependencies);
+    const source = directorySource(d.source ?? DEFAULT_SOURCE);
+    const resolved = resolveDependencies(split.dependencies, allow, source);
+    units = await ensureDependencies(resolved, tc, arch, {
+      storeRoot: d.storeRoot,
+      ...(d.prebuiltRoots ? { prebuiltRoots: d.prebuiltRoots } : {}),
+      tmpRoot: opts.tmpRoot,
+      confine,
+      source: source.location,
+      toolchainDirs: toolchainDirs(tc, rustc),
+    });
+  }
   const key = artifactKey({
     toolchain: tc.id,
     runtimeSha: fileSha(tc, t.runtime),
@@ -204,6 +264,7 @@ export async function compileFor(
     wrapper: crate.source,
     user: crate.userModule,
     triple: t.triple,
+    ...(units.length > 0 ? { deps: units.map((u) => u.key) } : {}),
   });
   const hit = lookup(opts.cacheRoot, key);
   const meta = { arch, triple: t.triple, definitionHash: hash, signature: crate.signature };
@@ -216,7 +277,6 @@ export async function compileFor(
       cached: true,
     };
   }
-  const confine = opts.confine ?? DEFAULT_SETTINGS;
   const entry = await store(opts.cacheRoot, opts.tmpRoot, key, async (dir) => {
     const src = path.join(dir, 'src');
     const outDir = path.join(dir, 'out');
@@ -224,13 +284,13 @@ export async function compileFor(
     fs.mkdirSync(outDir);
     fs.writeFileSync(path.join(src, WRAPPER_FILE), crate.source);
     fs.writeFileSync(path.join(src, USER_MODULE_FILE), crate.userModule);
-    await runRustc(def, crate, t, rustc, { src, out: outDir, toolchain: toolchainDirs(tc, rustc) }, confine);
+    await runRustc(code, crate, t, rustc, { src, out: outDir, toolchain: toolchainDirs(tc, rustc) }, confine, units);
     const out = path.join(dir, LIBRARY_NAME);
     fs.renameSync(path.join(outDir, LIBRARY_NAME), out);
     fs.rmSync(outDir, { recursive: true, force: true });
     fs.writeFileSync(path.join(dir, DEFINITION_FILE), `${hash}\n`);
     const report = await verifyLibrary(out);
-    if (!report.ok) throw untrustedError(report);
+    if (!report.ok) throw untrusted(untrustedError(report), def, units);
   });
   return {
     ...meta,
@@ -239,6 +299,19 @@ export async function compileFor(
     size: fs.statSync(entry.library).size,
     cached: false,
   };
+}
+
+/** With crates linked, the import most likely comes from one of them: say which the function links. */
+function untrusted(e: PlrustError, def: FunctionDef, units: DependencyUnit[]): PlrustError {
+  if (units.length === 0) return e;
+  const crates = units.map((u) => u.crate).join(', ');
+  return new PlrustError({
+    code: e.code,
+    exitCode: e.exitCode,
+    message: `${def.sqlName} links the crates ${crates}, and its library ${e.message.replace(/^\S+ /, '')}`,
+    hint: 'a crate on the allow-list needs this: the administrator should take it off the list (docs/DEPENDENCIES.md)',
+    ...(e.data ? { data: e.data } : {}),
+  });
 }
 
 function rustcDiagnostics(stderr: string, crate: GeneratedCrate): UserDiagnostic[] {

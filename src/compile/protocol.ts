@@ -40,6 +40,9 @@ const requestSchema = z
       .optional(),
     protect: z.array(z.string().startsWith('/')).optional(),
     workDirMaxBytes: positive.optional(),
+    // plrust.allowed_dependencies and plrust.dependency_source, superuser-only settings.
+    allowedDependencies: z.string().startsWith('/').optional(),
+    dependencySource: z.string().startsWith('/').optional(),
   })
   .strict();
 
@@ -103,7 +106,11 @@ function requestToDefinition(req: CompileRequest): FunctionDef {
   };
 }
 
-export async function compileRequest(req: CompileRequest, tc: ResolvedToolchain, opts: CompileOptions) {
+export async function compileRequest(
+  req: CompileRequest,
+  tc: ResolvedToolchain,
+  opts: CompileOptions & { storeRoot: string; prebuiltRoots?: string[] },
+) {
   const def = requestToDefinition(req);
   const installed = tc.manifest.targets.map((t) => t.arch);
   const targets: Arch[] = req.targets ?? installed;
@@ -117,7 +124,16 @@ export async function compileRequest(req: CompileRequest, tc: ResolvedToolchain,
   }
   let artifacts;
   try {
-    const withLimits = { ...opts, confine: requestConfinement(req) };
+    const withLimits: CompileOptions = {
+      ...opts,
+      confine: requestConfinement(req),
+      dependencies: {
+        storeRoot: opts.storeRoot,
+        ...(opts.prebuiltRoots ? { prebuiltRoots: opts.prebuiltRoots } : {}),
+        ...(req.allowedDependencies ? { allowList: req.allowedDependencies } : {}),
+        ...(req.dependencySource ? { source: req.dependencySource } : {}),
+      },
+    };
     artifacts = await Promise.all(targets.map((arch) => compileFor(def, tc, arch, withLimits)));
   } catch (e) {
     if (!(e instanceof CompileError)) throw e;

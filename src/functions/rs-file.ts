@@ -12,6 +12,7 @@ import { PlrustError } from '../util/errors.js';
 import type { FunctionArg, FunctionDef } from './definition.js';
 import { extractRsItems, type RsFunction } from './rs-items.js';
 import { sqlTypeOfRustParam, sqlTypeOfRustReturn } from './rust-types.js';
+import { rsHeaderToBody } from '../deps/body.js';
 
 export interface RsFileResult {
   functions: FunctionDef[];
@@ -57,6 +58,10 @@ export function parseRsFile(source: string, file: string): RsFileResult {
   const items = extractRsItems(source, file);
   const errors = items.diagnostics.map((d) => d.message);
   const functions: FunctionDef[] = [];
+  // A `//! [dependencies]` header becomes the body's [dependencies] section; the code keeps its file lines.
+  const header = rsHeaderToBody(source);
+  const text = header?.body ?? source;
+  const firstLine = 1 - (header?.lineShift ?? 0);
   for (const fn of items.functions) {
     try {
       const params = fn.params.map((p) => ({
@@ -73,7 +78,7 @@ export function parseRsFile(source: string, file: string): RsFileResult {
         continue;
       }
       const args: FunctionArg[] = params.map((p) => ({ name: p.name, type: p.type }));
-      const body = `${source.replace(/\s+$/, '')}\n${callLine(fn, params, strict, ret.rsReturn, returnsUnit(fn.returnType))}\n`;
+      const body = `${text.replace(/\s+$/, '')}\n${callLine(fn, params, strict, ret.rsReturn, returnsUnit(fn.returnType))}\n`;
       functions.push({
         sqlName: fn.options.sqlName ?? fn.name,
         rustName: fn.name,
@@ -83,7 +88,7 @@ export function parseRsFile(source: string, file: string): RsFileResult {
         volatility: fn.options.volatility,
         parallel: fn.options.parallel,
         source: body,
-        origin: { file, line: 1, col: 1 },
+        origin: { file, line: firstLine, col: 1 },
       });
     } catch (e) {
       if (e instanceof PlrustError) errors.push(e.message);

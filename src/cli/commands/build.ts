@@ -46,14 +46,30 @@ function chooseTargets(tc: ResolvedToolchain, flag: string | undefined): Arch[] 
 }
 
 /** The cache and scratch space: PLRUST_HOME's, or a separate work directory (the server's compiler uses one it can write). */
-function compileDirs(ctx: Context, workDir: string | undefined): CompileOptions {
-  if (workDir) return { cacheRoot: path.join(workDir, 'cache'), tmpRoot: path.join(workDir, 'tmp') };
-  return { cacheRoot: ctx.home.cache, tmpRoot: ctx.home.tmp };
+function compileDirs(
+  ctx: Context,
+  workDir: string | undefined,
+): CompileOptions & { storeRoot: string; prebuiltRoots?: string[] } {
+  if (workDir)
+    return {
+      cacheRoot: path.join(workDir, 'cache'),
+      tmpRoot: path.join(workDir, 'tmp'),
+      storeRoot: path.join(workDir, 'deps'),
+      prebuiltRoots: [path.join(ctx.home.root, 'deps')],
+    };
+  return { cacheRoot: ctx.home.cache, tmpRoot: ctx.home.tmp, storeRoot: path.join(ctx.home.root, 'deps') };
 }
 
 export async function build(
   ctx: Context,
-  opts: { target?: string; toolchain?: string; outDir?: string; sandbox?: boolean },
+  opts: {
+    target?: string;
+    toolchain?: string;
+    outDir?: string;
+    sandbox?: boolean;
+    allowed?: string;
+    dependencySource?: string;
+  },
   files: string[],
 ): Promise<void> {
   if (opts.sandbox === false)
@@ -72,6 +88,11 @@ export async function build(
     built = await buildAll(defs, tc, targets, {
       ...dirs,
       confine: buildConfinement(ctx.config.values, opts.sandbox !== false),
+      dependencies: {
+        storeRoot: dirs.storeRoot,
+        ...(opts.allowed ? { allowList: path.resolve(ctx.cwd, opts.allowed) } : {}),
+        ...(opts.dependencySource ? { source: path.resolve(ctx.cwd, opts.dependencySource) } : {}),
+      },
     });
   } catch (e) {
     progress.fail();

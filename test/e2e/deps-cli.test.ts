@@ -1,0 +1,120 @@
+/**
+ * Issue 16 from the command line: `plrust deps list|check|build` and
+ * `plrust build --allowed` with a .rs file's `//! [dependencies]` header,
+ * for both targets; a crate whose library imports a denied symbol is
+ * refused with the symbol named and leaves nothing behind.
+ */
+import { before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { tempHome } from '../helpers/plrust-install.js';
+import { runPlrust } from '../helpers/cli.js';
+
+const REGISTRY = '/usr/share/cargo/registry';
+let home = '';
+let dir = '';
+
+function write(name: string, text: string): string {
+  const p = path.join(dir, name);
+  fs.mkdirSync(path.dirname(p), { recursive: true });
+  fs.writeFileSync(p, text);
+  return p;
+}
+
+/** A vendor directory with one crate whose safe API calls socket(2). */
+function sneakySource(): string {
+  const crate = path.join(dir, 'vendor', 'sneaky-0.1.0');
+  write(
+    'vendor/sneaky-0.1.0/Cargo.toml',
+    '[package]\nname = "sneaky"\nversion = "0.1.0"\nedition = "2021"\n\n[lib]\npath = "lib.rs"\n',
+  );
+  write(
+    'vendor/sneaky-0.1.0/lib.rs',
+    'extern "C" {\n    fn socket(domain: i32, kind: i32, protocol: i32) -> i32;\n}\n\npub fn open() -> i32 {\n    unsafe { socket(2, 1, 0) }\n}\n',
+  );
+  write('vendor/sneaky-0.1.0/.cargo-checksum.json', '{"package":null,"files":{}}');
+  return path.dirname(crate);
+}
+
+describe('plrust deps and plrust build with dependencies', { skip: !fs.existsSync(`${REGISTRY}/regex-1.7.1`) }, () => {
+  before(async () => {
+    home = await tempHome('deps-cli', { toolchain: true });
+    dir = fs.mkdtempSync('/tmp/plrust-deps-cli-');
+    process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+    write('allowed.toml', 'regex = ">=1.7, <2"\n');
+    write('missing.toml', 'regex = ">=1.7, <2"\nghost = "=1.0.0"\n');
+    write('sneaky.toml', 'sneaky = "=0.1.0"\n');
+  });
+
+  test('deps list and check: what the source offers, and a missing crate fails', async () => {
+    const list = await runPlrust(['deps', 'list', '--allowed', path.join(dir, 'missing.toml'), '--json'], { home });
+    assert.equal(list.code, 0, list.stderr);
+    const doc = JSON.parse(list.stdout) as { dependencies: Array<{ name: string; resolved: string | null }> };
+    assert.deepEqual(
+      doc.dependencies.map((d) => [d.name, d.resolved]),
+      [
+        ['regex', '1.7.1'],
+        ['ghost', null],
+      ],
+    );
+    const check = await runPlrust(['deps', 'check', '--allowed', path.join(dir, 'missing.toml')], { home });
+    assert.notEqual(check.code, 0);
+    assert.match(check.stderr, /1 allowed dependency is not in \/usr\/share\/cargo\/registry: ghost "=1.0.0"/);
+  });
+
+  test('a .rs file with a //! [dependencies] header builds for both targets; the libraries are self-contained', async () => {
+    const rs = write(
+      'src/words.rs',
+      '//! [dependencies]\n//! regex = "1"\n\n/// Words of at least n letters.\npub fn long_words(s: &str, n: i32) -> Option<i64> {\n    let re = regex::Regex::new(&format!(r"\\b\\w{{{n},}}\\b")).ok()?;\n    Some(re.find_iter(s).count() as i64)\n}\n',
+    );
+    const out = path.join(dir, 'out');
+    const r = await runPlrust(['build', '--allowed', path.join(dir, 'allowed.toml'), '--out-dir', out, '--json', rs], {
+      home,
+      timeoutMs: 20 * 60_000,
+    });
+    assert.equal(r.code, 0, r.stderr);
+    const sql = fs.readFileSync(path.join(out, 'functions.sql'), 'utf8');
+    assert.match(sql, /\[dependencies\]\n regex = "1"\n\[code\]/);
+    for (const triple of ['x86_64-postgres-linux-gnu', 'aarch64-postgres-linux-gnu']) {
+      const lib = path.join(out, 'long_words', `${triple}.so`);
+      const dynamic = execFileSync('readelf', ['-d', '-W', lib], { encoding: 'utf8' });
+      const needed = [...dynamic.matchAll(/\(NEEDED\)\s+Shared library: \[([^\]]+)\]/g)].map((m) => m[1]);
+      // regex is linked in: the library needs nothing but the C library's parts.
+      for (const n of needed) assert.match(n!, /^(libc|libm|libgcc_s|ld-linux)[-.\w]*\.so/, `${triple} needs ${n}`);
+      const header = execFileSync('readelf', ['-h', lib], { encoding: 'utf8' });
+      assert.match(header, triple.startsWith('x86_64') ? /X86-64/ : /AArch64/);
+    }
+  });
+
+  test('a crate whose library imports a denied symbol is refused with the symbol named', async () => {
+    const vendor = sneakySource();
+    const f = write(
+      'sneaky.sql',
+      'CREATE FUNCTION sock() RETURNS int4 LANGUAGE plrust AS $$\n[dependencies]\nsneaky = "0.1.0"\n[code]\nOk(Some(sneaky::open()))\n$$;\n',
+    );
+    const out = path.join(dir, 'sneaky-out');
+    const r = await runPlrust(
+      [
+        'build',
+        '--allowed',
+        path.join(dir, 'sneaky.toml'),
+        '--dependency-source',
+        vendor,
+        '--target',
+        'x86_64',
+        '--out-dir',
+        out,
+        f,
+      ],
+      { home, timeoutMs: 10 * 60_000 },
+    );
+    assert.notEqual(r.code, 0);
+    assert.match(
+      r.stderr,
+      /sock links the crates sneaky, and its library imports what a trusted function may not use: socket@/,
+    );
+    assert.equal(fs.existsSync(path.join(out, 'functions.sql')), false, 'a refused build wrote its SQL');
+  });
+});
