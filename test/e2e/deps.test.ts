@@ -116,7 +116,7 @@ $$;`,
       assert.match(bad.stderr, /ERROR: {2}regex parse error/);
     });
 
-    test('serde with its derive proc-macro', async () => {
+    test('serde_derive (a proc-macro) is built in the box, and its output is checked like user code: refused', async () => {
       const r = await createAs(
         'mallory',
         `CREATE FUNCTION color(s text) RETURNS text STRICT LANGUAGE plrust AS $$
@@ -133,9 +133,13 @@ let c = Color::deserialize(d)?;
 Ok(Some(format!("{:?}", c)))
 $$;`,
       );
-      assert.ok(r.ok, r.stderr);
-      assert.equal(await server().psql(`SELECT color('Green');`), 'Green');
-      assert.match((await server().psqlResult(`SELECT color('purple');`)).stderr, /unknown variant `purple`/);
+      // The derive's output (an `extern crate`, helper fns without checkpoints) carries no
+      // hygiene mark the expanded check could trust, so it is refused like code the user wrote;
+      // allowing proc-macro output needs a spoof-proof way to tell it apart (issue 16 stays open).
+      assert.ok(!r.ok, 'a derive whose output the expanded check cannot attribute was accepted');
+      assert.match(r.stderr, /rejected by the PL\/Rust trust checker/);
+      assert.match(r.stderr, /extern-crate: .*\(after macro expansion\)/);
+      assert.equal(await server().psql(`SELECT count(*) FROM pg_proc WHERE proname = 'color'`), '0');
     });
 
     test('libc (a build script) is built by the server on first use', async () => {
@@ -268,10 +272,7 @@ $$;`,
       try {
         const restored = await server().runProgram('pg_restore', ['-d', server().conninfo({ db: 'restored' }), dump]);
         assert.equal(restored.code, 0, restored.stderr);
-        assert.equal(
-          await server().psql(`SELECT re_match('^x', 'xy'), color('Blue'), einval();`, { db: 'restored' }),
-          't|Blue|22',
-        );
+        assert.equal(await server().psql(`SELECT re_match('^x', 'xy'), einval();`, { db: 'restored' }), 't|22');
       } finally {
         await server().psql(`LOAD 'plrust'; ALTER SYSTEM RESET plrust.compiler; SELECT pg_reload_conf();`);
       }
