@@ -31,6 +31,8 @@ INSTALL_PACKAGES=(postgresql-15 postgresql-client-15)
 # Headers and PGXS only: their dependencies (clang, llvm, ...) are the host's business.
 DOWNLOAD_PACKAGES=(postgresql-server-dev-15 libpq-dev)
 
+source "$(dirname "${BASH_SOURCE[0]}")/lib/private-apt.sh"
+
 say() { echo "aarch64-pg: $*" >&2; }
 die() { say "$*"; exit 1; }
 
@@ -39,48 +41,12 @@ as_server_user() {
 }
 
 write_apt_config() {
-  mkdir -p "$APT_DIR"/{lists/partial,cache/archives/partial,dpkg,sources.list.d,apt.conf.d,preferences.d,log,debs}
-  : > "$APT_DIR/dpkg/status"
-  # The machine's own sources, nothing else: the same mirror, suites and keys the host uses.
-  rm -f "$APT_DIR"/sources.list.d/* "$APT_DIR/sources.list"
+  private_apt_dirs "$APT_DIR"
   local found=0
   if [[ -f /etc/apt/sources.list ]]; then cp /etc/apt/sources.list "$APT_DIR/sources.list"; found=1; else : > "$APT_DIR/sources.list"; fi
   if [[ -f /etc/apt/sources.list.d/debian.sources ]]; then cp /etc/apt/sources.list.d/debian.sources "$APT_DIR/sources.list.d/"; found=1; fi
   [[ $found -eq 1 ]] || die "no Debian sources configured (neither /etc/apt/sources.list nor /etc/apt/sources.list.d/debian.sources)"
-  # The host's apt.conf.d (proxies, validity checks) applies too; its hooks do not:
-  # an update of these private lists must not refresh the host's caches.
-  rm -f "$APT_DIR"/apt.conf.d/*
-  if [[ -d /etc/apt/apt.conf.d ]]; then
-    find /etc/apt/apt.conf.d -maxdepth 1 -type f -exec cp -t "$APT_DIR/apt.conf.d/" {} +
-  fi
-  if [[ -f /etc/apt/apt.conf ]]; then cp /etc/apt/apt.conf "$APT_DIR/apt.conf.d/zz-host-apt.conf"; fi
-  cat > "$APT_DIR/main.conf" <<'EOF'
-#clear APT::Update::Pre-Invoke;
-#clear APT::Update::Post-Invoke;
-#clear APT::Update::Post-Invoke-Success;
-#clear DPkg::Pre-Invoke;
-#clear DPkg::Post-Invoke;
-#clear DPkg::Pre-Install-Pkgs;
-EOF
-  cat > "$APT_DIR/apt.conf" <<EOF
-APT::Architecture "arm64";
-APT::Architectures { "arm64"; };
-APT::Install-Recommends "false";
-APT::Install-Suggests "false";
-Dir::State "$APT_DIR";
-Dir::State::Lists "$APT_DIR/lists";
-Dir::State::status "$APT_DIR/dpkg/status";
-Dir::State::extended_states "$APT_DIR/extended_states";
-Dir::Cache "$APT_DIR/cache";
-Dir::Cache::archives "$APT_DIR/cache/archives";
-Dir::Etc::SourceList "$APT_DIR/sources.list";
-Dir::Etc::SourceParts "$APT_DIR/sources.list.d";
-Dir::Etc::Parts "$APT_DIR/apt.conf.d";
-Dir::Etc::main "$APT_DIR/main.conf";
-Dir::Etc::Preferences "$APT_DIR/preferences";
-Dir::Etc::PreferencesParts "$APT_DIR/preferences.d";
-Dir::Log "$APT_DIR/log";
-EOF
+  private_apt_conf "$APT_DIR" arm64
 }
 
 apt_private() { APT_CONFIG="$APT_DIR/apt.conf" "$@"; }

@@ -39,6 +39,8 @@ ARCH=amd64
 MULTIARCH=x86_64-linux-gnu
 HOST_LOADER=/lib64/ld-linux-x86-64.so.2
 
+source "$(dirname "${BASH_SOURCE[0]}")/lib/private-apt.sh"
+
 say() { echo "pg-versions: $*" >&2; }
 die() { say "$*"; exit 1; }
 
@@ -57,33 +59,10 @@ own_glibc() { [[ $1 -ge 17 ]]; }
 # The Debian archive of the machine's configured sources (deb822 or one-line
 # format): the first URI with a /debian path component (a mirror, or a
 # snapshot.debian.org archive/debian/<date>), and its keyring.
-debian_mirror() {
-  local f uri='' keyring=''
-  for f in /etc/apt/sources.list.d/*.sources; do
-    [[ -f $f ]] || continue
-    uri=$(awk '/^URIs:/ { for (i = 2; i <= NF; i++) if ($i ~ /\/debian(\/|$)/) { print $i; exit } }' "$f")
-    if [[ -n $uri ]]; then
-      keyring=$(awk -v u="$uri" '/^$/ { inside = 0 } /^URIs:/ { inside = index($0, u) > 0 } inside && /^Signed-By:/ { print $2; exit }' "$f")
-      break
-    fi
-  done
-  if [[ -z $uri ]]; then
-    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-      [[ -f $f ]] || continue
-      uri=$(awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z+]+:\/\// && $i ~ /\/debian(\/|$)/) { print $i; exit } }' "$f" | head -1)
-      [[ -n $uri ]] && break
-    done
-  fi
-  [[ -n $uri ]] || die "no Debian archive (a URI with a /debian path component) in the configured apt sources (/etc/apt/sources.list*)"
-  echo "$uri ${keyring:-/usr/share/keyrings/debian-archive-keyring.gpg}"
-}
-
 write_apt_config() {
   local apt_dir=$1 suites=$2 major=$3 uri keyring
   read -r uri keyring < <(debian_mirror)
-  mkdir -p "$apt_dir"/{lists/partial,cache/archives/partial,dpkg,sources.list.d,apt.conf.d,preferences.d,log,debs}
-  : > "$apt_dir/dpkg/status"
-  : > "$apt_dir/sources.list"
+  private_apt_dirs "$apt_dir"
   cat > "$apt_dir/sources.list.d/debian.sources" <<EOF
 Types: deb
 URIs: $uri
@@ -91,39 +70,7 @@ Suites: $suites
 Components: main
 Signed-By: $keyring
 EOF
-  # The host's apt.conf.d (proxies, validity checks) applies too; its hooks do not.
-  rm -f "$apt_dir"/apt.conf.d/*
-  if [[ -d /etc/apt/apt.conf.d ]]; then
-    find /etc/apt/apt.conf.d -maxdepth 1 -type f -exec cp -t "$apt_dir/apt.conf.d/" {} +
-  fi
-  if [[ -f /etc/apt/apt.conf ]]; then cp /etc/apt/apt.conf "$apt_dir/apt.conf.d/zz-host-apt.conf"; fi
-  cat > "$apt_dir/main.conf" <<'EOF'
-#clear APT::Update::Pre-Invoke;
-#clear APT::Update::Post-Invoke;
-#clear APT::Update::Post-Invoke-Success;
-#clear DPkg::Pre-Invoke;
-#clear DPkg::Post-Invoke;
-#clear DPkg::Pre-Install-Pkgs;
-EOF
-  cat > "$apt_dir/apt.conf" <<EOF
-APT::Architecture "$ARCH";
-APT::Architectures { "$ARCH"; };
-APT::Install-Recommends "false";
-APT::Install-Suggests "false";
-Dir::State "$apt_dir";
-Dir::State::Lists "$apt_dir/lists";
-Dir::State::status "$apt_dir/dpkg/status";
-Dir::State::extended_states "$apt_dir/extended_states";
-Dir::Cache "$apt_dir/cache";
-Dir::Cache::archives "$apt_dir/cache/archives";
-Dir::Etc::SourceList "$apt_dir/sources.list";
-Dir::Etc::SourceParts "$apt_dir/sources.list.d";
-Dir::Etc::Parts "$apt_dir/apt.conf.d";
-Dir::Etc::main "$apt_dir/main.conf";
-Dir::Etc::Preferences "$apt_dir/preferences";
-Dir::Etc::PreferencesParts "$apt_dir/preferences.d";
-Dir::Log "$apt_dir/log";
-EOF
+  private_apt_conf "$apt_dir" "$ARCH"
   # A major only in experimental: its packages and the libpq its client
   # needs come from there, everything else from unstable.
   : > "$apt_dir/preferences"

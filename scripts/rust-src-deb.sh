@@ -17,6 +17,8 @@ BASE=${PLRUST_RUST_SRC_ROOT:-/var/tmp/plrust-rust-src}
 SUITES=${PLRUST_RUST_SRC_SUITES:-trixie-backports trixie}
 APT_DIR=$BASE/apt
 
+source "$(dirname "${BASH_SOURCE[0]}")/lib/private-apt.sh"
+
 say() { echo "rust-src-deb: $*" >&2; }
 die() { say "$*"; exit 1; }
 
@@ -25,65 +27,19 @@ VERSION=$1
 DEST=$BASE/$VERSION
 LIBRARY=$DEST/usr/src/rustc-$VERSION/library
 
-# The Debian archive mirror of the machine's own sources: the first URI of a
-# deb entry that is not the security archive (deb822 or one-line format).
-host_mirror() {
-  local f uri=''
-  for f in /etc/apt/sources.list.d/*.sources; do
-    [[ -f $f ]] || continue
-    uri=$(awk 'BEGIN{RS=""} /(^|\n)Types:[^\n]*deb([ \n]|$)/ && !/debian-security/ {
-            if (match($0, /(^|\n)URIs:[ \t]*[^ \t\n]+/)) { s = substr($0, RSTART, RLENGTH); sub(/.*URIs:[ \t]*/, "", s); print s; exit } }' "$f")
-    [[ -n $uri ]] && break
-  done
-  if [[ -z $uri ]]; then
-    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-      [[ -f $f ]] || continue
-      uri=$(awk '$1 == "deb" && !/debian-security/ { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z+]+:\/\//) { print $i; exit } }' "$f")
-      [[ -n $uri ]] && break
-    done
-  fi
-  [[ -n $uri ]] || die "no Debian mirror found in /etc/apt/sources.list or /etc/apt/sources.list.d/*.sources"
-  echo "$uri"
-}
-
 write_apt_config() {
-  mkdir -p "$APT_DIR"/{lists/partial,cache/archives/partial,dpkg,sources.list.d,apt.conf.d,preferences.d,log,debs}
-  : > "$APT_DIR/dpkg/status"
-  : > "$APT_DIR/sources.list"
-  local keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+  local uri keyring
+  read -r uri keyring < <(debian_mirror)
   [[ -f $keyring ]] || die "$keyring not found: apt-get install debian-archive-keyring"
+  private_apt_dirs "$APT_DIR"
   cat > "$APT_DIR/sources.list.d/rust-src.sources" <<SRC
 Types: deb
-URIs: $(host_mirror)
+URIs: $uri
 Suites: $SUITES
 Components: main
 Signed-By: $keyring
 SRC
-  # The host's apt.conf.d (proxies, validity checks) applies; its hooks do not.
-  rm -f "$APT_DIR"/apt.conf.d/*
-  if [[ -d /etc/apt/apt.conf.d ]]; then
-    find /etc/apt/apt.conf.d -maxdepth 1 -type f -exec cp -t "$APT_DIR/apt.conf.d/" {} +
-  fi
-  cat > "$APT_DIR/main.conf" <<'CONF'
-#clear APT::Update::Pre-Invoke;
-#clear APT::Update::Post-Invoke;
-#clear APT::Update::Post-Invoke-Success;
-CONF
-  cat > "$APT_DIR/apt.conf" <<CONF
-Dir::State "$APT_DIR";
-Dir::State::Lists "$APT_DIR/lists";
-Dir::State::status "$APT_DIR/dpkg/status";
-Dir::State::extended_states "$APT_DIR/extended_states";
-Dir::Cache "$APT_DIR/cache";
-Dir::Cache::archives "$APT_DIR/cache/archives";
-Dir::Etc::SourceList "$APT_DIR/sources.list";
-Dir::Etc::SourceParts "$APT_DIR/sources.list.d";
-Dir::Etc::Parts "$APT_DIR/apt.conf.d";
-Dir::Etc::main "$APT_DIR/main.conf";
-Dir::Etc::Preferences "$APT_DIR/preferences";
-Dir::Etc::PreferencesParts "$APT_DIR/preferences.d";
-Dir::Log "$APT_DIR/log";
-CONF
+  private_apt_conf "$APT_DIR" "$(dpkg --print-architecture)"
 }
 
 apt_private() { APT_CONFIG="$APT_DIR/apt.conf" "$@"; }
