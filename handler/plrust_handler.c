@@ -115,59 +115,64 @@ plrust_discard(PlrustFunction *fn)
 	generation++;				/* no call site may use fn again */
 }
 
+/*
+ * Unloads every loaded library whose entry `unwanted` picks. The entries are
+ * collected first: forgetting one while scanning would disturb the scan.
+ */
 static void
-forget_broken(void)
+forget_where(bool (*unwanted) (CacheEntry *entry))
 {
 	HASH_SEQ_STATUS status;
 	CacheEntry *entry;
-	List	   *broken = NIL;
+	List	   *doomed = NIL;
 	ListCell   *lc;
 
-	broken_pending = false;
 	hash_seq_init(&status, loaded);
 	while ((entry = hash_seq_search(&status)) != NULL)
-		if (entry->fn->broken)
-			broken = lappend_oid(broken, entry->fn_oid);
-	foreach(lc, broken)
+		if (unwanted(entry))
+			doomed = lappend_oid(doomed, entry->fn_oid);
+	foreach(lc, doomed)
 	{
-		Oid			oid = lfirst_oid(lc);
+		Oid			fn_oid = lfirst_oid(lc);
 
-		forget(hash_search(loaded, &oid, HASH_FIND, NULL));
+		forget(hash_search(loaded, &fn_oid, HASH_FIND, NULL));
 	}
-	list_free(broken);
+	list_free(doomed);
+}
+
+static bool
+is_broken(CacheEntry *entry)
+{
+	return entry->fn->broken;
+}
+
+/* The function was dropped or changed since its library was loaded. */
+static bool
+is_stale(CacheEntry *entry)
+{
+	HeapTuple	tuple = SearchSysCache1(PROCOID, ObjectIdGetDatum(entry->fn_oid));
+	bool		stale;
+
+	if (!HeapTupleIsValid(tuple))
+		return true;
+	stale = !tuple_matches(entry->fn, tuple);
+	ReleaseSysCache(tuple);
+	return stale;
+}
+
+static void
+forget_broken(void)
+{
+	broken_pending = false;
+	forget_where(is_broken);
 }
 
 /* Unloads every library whose function was dropped or changed. */
 static void
 sweep(void)
 {
-	HASH_SEQ_STATUS status;
-	CacheEntry *entry;
-	List	   *stale = NIL;
-	ListCell   *lc;
-
 	swept_invalidations = invalidations;
-	hash_seq_init(&status, loaded);
-	while ((entry = hash_seq_search(&status)) != NULL)
-	{
-		HeapTuple	tuple = SearchSysCache1(PROCOID, ObjectIdGetDatum(entry->fn_oid));
-
-		if (!HeapTupleIsValid(tuple))
-			stale = lappend_oid(stale, entry->fn_oid);
-		else
-		{
-			if (!tuple_matches(entry->fn, tuple))
-				stale = lappend_oid(stale, entry->fn_oid);
-			ReleaseSysCache(tuple);
-		}
-	}
-	foreach(lc, stale)
-	{
-		Oid			fn_oid = lfirst_oid(lc);
-
-		forget(hash_search(loaded, &fn_oid, HASH_FIND, NULL));
-	}
-	list_free(stale);
+	forget_where(is_stale);
 }
 
 /* ---- error context ---- */
