@@ -239,7 +239,9 @@ export async function compileFor(
   if (findings.length > 0) throw new CompileError(code, findings, 'untrusted');
   const crate = generateCrate(code, instrument(code.source, 'fn-body'));
   const t = targetOf(tc, arch);
-  const rustc = opts.rustc ?? tc.manifest.rustc.path;
+  // The box binds the compiler's real directory at its real path: a compiler published behind a
+  // symlink (PLRUST_HOME/compilers/<name>) must be named by the path that exists in the box.
+  const rustc = fs.realpathSync(opts.rustc ?? tc.manifest.rustc.path);
   const confine = opts.confine ?? DEFAULT_SETTINGS;
   let units: DependencyUnit[] = [];
   if (split.dependencies.length > 0) {

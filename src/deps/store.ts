@@ -204,7 +204,7 @@ async function buildUnit(
       out,
       env: {
         ...RUSTC_ENV,
-        RUSTC: tc.manifest.rustc.path,
+        RUSTC: fs.realpathSync(tc.manifest.rustc.path),
         CARGO_HOME: opts.confine.sandbox ? `${BOX.out}/cargo-home` : path.join(out, 'cargo-home'),
         CARGO_ENCODED_RUSTFLAGS: targetRustflags(t.sysrootPath).join('\x1f'),
         CARGO_TERM_COLOR: 'never',
