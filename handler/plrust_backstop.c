@@ -24,6 +24,7 @@
 #include <signal.h>
 #include <ucontext.h>
 
+#include "access/xact.h"
 #include "miscadmin.h"
 #include "storage/ipc.h"
 #include "utils/timeout.h"

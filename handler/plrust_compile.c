@@ -33,6 +33,7 @@
 #include "utils/array.h"
 #include "utils/json.h"
 #include "utils/builtins.h"
+#include "utils/tuplestore.h"
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
 
@@ -841,6 +842,34 @@ plrust_compile(const PlrustDef *def, List *arches)
 }
 
 /* ---- plrust.allowed_dependencies() ---- */
+
+#if PG_VERSION_NUM < 150000
+/*
+ * InitMaterializedSRF arrived in PostgreSQL 15; before it, a function that
+ * returns its rows in a tuplestore sets the materialize mode up itself.
+ */
+static void
+init_materialized_srf(FunctionCallInfo fcinfo)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	TupleDesc	tupdesc;
+	MemoryContext old;
+
+	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
+		(rsinfo->allowedModes & SFRM_Materialize) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("set-valued function called in context that cannot accept a set")));
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+	rsinfo->returnMode = SFRM_Materialize;
+	rsinfo->setResult = tuplestore_begin_heap(true, false, work_mem);
+	rsinfo->setDesc = CreateTupleDescCopy(tupdesc);
+	MemoryContextSwitchTo(old);
+}
+#define InitMaterializedSRF(fcinfo, flags) init_materialized_srf(fcinfo)
+#endif
 
 /*
  * The allow-list as `plrust deps list` reads it: the compiler is the one
