@@ -462,9 +462,13 @@ do_load(void)
 	}
 	if (abi_version() != PLRUST_ABI_VERSION)
 	{
+		char		why[96];
+
+		snprintf(why, sizeof(why), "the library reports ABI version %u, this runner speaks version %d",
+				 abi_version(), PLRUST_ABI_VERSION);
 		dlclose(lib->handle);
 		close(fd);
-		return fail(PLRUST_ISO_LOAD_FAILED, "the library reports another ABI version");
+		return fail(PLRUST_ISO_LOAD_FAILED, why);
 	}
 	lib->host.abi_version = PLRUST_ABI_VERSION;
 	lib->host.alloc = host_alloc;
