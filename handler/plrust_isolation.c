@@ -361,9 +361,18 @@ start_runner(void)
 	if (access(BWRAP, X_OK) != 0)
 		refuse_start("bubblewrap is not installed", psprintf("%s: %s", BWRAP, strerror(errno)));
 
-	region_fd = above_four(memfd_create("plrust-isolation", MFD_CLOEXEC));
-	if (region_fd < 0 || ftruncate(region_fd, PLRUST_ISO_REGION_SIZE) != 0)
+	/* sealed at its size: a region that shrank would fault the backend on its next access */
+	region_fd = above_four(memfd_create("plrust-isolation", MFD_CLOEXEC | MFD_ALLOW_SEALING));
+	if (region_fd < 0)
 		refuse_start("no shared memory", strerror(errno));
+	if (ftruncate(region_fd, PLRUST_ISO_REGION_SIZE) != 0 ||
+		fcntl(region_fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0)
+	{
+		int			saved = errno;
+
+		close(region_fd);
+		refuse_start("no shared memory", strerror(saved));
+	}
 	runner.region = mmap(NULL, PLRUST_ISO_REGION_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE,
 						 region_fd, 0);
 	if (runner.region == MAP_FAILED)
@@ -515,6 +524,14 @@ report_death(const PlrustDef *def, int st)
 	runner.pid = 0;
 	stop_runner();
 	leave_call();
+	if (code == PLRUST_ISO_EXIT_OVERFLOW)
+		ereport(ERROR,
+				(errcode(ERRCODE_STATEMENT_TOO_COMPLEX),
+				 errmsg("function overflowed the stack"),
+				 errdetail("Code the stack checks do not see (a large stack frame, the drop of a deeply nested "
+						   "value) reached the end of the stack of the function's isolated process. "
+						   "The process was ended; the next call starts a new one."),
+				 errhint("Keep large data on the heap (Vec, Box) and deep structures shallow.")));
 	ereport(ERROR,
 			(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
 			 errmsg("PL/Rust function \"%s\" crashed its isolated process", def->name),

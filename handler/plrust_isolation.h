@@ -44,6 +44,9 @@
 #define PLRUST_ISO_FATAL 100	/* plrust_host_fatal: the runner exits after this */
 #define PLRUST_ISO_LOAD_FAILED 101	/* message says why */
 
+/* The runner's exit status after a fault at the end of its stack (SIGSEGV there). */
+#define PLRUST_ISO_EXIT_OVERFLOW 72
+
 typedef struct PlrustIsoHeader
 {
 	volatile uint32_t state;	/* futex word */

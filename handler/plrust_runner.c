@@ -30,6 +30,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <time.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include "plrust_abi.h"
@@ -600,6 +601,42 @@ plrust_host_fatal(const uint8_t *msg, size_t len)
 
 /* ---- confinement ---- */
 
+/*
+ * A fault at the stack pointer, at or beyond the lowest address the stack
+ * may reach, is a stack overflow: said so by the exit status. Any other is
+ * left to kill the process: SA_RESETHAND has restored the default action,
+ * and the faulting instruction runs again.
+ */
+static void
+on_fault(int sig, siginfo_t *info, void *context)
+{
+	ucontext_t *uc = context;
+	uintptr_t	addr = (uintptr_t) info->si_addr;
+	uintptr_t	floor = stack_top - stack_max;
+#if defined(__x86_64__)
+	uintptr_t	sp = (uintptr_t) uc->uc_mcontext.gregs[REG_RSP];
+#elif defined(__aarch64__)
+	uintptr_t	sp = (uintptr_t) uc->uc_mcontext.sp;
+#endif
+	uintptr_t	near = 64 * 1024;
+
+	if (sig == SIGSEGV && addr < floor + near && addr + near > sp && addr < sp + near)
+		_exit(PLRUST_ISO_EXIT_OVERFLOW);
+}
+
+static int
+watch_faults(void)
+{
+	static char alt[64 * 1024];
+	stack_t		ss = {.ss_sp = alt,.ss_size = sizeof(alt)};
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_fault;
+	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESETHAND;
+	return sigaltstack(&ss, NULL) != 0 || sigaction(SIGSEGV, &sa, NULL) != 0 ? -1 : 0;
+}
+
 static int
 allow(scmp_filter_ctx f, int nr)
 {
@@ -689,7 +726,7 @@ main(int argc, char **argv)
 	limit(RLIMIT_NPROC, 0);
 	if (data_limit > 0)
 		limit(RLIMIT_DATA, (rlim_t) data_limit);
-	if (confine_syscalls() != 0)
+	if (watch_faults() != 0 || confine_syscalls() != 0)
 		return 67;
 
 	post(PLRUST_ISO_DONE);		/* ready */

@@ -30,9 +30,9 @@ const EXPECTED_CASES = 36;
  * instead of unloading its library, and a request is answered by ending the runner.
  */
 const ISOLATED = process.env.PLRUST_TEST_ISOLATION === 'process';
-const crashed = (fn: string) =>
+const overflowed = (fn: string) =>
   new RegExp(
-    `ERROR:  PL/Rust function "${fn}" crashed its isolated process\\nDETAIL:  The process was ended by a memory access fault \\(SIGSEGV\\)\\.\\nHINT: [^\\n]*\\nCONTEXT:  PL/Rust function "${fn}"`,
+    `ERROR:  function overflowed the stack\\nDETAIL:  Code the stack checks do not see [^\\n]* of the function's isolated process\\. The process was ended; the next call starts a new one\\.\\nHINT: [^\\n]*\\nCONTEXT:  PL/Rust function "${fn}"`,
   );
 
 let pg: PgCluster | undefined;
@@ -357,7 +357,7 @@ $$;`);
       await provoke('stack overflow in drop glue', {
         sql: `SELECT deep_drop(${nodes});`,
         error: ISOLATED
-          ? crashed('deep_drop')
+          ? overflowed('deep_drop')
           : /ERROR: {2}function overflowed the stack\nDETAIL: {2}Code the stack checks do not see .* The function was stopped there and its library unloaded; the next call loads it again\.\nCONTEXT: {2}PL\/Rust function "deep_drop"/,
         then: ['SELECT deep_drop(1000);', '1000'],
       });
@@ -371,7 +371,7 @@ $$;`);
       await provoke('a frame twice the size of the stack', {
         sql: 'SELECT big_frame(3);',
         error: ISOLATED
-          ? crashed('big_frame')
+          ? overflowed('big_frame')
           : /ERROR: {2}function overflowed the stack\n.*\nCONTEXT: {2}PL\/Rust function "big_frame"/,
         then: ['SELECT 1;', '1'],
       });
@@ -382,7 +382,7 @@ $$;`);
       await provoke('a 64 MB frame', {
         sql: 'SELECT huge_frame(3);',
         error: ISOLATED
-          ? crashed('huge_frame')
+          ? overflowed('huge_frame')
           : /ERROR: {2}function overflowed the stack\n.*\nCONTEXT: {2}PL\/Rust function "huge_frame"/,
       });
     });
@@ -397,7 +397,7 @@ $$;`);
       await provoke('a local aligned to 1 << 29', {
         sql: 'SELECT aligned_frame(3);',
         error: ISOLATED
-          ? crashed('aligned_frame')
+          ? overflowed('aligned_frame')
           : /ERROR: {2}function overflowed the stack\n.*\nCONTEXT: {2}PL\/Rust function "aligned_frame"/,
       });
     });

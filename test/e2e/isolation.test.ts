@@ -444,7 +444,7 @@ describe('plrust.isolation = process', () => {
       await faultIsError(
         'stack overflow',
         'SELECT iso_big();',
-        /ERROR: {2}PL\/Rust function "iso_big" crashed its isolated process/,
+        /ERROR: {2}function overflowed the stack\nDETAIL: [^\n]*isolated process\. The process was ended/,
       );
     });
 
