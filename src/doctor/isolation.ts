@@ -78,7 +78,6 @@ export async function isolationFacts(pkglibdir?: string): Promise<IsolationFacts
 /** The doctor's finding; never required (isolation is opt-in). */
 export function isolationFinding(facts: IsolationFacts): Finding {
   const title = 'process isolation (plrust.isolation = process)';
-  facts.problems.push('libseccomp-dev is missing: plrust install cannot build the runner');
   return facts.problems.length === 0
     ? {
         id: 'isolation',

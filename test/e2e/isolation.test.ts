@@ -21,10 +21,11 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { startCluster, type PgCluster, type PgSession } from '../helpers/pg-cluster.js';
+import { PG_CONFIG, startCluster, type PgCluster, type PgSession } from '../helpers/pg-cluster.js';
+import { parseJson, runPlrust } from '../helpers/cli.js';
 import { installPlrust, tempHome, uninstallPlrust } from '../helpers/plrust-install.js';
 import { getTestSysroot } from '../helpers/std-sysroot.js';
 
@@ -374,6 +375,31 @@ describe('plrust.isolation = process', () => {
       assert.equal(isolated, inProcess);
     }
     await assertContained('request');
+  });
+
+  test('plrust doctor reports the host able to isolate; a server without its runner refuses clearly', async () => {
+    const r = await runPlrust(['doctor', '--json', '--pg-config', PG_CONFIG], { home: home! });
+    const report = parseJson<{ isolation: { available: boolean; runner: string; problems: string[] } }>(r);
+    assert.deepEqual(report.isolation.problems, []);
+    assert.equal(report.isolation.available, true);
+    const runner = report.isolation.runner;
+    assert.match(runner, /\/plrust_runner$/);
+    const mode = statSync(runner).mode & 0o777;
+    chmodSync(runner, 0o600);
+    try {
+      const s = await pg.openSession({ user: 'mallory' });
+      const refused = await s.run(`SELECT raw_iso('pid', 0);`);
+      assert.match(
+        refused.stderr,
+        /ERROR: {2}cannot start the isolated PL\/Rust process: the runner is not installed\nDETAIL: {2}\S+plrust_runner: Permission denied\nHINT: {2}.*plrust doctor/,
+      );
+      // never a silent fallback to in-process: the superuser's function still runs, mallory's does not
+      assert.match((await s.run(`SELECT raw_admin('pid', 0) = pg_backend_pid();`)).stdout, /^t$/m);
+      await s.close();
+    } finally {
+      chmodSync(runner, mode);
+    }
+    await assertContained('refusal');
   });
 
   test('only a superuser sets plrust.isolation', async () => {
