@@ -313,10 +313,7 @@ describe('PL/Rust functions in PostgreSQL 15, installed by plrust install', () =
        ALTER FUNCTION carol.shout(text) CALLED ON NULL INPUT;`,
       asCarol,
     );
-    assert.match(
-      refused.stderr,
-      /ERROR: {2}0A000: cannot change the strictness of PL\/Rust function carol\.shout\n/,
-    );
+    assert.match(refused.stderr, /ERROR: {2}0A000: cannot change the strictness of PL\/Rust function carol\.shout\n/);
     assert.match(refused.stderr, /HINT: {2}Use CREATE OR REPLACE FUNCTION/);
     // Spelled the other way, and through ALTER ROUTINE: refused as well.
     for (const alter of [
