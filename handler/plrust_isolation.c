@@ -34,6 +34,7 @@
 #include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
+#include "catalog/indexing.h"
 #include "catalog/pg_db_role_setting.h"
 #include "catalog/pg_proc.h"
 #include "miscadmin.h"
@@ -542,16 +543,39 @@ report_death(const PlrustDef *def, int st)
 }
 
 /*
+ * Passes a cancel or terminate request on to the runner's checkpoints;
+ * true once the runner has had the grace period to stop and has not.
+ */
+static bool
+cancel_overdue(uint64 *cancel_at)
+{
+	if (InterruptPending && (QueryCancelPending || ProcDiePending) && *cancel_at == 0)
+	{
+		__atomic_store_n(&runner.hdr->interrupt, 1, __ATOMIC_SEQ_CST);
+		*cancel_at = now_ns();
+	}
+	return *cancel_at != 0 && now_ns() - *cancel_at > (uint64) CANCEL_GRACE_MS * 1000000;
+}
+
+/*
  * Until the runner posts DONE or REQUEST. Spins briefly (most calls are
  * short), then sleeps on the futex, looking at interrupts and at the
- * runner's life every few milliseconds.
+ * runner's life every few milliseconds. A runner that does not stop within
+ * the grace period after a request, code without checkpoints (a loop
+ * inside std, a sleep) or one that keeps sending host requests, is ended.
  */
 static uint32
-await_runner(const PlrustDef *def, bool *canceled)
+await_runner(const PlrustDef *def, uint64 *cancel_at, bool *canceled)
 {
 	uint64		start = now_ns();
-	uint64		cancel_at = 0;
 	uint32		s;
+
+	if (cancel_overdue(cancel_at))
+	{
+		stop_runner();
+		*canceled = true;
+		return PLRUST_ISO_DONE;
+	}
 
 	for (;;)
 	{
@@ -582,14 +606,8 @@ await_runner(const PlrustDef *def, bool *canceled)
 
 		if (waitpid(runner.pid, &st, WNOHANG) == runner.pid)
 			report_death(def, st);
-		if (InterruptPending && (QueryCancelPending || ProcDiePending) && cancel_at == 0)
+		if (cancel_overdue(cancel_at))
 		{
-			__atomic_store_n(&runner.hdr->interrupt, 1, __ATOMIC_SEQ_CST);
-			cancel_at = now_ns();
-		}
-		if (cancel_at != 0 && now_ns() - cancel_at > (uint64) CANCEL_GRACE_MS * 1000000)
-		{
-			/* code without checkpoints (a loop inside std, a sleep): the process goes */
 			stop_runner();
 			*canceled = true;
 			return PLRUST_ISO_DONE;
@@ -774,6 +792,17 @@ get_bytes(const PlrustDef *def, uint64 *off, uint64 end, MemoryContext cxt)
 
 /* ---- commands ---- */
 
+/*
+ * What function code may make the backend copy: no more than it could hold
+ * itself (plrust.memory_limit; decoding grows it by half at most), so a
+ * runner that lies cannot make the backend allocate more than in-process.
+ */
+static uint64
+copy_limit(void)
+{
+	return plrust_memory_limit_kb > 0 ? (uint64) plrust_memory_limit_kb * 1024 + 65536 : PLRUST_ISO_REGION_SIZE;
+}
+
 static uint64
 data_end(const PlrustDef *def, uint64 base)
 {
@@ -781,6 +810,8 @@ data_end(const PlrustDef *def, uint64 base)
 
 	if (len > PLRUST_ISO_REGION_SIZE - base)
 		malformed(def, "The reply is longer than the shared region.");
+	if (len > copy_limit())
+		malformed(def, "The reply is larger than plrust.memory_limit allows.");
 	return base + len;
 }
 
@@ -796,6 +827,8 @@ forward_request(PlrustFunction *fn)
 
 	if (off < runner.top || off > PLRUST_ISO_REGION_SIZE || len > PLRUST_ISO_REGION_SIZE - off)
 		malformed(fn->def, "A host request lies outside the shared region.");
+	if (len > copy_limit())
+		malformed(fn->def, "A host request is larger than plrust.memory_limit allows.");
 	runner.top = plrust_iso_pad8(off + len);
 	if (fn->host.request != NULL)
 	{
@@ -822,9 +855,10 @@ static bool
 run_command(PlrustFunction *fn)
 {
 	bool		canceled = false;
+	uint64		cancel_at = 0;
 
 	post(PLRUST_ISO_COMMAND);
-	while (await_runner(fn->def, &canceled) == PLRUST_ISO_REQUEST)
+	while (await_runner(fn->def, &cancel_at, &canceled) == PLRUST_ISO_REQUEST)
 		forward_request(fn);
 	return !canceled;
 }
