@@ -326,6 +326,29 @@ describe('plrust.isolation = process', () => {
     await s.close();
   });
 
+  test("the owner's setting in the database beats the database's, which beats the server's", async () => {
+    const db = await pg.psql('SELECT current_database();');
+    const where = async () => {
+      const [same] = (await pg.query(`SELECT raw_admin('pid', 0) = pg_backend_pid();`))[0] ?? [];
+      return same === 't' ? 'in-process' : 'process';
+    };
+    try {
+      await pg.psql(`ALTER DATABASE ${db} SET plrust.isolation = 'process';`);
+      assert.equal(await where(), 'process', "the database's setting applies to an owner without one");
+      await pg.psql(`ALTER ROLE ${pg.superuser} IN DATABASE ${db} SET plrust.isolation = 'in-process';`);
+      assert.equal(await where(), 'in-process', "the owner's setting in the database comes first");
+      // a session's SET does not move a function: its owner decides
+      const [moved] =
+        (await pg.query(`SET plrust.isolation = 'process'; SELECT raw_admin('pid', 0) = pg_backend_pid();`))[0] ?? [];
+      assert.equal(moved, 't');
+    } finally {
+      await pg.psql(
+        `ALTER DATABASE ${db} RESET plrust.isolation; ALTER ROLE ${pg.superuser} IN DATABASE ${db} RESET plrust.isolation;`,
+      );
+    }
+    assert.equal(await where(), 'in-process');
+  });
+
   test('a function sees no query text and no table data: only its own process', async () => {
     // The needles never occur whole in a query: reverse(ab) = reverse(b) || reverse(a).
     const query = `SELECT %F('scan:' || reverse('QUERYSECRET-1234'), 0) AS q,
