@@ -60,15 +60,18 @@ const SHAPES: Shape[] = [
   },
 ];
 
-async function medianOf(s: TimedSession, sql: string): Promise<{ ms: number; out: string }> {
-  const times: number[] = [];
-  let out = '';
-  for (let i = 0; i < RUNS + 1; i++) {
-    const r = await s.time(sql);
-    if (i > 0) times.push(r.ms);
-    out = r.out;
+/** The queries round-robin (one warm-up round), so a change in the machine's load hits all alike. */
+async function medians(s: TimedSession, sqls: string[]): Promise<{ ms: number; out: string }[]> {
+  const times: number[][] = sqls.map(() => []);
+  const outs: string[] = sqls.map(() => '');
+  for (let round = 0; round < RUNS + 1; round++) {
+    for (const [i, sql] of sqls.entries()) {
+      const r = await s.time(sql);
+      if (round > 0) times[i]!.push(r.ms);
+      outs[i] = r.out;
+    }
   }
-  return { ms: median(times), out };
+  return sqls.map((_, i) => ({ ms: median(times[i]!), out: outs[i]! }));
 }
 
 export async function benchIsolation(): Promise<string> {
@@ -90,9 +93,9 @@ export async function benchIsolation(): Promise<string> {
       // first calls start the runner and load the libraries: not part of the figures
       await s.run(`SELECT add_iso(1, 1), rev_iso('x'), heavy_iso(1), add_in(1, 1), rev_in('x'), heavy_in(1);`);
       for (const shape of SHAPES) {
-        const floor = await step(`${shape.id}: floor`, () => medianOf(s, shape.floor));
-        const inProcess = await step(`${shape.id}: in-process`, () => medianOf(s, shape.query('in')));
-        const isolated = await step(`${shape.id}: process`, () => medianOf(s, shape.query('iso')));
+        const [floor, inProcess, isolated] = (await step(shape.id, () =>
+          medians(s, [shape.floor, shape.query('in'), shape.query('iso')]),
+        )) as [{ ms: number; out: string }, { ms: number; out: string }, { ms: number; out: string }];
         if (inProcess.out !== isolated.out)
           throw new Error(`${shape.id}: in-process returned ${inProcess.out}, process ${isolated.out}`);
         const us = (ms: number) => ((ms - floor.ms) * 1000) / shape.rows;
@@ -118,7 +121,7 @@ export async function benchIsolation(): Promise<string> {
     const add = perCall.get('add')!;
     const heavy = perCall.get('heavy')!;
     return [
-      `Each query's median of ${RUNS} runs in one session, after one warm-up run; the same function bodies owned by a superuser (in-process) and by a role with \`plrust.isolation = process\`. Per call = (query − floor) / rows, the floor being the same query without the call.`,
+      `Each query's median of ${RUNS} runs in one session, the floor and both modes taking turns after one warm-up round; the same function bodies owned by a superuser (in-process) and by a role with \`plrust.isolation = process\`. Per call = (query − floor) / rows, the floor being the same query without the call.`,
       '',
       table(
         [

@@ -52,7 +52,8 @@
 #define START_TIMEOUT_MS 10000
 /* How long a cancelled call may take to stop at a checkpoint before the runner is killed. */
 #define CANCEL_GRACE_MS 200
-#define SPIN_NS 200000
+#define SPIN_MAX_NS 200000
+#define SPIN_MIN_NS 2000
 #define POLL_MS 10
 /* Beyond plrust.memory_limit: the C library, the loaded code and its static data. */
 #define DATA_SLACK ((uint64) 256 * 1024 * 1024)
@@ -567,6 +568,7 @@ cancel_overdue(uint64 *cancel_at)
 static uint32
 await_runner(const PlrustDef *def, uint64 *cancel_at, bool *canceled)
 {
+	static uint64 spin_ns = SPIN_MAX_NS;
 	uint64		start = now_ns();
 	uint32		s;
 
@@ -581,9 +583,16 @@ await_runner(const PlrustDef *def, uint64 *cancel_at, bool *canceled)
 	{
 		s = __atomic_load_n(&runner.hdr->state, __ATOMIC_SEQ_CST);
 		if (s == PLRUST_ISO_DONE || s == PLRUST_ISO_REQUEST)
+		{
+			spin_ns = Min(spin_ns * 2, SPIN_MAX_NS);
 			return s;
-		if (now_ns() - start > SPIN_NS)
+		}
+		if (now_ns() - start > spin_ns)
+		{
+			/* as the runner's: a spin that ended in the futex halves the next one */
+			spin_ns = Max(spin_ns / 2, SPIN_MIN_NS);
 			break;
+		}
 #if defined(__x86_64__)
 		__builtin_ia32_pause();
 #elif defined(__aarch64__)

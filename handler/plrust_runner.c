@@ -38,7 +38,8 @@
 
 #define MAX_LIBS 4096
 #define STACK_MARGIN ((uint64_t) 64 * 1024)
-#define SPIN_NS 100000
+#define SPIN_MAX_NS 100000
+#define SPIN_MIN_NS 2000
 
 typedef struct Lib
 {
@@ -82,10 +83,16 @@ post(uint32_t state)
 		syscall(SYS_futex, &hdr->state, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
 }
 
-/* Until the state is a or b: a short spin (calls often come in a row), then the futex. */
+/*
+ * Until the state is a or b: a short spin (calls often come in a row), then
+ * the futex. The spin adapts: a spin that ended in the futex halves the
+ * next one, a spin that saw the answer doubles it, so on a machine whose
+ * cores are all busy the spin does not keep the other side off its core.
+ */
 static uint32_t
 await_state(uint32_t a, uint32_t b)
 {
+	static uint64_t spin_ns = SPIN_MAX_NS;
 	uint64_t	start = now_ns();
 	uint32_t	s;
 
@@ -93,9 +100,15 @@ await_state(uint32_t a, uint32_t b)
 	{
 		s = __atomic_load_n(&hdr->state, __ATOMIC_SEQ_CST);
 		if (s == a || s == b)
+		{
+			spin_ns = spin_ns * 2 < SPIN_MAX_NS ? spin_ns * 2 : SPIN_MAX_NS;
 			return s;
-		if (now_ns() - start > SPIN_NS)
+		}
+		if (now_ns() - start > spin_ns)
+		{
+			spin_ns = spin_ns / 2 > SPIN_MIN_NS ? spin_ns / 2 : SPIN_MIN_NS;
 			break;
+		}
 #if defined(__x86_64__)
 		__builtin_ia32_pause();
 #elif defined(__aarch64__)
