@@ -47,6 +47,10 @@ interface Expansion {
   parent: string;
   kind: string;
   name: string | undefined;
+  /** The syntax context of the macro's definition site: a macro_rules a derive wrote has the derive's. */
+  defSite: number;
+  /** The crate that defined the macro (`serde_derive`), from rustc's record of its definition. */
+  definedIn: { crate: number; name: string } | undefined;
 }
 
 const STD_DERIVES = new Set(['Debug', 'Clone', 'Copy', 'PartialEq', 'Eq', 'PartialOrd', 'Ord', 'Hash', 'Default']);
@@ -54,28 +58,69 @@ const STD_DERIVES = new Set(['Debug', 'Clone', 'Copy', 'PartialEq', 'Eq', 'Parti
 /** Checks run by the first pass that have no meaning on rustc's printed output. */
 const SKIPPED = new Set<RuleId>(['unsafe', 'lex-error', 'unbalanced-delimiters', 'shebang']);
 
-const FOOTER = '\n/*\nExpansions:';
+/** The start of the hygiene table `-Zverbose-internals` makes rustc print (the Debug form of its HygieneData). */
+const FOOTER = '\n/*\nHygieneData {\n';
 
 export class ExpandedParseError extends Error {}
 
+export interface AllowedCrates {
+  libraries: ReadonlySet<string>;
+  helpers: ReadonlySet<string>;
+}
+
+const NO_CRATES: AllowedCrates = { libraries: new Set(), helpers: new Set() };
+
+function section(footer: string, name: string, next: string): string {
+  const from = footer.indexOf(`\n    ${name}: `);
+  const to = footer.indexOf(`\n    ${next}: `, from);
+  if (from < 0 || to < 0) throw new ExpandedParseError(`the hygiene table has no ${name}`);
+  return footer.slice(from, to);
+}
+
+function readExpnData(id: string, text: string): Expansion {
+  const kind = /^ {4}kind: (\w+)(?:\(\n\s*(\w+),(?:\n\s*"((?:[^"\\]|\\.)*)",)?\n\s*\))?,$/m.exec(text);
+  const parent = /^ {4}parent: (crate\d+::\{\{expn\d+\}\}),$/m.exec(text);
+  const defSite = /^ {4}def_site: .*\(#(\d+)\),$/m.exec(text);
+  if (!kind || !parent || !defSite) throw new ExpandedParseError(`the hygiene table's entry for ${id} is unreadable`);
+  const def = /^ {4}macro_def_id: Some\(\n\s*DefId\((\d+):\d+ ~ (\w+)\[/m.exec(text);
+  return {
+    crate: Number(/^crate(\d+)/.exec(id)![1]),
+    parent: parent[1]!,
+    kind: kind[1] === 'Macro' ? kind[2]! : kind[1]!,
+    name: kind[1] === 'Macro' ? kind[3] : undefined,
+    defSite: Number(defSite[1]),
+    definedIn: def ? { crate: Number(def[1]), name: def[2]! } : undefined,
+  };
+}
+
+/**
+ * rustc's hygiene table: every expansion (kind, parent, where its macro was
+ * defined) and every syntax context's outermost expansion. Entries are
+ * indented by their nesting, which is what splits them here.
+ */
 function parseFooter(footer: string): { expansions: Map<string, Expansion>; marks: Map<number, string> } {
   const expansions = new Map<string, Expansion>();
+  const local = section(footer, 'local_expn_data', 'local_expn_hashes');
+  const entries = [...local.matchAll(/^ {8}(Some\(|None,)$/gm)];
+  entries.forEach((m, i) => {
+    if (m[1] !== 'Some(') return;
+    const text = local.slice(m.index, entries[i + 1]?.index ?? local.length).replace(/^ {12}/gm, '');
+    expansions.set(`crate0::{{expn${i}}}`, readExpnData(`crate0::{{expn${i}}}`, text));
+  });
+  const foreign = section(footer, 'foreign_expn_data', 'foreign_expn_hashes');
+  const heads = [...foreign.matchAll(/^ {8}(crate\d+::\{\{expn\d+\}\}): ExpnData \{$/gm)];
+  heads.forEach((m, i) => {
+    const text = foreign.slice(m.index, heads[i + 1]?.index ?? foreign.length).replace(/^ {8}/gm, '');
+    expansions.set(m[1]!, readExpnData(m[1]!, text));
+  });
   const marks = new Map<number, string>();
-  for (const line of footer.split('\n')) {
-    const e = /^(crate(\d+)::\{\{expn\d+\}\}): parent: (\S+), .*?, kind: (.*)$/.exec(line);
-    if (e) {
-      const macro = /^Macro\((\w+), "(.*)"\)$/.exec(e[4]!);
-      expansions.set(e[1]!, {
-        crate: Number(e[2]),
-        parent: e[3]!,
-        kind: macro ? macro[1]! : e[4]!,
-        name: macro ? macro[2] : undefined,
-      });
-      continue;
-    }
-    const c = /^#(\d+): parent: #\d+, outer_mark: \((\S+), \w+\)$/.exec(line);
-    if (c) marks.set(Number(c[1]), c[2]!);
-  }
+  const contexts = section(footer, 'syntax_context_data', 'syntax_context_map');
+  let n = 0;
+  for (const m of contexts.matchAll(/^ {8}SyntaxContextData \{\n\s*outer_expn: (crate\d+::\{\{expn\d+\}\}),$/gm))
+    marks.set(n++, m[1]!);
+  // Contexts are numbered by position: one entry not read would shift every later number.
+  if (n !== contexts.split('SyntaxContextData {').length - 1)
+    throw new ExpandedParseError('the hygiene table has syntax contexts in an unknown form');
   return { expansions, marks };
 }
 
@@ -128,8 +173,15 @@ function userModule(tokens: readonly Token[]): Group {
   throw new ExpandedParseError('the expanded crate has no `mod user { … }`');
 }
 
-/** Check `rustc -Zunpretty=expanded,hygiene` output of a generated function crate. */
-export function checkExpanded(text: string, file: string): ExpandedFinding[] {
+/**
+ * Check `rustc -Zunpretty=expanded,hygiene -Zverbose-internals` output of a
+ * generated function crate. `allowed` names the libraries the function
+ * links from the administrator's allow-list (and their closure): what
+ * their macros write is theirs, not the function's (see below); and the
+ * derive helper attributes they declare.
+ */
+export function checkExpanded(text: string, file: string, allowed: AllowedCrates = NO_CRATES): ExpandedFinding[] {
+  const trusted = allowed.libraries;
   const cut = text.lastIndexOf(FOOTER);
   if (cut < 0) throw new ExpandedParseError('the expanded crate has no hygiene table');
   const body = text.slice(0, cut);
@@ -152,14 +204,60 @@ export function checkExpanded(text: string, file: string): ExpandedFinding[] {
     if (e.kind === 'Attr') return e.name === 'derive';
     return false;
   };
-  const waive = (t: Token): boolean => {
-    const c = ctxt.get(offset + t.index);
-    if (c === undefined || c === 0) return false;
-    const e = expansionOf(c);
-    return e !== undefined && isStandard(e);
+  /**
+   * An expansion of a macro an allowed crate defined (serde_derive's
+   * derives), by rustc's record of the defining crate, which code cannot
+   * choose; or of a macro_rules that such an expansion wrote (serde's
+   * local `try!`), by the context of its definition site.
+   */
+  const isTrusted = (e: Expansion | undefined, depth = 0): boolean => {
+    if (e === undefined || trusted.size === 0 || depth > 32) return false;
+    if (e.definedIn && e.definedIn.crate !== 0) return trusted.has(e.definedIn.name);
+    return e.kind === 'Bang' && e.defSite !== 0 && isTrusted(expansionOf(e.defSite), depth + 1);
   };
 
-  const moduleTokens = lexRust(source).tokens;
+  const moduleTokens = lexRust(source).tokens.filter((t) => t.kind !== 'doc-comment');
+  const position = new Map(moduleTokens.map((t, i) => [t.index, i]));
+  const closeOf = new Int32Array(moduleTokens.length).fill(-1);
+  const opens: number[] = [];
+  moduleTokens.forEach((t, i) => {
+    if (t.kind === 'open') opens.push(i);
+    else if (t.kind === 'close' && opens.length > 0) closeOf[opens.pop()!] = i;
+  });
+  /**
+   * Keywords and punctuation carry no hygiene mark. Such a token is taken
+   * to be written by whoever wrote the next marked identifier of its own
+   * statement at its own nesting level; with none, by the function. The
+   * function's tokens reach a trusted macro's output only as whole token
+   * trees the first pass has checked (a type, an expression) or as the text
+   * of helper-attribute strings, which the first pass keeps to paths and
+   * types without delimiters or construct keywords (checker/attributes.ts):
+   * neither can end in a keyword right before the macro's own identifiers.
+   */
+  const writerOf = (t: Token): number | undefined => {
+    const own = ctxt.get(offset + t.index);
+    if (own !== undefined || (t.kind === 'ident' && !KEYWORDS.has(t.value)) || t.kind === 'raw-ident') return own;
+    let i = position.get(t.index);
+    if (i === undefined) return undefined;
+    for (i++; i < moduleTokens.length; i++) {
+      const u = moduleTokens[i]!;
+      if (u.kind === 'open') i = closeOf[i]! < 0 ? moduleTokens.length : closeOf[i]!;
+      else if (u.kind === 'close' || (u.kind === 'punct' && u.text === ';')) return undefined;
+      else if (u.kind === 'ident' || u.kind === 'raw-ident') {
+        const c = ctxt.get(offset + u.index);
+        if (c !== undefined) return c;
+      }
+    }
+    return undefined;
+  };
+  const waive = (t: Token): boolean => {
+    const c = ctxt.get(offset + t.index);
+    const e = c !== undefined && c !== 0 ? expansionOf(c) : undefined;
+    if (e !== undefined && isStandard(e)) return true;
+    const w = writerOf(t);
+    return w !== undefined && w !== 0 && isTrusted(expansionOf(w));
+  };
+
   const macroNear = (line: number, col: number): string | undefined => {
     let i = moduleTokens.findIndex((t) => t.line === line && t.col === col);
     for (let n = 0; i >= 0 && n < 64; i--, n++) {
@@ -170,14 +268,18 @@ export function checkExpanded(text: string, file: string): ExpandedFinding[] {
     return undefined;
   };
 
-  const checkpointFindings = missingCheckpoints(source, (t) => waive(t)).map((at) => ({
+  const checkpointFindings = missingCheckpoints(source, waive).map((at) => ({
     rule: 'uninstrumentable' as const,
     explanation: `this ${at.site === 'fn' ? 'fn' : `\`${at.site}\` loop`} has no statement-timeout checkpoint after macro expansion: a macro dropped the one plrust inserted`,
     macro: macroNear(at.token.line, at.token.col),
   }));
-  const findings: ExpandedFinding[] = checkSource(source, { file, context: 'items', skip: SKIPPED, waive }).map(
-    (d) => ({ rule: d.rule, explanation: d.explanation, macro: macroNear(d.line, d.col) }),
-  );
+  const findings: ExpandedFinding[] = checkSource(source, {
+    file,
+    context: 'items',
+    skip: SKIPPED,
+    waive,
+    helpers: allowed.helpers,
+  }).map((d) => ({ rule: d.rule, explanation: d.explanation, macro: macroNear(d.line, d.col) }));
   findings.push(...checkpointFindings);
   for (const e of expansions.values()) {
     if (e.crate !== 0 || e.kind !== 'Bang' || e.name === undefined) continue;
@@ -202,9 +304,10 @@ const CALL_TOKENS = lexRust(CHECKPOINT_CALL).tokens.map((t) => t.text);
  * Every place the instrumenter would put a checkpoint in the expanded
  * module must already hold one: a user macro that drops or rebuilds the
  * body of a loop, fn or closure handed to it leaves the site without one.
- * Loops are never exempt (no standard macro expands to a loop); fns
- * written by a standard macro are (derives, thread_local!), known by the
- * hygiene context of the fn's name. Closures inside an inline `const { }`
+ * fns written by a standard macro are exempt (derives, thread_local!),
+ * known by the hygiene context of the fn's name; fns and loops written by
+ * an allowed crate's macro too (serde's visitors), like the crate's own
+ * code, which has no checkpoints either. Closures inside an inline `const { }`
  * block are exempt: thread_local! builds its accessors there with `|_|`
  * closures that carry no hygiene mark; a user's closure in such a block was
  * instrumented before expansion, and the first pass keeps closure bars out
@@ -233,10 +336,28 @@ function missingCheckpoints(source: string, written: (t: Token) => boolean): { s
     if (present) continue;
     const open = byEnd.get(ins.index) ?? (byStart.get(ins.index) ?? first) - 1;
     if (ins.site === 'fn' && fnName(tokens, match, open, written)) continue;
+    if (ins.site !== 'fn' && ins.site !== 'closure') {
+      const kw = loopKeyword(tokens, match, open);
+      if (kw !== undefined && written(kw)) continue;
+    }
     if (ins.site === 'closure' && insideInlineConst(tokens, match, Math.max(0, open))) continue;
     out.push({ site: ins.site, token: tokens[Math.max(0, open)]! });
   }
   return out;
+}
+
+/** From a loop body's `{` back to its `while`, `loop` or `for`. */
+function loopKeyword(tokens: readonly Token[], match: Int32Array, open: number): Token | undefined {
+  for (let k = open - 1; k >= 0; k--) {
+    const t = tokens[k]!;
+    if (t.kind === 'close') {
+      k = match[k]!;
+      continue;
+    }
+    if (t.kind === 'open' || (t.kind === 'punct' && t.text === ';')) return undefined;
+    if (t.kind === 'ident' && (t.value === 'while' || t.value === 'loop' || t.value === 'for')) return t;
+  }
+  return undefined;
 }
 
 /** Is token `i` inside an inline `const { … }` block? */

@@ -5,7 +5,7 @@ import { PlrustError, ExitCode } from '../../util/errors.js';
 import { resolveToolchain } from '../../toolchain/store.js';
 import { entryStatuses, loadAllowList, type EntryStatus } from '../../deps/allowlist.js';
 import { directorySource, DEFAULT_SOURCE } from '../../deps/source.js';
-import { ensureDependencies } from '../../deps/store.js';
+import { ensureUnit } from '../../deps/store.js';
 import { toolchainDirs } from '../../compile/compile-function.js';
 import { buildConfinement } from './build.js';
 import type { Arch } from '../../config/schema.js';
@@ -72,19 +72,17 @@ export async function build(ctx: Context, opts: DepsOptions & { target?: string 
   const built: { arch: Arch; crate: string; lib: string }[] = [];
   try {
     for (const arch of arches) {
-      const units = await ensureDependencies(
-        list.map((s) => s.resolved!),
-        tc,
-        arch,
-        {
+      // One unit per entry: what a function naming that crate alone links (other sets build on first use).
+      for (const s of list) {
+        const unit = await ensureUnit([s.resolved!], tc, arch, {
           storeRoot: path.join(ctx.home.root, 'deps'),
           tmpRoot: ctx.home.tmp,
           confine: buildConfinement(ctx.config.values, opts.sandbox !== false),
           source,
           toolchainDirs: toolchainDirs(tc, tc.manifest.rustc.path),
-        },
-      );
-      built.push(...units.map((u) => ({ arch, crate: u.crate, lib: u.lib })));
+        });
+        built.push(...unit.crates.map((c) => ({ arch, crate: c.crate, lib: c.lib })));
+      }
     }
   } catch (e) {
     progress.fail();
