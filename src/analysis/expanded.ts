@@ -337,8 +337,10 @@ function missingCheckpoints(source: string, written: (t: Token) => boolean): { s
     const open = byEnd.get(ins.index) ?? (byStart.get(ins.index) ?? first) - 1;
     if (ins.site === 'fn' && fnName(tokens, match, open, written)) continue;
     if (ins.site !== 'fn' && ins.site !== 'closure') {
+      // A loop's keyword is often followed by its body alone: the body's first token says who wrote it.
       const kw = loopKeyword(tokens, match, open);
-      if (kw !== undefined && written(kw)) continue;
+      const body = tokens[open + 1];
+      if (kw !== undefined && (written(kw) || (body !== undefined && body.kind !== 'close' && written(body)))) continue;
     }
     if (ins.site === 'closure' && insideInlineConst(tokens, match, Math.max(0, open))) continue;
     out.push({ site: ins.site, token: tokens[Math.max(0, open)]! });

@@ -135,3 +135,85 @@ describe('expanded pass', () => {
     );
   });
 });
+
+describe("expanded pass: an allowed crate's macros", () => {
+  // expn3: a derive serde_derive defined; expn4: a derive defined by a crate not allowed;
+  // expn5: a macro_rules the serde derive wrote (its definition has the derive's context #5);
+  // expn6: a derive the function's own crate defined.
+  const more = [
+    'crate0::{{expn3}}: parent: crate0::{{expn0}}, call_site_ctxt: #0, def_site_ctxt: #0, kind: Macro(Derive, "Deserialize"), def: serde_derive',
+    'crate0::{{expn4}}: parent: crate0::{{expn0}}, call_site_ctxt: #0, def_site_ctxt: #0, kind: Macro(Derive, "Deserialize"), def: other_derive',
+    'crate0::{{expn5}}: parent: crate0::{{expn3}}, call_site_ctxt: #5, def_site_ctxt: #5, kind: Macro(Bang, "helper")',
+    'crate0::{{expn6}}: parent: crate0::{{expn0}}, call_site_ctxt: #0, def_site_ctxt: #0, kind: Macro(Derive, "Deserialize")',
+    '',
+  ].join('\n');
+  const contexts = [
+    '#4: parent: #0, outer_mark: (crate0::{{expn3}}, Opaque)',
+    '#5: parent: #0, outer_mark: (crate0::{{expn3}}, Transparent)',
+    '#6: parent: #0, outer_mark: (crate0::{{expn4}}, Transparent)',
+    '#7: parent: #5, outer_mark: (crate0::{{expn5}}, SemiOpaque)',
+    '#8: parent: #0, outer_mark: (crate0::{{expn6}}, Transparent)',
+  ].join('\n');
+  const allowed = { libraries: new Set(['serde', 'serde_derive']), helpers: new Set(['serde']) };
+  const withContexts = (user: string, crates = allowed) =>
+    checkExpanded(
+      `#[forbid /* 4#0 */(unsafe_code /* 5#0 */)]\npub mod user /* 6#0 */ {\n${user}\n}\n${verboseTable(
+        TABLE.replace('{{MORE}}', more).replace('*/', `${contexts}\n*/`),
+      )}`,
+      'f.sql',
+      crates,
+    ).map((f) => f.rule);
+
+  const derived = [
+    '    const _ /* 2#5 */: () = {',
+    '        extern crate serde /* 30 */ as _serde /* 31#5 */;',
+    '        fn visit /* 32#5 */() { while let Some /* 33#5 */(k /* 34#5 */) = None /* 35#5 */ {} }',
+    '        macro_rules! try /* 36#5 */ { () => {} }',
+    '        fn more /* 37#7 */() { loop { x /* 38#7 */(); } }',
+    '    };',
+  ].join('\n');
+
+  test("what a derive of an allowed crate writes (by rustc's record of the defining crate) is the crate's", () => {
+    assert.deepEqual(withContexts(derived), []);
+    assert.deepEqual(withContexts(derived, { libraries: new Set(), helpers: new Set() }).sort(), [
+      'extern-crate',
+      'reserved-name',
+      'uninstrumentable',
+      'uninstrumentable',
+      'uninstrumentable',
+      'uninstrumentable',
+    ]);
+  });
+
+  test("a derive another crate or the function's crate defined writes the function's code", () => {
+    assert.ok(withContexts(derived.replaceAll('#5', '#6')).includes('extern-crate'));
+    assert.ok(withContexts(derived.replaceAll('#5', '#8')).includes('extern-crate'));
+  });
+
+  test("the function's tokens inside the derive's output are still the function's", () => {
+    // The crate name and loop body carry the function's context: what the derive re-emitted from its input.
+    assert.deepEqual(withContexts('    const _ /* 2#5 */: () = { extern crate evil /* 40#0 */ as a /* 41#0 */; };'), [
+      'extern-crate',
+    ]);
+    assert.deepEqual(withContexts('    const _ /* 2#5 */: () = { fn f /* 42#0 */() { loop {} } };'), [
+      'uninstrumentable',
+      'uninstrumentable',
+    ]);
+    // A keyword of the function's with nothing marked after it in its statement: the function's.
+    assert.deepEqual(withContexts('    const _ /* 2#5 */: () = { fn g /* 43#5 */() { loop {} } };'), [
+      'uninstrumentable',
+    ]);
+    assert.deepEqual(
+      withContexts(
+        '    fn f /* 44#0 */() { ::std /* 45#0 */::mem /* 46#0 */::forget /* 47#0 */(x /* 48#5 */); }',
+      ).filter((r) => r !== 'uninstrumentable'),
+      ['mem-forget'],
+    );
+  });
+
+  test("helper attributes pass only where the function's crates declare them", () => {
+    const s = '    #[serde /* 50#0 */(rename /* 51#0 */ = "x")]\n    struct S /* 52#0 */;';
+    assert.deepEqual(withContexts(s), []);
+    assert.deepEqual(withContexts(s, { libraries: allowed.libraries, helpers: new Set() }), ['forbidden-attribute']);
+  });
+});

@@ -18,7 +18,7 @@
  * `with`, `bound`, `from`), and that code reaches the expanded program
  * with keywords and punctuation the hygiene table cannot attribute; so a
  * string may hold paths, types and bounds but no block, item, closure,
- * macro call or escape: no `{ } [ ] ; ! # | $ \ "` and none of the
+ * macro call, escape or lifetime: no `{ } [ ] ; ! # | $ \ " '` and none of the
  * keywords that start a construct the checker refuses (`fn`, `unsafe`,
  * `extern`, `loop`, …). The names in it keep the function's hygiene
  * context, so the expanded pass checks them as the function's own.
