@@ -31,7 +31,7 @@ import { runConfined, limitError } from '../confine/run.js';
 import { checkExpandedCrate, expansionArgs } from './expand.js';
 import { splitBody } from '../deps/body.js';
 import { loadAllowList, noAllowList, resolveDependencies } from '../deps/allowlist.js';
-import { directorySource, DEFAULT_SOURCE } from '../deps/source.js';
+import { openSource, DEFAULT_SOURCE } from '../deps/source.js';
 import { ensureUnit, linkArgs, type DependencyUnit } from '../deps/store.js';
 
 const pkg = createRequire(import.meta.url)('../../../package.json') as { version: string };
@@ -246,7 +246,10 @@ export async function compileFor(
     const d = opts.dependencies;
     const allow = d?.allowList ? loadAllowList(d.allowList) : undefined;
     if (!d || !allow) throw noAllowList(split.dependencies);
-    const source = directorySource(d.source ?? DEFAULT_SOURCE);
+    const source = await openSource(
+      d.source ?? DEFAULT_SOURCE,
+      split.dependencies.map((r) => r.name),
+    );
     const resolved = resolveDependencies(split.dependencies, allow, source);
     unit = await ensureUnit(resolved, tc, arch, {
       storeRoot: d.storeRoot,

@@ -22,6 +22,7 @@ import { RUSTC_ENV } from '../compile/generate.js';
 import { BOX, type ConfineSettings } from '../confine/plan.js';
 import { runConfined, limitError } from '../confine/run.js';
 import type { ResolvedDependency } from './allowlist.js';
+import { isSparseUrl } from './source.js';
 
 export const CARGO = '/usr/bin/cargo';
 /** Bumped when the store layout or the build's flags change meaning. */
@@ -66,7 +67,7 @@ export interface StoreOptions {
   prebuiltRoots?: string[];
   tmpRoot: string;
   confine: ConfineSettings;
-  /** The offline directory source the crates come from. */
+  /** The directory source the crates come from, or a mirror's `sparse+…` index URL (src/deps/source.ts). */
   source: string;
   toolchainDirs: string[];
 }
@@ -107,6 +108,64 @@ function cargoToml(deps: ResolvedDependency[]): string {
     'debug = false',
     '',
   ].join('\n');
+}
+
+/**
+ * A mirror's crates for the unit, fetched by `cargo vendor` into `dir/vendor`
+ * as a directory source. This is the one step with network access, so it
+ * runs outside the box; it resolves and downloads (checking each crate's
+ * checksum against the index) and runs no crate code. The boxed build then
+ * reads the directory offline like any other.
+ */
+async function vendorFromMirror(
+  deps: ResolvedDependency[],
+  dir: string,
+  manifest: string,
+  opts: StoreOptions,
+): Promise<string> {
+  const home = path.join(dir, 'vendor-home');
+  const vendor = path.join(dir, 'vendor');
+  fs.mkdirSync(home);
+  fs.writeFileSync(
+    path.join(home, 'config.toml'),
+    [
+      '[source.crates-io]',
+      'replace-with = "plrust-mirror"',
+      '',
+      '[source.plrust-mirror]',
+      `registry = ${JSON.stringify(opts.source)}`,
+      '',
+    ].join('\n'),
+  );
+  const r = await runConfined(
+    {
+      program: CARGO,
+      args: () => [
+        'vendor',
+        '--quiet',
+        '--respect-source-config',
+        '--versioned-dirs',
+        '--manifest-path',
+        manifest,
+        vendor,
+      ],
+      readOnly: [],
+      src: dir,
+      out: dir,
+      env: { CARGO_HOME: home, CARGO_TERM_COLOR: 'never' },
+    },
+    { ...opts.confine, sandbox: false },
+  );
+  if (r.limit) throw limitError(r.limit, opts.confine.limits, `fetching ${describe(deps)} from ${opts.source}`);
+  if (r.code !== 0)
+    throw new PlrustError({
+      code: 'DEPENDENCY_BUILD_FAILED',
+      message: `fetching ${describe(deps)} from the registry mirror ${opts.source} failed:\n  ${r.stderr.trim().split('\n').slice(-12).join('\n  ')}`,
+      hint: 'the mirror must serve every crate of the closure (Cargo sparse protocol) and be reachable from this machine',
+      data: { stderr: r.stderr.slice(-20000) },
+    });
+  fs.rmSync(home, { recursive: true, force: true });
+  return vendor;
 }
 
 function cargoConfig(source: string): string {
@@ -237,7 +296,9 @@ async function buildUnit(
   fs.mkdirSync(path.join(out, 'cargo-home'));
   fs.writeFileSync(path.join(out, 'project', 'Cargo.toml'), cargoToml(deps));
   fs.writeFileSync(path.join(out, 'project', 'lib.rs'), '');
-  fs.writeFileSync(path.join(out, 'cargo-home', 'config.toml'), cargoConfig(opts.source));
+  const manifest = path.join(out, 'project', 'Cargo.toml');
+  const directory = isSparseUrl(opts.source) ? await vendorFromMirror(deps, dir, manifest, opts) : opts.source;
+  fs.writeFileSync(path.join(out, 'cargo-home', 'config.toml'), cargoConfig(directory));
   const jobs = String(Math.max(1, Math.min(4, os.availableParallelism())));
   const r = await runConfined(
     {
@@ -258,7 +319,7 @@ async function buildUnit(
         path.join(at.out, 'target'),
         '--message-format=json-render-diagnostics',
       ],
-      readOnly: [...opts.toolchainDirs, opts.source],
+      readOnly: [...opts.toolchainDirs, directory],
       src,
       out,
       env: {
@@ -286,15 +347,18 @@ async function buildUnit(
     for (const junk of ['build', '.fingerprint', 'incremental', 'examples'])
       fs.rmSync(path.join(out, sub, junk), { recursive: true, force: true });
   }
+  const named = libraries(all, directory);
   fs.rmSync(path.join(out, 'cargo-home'), { recursive: true, force: true });
   fs.rmSync(src, { recursive: true, force: true });
+  // A mirror's fetched sources are not needed to link.
+  if (directory !== opts.source) fs.rmSync(directory, { recursive: true, force: true });
   return {
     crates: libs.map((l) => ({ crate: l.crate, lib: rel(l.file) })),
     searchDirs: [
       path.join('out', 'target', t.triple, 'release', 'deps'),
       path.join('out', 'target', 'release', 'deps'),
     ],
-    ...libraries(all, opts.source),
+    ...named,
   };
 }
 

@@ -43,7 +43,10 @@ describe('plrust deps and plrust build with dependencies', { skip: !fs.existsSyn
     home = await tempHome('deps-cli', { toolchain: true });
     dir = fs.mkdtempSync('/tmp/plrust-deps-cli-');
     process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
-    write('allowed.toml', 'regex = ">=1.7, <2"\n');
+    write(
+      'allowed.toml',
+      'regex = ">=1.7, <2"\nserde = { version = "=1.0.152", features = ["derive"] }\nserde_json = "*"\n',
+    );
     write('missing.toml', 'regex = ">=1.7, <2"\nghost = "=1.0.0"\n');
     write('sneaky.toml', 'sneaky = "=0.1.0"\n');
   });
@@ -64,21 +67,31 @@ describe('plrust deps and plrust build with dependencies', { skip: !fs.existsSyn
     assert.match(check.stderr, /1 allowed dependency is not in \/usr\/share\/cargo\/registry: ghost "=1.0.0"/);
   });
 
-  test('a .rs file with a //! [dependencies] header builds for both targets; the libraries are self-contained', async () => {
+  test('.rs files with a //! [dependencies] header build for both targets; the libraries are self-contained', async () => {
     const rs = write(
       'src/words.rs',
       '//! [dependencies]\n//! regex = "1"\n\n/// Words of at least n letters.\npub fn long_words(s: &str, n: i32) -> Option<i64> {\n    let re = regex::Regex::new(&format!(r"\\b\\w{{{n},}}\\b")).ok()?;\n    Some(re.find_iter(s).count() as i64)\n}\n',
     );
+    // serde's derive and serde_json, one unit: both link the same serde.
+    const json = write(
+      'src/json.rs',
+      '//! [dependencies]\n//! serde = { version = "1", features = ["derive"] }\n//! serde_json = "1"\n\n#[derive(serde::Deserialize, serde::Serialize)]\nstruct Point {\n    x: i32,\n    #[serde(default)]\n    y: i32,\n}\n\npub fn point_sum(s: &str) -> Option<String> {\n    let p: Point = serde_json::from_str(s).ok()?;\n    serde_json::to_string(&Point { x: p.x + p.y, y: 0 }).ok()\n}\n',
+    );
     const out = path.join(dir, 'out');
-    const r = await runPlrust(['build', '--allowed', path.join(dir, 'allowed.toml'), '--out-dir', out, '--json', rs], {
-      home,
-      timeoutMs: 20 * 60_000,
-    });
+    const r = await runPlrust(
+      ['build', '--allowed', path.join(dir, 'allowed.toml'), '--out-dir', out, '--json', rs, json],
+      {
+        home,
+        timeoutMs: 20 * 60_000,
+      },
+    );
     assert.equal(r.code, 0, r.stderr);
     const sql = fs.readFileSync(path.join(out, 'functions.sql'), 'utf8');
     assert.match(sql, /\[dependencies\]\n regex = "1"\n\[code\]/);
-    for (const triple of ['x86_64-postgres-linux-gnu', 'aarch64-postgres-linux-gnu']) {
-      const lib = path.join(out, 'long_words', `${triple}.so`);
+    for (const [fn, triple] of ['long_words', 'point_sum'].flatMap((f) =>
+      ['x86_64-postgres-linux-gnu', 'aarch64-postgres-linux-gnu'].map((t) => [f, t] as const),
+    )) {
+      const lib = path.join(out, fn, `${triple}.so`);
       const dynamic = execFileSync('readelf', ['-d', '-W', lib], { encoding: 'utf8' });
       const needed = [...dynamic.matchAll(/\(NEEDED\)\s+Shared library: \[([^\]]+)\]/g)].map((m) => m[1]);
       // regex is linked in: the library needs nothing but the C library's parts.
