@@ -11,6 +11,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { tempHome } from '../helpers/plrust-install.js';
 import { runPlrust } from '../helpers/cli.js';
+import { startFileServer } from '../helpers/http-server.js';
+import { serveSparseRegistry } from '../helpers/sparse-registry.js';
 
 const REGISTRY = '/usr/share/cargo/registry';
 let home = '';
@@ -129,5 +131,76 @@ describe('plrust deps and plrust build with dependencies', { skip: !fs.existsSyn
       /sock links the crates sneaky, and its library imports what a trusted function may not use: socket@/,
     );
     assert.equal(fs.existsSync(path.join(out, 'functions.sql')), false, 'a refused build wrote its SQL');
+  });
+
+  test('a registry mirror (sparse index URL on 127.0.0.1) is a source: listed, fetched once, built offline', async () => {
+    const server = await startFileServer();
+    try {
+      const url = serveSparseRegistry(server, REGISTRY, path.join(dir, 'mirror'));
+      write('mirror.toml', 'serde = { version = "=1.0.152", features = ["derive"] }\nserde_json = "*"\nghost = "*"\n');
+      const list = await runPlrust(
+        ['deps', 'list', '--allowed', path.join(dir, 'mirror.toml'), '--dependency-source', url, '--json'],
+        { home },
+      );
+      assert.equal(list.code, 0, list.stderr);
+      const doc = JSON.parse(list.stdout) as {
+        source: string;
+        dependencies: Array<{ name: string; resolved: string | null }>;
+      };
+      assert.equal(doc.source, url);
+      assert.deepEqual(
+        doc.dependencies.map((d) => [d.name, d.resolved]),
+        [
+          ['serde', '1.0.152'],
+          ['serde_json', '1.0.87'],
+          ['ghost', null],
+        ],
+      );
+      const rs = write(
+        'mirror/src/point.rs',
+        '//! [dependencies]\n//! serde = { version = "1", features = ["derive"] }\n//! serde_json = "1"\n\n#[derive(serde::Serialize)]\nstruct P {\n    x: i32,\n}\n\npub fn point(x: i32) -> Option<String> {\n    serde_json::to_string(&P { x }).ok()\n}\n',
+      );
+      const out = path.join(dir, 'mirror-out');
+      const args = [
+        'build',
+        '--allowed',
+        path.join(dir, 'mirror.toml'),
+        '--dependency-source',
+        url,
+        '--target',
+        'x86_64',
+      ];
+      const r = await runPlrust([...args, '--out-dir', out, rs], { home, timeoutMs: 20 * 60_000 });
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(fs.existsSync(path.join(out, 'point', 'x86_64-postgres-linux-gnu.so')));
+      const downloads = server.requests.filter((q) => q.path.startsWith('/crates/')).map((q) => q.path);
+      assert.ok(downloads.includes('/crates/serde_derive/1.0.152/download'), downloads.join(' '));
+      // The unit is stored: a second function with the same crates fetches nothing.
+      const before = server.requests.length;
+      const again = write('mirror/src/again.rs', fs.readFileSync(rs, 'utf8').replace('pub fn point', 'pub fn point2'));
+      const r2 = await runPlrust([...args, '--out-dir', path.join(dir, 'mirror-out2'), again], { home });
+      assert.equal(r2.code, 0, r2.stderr);
+      assert.equal(server.requests.slice(before).filter((q) => q.path.startsWith('/crates/')).length, 0);
+      // A crate the mirror does not have, and a mirror that does not answer, are refused by name.
+      const ghost = write(
+        'mirror/ghost.sql',
+        'CREATE FUNCTION g() RETURNS int4 LANGUAGE plrust AS $$\n[dependencies]\nghost = "*"\n[code]\nOk(Some(1))\n$$;\n',
+      );
+      const g = await runPlrust([...args, '--out-dir', path.join(dir, 'ghost-out'), ghost], { home });
+      assert.notEqual(g.code, 0);
+      assert.match(
+        g.stderr,
+        /crate ghost is allowed \("\*"\) but the dependency source sparse\+http:\/\/127\.0\.0\.1:\d+\/index\/ has no such version/,
+      );
+      await server.close();
+      const down = await runPlrust(
+        ['deps', 'list', '--allowed', path.join(dir, 'mirror.toml'), '--dependency-source', url],
+        { home },
+      );
+      assert.notEqual(down.code, 0);
+      assert.match(down.stderr, /the dependency source sparse\+http:\/\/127\.0\.0\.1:\d+\/index\/ cannot be read/);
+    } finally {
+      await server.close();
+    }
   });
 });
