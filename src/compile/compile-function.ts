@@ -32,7 +32,7 @@ import { checkExpandedCrate, expansionArgs } from './expand.js';
 import { splitBody } from '../deps/body.js';
 import { loadAllowList, noAllowList, resolveDependencies } from '../deps/allowlist.js';
 import { openSource, DEFAULT_SOURCE } from '../deps/source.js';
-import { ensureUnit, linkArgs, type DependencyUnit } from '../deps/store.js';
+import { discardUnit, ensureUnit, linkArgs, type DependencyUnit } from '../deps/store.js';
 
 const pkg = createRequire(import.meta.url)('../../../package.json') as { version: string };
 
@@ -297,7 +297,10 @@ export async function compileFor(
     fs.rmSync(outDir, { recursive: true, force: true });
     fs.writeFileSync(path.join(dir, DEFINITION_FILE), `${hash}\n`);
     const report = await verifyLibrary(out);
-    if (!report.ok) throw untrusted(untrustedError(report), def, unit);
+    if (!report.ok) {
+      if (unit) discardUnit(unit, opts.tmpRoot);
+      throw untrusted(untrustedError(report), def, unit);
+    }
   });
   return {
     ...meta,

@@ -51,6 +51,8 @@ export interface DependencyUnit {
   libraries: string[];
   /** Derive helper attributes the unit's proc-macros declare (`serde`): the first pass accepts them. */
   helpers: string[];
+  /** Built by this call, into the writable store: `discardUnit` may take it back. */
+  fresh?: true;
 }
 
 interface UnitRecord {
@@ -395,10 +397,26 @@ export async function ensureUnit(
     } finally {
       fs.rmSync(tmp, { recursive: true, force: true });
     }
-    return readUnit(dir, key)!;
+    return { ...readUnit(dir, key)!, fresh: true };
   } finally {
     await release();
   }
+}
+
+/**
+ * Take back a unit the compile that built it was refused for (its library
+ * imports a denied symbol): the store keeps only what functions use. Moved
+ * aside first, so a reader never sees half a unit.
+ */
+export function discardUnit(unit: DependencyUnit, tmpRoot: string): void {
+  if (!unit.fresh) return;
+  const aside = path.join(tmpRoot, `discard-${unit.key.slice(0, 12)}-${process.pid}`);
+  try {
+    fs.renameSync(unit.dir, aside);
+  } catch {
+    return;
+  }
+  fs.rmSync(aside, { recursive: true, force: true });
 }
 
 /** rustc flags that link a function against its units. */

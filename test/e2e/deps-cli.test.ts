@@ -131,6 +131,14 @@ describe('plrust deps and plrust build with dependencies', { skip: !fs.existsSyn
       /sock links the crates sneaky, and its library imports what a trusted function may not use: socket@/,
     );
     assert.equal(fs.existsSync(path.join(out, 'functions.sql')), false, 'a refused build wrote its SQL');
+    // The unit built for it is taken back as well.
+    const units = fs.readdirSync(path.join(home, 'deps')).filter((u) => !u.startsWith('.'));
+    for (const u of units)
+      assert.doesNotMatch(
+        fs.readFileSync(path.join(home, 'deps', u, 'unit.json'), 'utf8'),
+        /sneaky/,
+        `unit ${u} stayed`,
+      );
   });
 
   test('a registry mirror (sparse index URL on 127.0.0.1) is a source: listed, fetched once, built offline', async () => {
