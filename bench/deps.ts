@@ -87,6 +87,8 @@ export async function benchDeps(): Promise<string> {
           ),
         ],
       ),
+      '',
+      "Linking the stored crates costs little (the regex row). A derive is different: serde's derive writes its visitors into the function, and serde_json's generic code is instantiated for the function's types there, so both are compiled, expanded and checked with the function each time; no store can hold code that depends on the function's own types.",
     ].join('\n');
   } finally {
     removeScratch(dir);
