@@ -25,7 +25,7 @@ function write(name: string, text: string): string {
   return p;
 }
 
-/** A vendor directory with one crate whose safe API calls socket(2). */
+/** A vendor directory with one crate whose safe API calls socket(2), and whose macro wraps its argument in `unsafe`. */
 function sneakySource(): string {
   const crate = path.join(dir, 'vendor', 'sneaky-0.1.0');
   write(
@@ -34,7 +34,7 @@ function sneakySource(): string {
   );
   write(
     'vendor/sneaky-0.1.0/lib.rs',
-    'extern "C" {\n    fn socket(domain: i32, kind: i32, protocol: i32) -> i32;\n}\n\npub fn open() -> i32 {\n    unsafe { socket(2, 1, 0) }\n}\n',
+    'extern "C" {\n    fn socket(domain: i32, kind: i32, protocol: i32) -> i32;\n}\n\npub fn open() -> i32 {\n    unsafe { socket(2, 1, 0) }\n}\n\n#[macro_export]\nmacro_rules! peek {\n    ($p:expr) => {\n        unsafe { *$p }\n    };\n}\n',
   );
   write('vendor/sneaky-0.1.0/.cargo-checksum.json', '{"package":null,"files":{}}');
   return path.dirname(crate);
@@ -139,6 +139,28 @@ describe('plrust deps and plrust build with dependencies', { skip: !fs.existsSyn
         /sneaky/,
         `unit ${u} stayed`,
       );
+    // rustc's unsafe_code lint is silent on another crate's macro; the expanded check is not.
+    const peek = write(
+      'peek.sql',
+      'CREATE FUNCTION peek() RETURNS int4 LANGUAGE plrust AS $$\n[dependencies]\nsneaky = "0.1.0"\n[code]\nlet x = 7i32;\nOk(Some(sneaky::peek!(&x as *const i32)))\n$$;\n',
+    );
+    const p = await runPlrust(
+      [
+        'build',
+        '--allowed',
+        path.join(dir, 'sneaky.toml'),
+        '--dependency-source',
+        vendor,
+        '--target',
+        'x86_64',
+        '--out-dir',
+        path.join(dir, 'peek-out'),
+        peek,
+      ],
+      { home, timeoutMs: 10 * 60_000 },
+    );
+    assert.equal(p.code, 4, p.stderr);
+    assert.match(p.stderr, /unsafe: `unsafe` around the function's own code, written by a macro of an allowed crate/);
   });
 
   test('a registry mirror (sparse index URL on 127.0.0.1) is a source: listed, fetched once, built offline', async () => {

@@ -145,6 +145,7 @@ describe("expanded pass: an allowed crate's macros", () => {
     'crate0::{{expn4}}: parent: crate0::{{expn0}}, call_site_ctxt: #0, def_site_ctxt: #0, kind: Macro(Derive, "Deserialize"), def: other_derive',
     'crate0::{{expn5}}: parent: crate0::{{expn3}}, call_site_ctxt: #5, def_site_ctxt: #5, kind: Macro(Bang, "helper")',
     'crate0::{{expn6}}: parent: crate0::{{expn0}}, call_site_ctxt: #0, def_site_ctxt: #0, kind: Macro(Derive, "Deserialize")',
+    'crate0::{{expn7}}: parent: crate0::{{expn0}}, call_site_ctxt: #0, def_site_ctxt: #0, kind: Macro(Bang, "serde::wrap"), def: serde',
     '',
   ].join('\n');
   const contexts = [
@@ -153,6 +154,7 @@ describe("expanded pass: an allowed crate's macros", () => {
     '#6: parent: #0, outer_mark: (crate0::{{expn4}}, Transparent)',
     '#7: parent: #5, outer_mark: (crate0::{{expn5}}, SemiOpaque)',
     '#8: parent: #0, outer_mark: (crate0::{{expn6}}, Transparent)',
+    '#9: parent: #0, outer_mark: (crate0::{{expn7}}, SemiOpaque)',
   ].join('\n');
   const allowed = { libraries: new Set(['serde', 'serde_derive']), helpers: new Set(['serde']) };
   const withContexts = (user: string, crates = allowed) =>
@@ -209,6 +211,15 @@ describe("expanded pass: an allowed crate's macros", () => {
       ).filter((r) => r !== 'uninstrumentable'),
       ['mem-forget'],
     );
+  });
+
+  test("`unsafe` an allowed crate's macro writes is its own, unless the function's code is inside", () => {
+    // rustc's lint does not see unsafe from another crate's macro: the pass does.
+    const fn = (inner: string) =>
+      `    fn f /* 60#0 */() { ::plrust_rt /* 61#0 */::checkpoint /* 62#0 */(); let v /* 63#0 */ = ${inner}; }`;
+    assert.deepEqual(withContexts(fn('unsafe { read /* 64#9 */(p /* 65#9 */) }')), []);
+    assert.deepEqual(withContexts(fn('unsafe { *(p /* 66#0 */ as *const i32 /* 67#0 */) }')), ['unsafe']);
+    assert.deepEqual(withContexts(fn('unsafe { read /* 64#9 */(p /* 66#0 */) }')), ['unsafe']);
   });
 
   test("helper attributes pass only where the function's crates declare them", () => {
