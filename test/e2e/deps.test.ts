@@ -14,6 +14,8 @@ import path from 'node:path';
 import { startCluster, type PgCluster } from '../helpers/pg-cluster.js';
 import { installPlrust, tempHome, uninstallPlrust } from '../helpers/plrust-install.js';
 import { runPlrust } from '../helpers/cli.js';
+import { startFileServer } from '../helpers/http-server.js';
+import { serveSparseRegistry } from '../helpers/sparse-registry.js';
 
 const ARCH = process.arch === 'arm64' ? 'aarch64' : 'x86_64';
 const REGISTRY = '/usr/share/cargo/registry';
@@ -303,6 +305,39 @@ $$;`,
         /no dependency allow-list is configured/,
         server().superuser,
       );
+    });
+
+    test('a registry mirror as plrust.dependency_source: listed and built from over HTTP', async () => {
+      const mirror = await startFileServer();
+      try {
+        const url = serveSparseRegistry(mirror, REGISTRY, path.join(dir, 'mirror'));
+        const su = server().superuser;
+        const bad = await server().psqlResult(`SET plrust.dependency_source = 'https://example.org/';`, { user: su });
+        assert.match(bad.stderr, /The source must be an absolute directory or a sparse\+https:\/\/ index URL/);
+        const r = await createAs(
+          su,
+          `SET plrust.dependency_source = '${url}';
+CREATE FUNCTION eperm() RETURNS int4 LANGUAGE plrust AS $$
+[dependencies]
+libc = "*"
+[code]
+Ok(Some(libc::EPERM))
+$$;`,
+        );
+        assert.ok(r.ok, r.stderr);
+        assert.ok(
+          mirror.requests.some((q) => q.path === '/crates/libc/0.2.139/download'),
+          'libc was not fetched from the mirror',
+        );
+        assert.equal(await server().psql(`SELECT eperm();`), '1');
+        const listed = await server().psqlResult(
+          `SET plrust.dependency_source = '${url}'; SELECT string_agg(name || '=' || coalesce(available, '-'), ',') FROM plrust.allowed_dependencies() WHERE name IN ('libc', 'nonexistent-crate');`,
+          { user: su },
+        );
+        assert.match(listed.stdout, /libc=0\.2\.139,nonexistent-crate=-/, listed.stderr);
+      } finally {
+        await mirror.close();
+      }
     });
 
     test('artifacts of functions with dependencies survive dump and restore without a compiler', async () => {
