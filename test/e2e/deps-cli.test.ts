@@ -34,7 +34,7 @@ function sneakySource(): string {
   );
   write(
     'vendor/sneaky-0.1.0/lib.rs',
-    'extern "C" {\n    fn socket(domain: i32, kind: i32, protocol: i32) -> i32;\n}\n\npub fn open() -> i32 {\n    unsafe { socket(2, 1, 0) }\n}\n\n#[macro_export]\nmacro_rules! peek {\n    ($p:expr) => {\n        unsafe { *$p }\n    };\n}\n',
+    'extern "C" {\n    fn socket(domain: i32, kind: i32, protocol: i32) -> i32;\n}\n\npub fn open() -> i32 {\n    unsafe { socket(2, 1, 0) }\n}\n\npub fn ptr(x: &i32) -> *const i32 {\n    x\n}\n\n#[macro_export]\nmacro_rules! peek {\n    ($p:expr) => {\n        unsafe { *$p }\n    };\n}\n',
   );
   write('vendor/sneaky-0.1.0/.cargo-checksum.json', '{"package":null,"files":{}}');
   return path.dirname(crate);
@@ -142,7 +142,7 @@ describe('plrust deps and plrust build with dependencies', { skip: !fs.existsSyn
     // rustc's unsafe_code lint is silent on another crate's macro; the expanded check is not.
     const peek = write(
       'peek.sql',
-      'CREATE FUNCTION peek() RETURNS int4 LANGUAGE plrust AS $$\n[dependencies]\nsneaky = "0.1.0"\n[code]\nlet x = 7i32;\nOk(Some(sneaky::peek!(&x as *const i32)))\n$$;\n',
+      'CREATE FUNCTION peek() RETURNS int4 LANGUAGE plrust AS $$\n[dependencies]\nsneaky = "0.1.0"\n[code]\nlet x = 7i32;\nOk(Some(sneaky::peek!(sneaky::ptr(&x))))\n$$;\n',
     );
     const p = await runPlrust(
       [

@@ -312,7 +312,9 @@ $$;`,
       try {
         const url = serveSparseRegistry(mirror, REGISTRY, path.join(dir, 'mirror'));
         const su = server().superuser;
-        const bad = await server().psqlResult(`SET plrust.dependency_source = 'https://example.org/';`, { user: su });
+        const bad = await server().psqlResult(`LOAD 'plrust'; SET plrust.dependency_source = 'https://example.org/';`, {
+          user: su,
+        });
         assert.match(bad.stderr, /The source must be an absolute directory or a sparse\+https:\/\/ index URL/);
         const r = await createAs(
           su,
