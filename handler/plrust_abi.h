@@ -15,7 +15,7 @@
 extern "C" {
 #endif
 
-#define PLRUST_ABI_VERSION 1
+#define PLRUST_ABI_VERSION 2
 
 /* Status codes returned by plrust_call (and plrust_init). */
 #define PLRUST_OK               0   /* *result is set */
@@ -27,6 +27,8 @@ extern "C" {
 #define PLRUST_BAD_ARGS         6   /* nargs or an argument did not match the signature */
 #define PLRUST_ABI_MISMATCH     7   /* from plrust_init */
 #define PLRUST_NOT_INITIALIZED  8   /* plrust_call before a successful plrust_init (message is static) */
+
+struct PlrustSlice;
 
 typedef struct PlrustHost {
     uint32_t abi_version;            /* PLRUST_ABI_VERSION */
@@ -45,6 +47,11 @@ typedef struct PlrustHost {
     /* Stack depth: the lowest stack address function code may reach
        (stacks grow down on both targets). 0 disables the check. */
     uintptr_t stack_limit;
+    /* One service request (docs/ABI.md, "Host requests"): msg is a u32 op
+       code and its payload; *reply gets a buffer from alloc (the library
+       releases it with dealloc(ptr, len, 1)). 0 = reply, 1 = error reply.
+       Never longjmps. NULL: the host offers no services. */
+    int32_t (*request)(void *ctx, const uint8_t *msg, size_t len, struct PlrustSlice *reply);
 } PlrustHost;
 
 typedef struct PlrustSlice {

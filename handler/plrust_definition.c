@@ -119,6 +119,13 @@ resolve_type(Oid type_oid, bool is_result, PlrustType *t)
 				   "bytea, one-dimensional arrays of these, and void as the result type.");
 }
 
+/* Whether values of type_oid convert to PlrustValues (query arguments and results). */
+bool
+plrust_type_of(Oid type_oid, PlrustType *t)
+{
+	return resolve_type(type_oid, false, t) == NULL;
+}
+
 const char *
 plrust_type_name(const PlrustType *type)
 {
@@ -179,6 +186,7 @@ plrust_parse_definition(HeapTuple proc_tuple, PlrustDef *def)
 	def->fn_oid = proc->oid;
 	def->name = pstrdup(NameStr(proc->proname));
 	def->strict = proc->proisstrict;
+	def->volatility = proc->provolatile;
 
 	if (proc->prokind != PROKIND_FUNCTION)
 		return problem(ERRCODE_FEATURE_NOT_SUPPORTED, "PL/Rust supports only plain functions",

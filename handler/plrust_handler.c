@@ -58,6 +58,9 @@ typedef struct CallSite
 
 static HTAB *loaded = NULL;
 
+/* Libraries forgotten while a call of theirs was active (through a query): unloaded once none is. */
+static List *orphans = NIL;
+
 /* Bumped by pg_proc invalidations and whenever a library is unloaded. */
 static uint64 generation = 1;
 /* Bumped by pg_proc invalidations only. */
@@ -104,7 +107,29 @@ forget(CacheEntry *entry)
 
 	hash_search(loaded, &entry->fn_oid, HASH_REMOVE, NULL);
 	generation++;				/* call sites may still point at fn */
+	if (plrust_fn_active(fn))
+	{
+		MemoryContext caller = MemoryContextSwitchTo(plrust_top_context());
+
+		fn->orphaned = true;
+		orphans = lappend(orphans, fn);
+		MemoryContextSwitchTo(caller);
+		return;
+	}
 	plrust_unload(fn);
+}
+
+/* At an outermost call: no library is active any more. */
+static void
+unload_orphans(void)
+{
+	List	   *doomed = orphans;
+	ListCell   *lc;
+
+	orphans = NIL;
+	foreach(lc, doomed)
+		plrust_unload(lfirst(lc));
+	list_free(doomed);
 }
 
 void
@@ -472,6 +497,38 @@ result_has_buffers(const PlrustType *t)
 	return t->is_array || t->scalar == PLRUST_TEXT || t->scalar == PLRUST_VARCHAR || t->scalar == PLRUST_BYTEA;
 }
 
+/* A nested call of the same function ran on arguments of its own. */
+static inline void
+restore_outer_args(PlrustFunction *fn, PlrustValue *args, MemoryContext arg_cxt)
+{
+	if (unlikely(fn->arg_cxt != arg_cxt))
+	{
+		MemoryContextDelete(fn->arg_cxt);
+		fn->args = args;
+		fn->arg_cxt = arg_cxt;
+	}
+}
+
+/*
+ * A request kept an error the call must end with, or the function returned
+ * a query's error: raise it as PostgreSQL raised it (SQLSTATE and all).
+ */
+static void
+raise_request_error(PlrustFunction *fn, PlrustCallState *st, int32 status, PlrustValue *result,
+					PlrustError *error, PlrustValue *outer_args, MemoryContext outer_arg_cxt)
+{
+	ErrorData  *edata = plrust_call_error(st, status, error);
+
+	if (edata == NULL)
+		return;
+	if (status == PLRUST_OK && !result->is_null && result_has_buffers(&fn->def->ret_type))
+		plrust_release_result(fn, result);
+	plrust_release_error(fn, status, error);
+	plrust_finish_call(fn);
+	restore_outer_args(fn, outer_args, outer_arg_cxt);
+	ReThrowError(edata);
+}
+
 Datum
 plrust_call_handler(PG_FUNCTION_ARGS)
 {
@@ -484,6 +541,10 @@ plrust_call_handler(PG_FUNCTION_ARGS)
 	char		frame;
 	PlrustFunction *outer_fn;
 	char	   *outer_frame;
+	sig_atomic_t outer_in_host;
+	PlrustValue *outer_args;
+	MemoryContext outer_arg_cxt;
+	PlrustCallState st;
 	ErrorContextCallback errcb;
 
 	push_error_context(&errcb, call_error_context, NULL);
@@ -495,8 +556,29 @@ plrust_call_handler(PG_FUNCTION_ARGS)
 				 errmsg("PL/Rust functions cannot be triggers")));
 	}
 
+	if (plrust_active_fn == NULL)
+	{
+		/* outermost: what an ERROR left behind of earlier calls is gone */
+		plrust_current_call = NULL;
+		if (unlikely(orphans != NIL))
+			unload_orphans();
+	}
 	fn = function_for_call(fcinfo, &errcb);
 	errcb.arg = fn->def->name;
+	outer_args = fn->args;
+	outer_arg_cxt = fn->arg_cxt;
+	if (unlikely(plrust_fn_active(fn)))
+	{
+		/* the function queried itself: the outer call's arguments stay where they are */
+		fn->arg_cxt = AllocSetContextCreate(CurrentMemoryContext, "PL/Rust nested call arguments",
+											ALLOCSET_SMALL_SIZES);
+		fn->args = MemoryContextAllocZero(fn->arg_cxt, sizeof(PlrustValue) * Max(fn->def->nargs, 1));
+	}
+	memset(&st, 0, sizeof(st));
+	st.fn = fn;
+	st.args = fn->args;
+	st.arg_cxt = fn->arg_cxt;
+	st.outer = plrust_current_call;
 	plrust_prepare_call(fn);
 	plrust_args_from_datums(fn, fcinfo);
 	memset(&result, 0, sizeof(result));
@@ -511,11 +593,18 @@ plrust_call_handler(PG_FUNCTION_ARGS)
 	outer_frame = plrust_active_frame;
 	plrust_active_fn = fn;
 	plrust_active_frame = &frame;
+	outer_in_host = plrust_in_host;
+	plrust_in_host = 0;
+	plrust_current_call = &st;
 	plrust_backstop_arm();
 	status = fn->call(fn->args, (uint32_t) fn->def->nargs, &result, &error);
+	plrust_current_call = st.outer;
+	plrust_in_host = outer_in_host;
 	plrust_active_frame = outer_frame;
 	plrust_active_fn = outer_fn;
 
+	if (unlikely(st.raise != NULL || st.last_error != NULL))
+		raise_request_error(fn, &st, status, &result, &error, outer_args, outer_arg_cxt);
 	if (unlikely(status != PLRUST_OK))
 		report_failure(fn, status, &error);
 	if (result.is_null || !result_has_buffers(&fn->def->ret_type))
@@ -534,6 +623,7 @@ plrust_call_handler(PG_FUNCTION_ARGS)
 		PG_END_TRY();
 	}
 	plrust_finish_call(fn);
+	restore_outer_args(fn, outer_args, outer_arg_cxt);
 	error_context_stack = errcb.previous;
 	fcinfo->isnull = isnull;
 	return value;

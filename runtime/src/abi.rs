@@ -1,7 +1,7 @@
 //! The C ABI of docs/ABI.md (handler/plrust_abi.h is the C side).
 use core::ffi::c_void;
 
-pub const PLRUST_ABI_VERSION: u32 = 1;
+pub const PLRUST_ABI_VERSION: u32 = 2;
 
 pub const PLRUST_OK: i32 = 0;
 pub const PLRUST_ERR: i32 = 1;
@@ -23,6 +23,8 @@ pub type ReallocFn = unsafe extern "C" fn(
     new_size: usize,
 ) -> *mut c_void;
 pub type InterruptRequestedFn = unsafe extern "C" fn(ctx: *mut c_void) -> i32;
+pub type RequestFn =
+    unsafe extern "C" fn(ctx: *mut c_void, msg: *const u8, len: usize, reply: *mut PlrustSlice) -> i32;
 
 #[repr(C)]
 pub struct PlrustHost {
@@ -35,6 +37,7 @@ pub struct PlrustHost {
     pub interrupt_flag: *const i32,
     pub interrupt_requested: Option<InterruptRequestedFn>,
     pub stack_limit: usize,
+    pub request: Option<RequestFn>,
 }
 
 #[repr(C)]

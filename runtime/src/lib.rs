@@ -17,8 +17,15 @@ pub mod abi;
 mod alloc;
 mod checkpoint;
 mod convert;
+#[doc(hidden)]
+pub mod datum;
 mod host;
+#[doc(hidden)]
+pub mod log;
 mod panic;
+pub mod prelude;
+mod request;
+pub mod spi;
 pub mod sql;
 #[doc(hidden)]
 pub mod wrapper;

@@ -187,7 +187,8 @@ function sqlBodyModule(def: FunctionDef, params: string[], body: string): string
   const ret = `Result<Option<${rustResultType(def.returns)}>, Box<dyn std::error::Error + Send + Sync + 'static>>`;
   // Header and footer on their own lines: user line n is user.rs line n + 1.
   // The body is a tail block so that it may start with inner attributes.
-  const header = `pub fn ${rustIdent(def.rustName, 'function name')}(${params.join(', ')}) -> ${ret} { ::plrust_rt::checkpoint(); {`;
+  // Upstream's bodies see its prelude (Spi, logging macros) without importing it.
+  const header = `use ::plrust_rt::prelude::*; pub fn ${rustIdent(def.rustName, 'function name')}(${params.join(', ')}) -> ${ret} { ::plrust_rt::checkpoint(); {`;
   return `${header}\n${body}\n}}\n`;
 }
 

@@ -477,7 +477,7 @@ describe('PL/Rust language handler in PostgreSQL 15', () => {
     ): Promise<void> {
       await pg.psql(
         `INSERT INTO plrust.artifacts (definition_hash, arch, abi_version, toolchain, sha256, library)
-         VALUES (plrust.definition_hash(${sqlString(signature)}), '${ARCH}', ${opts.abi ?? 1}, 'hand-written',
+         VALUES (plrust.definition_hash(${sqlString(signature)}), '${ARCH}', ${opts.abi ?? 2}, 'hand-written',
                  '${opts.sha256 ?? sha256(readFileSync(library))}', pg_read_binary_file(${sqlString(library)}))
          ON CONFLICT (definition_hash, arch) DO UPDATE
            SET sha256 = excluded.sha256, library = excluded.library, abi_version = excluded.abi_version;`,
@@ -694,10 +694,10 @@ describe('PL/Rust language handler in PostgreSQL 15', () => {
       );
 
       // with a compiler, the handler would rebuild the function for its own ABI version
-      await store('chk(int4,int4)', lib('add'), { abi: 2 });
+      await store('chk(int4,int4)', lib('add'), { abi: 3 });
       assert.match(
         (await pg.psqlResult(`${NO_COMPILER} SELECT chk(1, 2);`)).stderr,
-        /was built for ABI version 2, this handler speaks version 1/,
+        /was built for ABI version 3, this handler speaks version 2/,
       );
 
       await store('sig(int4,int4)', lib('add'));
@@ -971,9 +971,9 @@ $$;`,
   });
 });
 
-/* The hand-written function library: docs/ABI.md version 1 in plain Rust. */
+/* The hand-written function library: docs/ABI.md version 2 in plain Rust. */
 const RUST_LIBRARY = `
-// A hand-written function library for ABI version 1 (docs/ABI.md).
+// A hand-written function library for ABI version 2 (docs/ABI.md).
 use std::alloc::{GlobalAlloc, Layout};
 use std::ffi::c_void;
 use std::fmt::Write as _;
@@ -1077,7 +1077,7 @@ impl std::fmt::Write for Fixed<'_> {
 
 #[no_mangle]
 pub extern "C" fn plrust_abi_version() -> u32 {
-    1
+    2
 }
 
 #[no_mangle]
@@ -1087,7 +1087,7 @@ pub extern "C" fn plrust_signature() -> *const u8 {
 
 #[no_mangle]
 pub unsafe extern "C" fn plrust_init(host: *const Host) -> i32 {
-    if (*host).abi_version != 1 {
+    if (*host).abi_version != 2 {
         return ABI_MISMATCH;
     }
     HOST.store(host as *mut Host, Ordering::Relaxed);
