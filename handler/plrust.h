@@ -107,7 +107,11 @@ typedef struct PlrustDef
 	int			nargs;
 	char	  **arg_names;		/* UTF-8 */
 	PlrustType *arg_types;
-	PlrustType	ret_type;
+	PlrustType	ret_type;		/* SETOF: the element type; TABLE: void */
+	bool		retset;			/* RETURNS SETOF or RETURNS TABLE */
+	int			ncols;			/* RETURNS TABLE: its columns, else 0 */
+	char	  **col_names;		/* UTF-8 */
+	PlrustType *col_types;
 	bool		strict;
 	char		volatility;		/* provolatile: SPI is read-only unless 'v' */
 	char	   *body;			/* prosrc as UTF-8 */
@@ -365,6 +369,8 @@ typedef struct PlrustCallState
 	MemoryContext arg_cxt;
 	ErrorData  *raise;			/* raise this once the call has returned, whatever its status */
 	ErrorData  *last_error;		/* the last error reply, raised again if the function returns it */
+	struct Tuplestorestate *rows;	/* a set-returning call's result (rows arrive by request) */
+	struct TupleDescData *rows_desc;
 	struct PlrustCallState *outer;
 } PlrustCallState;
 

@@ -33,6 +33,8 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/syscache.h"
+#include "utils/tuplestore.h"
+#include "funcapi.h"
 
 PG_MODULE_MAGIC;
 
@@ -497,6 +499,40 @@ result_has_buffers(const PlrustType *t)
 	return t->is_array || t->scalar == PLRUST_TEXT || t->scalar == PLRUST_VARCHAR || t->scalar == PLRUST_BYTEA;
 }
 
+/*
+ * A set-returning call materialises its rows, as PL/pgSQL does: they
+ * arrive by request during the call into a tuplestore that spills to disk
+ * past work_mem. LIMIT therefore stops reading, not computing.
+ */
+static void
+prepare_set(FunctionCallInfo fcinfo, PlrustFunction *fn, PlrustCallState *st)
+{
+	ReturnSetInfo *rsi = (ReturnSetInfo *) fcinfo->resultinfo;
+	const PlrustDef *def = fn->def;
+	MemoryContext caller;
+	TupleDesc	desc;
+
+	if (rsi == NULL || !IsA(rsi, ReturnSetInfo) || (rsi->allowedModes & SFRM_Materialize) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("set-valued function called in context that cannot accept a set")));
+	caller = MemoryContextSwitchTo(rsi->econtext->ecxt_per_query_memory);
+	if (get_call_result_type(fcinfo, NULL, &desc) == TYPEFUNC_COMPOSITE)
+		desc = CreateTupleDescCopy(desc);
+	else
+	{
+		desc = CreateTemplateTupleDesc(1);
+		TupleDescInitEntry(desc, (AttrNumber) 1, "value",
+						   def->ncols > 0 ? def->col_types[0].type_oid : def->ret_type.type_oid, -1, 0);
+	}
+	st->rows = tuplestore_begin_heap((rsi->allowedModes & SFRM_Materialize_Random) != 0, false, work_mem);
+	st->rows_desc = desc;
+	rsi->returnMode = SFRM_Materialize;
+	rsi->setResult = st->rows;
+	rsi->setDesc = desc;
+	MemoryContextSwitchTo(caller);
+}
+
 /* A nested call of the same function ran on arguments of its own. */
 static inline void
 restore_outer_args(PlrustFunction *fn, PlrustValue *args, MemoryContext arg_cxt)
@@ -579,6 +615,8 @@ plrust_call_handler(PG_FUNCTION_ARGS)
 	st.args = fn->args;
 	st.arg_cxt = fn->arg_cxt;
 	st.outer = plrust_current_call;
+	if (fn->def->retset)
+		prepare_set(fcinfo, fn, &st);
 	plrust_prepare_call(fn);
 	plrust_args_from_datums(fn, fcinfo);
 	memset(&result, 0, sizeof(result));
@@ -607,6 +645,15 @@ plrust_call_handler(PG_FUNCTION_ARGS)
 		raise_request_error(fn, &st, status, &result, &error, outer_args, outer_arg_cxt);
 	if (unlikely(status != PLRUST_OK))
 		report_failure(fn, status, &error);
+	if (fn->def->retset)
+	{
+		/* the rows are in the tuplestore; the result is NULL */
+		plrust_finish_call(fn);
+		restore_outer_args(fn, outer_args, outer_arg_cxt);
+		error_context_stack = errcb.previous;
+		fcinfo->isnull = true;
+		return (Datum) 0;
+	}
 	if (result.is_null || !result_has_buffers(&fn->def->ret_type))
 		value = plrust_result_to_datum(fn, &result, &isnull);
 	else

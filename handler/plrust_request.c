@@ -24,9 +24,11 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
+#include "utils/tuplestore.h"
 
 #define OP_LOG 1
 #define OP_SPI 2
+#define OP_ROWS 3
 
 #define SHAPE_NULL 0
 #define SHAPE_PLAIN 1
@@ -435,6 +437,46 @@ spi_op(PlrustCallState *st, Reader *r, StringInfo out)
 	SPI_finish();
 }
 
+/* ---- rows of a set-returning function ---- */
+
+static void
+rows_op(PlrustCallState *st, Reader *r)
+{
+	const PlrustDef *def = st->fn->def;
+	int			ncols = def->ncols > 0 ? def->ncols : 1;
+	Datum	   *values = palloc(sizeof(Datum) * ncols);
+	bool	   *nulls = palloc(sizeof(bool) * ncols);
+	MemoryContext row_cxt = AllocSetContextCreate(CurrentMemoryContext, "PL/Rust row", ALLOCSET_SMALL_SIZES);
+	MemoryContext outer = CurrentMemoryContext;
+
+	if (st->rows == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("function is not set-returning"),
+				 errdetail("Only a RETURNS SETOF or RETURNS TABLE function sends rows.")));
+	if (get_u32(r) != (uint32) ncols)
+		malformed();
+	while (r->at < r->len)
+	{
+		int			c;
+
+		MemoryContextSwitchTo(row_cxt);
+		for (c = 0; c < ncols; c++)
+		{
+			const PlrustType *t = def->ncols > 0 ? &def->col_types[c] : &def->ret_type;
+			PlrustValue v;
+
+			get_value(r, &v, t, false);
+			nulls[c] = v.is_null != 0;
+			values[c] = nulls[c] ? (Datum) 0 : plrust_value_to_datum(&v, t);
+		}
+		tuplestore_putvalues(st->rows, st->rows_desc, values, nulls);
+		MemoryContextSwitchTo(outer);
+		MemoryContextReset(row_cxt);
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
 /* ---- the channel ---- */
 
 /* Errors that end the call: the function must not carry on as if they had not happened. */
@@ -523,6 +565,11 @@ plrust_host_request(void *ctx, const uint8_t *msg, size_t len, PlrustSlice *repl
 			case OP_LOG:
 				raising = true; /* whatever fails here, the function asked to report it */
 				log_op(&r);
+				raising = false;
+				break;
+			case OP_ROWS:
+				raising = true; /* a set that lost rows must not be returned */
+				rows_op(st, &r);
 				raising = false;
 				break;
 			case OP_SPI:

@@ -26,6 +26,7 @@ mod panic;
 pub mod prelude;
 mod request;
 pub mod spi;
+pub mod srf;
 pub mod sql;
 #[doc(hidden)]
 pub mod wrapper;

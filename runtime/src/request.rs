@@ -8,6 +8,7 @@ use core::fmt;
 
 pub(crate) const OP_LOG: u32 = 1;
 pub(crate) const OP_SPI: u32 = 2;
+pub(crate) const OP_ROWS: u32 = 3;
 
 /// Value shapes inside messages: a flattened `PlrustValue` tree.
 pub(crate) const SHAPE_NULL: u8 = 0;
@@ -58,7 +59,7 @@ impl fmt::Display for PgError {
 impl std::error::Error for PgError {}
 
 /// A message under construction.
-pub(crate) struct Writer(Vec<u8>);
+pub struct Writer(Vec<u8>);
 
 impl Writer {
     pub(crate) fn new(op: u32) -> Writer {
@@ -81,6 +82,9 @@ impl Writer {
     pub(crate) fn bytes(&mut self, b: &[u8]) {
         self.u64(b.len() as u64);
         self.0.extend_from_slice(b);
+    }
+    pub(crate) fn len(&self) -> usize {
+        self.0.len()
     }
 }
 

@@ -10,7 +10,8 @@ import { PlrustError } from '../util/errors.js';
 import { packageRoot } from '../util/package-root.js';
 import { sqlTypeName, type FunctionDef } from '../functions/definition.js';
 import { CHECKPOINT_CALL } from '../analysis/instrument.js';
-import { rustParamType, rustResultType, runtimeSqlType } from '../functions/rust-types.js';
+import { rustParamType, runtimeSqlType } from '../functions/rust-types.js';
+import { isSetReturning, returnsName, runtimeReturnType, rustReturnType } from '../functions/set-returns.js';
 
 /** The user module's file, next to lib.rs; also its name in panic locations after path remapping. */
 export const USER_MODULE_FILE = 'user.rs';
@@ -84,7 +85,7 @@ export function signatureJson(def: FunctionDef): string {
   return JSON.stringify({
     name: def.sqlName,
     args: def.args.map((a) => ({ name: a.name, type: sqlTypeName(a.type) })),
-    returns: sqlTypeName(def.returns),
+    returns: returnsName(def),
     strict: def.strict,
   });
 }
@@ -184,11 +185,14 @@ function fill(text: string, values: Record<string, string>): string {
 
 /** The SQL body as the body of a function with upstream PL/Rust's signature. */
 function sqlBodyModule(def: FunctionDef, params: string[], body: string): string {
-  const ret = `Result<Option<${rustResultType(def.returns)}>, Box<dyn std::error::Error + Send + Sync + 'static>>`;
+  const ret = `Result<Option<${rustReturnType(def)}>, Box<dyn std::error::Error + Send + Sync + 'static>>`;
+  // A set's iterator may borrow from the arguments, as upstream's signature allows.
+  const lifetime = isSetReturning(def) ? "<'a>" : '';
+  const bound = isSetReturning(def) ? params.map((p) => p.replace(/&/g, "&'a ")) : params;
   // Header and footer on their own lines: user line n is user.rs line n + 1.
   // The body is a tail block so that it may start with inner attributes.
   // Upstream's bodies see its prelude (Spi, logging macros) without importing it.
-  const header = `use ::plrust_rt::prelude::*; pub fn ${rustIdent(def.rustName, 'function name')}(${params.join(', ')}) -> ${ret} { ::plrust_rt::checkpoint(); {`;
+  const header = `use ::plrust_rt::prelude::*; pub fn ${rustIdent(def.rustName, 'function name')}${lifetime}(${bound.join(', ')}) -> ${ret} { ::plrust_rt::checkpoint(); {`;
   return `${header}\n${body}\n}}\n`;
 }
 
@@ -223,7 +227,7 @@ export function generateCrate(def: FunctionDef, instrumentedUserSource: string):
     NARGS: String(def.args.length),
     ARGS_PARAM: def.args.length > 0 ? 'args' : '_',
     ARGS: conversions,
-    RETURN_TYPE: runtimeSqlType(def.returns),
+    RETURN_TYPE: runtimeReturnType(def),
     RUST_NAME: rustName,
     ARG_LIST: def.args.map((_, i) => `a${i}`).join(', '),
   });
