@@ -109,6 +109,7 @@ typedef struct PlrustDef
 	PlrustType *arg_types;
 	PlrustType	ret_type;		/* SETOF: the element type; TABLE: void */
 	bool		retset;			/* RETURNS SETOF or RETURNS TABLE */
+	bool		is_trigger;		/* RETURNS trigger */
 	int			ncols;			/* RETURNS TABLE: its columns, else 0 */
 	char	  **col_names;		/* UTF-8 */
 	PlrustType *col_types;
@@ -371,6 +372,9 @@ typedef struct PlrustCallState
 	ErrorData  *last_error;		/* the last error reply, raised again if the function returns it */
 	struct Tuplestorestate *rows;	/* a set-returning call's result (rows arrive by request) */
 	struct TupleDescData *rows_desc;
+	struct TriggerData *trigger;	/* a trigger call's data */
+	HeapTuple	trigger_result;		/* the row it returned (in call_cxt), or NULL */
+	MemoryContext call_cxt;			/* the caller's context: results live there */
 	struct PlrustCallState *outer;
 } PlrustCallState;
 

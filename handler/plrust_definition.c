@@ -157,6 +157,8 @@ returns_name(const PlrustDef *def)
 	StringInfoData buf;
 	int			i;
 
+	if (def->is_trigger)
+		return "trigger";
 	if (!def->retset)
 		return plrust_type_name(&def->ret_type);
 	initStringInfo(&buf);
@@ -256,6 +258,12 @@ plrust_parse_definition(HeapTuple proc_tuple, PlrustDef *def)
 	}
 	if (def->ncols > 0)
 		def->ret_type.scalar = PLRUST_VOID;
+	else if (proc->prorettype == TRIGGEROID)
+	{
+		def->is_trigger = true;
+		def->ret_type.scalar = PLRUST_VOID;
+		def->ret_type.type_oid = TRIGGEROID;
+	}
 	else if ((why = resolve_type(proc->prorettype, true, &def->ret_type)) != NULL)
 		return why;
 	else if (def->retset && def->ret_type.scalar == PLRUST_VOID)

@@ -584,12 +584,12 @@ plrust_call_handler(PG_FUNCTION_ARGS)
 	ErrorContextCallback errcb;
 
 	push_error_context(&errcb, call_error_context, NULL);
-	if (CALLED_AS_TRIGGER(fcinfo) || CALLED_AS_EVENT_TRIGGER(fcinfo))
+	if (CALLED_AS_EVENT_TRIGGER(fcinfo))
 	{
 		errcb.arg = get_func_name(fcinfo->flinfo->fn_oid);
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("PL/Rust functions cannot be triggers")));
+				 errmsg("PL/Rust functions cannot be event triggers")));
 	}
 
 	if (plrust_active_fn == NULL)
@@ -615,6 +615,14 @@ plrust_call_handler(PG_FUNCTION_ARGS)
 	st.args = fn->args;
 	st.arg_cxt = fn->arg_cxt;
 	st.outer = plrust_current_call;
+	st.call_cxt = CurrentMemoryContext;
+	if (CALLED_AS_TRIGGER(fcinfo) != fn->def->is_trigger)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 fn->def->is_trigger ? errmsg("trigger functions can only be called as triggers")
+				 : errmsg("function \"%s\" was not called by a trigger", fn->def->name)));
+	if (fn->def->is_trigger)
+		st.trigger = (TriggerData *) fcinfo->context;
 	if (fn->def->retset)
 		prepare_set(fcinfo, fn, &st);
 	plrust_prepare_call(fn);
@@ -645,6 +653,14 @@ plrust_call_handler(PG_FUNCTION_ARGS)
 		raise_request_error(fn, &st, status, &result, &error, outer_args, outer_arg_cxt);
 	if (unlikely(status != PLRUST_OK))
 		report_failure(fn, status, &error);
+	if (fn->def->is_trigger)
+	{
+		/* NULL skips the row (BEFORE and INSTEAD OF), as PostgreSQL's rules say */
+		plrust_finish_call(fn);
+		restore_outer_args(fn, outer_args, outer_arg_cxt);
+		error_context_stack = errcb.previous;
+		return PointerGetDatum(st.trigger_result);
+	}
 	if (fn->def->retset)
 	{
 		/* the rows are in the tuplestore; the result is NULL */

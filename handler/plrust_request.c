@@ -16,6 +16,8 @@
 #include "access/xact.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "utils/rel.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
@@ -29,6 +31,8 @@
 #define OP_LOG 1
 #define OP_SPI 2
 #define OP_ROWS 3
+#define OP_TRIGGER 4
+#define OP_TRIGGER_RETURN 5
 
 #define SHAPE_NULL 0
 #define SHAPE_PLAIN 1
@@ -477,6 +481,141 @@ rows_op(PlrustCallState *st, Reader *r)
 	}
 }
 
+/* ---- triggers ---- */
+
+static TriggerData *
+trigger_of(PlrustCallState *st)
+{
+	if (st->trigger == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function was not called by a trigger")));
+	return st->trigger;
+}
+
+static void
+put_row(StringInfo out, HeapTuple tuple, TupleDesc desc, const PlrustType *types, const bool *known)
+{
+	int			c;
+
+	if (tuple == NULL)
+	{
+		put_u8(out, 0);
+		return;
+	}
+	put_u8(out, 1);
+	for (c = 0; c < desc->natts; c++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, c);
+		bool		isnull;
+		Datum		d;
+
+		if (att->attisdropped)
+		{
+			put_u8(out, SHAPE_NULL);
+			continue;
+		}
+		d = heap_getattr(tuple, c + 1, desc, &isnull);
+		put_column(out, d, isnull, known[c] ? &types[c] : NULL, att->atttypid);
+	}
+}
+
+static void
+trigger_op(PlrustCallState *st, StringInfo out)
+{
+	TriggerData *td = trigger_of(st);
+	TupleDesc	desc = RelationGetDescr(td->tg_relation);
+	TriggerEvent ev = td->tg_event;
+	PlrustType *types = palloc0(sizeof(PlrustType) * Max(desc->natts, 1));
+	bool	   *known = palloc0(sizeof(bool) * Max(desc->natts, 1));
+	bool		row = TRIGGER_FIRED_FOR_ROW(ev);
+	int			i;
+
+	put_text(out, td->tg_trigger->tgname);
+	put_text(out, RelationGetRelationName(td->tg_relation));
+	put_text(out, get_namespace_name(RelationGetNamespace(td->tg_relation)));
+	put_u8(out, TRIGGER_FIRED_BEFORE(ev) ? 0 : TRIGGER_FIRED_AFTER(ev) ? 1 : 2);
+	put_u8(out, row ? 0 : 1);
+	put_u8(out, TRIGGER_FIRED_BY_INSERT(ev) ? 0 : TRIGGER_FIRED_BY_UPDATE(ev) ? 1 : TRIGGER_FIRED_BY_DELETE(ev) ? 2 : 3);
+	put_u32(out, td->tg_trigger->tgnargs);
+	for (i = 0; i < td->tg_trigger->tgnargs; i++)
+		put_text(out, td->tg_trigger->tgargs[i]);
+	put_u32(out, desc->tdtypeid);
+	put_u32(out, desc->natts);
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		known[i] = !att->attisdropped && plrust_type_of(att->atttypid, &types[i]);
+		put_text(out, NameStr(att->attname));
+		put_u32(out, att->atttypid);
+		put_u8(out, known[i] ? 0 : 1);
+		put_u8(out, att->attisdropped ? 1 : 0);
+	}
+	put_row(out, row && TRIGGER_FIRED_BY_INSERT(ev) ? td->tg_trigtuple
+			: row && TRIGGER_FIRED_BY_UPDATE(ev) ? td->tg_newtuple : NULL, desc, types, known);
+	put_row(out, row && (TRIGGER_FIRED_BY_UPDATE(ev) || TRIGGER_FIRED_BY_DELETE(ev)) ? td->tg_trigtuple : NULL,
+			desc, types, known);
+}
+
+/* The row a trigger function returned: it must have the triggering table's row type. */
+static void
+trigger_return_op(PlrustCallState *st, Reader *r)
+{
+	TriggerData *td = trigger_of(st);
+	TupleDesc	desc = RelationGetDescr(td->tg_relation);
+	Datum	   *values;
+	bool	   *nulls;
+	int			c;
+	MemoryContext work;
+
+	st->trigger_result = NULL;
+	if (get_u8(r) == 0)
+		return;
+	if (get_u32(r) != desc->tdtypeid || get_u32(r) != (uint32) desc->natts)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("returned row structure does not match the structure of the triggering table")));
+	values = palloc(sizeof(Datum) * Max(desc->natts, 1));
+	nulls = palloc(sizeof(bool) * Max(desc->natts, 1));
+	for (c = 0; c < desc->natts; c++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, c);
+		PlrustType	t;
+
+		if (att->attisdropped)
+		{
+			if (get_u8(r) != SHAPE_NULL)
+				malformed();
+			nulls[c] = true;
+			values[c] = (Datum) 0;
+		}
+		else if (plrust_type_of(att->atttypid, &t))
+		{
+			PlrustValue v;
+
+			get_value(r, &v, &t, false);
+			nulls[c] = v.is_null != 0;
+			values[c] = nulls[c] ? (Datum) 0 : plrust_value_to_datum(&v, &t);
+		}
+		else
+		{
+			char	   *text = get_text_form(r);
+			Oid			input;
+			Oid			ioparam;
+
+			getTypeInputInfo(att->atttypid, &input, &ioparam);
+			nulls[c] = text == NULL;
+			values[c] = text == NULL ? (Datum) 0 : OidInputFunctionCall(input, text, ioparam, att->atttypmod);
+		}
+	}
+	if (r->at != r->len)
+		malformed();
+	work = MemoryContextSwitchTo(st->call_cxt);
+	st->trigger_result = heap_form_tuple(desc, values, nulls);
+	MemoryContextSwitchTo(work);
+}
+
 /* ---- the channel ---- */
 
 /* Errors that end the call: the function must not carry on as if they had not happened. */
@@ -570,6 +709,14 @@ plrust_host_request(void *ctx, const uint8_t *msg, size_t len, PlrustSlice *repl
 			case OP_ROWS:
 				raising = true; /* a set that lost rows must not be returned */
 				rows_op(st, &r);
+				raising = false;
+				break;
+			case OP_TRIGGER:
+				trigger_op(st, &out);
+				break;
+			case OP_TRIGGER_RETURN:
+				raising = true; /* a row that cannot be stored must not be skipped silently */
+				trigger_return_op(st, &r);
 				raising = false;
 				break;
 			case OP_SPI:

@@ -27,6 +27,7 @@ pub mod prelude;
 mod request;
 pub mod spi;
 pub mod srf;
+pub mod trigger;
 pub mod sql;
 #[doc(hidden)]
 pub mod wrapper;

@@ -3,6 +3,10 @@
 pub use crate::datum::{Datum, FromDatum, IntoDatum, PgBuiltInOids, PgOid};
 pub use crate::log::{PgLogLevel, PgSqlErrorCode};
 pub use crate::request::PgError;
+pub use crate::trigger::{
+    AllocatedByPostgres, AllocatedByRust, PgHeapTuple, PgTrigger, PgTriggerError, PgTriggerLevel, PgTriggerOperation,
+    PgTriggerWhen, TryFromDatumError, WhoAllocated,
+};
 pub use crate::srf::{SetOfIterator, TableIterator};
 pub use crate::spi::{Spi, SpiClient, SpiError, SpiHeapTupleData, SpiHeapTupleDataEntry, SpiTupleTable};
 pub use crate::{debug1, debug2, debug3, debug4, debug5, ereport, error, info, log, notice, warning};

@@ -9,6 +9,8 @@ use core::fmt;
 pub(crate) const OP_LOG: u32 = 1;
 pub(crate) const OP_SPI: u32 = 2;
 pub(crate) const OP_ROWS: u32 = 3;
+pub(crate) const OP_TRIGGER: u32 = 4;
+pub(crate) const OP_TRIGGER_RETURN: u32 = 5;
 
 /// Value shapes inside messages: a flattened `PlrustValue` tree.
 pub(crate) const SHAPE_NULL: u8 = 0;

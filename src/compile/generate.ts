@@ -11,7 +11,14 @@ import { packageRoot } from '../util/package-root.js';
 import { sqlTypeName, type FunctionDef } from '../functions/definition.js';
 import { CHECKPOINT_CALL } from '../analysis/instrument.js';
 import { rustParamType, runtimeSqlType } from '../functions/rust-types.js';
-import { isSetReturning, returnsName, runtimeReturnType, rustReturnType } from '../functions/set-returns.js';
+import {
+  isSetReturning,
+  isTrigger,
+  returnsName,
+  runtimeReturnType,
+  rustReturnType,
+  TRIGGER_PARAM,
+} from '../functions/set-returns.js';
 
 /** The user module's file, next to lib.rs; also its name in panic locations after path remapping. */
 export const USER_MODULE_FILE = 'user.rs';
@@ -188,7 +195,7 @@ function sqlBodyModule(def: FunctionDef, params: string[], body: string): string
   const ret = `Result<Option<${rustReturnType(def)}>, Box<dyn std::error::Error + Send + Sync + 'static>>`;
   // A set's iterator may borrow from the arguments, as upstream's signature allows.
   const lifetime = isSetReturning(def) ? "<'a>" : '';
-  const bound = isSetReturning(def) ? params.map((p) => p.replace(/&/g, "&'a ")) : params;
+  const bound = isSetReturning(def) && !isTrigger(def) ? params.map((p) => p.replace(/&/g, "&'a ")) : params;
   // Header and footer on their own lines: user line n is user.rs line n + 1.
   // The body is a tail block so that it may start with inner attributes.
   // Upstream's bodies see its prelude (Spi, logging macros) without importing it.
@@ -199,9 +206,16 @@ function sqlBodyModule(def: FunctionDef, params: string[], body: string): string
 export function generateCrate(def: FunctionDef, instrumentedUserSource: string): GeneratedCrate {
   const rustName = rustIdent(def.rustName, 'function name');
   const argNames = def.args.map((a) => rustIdent(a.name, `argument name of ${def.sqlName}`));
+  if (isTrigger(def) && def.args.length > 0) {
+    throw new PlrustError({
+      code: 'UNSUPPORTED_TYPE',
+      message: `${def.sqlName}: a trigger function takes no arguments`,
+      hint: "Pass values with CREATE TRIGGER … EXECUTE FUNCTION f('a', 'b') and read them with trigger.extra_args().",
+    });
+  }
   const userModule = sqlBodyModule(
     def,
-    def.args.map((a, i) => `${argNames[i]}: ${rustParamType(a.type, !def.strict)}`),
+    isTrigger(def) ? [TRIGGER_PARAM] : def.args.map((a, i) => `${argNames[i]}: ${rustParamType(a.type, !def.strict)}`),
     instrumentedUserSource,
   );
   // The generated signature line comes first: body line n is user.rs line n + 1.
@@ -209,12 +223,14 @@ export function generateCrate(def: FunctionDef, instrumentedUserSource: string):
   const userLines = def.source.split('\n').length;
   const insertions = findInsertions(def.source, instrumentedUserSource, userLineOffset);
   const signature = signatureJson(def);
-  const conversions = def.args
-    .map(
-      (a, i) =>
-        `            let a${i} = ::plrust_rt::wrapper::arg::<${runtimeSqlType(a.type)}, _>(args, ${i}, ${rustString(a.name)})?;\n`,
-    )
-    .join('');
+  const conversions = isTrigger(def)
+    ? '            let a0 = ::plrust_rt::trigger::trigger()?;\n'
+    : def.args
+        .map(
+          (a, i) =>
+            `            let a${i} = ::plrust_rt::wrapper::arg::<${runtimeSqlType(a.type)}, _>(args, ${i}, ${rustString(a.name)})?;\n`,
+        )
+        .join('');
   const source = fill(wrapperTemplate(), {
     SQL_NAME_COMMENT: def.sqlName.replace(/[\r\n]/g, ' ').replace(/\*\//g, '* /'),
     USER_FILE: rustString(def.origin.file),
@@ -229,7 +245,7 @@ export function generateCrate(def: FunctionDef, instrumentedUserSource: string):
     ARGS: conversions,
     RETURN_TYPE: runtimeReturnType(def),
     RUST_NAME: rustName,
-    ARG_LIST: def.args.map((_, i) => `a${i}`).join(', '),
+    ARG_LIST: isTrigger(def) ? '&a0' : def.args.map((_, i) => `a${i}`).join(', '),
   });
   return {
     crateName: CRATE_NAME,

@@ -369,7 +369,7 @@ describe('PL/Rust language handler in PostgreSQL 15', () => {
           'The body of a PL/Rust function refers to its arguments by name.',
         ],
         ['u4(x int4) RETURNS SETOF void', '0A000', 'PL/Rust functions cannot return SETOF void', null],
-        ['u5() RETURNS trigger', '0A000', 'PL/Rust does not support type trigger', null],
+        ['u5() RETURNS event_trigger', '0A000', 'PL/Rust does not support type event_trigger', null],
         ['u6(x void) RETURNS int4', '0A000', 'PL/Rust functions cannot take arguments of type void', null],
         ['"u7"("x y" int4) RETURNS int4', '42602', 'argument name "x y" is not a valid Rust identifier', null],
       ];
