@@ -23,6 +23,8 @@
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/regproc.h"
+#include "catalog/namespace.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
@@ -33,6 +35,7 @@
 #define OP_ROWS 3
 #define OP_TRIGGER 4
 #define OP_TRIGGER_RETURN 5
+#define OP_FN_CALL 6
 
 #define SHAPE_NULL 0
 #define SHAPE_PLAIN 1
@@ -326,63 +329,133 @@ put_column(StringInfo out, Datum d, bool isnull, const PlrustType *t, Oid type_o
 	}
 }
 
+/* One query argument: its type and value (the text form of a type PL/Rust does not convert). */
+static void
+get_arg(Reader *r, uint32 i, Oid *type, Datum *value, char *null)
+{
+	PlrustType	t;
+
+	*type = get_u32(r);
+	if (!OidIsValid(*type) || get_typtype(*type) == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("type with OID %u does not exist", *type),
+				 errdetail("Argument %u names it.", i + 1)));
+	if (plrust_type_of(*type, &t))
+	{
+		PlrustValue v;
+
+		get_value(r, &v, &t, false);
+		*null = v.is_null ? 'n' : ' ';
+		*value = v.is_null ? (Datum) 0 : plrust_value_to_datum(&v, &t);
+	}
+	else
+	{
+		char	   *text = get_text_form(r);
+		Oid			input;
+		Oid			ioparam;
+
+		getTypeInputInfo(*type, &input, &ioparam);
+		*null = text == NULL ? 'n' : ' ';
+		*value = text == NULL ? (Datum) 0 : OidInputFunctionCall(input, text, ioparam, -1);
+	}
+}
+
+static char *
+get_utf8_text(Reader *r, const char *what)
+{
+	Size		len;
+	const uint8_t *bytes = get_bytes(r, &len);
+
+	if (memchr(bytes, '\0', len) != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE),
+				 errmsg("%s contains a NUL byte", what)));
+	return plrust_from_utf8((const char *) bytes, len);
+}
+
+static void run_query(PlrustCallState *st, const char *query, uint32 nargs, Oid *types, Datum *values,
+					  char *nulls, uint64 limit, StringInfo out);
+
 static void
 spi_op(PlrustCallState *st, Reader *r, StringInfo out)
 {
 	uint64		limit = get_u64(r);
-	Size		qlen;
-	const uint8_t *qbytes = get_bytes(r, &qlen);
+	char	   *query = get_utf8_text(r, "query text");
 	uint32		nargs = get_u32(r);
-	char	   *query;
 	Oid		   *types;
 	Datum	   *values;
 	char	   *nulls;
-	bool		read_only;
 	uint32		i;
-	int			rc;
 
-	if (memchr(qbytes, '\0', qlen) != NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE),
-				 errmsg("query text contains a NUL byte")));
-	query = plrust_from_utf8((const char *) qbytes, qlen);
 	if (nargs > r->len)
 		malformed();
 	types = palloc(sizeof(Oid) * Max(nargs, 1));
 	values = palloc(sizeof(Datum) * Max(nargs, 1));
 	nulls = palloc(Max(nargs, 1));
 	for (i = 0; i < nargs; i++)
+		get_arg(r, i, &types[i], &values[i], &nulls[i]);
+	if (r->at != r->len)
+		malformed();
+	run_query(st, query, nargs, types, values, nulls, limit, out);
+}
+
+/*
+ * fn_call: SELECT name($1::t1, ...), so that PostgreSQL resolves the
+ * overload by the argument types, fills in DEFAULT arguments left off the
+ * end, and checks EXECUTE privilege, as for any call the user could write.
+ */
+static void
+fn_call_op(PlrustCallState *st, Reader *r, StringInfo out)
+{
+	char	   *name = get_utf8_text(r, "function name");
+	uint32		nargs = get_u32(r);
+	List	   *names = stringToQualifiedNameList(name);
+	StringInfoData query;
+	Oid		   *types;
+	Datum	   *values;
+	char	   *nulls;
+	uint32		given = 0;
+	uint32		i;
+
+	if (nargs > r->len || nargs > FUNC_MAX_ARGS)
+		ereport(ERROR,
+				(errcode(ERRCODE_TOO_MANY_ARGUMENTS),
+				 errmsg("cannot pass more than %d arguments to a function", FUNC_MAX_ARGS)));
+	types = palloc(sizeof(Oid) * Max(nargs, 1));
+	values = palloc(sizeof(Datum) * Max(nargs, 1));
+	nulls = palloc(Max(nargs, 1));
+	initStringInfo(&query);
+	appendStringInfo(&query, "SELECT %s(", NameListToQuotedString(names));
+	for (i = 0; i < nargs; i++)
 	{
-		PlrustType t;
-
-		types[i] = get_u32(r);
-		if (!OidIsValid(types[i]) || get_typtype(types[i]) == '\0')
+		if (get_u8(r) != 0)
+		{
+			/* DEFAULT: only at the end, where SQL can leave arguments off */
+			get_u32(r);
+			continue;
+		}
+		if (given < i)
 			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_OBJECT),
-					 errmsg("type with OID %u does not exist", types[i]),
-					 errdetail("Query argument %u names it.", i + 1)));
-		if (plrust_type_of(types[i], &t))
-		{
-			PlrustValue v;
-
-			get_value(r, &v, &t, false);
-			nulls[i] = v.is_null ? 'n' : ' ';
-			values[i] = v.is_null ? (Datum) 0 : plrust_value_to_datum(&v, &t);
-		}
-		else
-		{
-			/* the text form of another type, read by the type's input function */
-			char	   *text = get_text_form(r);
-			Oid			input;
-			Oid			ioparam;
-
-			getTypeInputInfo(types[i], &input, &ioparam);
-			nulls[i] = text == NULL ? 'n' : ' ';
-			values[i] = text == NULL ? (Datum) 0 : OidInputFunctionCall(input, text, ioparam, -1);
-		}
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("argument %u follows an Arg::Default argument", i + 1),
+					 errhint("Only trailing arguments can take their DEFAULT value.")));
+		get_arg(r, i, &types[given], &values[given], &nulls[given]);
+		appendStringInfo(&query, "%s$%u::%s", given > 0 ? ", " : "", given + 1, format_type_be_qualified(types[given]));
+		given++;
 	}
 	if (r->at != r->len)
 		malformed();
+	appendStringInfoChar(&query, ')');
+	run_query(st, query.data, given, types, values, nulls, 1, out);
+}
+
+static void
+run_query(PlrustCallState *st, const char *query, uint32 nargs, Oid *types, Datum *values,
+		  char *nulls, uint64 limit, StringInfo out)
+{
+	bool		read_only;
+	int			rc;
 
 	/*
 	 * As in PL/pgSQL: a function that is not VOLATILE sees one snapshot and
@@ -720,10 +793,14 @@ plrust_host_request(void *ctx, const uint8_t *msg, size_t len, PlrustSlice *repl
 				raising = false;
 				break;
 			case OP_SPI:
+			case OP_FN_CALL:
 				BeginInternalSubTransaction(NULL);
 				subxact = true;
 				MemoryContextSwitchTo(work);
-				spi_op(st, &r, &out);
+				if (op == OP_SPI)
+					spi_op(st, &r, &out);
+				else
+					fn_call_op(st, &r, &out);
 				ReleaseCurrentSubTransaction();
 				subxact = false;
 				CurrentResourceOwner = owner;

@@ -302,6 +302,23 @@ impl<T: FromDatum + IntoDatum> IntoDatum for Vec<Option<T>> {
     }
 }
 
+/// Arrays without NULL elements, as upstream passes them (`Arg::Value(vec![1, 2])`).
+macro_rules! plain_arrays {
+    ($($t:ty),*) => {$(
+        impl private::Sealed for Vec<$t> {}
+        impl IntoDatum for Vec<$t> {
+            fn into_datum(self) -> Option<Datum> {
+                self.into_iter().map(Some).collect::<Vec<Option<$t>>>().into_datum()
+            }
+            fn type_oid() -> PgOid {
+                PgOid(array_of(<$t>::type_oid().0))
+            }
+        }
+    )*};
+}
+
+plain_arrays!(bool, i16, i32, i64, f32, f64, String);
+
 impl<T: IntoDatum> private::Sealed for Option<T> {}
 impl<T: IntoDatum> IntoDatum for Option<T> {
     fn into_datum(self) -> Option<Datum> {

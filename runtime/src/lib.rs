@@ -17,6 +17,7 @@ pub mod abi;
 mod alloc;
 mod checkpoint;
 mod convert;
+pub mod fn_call;
 #[doc(hidden)]
 pub mod datum;
 mod host;

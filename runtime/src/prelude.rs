@@ -7,6 +7,7 @@ pub use crate::trigger::{
     AllocatedByPostgres, AllocatedByRust, PgHeapTuple, PgTrigger, PgTriggerError, PgTriggerLevel, PgTriggerOperation,
     PgTriggerWhen, TryFromDatumError, WhoAllocated,
 };
+pub use crate::fn_call::{fn_call, Arg, FnCallArg, FnCallError};
 pub use crate::srf::{SetOfIterator, TableIterator};
 pub use crate::spi::{Spi, SpiClient, SpiError, SpiHeapTupleData, SpiHeapTupleDataEntry, SpiTupleTable};
 pub use crate::{debug1, debug2, debug3, debug4, debug5, ereport, error, info, log, notice, warning};

@@ -11,6 +11,7 @@ pub(crate) const OP_SPI: u32 = 2;
 pub(crate) const OP_ROWS: u32 = 3;
 pub(crate) const OP_TRIGGER: u32 = 4;
 pub(crate) const OP_TRIGGER_RETURN: u32 = 5;
+pub(crate) const OP_FN_CALL: u32 = 6;
 
 /// Value shapes inside messages: a flattened `PlrustValue` tree.
 pub(crate) const SHAPE_NULL: u8 = 0;

@@ -123,7 +123,11 @@ fn execute(query: &str, limit: Option<i64>, args: Vec<(PgOid, Option<Datum>)>) -
         }
     }
     drop(args);
-    let reply = request::send(w)?;
+    decode(request::send(w)?)
+}
+
+/// A query reply (docs/ABI.md, op 2) as a tuple table.
+pub(crate) fn decode(reply: request::Reply) -> Result<SpiTupleTable> {
     let mut r = reply.reader();
     let processed = r.u64()?;
     let ncols = r.u32()? as usize;
@@ -148,7 +152,7 @@ fn execute(query: &str, limit: Option<i64>, args: Vec<(PgOid, Option<Datum>)>) -
     Ok(SpiTupleTable { columns: columns.into(), len: rows.len(), rows: rows.into_iter(), current: None, processed })
 }
 
-fn one_row(t: SpiTupleTable) -> Result<SpiTupleTable> {
+pub(crate) fn one_row(t: SpiTupleTable) -> Result<SpiTupleTable> {
     let t = t.first();
     if t.current.is_none() { Err(SpiError::InvalidPosition) } else { Ok(t) }
 }

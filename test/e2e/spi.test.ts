@@ -138,6 +138,29 @@ CREATE FUNCTION error_caught() RETURNS int STRICT LANGUAGE plrust AS $$
     notice!("still running");
     Ok(Some(2))
 $$;
+CREATE OR REPLACE FUNCTION sum_array(a int[]) RETURNS int STRICT LANGUAGE sql AS $$ SELECT sum(e) FROM unnest(a) e $$;
+CREATE OR REPLACE FUNCTION transform_array(a int[]) RETURNS int STRICT LANGUAGE plrust AS $$
+    let a = a.into_iter().map(|e| e.unwrap_or(0) + 1).collect::<Vec<_>>();  // add one to every element of the array
+    Ok(fn_call("sum_array", &[&Arg::Value(a)])?)
+$$;
+CREATE OR REPLACE FUNCTION debug_format_args(a text, b bigint, c float4 DEFAULT 0.99) RETURNS text LANGUAGE plrust AS $$
+    Ok(Some(format!("{:?}, {:?}, {:?}", a, b, c)))
+$$;
+CREATE OR REPLACE FUNCTION debug_format_args(a text, b bool, c float4 DEFAULT 0.99) RETURNS text LANGUAGE plrust AS $$
+    Ok(Some(format!("bool {:?}, {:?}, {:?}", a, b, c)))
+$$;
+CREATE OR REPLACE FUNCTION complex_example() RETURNS text LANGUAGE plrust AS $$
+    let result = fn_call("debug_format_args", &[&Arg::Value("hi"), &Arg::<i64>::Null, &Arg::<f32>::Default])?;
+    Ok(result)
+$$;
+CREATE FUNCTION call_checked(name text) RETURNS text STRICT LANGUAGE plrust AS $$
+    Ok(Some(match fn_call::<String>(name, &[&Arg::Value(1i32)]) {
+        Ok(v) => format!("ok {v:?}"),
+        Err(e) => format!("{e}"),
+    }))
+$$;
+CREATE FUNCTION secret_fn(i int) RETURNS text LANGUAGE sql AS $$ SELECT 'secret' $$;
+REVOKE EXECUTE ON FUNCTION secret_fn(int) FROM PUBLIC;
 CREATE FUNCTION huge_log(mb int) RETURNS int STRICT LANGUAGE plrust AS $$
     let s = "y".repeat(mb as usize * 1024 * 1024);
     notice!("{s}");
@@ -226,6 +249,18 @@ describe('SPI and logging from PL/Rust functions', () => {
     assert.equal(
       await pg.psql(`SELECT query_text('SELECT s FROM secrets')`, { user: 'mallory' }),
       'caught 42501: permission denied for table secrets',
+    );
+  });
+
+  test("fn_call: upstream's examples, overloads by argument type, DEFAULT, errors, EXECUTE privilege", async () => {
+    assert.equal(await pg.psql(`SELECT transform_array(ARRAY[1,2,3])`), '9');
+    assert.equal(await pg.psql(`SELECT complex_example()`), 'Some("hi"), None, Some(0.99)');
+    assert.equal(await pg.psql(`SELECT call_checked('no_such_fn')`), 'The specified function does not exist');
+    assert.equal(await pg.psql(`SELECT call_checked('bad name!')`), 'Invalid identifier: `bad name!`');
+    assert.equal(await pg.psql(`SELECT call_checked('secret_fn')`), 'ok Some("secret")');
+    assert.equal(
+      await pg.psql(`SELECT call_checked('secret_fn')`, { user: 'mallory' }),
+      'permission denied for function secret_fn',
     );
   });
 
