@@ -199,7 +199,7 @@ function sqlBodyModule(def: FunctionDef, params: string[], body: string): string
   // Header and footer on their own lines: user line n is user.rs line n + 1.
   // The body is a tail block so that it may start with inner attributes.
   // Upstream's bodies see its prelude (Spi, logging macros) without importing it.
-  const header = `use ::plrust_rt::prelude::*; pub fn ${rustIdent(def.rustName, 'function name')}${lifetime}(${bound.join(', ')}) -> ${ret} { ::plrust_rt::checkpoint(); {`;
+  const header = `#[allow(unused_imports)] use ::plrust_rt::prelude::*; pub fn ${rustIdent(def.rustName, 'function name')}${lifetime}(${bound.join(', ')}) -> ${ret} { ::plrust_rt::checkpoint(); {`;
   return `${header}\n${body}\n}}\n`;
 }
 

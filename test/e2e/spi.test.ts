@@ -161,6 +161,23 @@ CREATE FUNCTION call_checked(name text) RETURNS text STRICT LANGUAGE plrust AS $
 $$;
 CREATE FUNCTION secret_fn(i int) RETURNS text LANGUAGE sql AS $$ SELECT 'secret' $$;
 REVOKE EXECUTE ON FUNCTION secret_fn(int) FROM PUBLIC;
+CREATE FUNCTION recurse(label text, depth int) RETURNS text STRICT LANGUAGE plrust AS $$
+    let inner: Option<String> = if depth > 0 {
+        Spi::get_one_with_args(
+            "SELECT recurse($1 || '+', $2)",
+            vec![(PgBuiltInOids::TEXTOID.oid(), format!("{label}x").into_datum()), (PgBuiltInOids::INT4OID.oid(), (depth - 1).into_datum())],
+        )?
+    } else {
+        None
+    };
+    // the outer call's own arguments are intact after the nested calls
+    Ok(Some(format!("{label}/{depth}[{}]", inner.unwrap_or_default())))
+$$;
+CREATE FUNCTION replace_self() RETURNS text LANGUAGE plrust AS $$
+    Spi::run(r#"CREATE OR REPLACE FUNCTION replace_self() RETURNS text LANGUAGE plrust AS 'Ok(Some("new body".to_string()))'"#)?;
+    let inner: Option<String> = Spi::get_one("SELECT replace_self()")?;
+    Ok(Some(format!("old body, inner: {}", inner.unwrap_or_default())))
+$$;
 CREATE FUNCTION huge_log(mb int) RETURNS int STRICT LANGUAGE plrust AS $$
     let s = "y".repeat(mb as usize * 1024 * 1024);
     notice!("{s}");
@@ -262,6 +279,12 @@ describe('SPI and logging from PL/Rust functions', () => {
       await pg.psql(`SELECT call_checked('secret_fn')`, { user: 'mallory' }),
       'permission denied for function secret_fn',
     );
+  });
+
+  test('nested calls: a function querying itself keeps its own arguments; replacing itself mid-call is safe', async () => {
+    assert.equal(await pg.psql(`SELECT recurse('a', 3)`), 'a/3[ax+/2[ax+x+/1[ax+x+x+/0[]]]]');
+    assert.equal(await pg.psql(`SELECT replace_self()`), 'old body, inner: new body');
+    assert.equal(await pg.psql(`SELECT replace_self()`), 'new body');
   });
 
   test('100,000 rows through one select', async () => {
