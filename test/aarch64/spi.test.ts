@@ -98,7 +98,7 @@ describe(
       assert.equal(restored.code, 0, restored.stderr);
       for (const pg of [x86, arm]) {
         const r = await pg.psqlResult(QUERY);
-        assert.equal(r.stdout.trim(), 'one|23505|two!|250500250|10', r.stderr);
+        assert.equal(r.stdout.trim(), 'one|23505|two!|333833500|10', r.stderr);
         assert.match(r.stderr, /NOTICE: {2}looking up 1\n/);
         const raised = await pg.psqlResult(`\\set VERBOSITY verbose\nSELECT s_raise();`);
         assert.match(raised.stderr, /ERROR: {2}23514: checked on this architecture\n/);
