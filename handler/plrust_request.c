@@ -670,6 +670,23 @@ trigger_return_op(PlrustCallState *st, Reader *r)
 			get_value(r, &v, &t, false);
 			nulls[c] = v.is_null != 0;
 			values[c] = nulls[c] ? (Datum) 0 : plrust_value_to_datum(&v, &t);
+			if (!nulls[c] && att->atttypmod >= 0)
+			{
+				/*
+				 * PostgreSQL does not check a trigger's row against the
+				 * column's modifier (varchar(3), numeric(10,2)); the type's
+				 * input function does, as for a value written in SQL.
+				 */
+				Oid			output;
+				Oid			input;
+				Oid			ioparam;
+				bool		varlena;
+
+				getTypeOutputInfo(att->atttypid, &output, &varlena);
+				getTypeInputInfo(att->atttypid, &input, &ioparam);
+				values[c] = OidInputFunctionCall(input, OidOutputFunctionCall(output, values[c]), ioparam,
+												 att->atttypmod);
+			}
 		}
 		else
 		{

@@ -148,9 +148,19 @@ impl<'a, A: WhoAllocated> PgHeapTuple<'a, A> {
 impl<'a> PgHeapTuple<'a, AllocatedByRust> {
     fn write<T: IntoDatum>(&mut self, i: usize, value: T) -> Result<(), TryFromDatumError> {
         let c = &self.ty.columns[i];
+        let Some(datum) = value.into_datum() else {
+            self.values[i] = Value::Null;
+            return Ok(());
+        };
         let given = T::type_oid().value();
+        // text and varchar (and their arrays) have one representation
         let text_like = |o: u32| o == TEXTOID || o == VARCHAROID;
-        let fits = if c.as_text { given == TEXTOID } else { given == c.oid || (text_like(given) && text_like(c.oid)) };
+        let text_array = |o: u32| o == 1009 || o == 1015;
+        let fits = if c.as_text {
+            given == TEXTOID
+        } else {
+            given == c.oid || (text_like(given) && text_like(c.oid)) || (text_array(given) && text_array(c.oid))
+        };
         if !fits {
             return Err(TryFromDatumError(format!(
                 "column \"{}\" has type OID {}; a Rust {} (type OID {given}) cannot be stored in it",
@@ -159,7 +169,7 @@ impl<'a> PgHeapTuple<'a, AllocatedByRust> {
                 core::any::type_name::<T>()
             )));
         }
-        self.values[i] = value.into_datum().map_or(Value::Null, |d| d.0);
+        self.values[i] = datum.0;
         Ok(())
     }
 

@@ -83,6 +83,19 @@ $$;
 CREATE TRIGGER view_insert INSTEAD OF INSERT ON item_view FOR EACH ROW EXECUTE FUNCTION view_insert();
 
 CREATE TABLE guarded (id int, note text);
+CREATE TABLE short (code varchar(3), codes varchar(2)[], note text DEFAULT 'x');
+CREATE FUNCTION lengthen() RETURNS trigger LANGUAGE plrust AS $$
+    let mut row = trigger.new().ok_or("no new row")?;
+    let code: String = row.get_by_name("code")?.unwrap_or_default();
+    if code == "arr" {
+        row.set_by_name("codes", vec![Some("abc".to_string())])?;
+    } else {
+        row.set_by_name("code", format!("{code}{code}"))?;
+    }
+    row.set_by_name("note", None::<String>)?;
+    Ok(Some(row))
+$$;
+CREATE TRIGGER lengthen BEFORE INSERT ON short FOR EACH ROW EXECUTE FUNCTION lengthen();
 CREATE FUNCTION wrong_type() RETURNS trigger LANGUAGE plrust AS $$
     let mut row = trigger.new().ok_or("no new row")?.into_owned();
     row.set_by_name("id", "not a number".to_string())?;
@@ -145,6 +158,21 @@ describe('PL/Rust trigger functions', () => {
       /ERROR: {2}column "id" has type OID 23; a Rust alloc::string::String \(type OID 25\) cannot be stored in it/,
     );
     assert.equal(await pg.psql(`SELECT count(*) FROM guarded`), '0');
+    // the column's modifier holds for the row a trigger returns
+    assert.match(
+      (await pg.psqlResult(`INSERT INTO short (code) VALUES ('ab')`)).stderr,
+      /value too long for type character varying\(3\)/,
+    );
+    assert.match(
+      (await pg.psqlResult(`INSERT INTO short (code) VALUES ('arr')`)).stderr,
+      /value too long for type character varying\(2\)/,
+    );
+    await pg.psql(`INSERT INTO short (code) VALUES ('a')`);
+    assert.equal(
+      await pg.psql(`SELECT code, note IS NULL FROM short`),
+      'aa|t',
+      'None stores NULL in a column of any type',
+    );
     const direct = await pg.psqlResult(`SELECT wrong_type()`);
     assert.match(direct.stderr, /trigger functions can only be called as triggers/);
   });
