@@ -120,8 +120,12 @@ impl<S: SqlType, T: IntoResult<S>, E: Display> Outcome<SetOf<S>> for Result<Opti
     }
 }
 
+mod private {
+    pub trait Sealed {}
+}
+
 /// A row of `TABLE (…)` columns `C`. Sealed: tuples of up to 12 `Option`s.
-pub trait TableRow<C>: Sized {
+pub trait TableRow<C>: Sized + private::Sealed {
     #[doc(hidden)]
     const COLUMNS: u32;
     #[doc(hidden)]
@@ -139,6 +143,7 @@ macro_rules! tables {
     ($( $n:literal: ($($S:ident $T:ident $i:tt),+) )*) => {$(
         impl<$($S: SqlType),+> Sealed for Table<($($S,)+)> {}
         impl<$($S: SqlType),+> SqlType for Table<($($S,)+)> {}
+        impl<$($T),+> private::Sealed for ($(Option<$T>,)+) {}
         impl<$($S: SqlType, $T: IntoResult<$S>),+> TableRow<($($S,)+)> for ($(Option<$T>,)+) {
             const COLUMNS: u32 = $n;
             fn write(self, w: &mut Writer) {
