@@ -25,6 +25,7 @@
 #include "utils/builtins.h"
 #include "utils/regproc.h"
 #include "catalog/namespace.h"
+#include "common/hashfn.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
@@ -450,6 +451,85 @@ fn_call_op(PlrustCallState *st, Reader *r, StringInfo out)
 	run_query(st, query.data, given, types, values, nulls, 1, out);
 }
 
+/*
+ * Prepared plans by query text and argument types, kept for the session
+ * as PL/pgSQL keeps its own: PostgreSQL's plan cache revalidates them after
+ * DDL or a search_path change, and permissions are checked at every
+ * execution. At most PLAN_CACHE_SIZE; a full cache starts again empty.
+ */
+#define PLAN_CACHE_SIZE 256
+
+typedef struct PlanEntry
+{
+	uint32		hash;			/* of the query and the argument types */
+	char	   *query;
+	uint32		nargs;
+	Oid		   *types;
+	SPIPlanPtr	plan;
+	struct PlanEntry *next;		/* same hash */
+} PlanEntry;
+
+static PlanEntry *plans[PLAN_CACHE_SIZE];
+static int	nplans = 0;
+static MemoryContext plan_cxt = NULL;
+
+static void
+forget_plans(void)
+{
+	int			i;
+
+	for (i = 0; i < PLAN_CACHE_SIZE; i++)
+	{
+		PlanEntry  *e;
+
+		for (e = plans[i]; e != NULL; e = e->next)
+			SPI_freeplan(e->plan);
+		plans[i] = NULL;
+	}
+	nplans = 0;
+	MemoryContextReset(plan_cxt);
+}
+
+static SPIPlanPtr
+cached_plan(const char *query, uint32 nargs, Oid *types)
+{
+	uint32		h = hash_bytes((const unsigned char *) query, strlen(query));
+	PlanEntry  *e;
+	SPIPlanPtr	plan;
+	MemoryContext caller;
+
+	if (nargs > 0)
+		h ^= hash_bytes((const unsigned char *) types, sizeof(Oid) * nargs);
+	for (e = plans[h % PLAN_CACHE_SIZE]; e != NULL; e = e->next)
+		if (e->hash == h && e->nargs == nargs && strcmp(e->query, query) == 0 &&
+			(nargs == 0 || memcmp(e->types, types, sizeof(Oid) * nargs) == 0))
+			return e->plan;
+
+	plan = SPI_prepare(query, (int) nargs, types);
+	if (plan == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_EXTERNAL_ROUTINE_INVOCATION_EXCEPTION),
+				 errmsg("query failed: %s", SPI_result_code_string(SPI_result))));
+	if (plan_cxt == NULL)
+		plan_cxt = AllocSetContextCreate(plrust_top_context(), "PL/Rust query plans", ALLOCSET_SMALL_SIZES);
+	if (nplans >= PLAN_CACHE_SIZE)
+		forget_plans();
+	if (SPI_keepplan(plan) != 0)
+		return plan;			/* used once, freed with the SPI connection */
+	caller = MemoryContextSwitchTo(plan_cxt);
+	e = palloc(sizeof(PlanEntry));
+	e->hash = h;
+	e->query = pstrdup(query);
+	e->nargs = nargs;
+	e->types = nargs > 0 ? memcpy(palloc(sizeof(Oid) * nargs), types, sizeof(Oid) * nargs) : NULL;
+	e->plan = plan;
+	e->next = plans[h % PLAN_CACHE_SIZE];
+	plans[h % PLAN_CACHE_SIZE] = e;
+	nplans++;
+	MemoryContextSwitchTo(caller);
+	return plan;
+}
+
 static void
 run_query(PlrustCallState *st, const char *query, uint32 nargs, Oid *types, Datum *values,
 		  char *nulls, uint64 limit, StringInfo out)
@@ -465,8 +545,8 @@ run_query(PlrustCallState *st, const char *query, uint32 nargs, Oid *types, Datu
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	rc = SPI_execute_with_args(query, (int) nargs, types, values, nulls, read_only,
-							   limit > (uint64) LONG_MAX ? 0 : (long) limit);
+	rc = SPI_execute_plan(cached_plan(query, nargs, types), values, nulls, read_only,
+						  limit > (uint64) LONG_MAX ? 0 : (long) limit);
 	if (rc < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_EXTERNAL_ROUTINE_INVOCATION_EXCEPTION),

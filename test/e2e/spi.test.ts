@@ -287,6 +287,27 @@ describe('SPI and logging from PL/Rust functions', () => {
     assert.equal(await pg.psql(`SELECT replace_self()`), 'new body');
   });
 
+  test('prepared plans are kept per session and follow DDL and search_path', async () => {
+    const s = await pg.openSession();
+    try {
+      assert.equal((await s.run(`SELECT item_name(1);`)).stdout.trim(), 'apple');
+      await s.run(
+        `CREATE TABLE items_copy AS SELECT * FROM items; ALTER TABLE items RENAME COLUMN name TO title; ALTER TABLE items ADD COLUMN name text DEFAULT 'renamed';`,
+      );
+      assert.equal((await s.run(`SELECT item_name(1);`)).stdout.trim(), 'renamed', 'the plan was rebuilt after DDL');
+      await s.run(
+        `CREATE SCHEMA other; CREATE TABLE other.items (id int, name text); INSERT INTO other.items VALUES (1, 'other');`,
+      );
+      assert.equal((await s.run(`SET search_path = other, public; SELECT item_name(1);`)).stdout.trim(), 'other');
+      await s.run(
+        `RESET search_path; DROP SCHEMA other CASCADE; ALTER TABLE items DROP COLUMN name; ALTER TABLE items RENAME COLUMN title TO name; DROP TABLE items_copy;`,
+      );
+      assert.equal((await s.run(`SELECT item_name(1);`)).stdout.trim(), 'apple');
+    } finally {
+      await s.close();
+    }
+  });
+
   test('100,000 rows through one select', async () => {
     assert.equal(await pg.psql(`SELECT sum_many(100000)`), '100000 5000050000');
   });
