@@ -112,7 +112,7 @@ export async function benchSpi(): Promise<string> {
       if ((await s.run('SELECT count(*) FROM rs_rows WHERE v <> id + 1;')).trim() !== '0')
         throw new Error('the PL/Rust trigger did not change every row');
       return [
-        `${sharedMachineNote({ cpu: false })} One cluster (\`jit = off\`), PL/Rust installed by \`plrust install\`; median of ${RUNS} runs per statement after 1 warm-up round, PL/Rust and PL/pgSQL interleaved; psql's \`\\timing\` in one session. Each PL/Rust query runs in its own subtransaction and is planned afresh (\`SPI_execute_with_args\`), where PL/pgSQL caches its plan and needs no subtransaction; PL/Rust's set is materialized like PL/pgSQL's.`,
+        `${sharedMachineNote({ cpu: false })} One cluster (\`jit = off\`), PL/Rust installed by \`plrust install\`; median of ${RUNS} runs per statement after 1 warm-up round, PL/Rust and PL/pgSQL interleaved; psql's \`\\timing\` in one session. Both keep prepared plans; each PL/Rust query also runs in its own subtransaction (so that its error can be returned as a value), which PL/pgSQL needs only in a block with EXCEPTION; a PL/Rust trigger call makes two requests (the trigger's data, the returned row); PL/Rust's set is materialized like PL/pgSQL's.`,
         '',
         table(['', 'PL/Rust', 'PL/pgSQL', 'PL/pgSQL ÷ PL/Rust'], rows),
         '',
