@@ -2,7 +2,7 @@
 //! PL/Rust documents it. The host runs `SELECT name($1::t1, …)` (op 6), so
 //! PostgreSQL picks the overload by the argument types, fills in trailing
 //! DEFAULT arguments and checks the caller's EXECUTE privilege.
-use crate::datum::{FromDatum, IntoDatum, Value};
+use crate::request_value::{FromDatum, IntoDatum, Value};
 use crate::request::{self, PgError, Writer, OP_FN_CALL};
 use crate::spi::{self, SpiError};
 use core::fmt;

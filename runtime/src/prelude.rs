@@ -1,6 +1,6 @@
 //! What upstream PL/Rust's function bodies see (`use pgrx::prelude::*`):
 //! queries, logging and the value traits. SQL bodies get it implicitly.
-pub use crate::datum::{Datum, FromDatum, IntoDatum, PgBuiltInOids, PgOid};
+pub use crate::request_value::{Datum, FromDatum, IntoDatum, PgBuiltInOids, PgOid};
 pub use crate::log::{PgLogLevel, PgSqlErrorCode};
 pub use crate::request::PgError;
 pub use crate::trigger::{

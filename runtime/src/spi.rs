@@ -4,7 +4,7 @@
 //! subtransaction, with the function's read-only rule and the current
 //! user's privileges, and answers with the whole result or the error
 //! PostgreSQL raised, which arrives here as an `Err` value.
-use crate::datum::{Datum, FromDatum, PgOid, Typed, Value};
+use crate::request_value::{Datum, FromDatum, PgOid, Typed, Value};
 use crate::request::{self, protocol_error, PgError, Writer, OP_SPI};
 use core::fmt;
 use core::ops::Index;

@@ -6,7 +6,7 @@
 //! (op 5); the host checks it has the trigger relation's row type and
 //! builds the tuple PostgreSQL gets.
 use crate::convert::{Outcome, OwnedValue};
-use crate::datum::{IntoDatum, Typed, Value, TEXTOID, VARCHAROID};
+use crate::request_value::{IntoDatum, Typed, Value, TEXTOID, VARCHAROID};
 use crate::request::{self, PgError, Reader, Writer, OP_TRIGGER, OP_TRIGGER_RETURN};
 use crate::sql::{private::Sealed, SqlType};
 use core::fmt;
@@ -116,7 +116,7 @@ impl<'a, A: WhoAllocated> PgHeapTuple<'a, A> {
         }
     }
 
-    fn read<T: crate::datum::FromDatum>(&self, i: usize) -> Result<Option<T>, TryFromDatumError> {
+    fn read<T: crate::request_value::FromDatum>(&self, i: usize) -> Result<Option<T>, TryFromDatumError> {
         let c = &self.ty.columns[i];
         match &self.values[i] {
             Value::Null => Ok(None),
@@ -126,12 +126,12 @@ impl<'a, A: WhoAllocated> PgHeapTuple<'a, A> {
         }
     }
 
-    pub fn get_by_name<T: crate::datum::FromDatum>(&self, name: &str) -> Result<Option<T>, TryFromDatumError> {
+    pub fn get_by_name<T: crate::request_value::FromDatum>(&self, name: &str) -> Result<Option<T>, TryFromDatumError> {
         self.read(self.index(name)?)
     }
 
     /// Column `attno`, 1-based (a `usize` or a `NonZeroUsize`, as upstream writes it).
-    pub fn get_by_index<T: crate::datum::FromDatum>(&self, attno: impl Into<usize>) -> Result<Option<T>, TryFromDatumError> {
+    pub fn get_by_index<T: crate::request_value::FromDatum>(&self, attno: impl Into<usize>) -> Result<Option<T>, TryFromDatumError> {
         self.read(self.checked(attno.into())?)
     }
 
