@@ -107,8 +107,14 @@ typedef struct PlrustDef
 	int			nargs;
 	char	  **arg_names;		/* UTF-8 */
 	PlrustType *arg_types;
-	PlrustType	ret_type;
+	PlrustType	ret_type;		/* SETOF: the element type; TABLE: void */
+	bool		retset;			/* RETURNS SETOF or RETURNS TABLE */
+	bool		is_trigger;		/* RETURNS trigger */
+	int			ncols;			/* RETURNS TABLE: its columns, else 0 */
+	char	  **col_names;		/* UTF-8 */
+	PlrustType *col_types;
 	bool		strict;
+	char		volatility;		/* provolatile: SPI is read-only unless 'v' */
 	char	   *body;			/* prosrc as UTF-8 */
 	char		hash[PLRUST_SHA256_HEX_LEN + 1];
 } PlrustDef;
@@ -129,6 +135,7 @@ extern const PlrustProblem *plrust_parse_definition(HeapTuple proc_tuple, Plrust
 extern pg_noreturn void plrust_report_problem(const PlrustProblem *problem);
 extern PlrustDef *plrust_read_definition(Oid fn_oid);
 extern const char *plrust_type_name(const PlrustType *type);
+extern bool plrust_type_of(Oid type_oid, PlrustType *t);
 extern char *plrust_signature_json(const PlrustDef *def);
 extern char *plrust_request_json(const PlrustDef *def, List *arches);
 
@@ -210,6 +217,7 @@ typedef struct PlrustFunction
 	int			iso_fd;			/* isolated: the sealed library, sent to every new runner */
 	uint32		iso_lib;		/* isolated: the runner's name for the library */
 	uint64		iso_epoch;		/* isolated: the runner it is loaded in */
+	bool		orphaned;		/* dropped from the table while a call was active: unload later */
 } PlrustFunction;
 
 /* Where function memory lives; a child of TopMemoryContext. */
@@ -366,5 +374,30 @@ extern void plrust_check_library_signature(const PlrustDef *def, const char *lib
 extern void plrust_args_from_datums(PlrustFunction *fn, FunctionCallInfo fcinfo);
 extern Datum plrust_result_to_datum(PlrustFunction *fn, const PlrustValue *result,
 									bool *isnull);
+extern void plrust_value_from_datum(PlrustValue *v, Datum d, const PlrustType *t);
+extern Datum plrust_value_to_datum(const PlrustValue *v, const PlrustType *t);
+
+/* ---- host requests (plrust_request.c) ---- */
+
+/* One active call; the innermost is where requests go. */
+typedef struct PlrustCallState
+{
+	PlrustFunction *fn;
+	PlrustValue *args;			/* fn->args and fn->arg_cxt of this call */
+	MemoryContext arg_cxt;
+	ErrorData  *raise;			/* raise this once the call has returned, whatever its status */
+	ErrorData  *last_error;		/* the last error reply, raised again if the function returns it */
+	struct Tuplestorestate *rows;	/* a set-returning call's result (rows arrive by request) */
+	struct TupleDescData *rows_desc;
+	struct TriggerData *trigger;	/* a trigger call's data */
+	HeapTuple	trigger_result;		/* the row it returned (in call_cxt), or NULL */
+	MemoryContext call_cxt;			/* the caller's context: results live there */
+	struct PlrustCallState *outer;
+} PlrustCallState;
+
+extern PlrustCallState *plrust_current_call;
+extern int32_t plrust_host_request(void *ctx, const uint8_t *msg, size_t len, PlrustSlice *reply);
+extern bool plrust_fn_active(const PlrustFunction *fn);
+extern ErrorData *plrust_call_error(PlrustCallState *st, int32 status, const PlrustError *error);
 
 #endif							/* PLRUST_H */

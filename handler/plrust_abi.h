@@ -47,9 +47,10 @@ typedef struct PlrustHost {
     /* Stack depth: the lowest stack address function code may reach
        (stacks grow down on both targets). 0 disables the check. */
     uintptr_t stack_limit;
-    /* One self-contained request to the backend (docs/ABI.md, Host requests):
-       msg starts with a u32 op code; *reply is a host->alloc block the
-       library releases. 0: normal reply, 1: error reply. Never longjmps. */
+    /* One service request (docs/ABI.md, "Host requests"): msg is a u32 op
+       code and its payload; *reply gets a buffer from alloc (the library
+       releases it with dealloc(ptr, len, 1)). 0 = reply, 1 = error reply.
+       Never longjmps. NULL: the host offers no services. */
     int32_t (*request)(void *ctx, const uint8_t *msg, size_t len, struct PlrustSlice *reply);
 } PlrustHost;
 

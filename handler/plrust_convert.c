@@ -236,6 +236,23 @@ array_result(const PlrustValue *v, const PlrustType *t)
 											  t->elem_len, t->elem_byval, t->elem_align));
 }
 
+/* A query argument or result column (docs/ABI.md, "Host requests"): not NULL. */
+void
+plrust_value_from_datum(PlrustValue *v, Datum d, const PlrustType *t)
+{
+	memset(v, 0, sizeof(*v));
+	if (t->is_array)
+		array_arg(v, d, t, 0);
+	else
+		scalar_arg(v, d, t->scalar);
+}
+
+Datum
+plrust_value_to_datum(const PlrustValue *v, const PlrustType *t)
+{
+	return t->is_array ? array_result(v, t) : scalar_result(v, t->scalar);
+}
+
 Datum
 plrust_result_to_datum(PlrustFunction *fn, const PlrustValue *result, bool *isnull)
 {

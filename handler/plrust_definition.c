@@ -119,6 +119,13 @@ resolve_type(Oid type_oid, bool is_result, PlrustType *t)
 				   "bytea, one-dimensional arrays of these, and void as the result type.");
 }
 
+/* Whether values of type_oid convert to PlrustValues (query arguments and results). */
+bool
+plrust_type_of(Oid type_oid, PlrustType *t)
+{
+	return resolve_type(type_oid, false, t) == NULL;
+}
+
 const char *
 plrust_type_name(const PlrustType *type)
 {
@@ -143,6 +150,30 @@ identifier_like(const char *name)
 	return true;
 }
 
+/* int4, setof int4 or table(count int4, word text): as src/functions/set-returns.ts spells it */
+static const char *
+returns_name(const PlrustDef *def)
+{
+	StringInfoData buf;
+	int			i;
+
+	if (def->is_trigger)
+		return "trigger";
+	if (!def->retset)
+		return plrust_type_name(&def->ret_type);
+	initStringInfo(&buf);
+	if (def->ncols == 0)
+	{
+		appendStringInfo(&buf, "setof %s", plrust_type_name(&def->ret_type));
+		return buf.data;
+	}
+	appendStringInfoString(&buf, "table(");
+	for (i = 0; i < def->ncols; i++)
+		appendStringInfo(&buf, "%s%s %s", i > 0 ? ", " : "", def->col_names[i], plrust_type_name(&def->col_types[i]));
+	appendStringInfoChar(&buf, ')');
+	return buf.data;
+}
+
 static void
 compute_hash(PlrustDef *def)
 {
@@ -152,7 +183,7 @@ compute_hash(PlrustDef *def)
 	initStringInfo(&text);
 	appendStringInfoString(&text, "plrust-definition-v1\n");
 	appendStringInfo(&text, "strict=%s\n", def->strict ? "true" : "false");
-	appendStringInfo(&text, "returns=%s\n", plrust_type_name(&def->ret_type));
+	appendStringInfo(&text, "returns=%s\n", returns_name(def));
 	for (i = 0; i < def->nargs; i++)
 		appendStringInfo(&text, "arg=%s:%s\n", def->arg_names[i], plrust_type_name(&def->arg_types[i]));
 	appendStringInfoString(&text, "body=\n");
@@ -179,26 +210,37 @@ plrust_parse_definition(HeapTuple proc_tuple, PlrustDef *def)
 	def->fn_oid = proc->oid;
 	def->name = pstrdup(NameStr(proc->proname));
 	def->strict = proc->proisstrict;
+	def->volatility = proc->provolatile;
 
 	if (proc->prokind != PROKIND_FUNCTION)
 		return problem(ERRCODE_FEATURE_NOT_SUPPORTED, "PL/Rust supports only plain functions",
 					   "Procedures, aggregates and window functions cannot be written in PL/Rust.");
-	if (proc->proretset)
-		return problem(ERRCODE_FEATURE_NOT_SUPPORTED, "PL/Rust functions cannot return sets", NULL);
+	def->retset = proc->proretset;
 
 	nargs = get_func_arg_info(proc_tuple, &types, &names, &modes);
 	if (modes != NULL)
 		for (i = 0; i < nargs; i++)
-			if (modes[i] != PROARGMODE_IN)
+			if (modes[i] != PROARGMODE_IN && modes[i] != PROARGMODE_TABLE)
 				return problem(ERRCODE_FEATURE_NOT_SUPPORTED, "PL/Rust functions support only IN arguments",
-							   "OUT, INOUT, VARIADIC and TABLE arguments are not supported.");
+							   "OUT, INOUT and VARIADIC arguments are not supported; RETURNS TABLE is.");
 
-	def->nargs = nargs;
 	def->arg_names = palloc0(sizeof(char *) * Max(nargs, 1));
 	def->arg_types = palloc0(sizeof(PlrustType) * Max(nargs, 1));
+	def->col_names = palloc0(sizeof(char *) * Max(nargs, 1));
+	def->col_types = palloc0(sizeof(PlrustType) * Max(nargs, 1));
 	for (i = 0; i < nargs; i++)
 	{
 		const char *name = names != NULL ? names[i] : NULL;
+
+		if (modes != NULL && modes[i] == PROARGMODE_TABLE)
+		{
+			int			c = def->ncols++;
+
+			def->col_names[c] = plrust_to_utf8(name, strlen(name));
+			if ((why = resolve_type(types[i], false, &def->col_types[c])) != NULL)
+				return why;
+			continue;
+		}
 
 		if (name == NULL || name[0] == '\0')
 			return problem(ERRCODE_INVALID_FUNCTION_DEFINITION,
@@ -209,12 +251,23 @@ plrust_parse_definition(HeapTuple proc_tuple, PlrustDef *def)
 						   psprintf("argument name \"%s\" is not a valid Rust identifier", name),
 						   "Argument names must consist of letters, digits and underscores, "
 						   "and must not start with a digit.");
-		def->arg_names[i] = plrust_to_utf8(name, strlen(name));
-		if ((why = resolve_type(types[i], false, &def->arg_types[i])) != NULL)
+		def->arg_names[def->nargs] = plrust_to_utf8(name, strlen(name));
+		if ((why = resolve_type(types[i], false, &def->arg_types[def->nargs])) != NULL)
 			return why;
+		def->nargs++;
 	}
-	if ((why = resolve_type(proc->prorettype, true, &def->ret_type)) != NULL)
+	if (def->ncols > 0)
+		def->ret_type.scalar = PLRUST_VOID;
+	else if (proc->prorettype == TRIGGEROID)
+	{
+		def->is_trigger = true;
+		def->ret_type.scalar = PLRUST_VOID;
+		def->ret_type.type_oid = TRIGGEROID;
+	}
+	else if ((why = resolve_type(proc->prorettype, true, &def->ret_type)) != NULL)
 		return why;
+	else if (def->retset && def->ret_type.scalar == PLRUST_VOID)
+		return problem(ERRCODE_FEATURE_NOT_SUPPORTED, "PL/Rust functions cannot return SETOF void", NULL);
 
 	src = SysCacheGetAttr(PROCOID, proc_tuple, Anum_pg_proc_prosrc, &isnull);
 	if (isnull)
@@ -272,7 +325,7 @@ append_args_json(StringInfo buf, const PlrustDef *def)
 		appendStringInfoChar(buf, '}');
 	}
 	appendStringInfoString(buf, "],\"returns\":");
-	escape_json(buf, plrust_type_name(&def->ret_type));
+	escape_json(buf, returns_name(def));
 	appendStringInfo(buf, ",\"strict\":%s", def->strict ? "true" : "false");
 }
 

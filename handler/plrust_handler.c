@@ -33,6 +33,8 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/syscache.h"
+#include "utils/tuplestore.h"
+#include "funcapi.h"
 
 PG_MODULE_MAGIC;
 
@@ -57,6 +59,9 @@ typedef struct CallSite
 } CallSite;
 
 static HTAB *loaded = NULL;
+
+/* Libraries forgotten while a call of theirs was active (through a query): unloaded once none is. */
+static List *orphans = NIL;
 
 /* Bumped by pg_proc invalidations and whenever a library is unloaded. */
 static uint64 generation = 1;
@@ -104,7 +109,29 @@ forget(CacheEntry *entry)
 
 	hash_search(loaded, &entry->fn_oid, HASH_REMOVE, NULL);
 	generation++;				/* call sites may still point at fn */
+	if (plrust_fn_active(fn))
+	{
+		MemoryContext caller = MemoryContextSwitchTo(plrust_top_context());
+
+		fn->orphaned = true;
+		orphans = lappend(orphans, fn);
+		MemoryContextSwitchTo(caller);
+		return;
+	}
 	plrust_unload(fn);
+}
+
+/* At an outermost call: no library is active any more. */
+static void
+unload_orphans(void)
+{
+	List	   *doomed = orphans;
+	ListCell   *lc;
+
+	orphans = NIL;
+	foreach(lc, doomed)
+		plrust_unload(lfirst(lc));
+	list_free(doomed);
 }
 
 void
@@ -472,6 +499,72 @@ result_has_buffers(const PlrustType *t)
 	return t->is_array || t->scalar == PLRUST_TEXT || t->scalar == PLRUST_VARCHAR || t->scalar == PLRUST_BYTEA;
 }
 
+/*
+ * A set-returning call materialises its rows, as PL/pgSQL does: they
+ * arrive by request during the call into a tuplestore that spills to disk
+ * past work_mem. LIMIT therefore stops reading, not computing.
+ */
+static void
+prepare_set(FunctionCallInfo fcinfo, PlrustFunction *fn, PlrustCallState *st)
+{
+	ReturnSetInfo *rsi = (ReturnSetInfo *) fcinfo->resultinfo;
+	const PlrustDef *def = fn->def;
+	MemoryContext caller;
+	TupleDesc	desc;
+
+	if (rsi == NULL || !IsA(rsi, ReturnSetInfo) || (rsi->allowedModes & SFRM_Materialize) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("set-valued function called in context that cannot accept a set")));
+	caller = MemoryContextSwitchTo(rsi->econtext->ecxt_per_query_memory);
+	if (get_call_result_type(fcinfo, NULL, &desc) == TYPEFUNC_COMPOSITE)
+		desc = CreateTupleDescCopy(desc);
+	else
+	{
+		desc = CreateTemplateTupleDesc(1);
+		TupleDescInitEntry(desc, (AttrNumber) 1, "value",
+						   def->ncols > 0 ? def->col_types[0].type_oid : def->ret_type.type_oid, -1, 0);
+	}
+	st->rows = tuplestore_begin_heap((rsi->allowedModes & SFRM_Materialize_Random) != 0, false, work_mem);
+	st->rows_desc = desc;
+	rsi->returnMode = SFRM_Materialize;
+	rsi->setResult = st->rows;
+	rsi->setDesc = desc;
+	MemoryContextSwitchTo(caller);
+}
+
+/* A nested call of the same function ran on arguments of its own. */
+static inline void
+restore_outer_args(PlrustFunction *fn, PlrustValue *args, MemoryContext arg_cxt)
+{
+	if (unlikely(fn->arg_cxt != arg_cxt))
+	{
+		MemoryContextDelete(fn->arg_cxt);
+		fn->args = args;
+		fn->arg_cxt = arg_cxt;
+	}
+}
+
+/*
+ * A request kept an error the call must end with, or the function returned
+ * a query's error: raise it as PostgreSQL raised it (SQLSTATE and all).
+ */
+static void
+raise_request_error(PlrustFunction *fn, PlrustCallState *st, int32 status, PlrustValue *result,
+					PlrustError *error, PlrustValue *outer_args, MemoryContext outer_arg_cxt)
+{
+	ErrorData  *edata = plrust_call_error(st, status, error);
+
+	if (edata == NULL)
+		return;
+	if (status == PLRUST_OK && !result->is_null && result_has_buffers(&fn->def->ret_type))
+		plrust_release_result(fn, result);
+	plrust_release_error(fn, status, error);
+	plrust_finish_call(fn);
+	restore_outer_args(fn, outer_args, outer_arg_cxt);
+	ReThrowError(edata);
+}
+
 Datum
 plrust_call_handler(PG_FUNCTION_ARGS)
 {
@@ -484,19 +577,54 @@ plrust_call_handler(PG_FUNCTION_ARGS)
 	char		frame;
 	PlrustFunction *outer_fn;
 	char	   *outer_frame;
+	sig_atomic_t outer_in_host;
+	PlrustValue *outer_args;
+	MemoryContext outer_arg_cxt;
+	PlrustCallState st;
 	ErrorContextCallback errcb;
 
 	push_error_context(&errcb, call_error_context, NULL);
-	if (CALLED_AS_TRIGGER(fcinfo) || CALLED_AS_EVENT_TRIGGER(fcinfo))
+	if (CALLED_AS_EVENT_TRIGGER(fcinfo))
 	{
 		errcb.arg = get_func_name(fcinfo->flinfo->fn_oid);
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("PL/Rust functions cannot be triggers")));
+				 errmsg("PL/Rust functions cannot be event triggers")));
 	}
 
+	if (plrust_active_fn == NULL)
+	{
+		/* outermost: what an ERROR left behind of earlier calls is gone */
+		plrust_current_call = NULL;
+		if (unlikely(orphans != NIL))
+			unload_orphans();
+	}
 	fn = function_for_call(fcinfo, &errcb);
 	errcb.arg = fn->def->name;
+	outer_args = fn->args;
+	outer_arg_cxt = fn->arg_cxt;
+	if (unlikely(plrust_fn_active(fn)))
+	{
+		/* the function queried itself: the outer call's arguments stay where they are */
+		fn->arg_cxt = AllocSetContextCreate(CurrentMemoryContext, "PL/Rust nested call arguments",
+											ALLOCSET_SMALL_SIZES);
+		fn->args = MemoryContextAllocZero(fn->arg_cxt, sizeof(PlrustValue) * Max(fn->def->nargs, 1));
+	}
+	memset(&st, 0, sizeof(st));
+	st.fn = fn;
+	st.args = fn->args;
+	st.arg_cxt = fn->arg_cxt;
+	st.outer = plrust_current_call;
+	st.call_cxt = CurrentMemoryContext;
+	if (CALLED_AS_TRIGGER(fcinfo) != fn->def->is_trigger)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 fn->def->is_trigger ? errmsg("trigger functions can only be called as triggers")
+				 : errmsg("function \"%s\" was not called by a trigger", fn->def->name)));
+	if (fn->def->is_trigger)
+		st.trigger = (TriggerData *) fcinfo->context;
+	if (fn->def->retset)
+		prepare_set(fcinfo, fn, &st);
 	plrust_prepare_call(fn);
 	plrust_args_from_datums(fn, fcinfo);
 	memset(&result, 0, sizeof(result));
@@ -511,14 +639,38 @@ plrust_call_handler(PG_FUNCTION_ARGS)
 	outer_frame = plrust_active_frame;
 	plrust_active_fn = fn;
 	plrust_active_frame = &frame;
+	outer_in_host = plrust_in_host;
+	plrust_in_host = 0;
+	plrust_current_call = &st;
 	plrust_backstop_arm();
 	status = fn->isolated ? plrust_isolated_call(fn, &result, &error)
 		: fn->call(fn->args, (uint32_t) fn->def->nargs, &result, &error);
+	plrust_current_call = st.outer;
+	plrust_in_host = outer_in_host;
 	plrust_active_frame = outer_frame;
 	plrust_active_fn = outer_fn;
 
+	if (unlikely(st.raise != NULL || st.last_error != NULL))
+		raise_request_error(fn, &st, status, &result, &error, outer_args, outer_arg_cxt);
 	if (unlikely(status != PLRUST_OK))
 		report_failure(fn, status, &error);
+	if (fn->def->is_trigger)
+	{
+		/* NULL skips the row (BEFORE and INSTEAD OF), as PostgreSQL's rules say */
+		plrust_finish_call(fn);
+		restore_outer_args(fn, outer_args, outer_arg_cxt);
+		error_context_stack = errcb.previous;
+		return PointerGetDatum(st.trigger_result);
+	}
+	if (fn->def->retset)
+	{
+		/* the rows are in the tuplestore; the result is NULL */
+		plrust_finish_call(fn);
+		restore_outer_args(fn, outer_args, outer_arg_cxt);
+		error_context_stack = errcb.previous;
+		fcinfo->isnull = true;
+		return (Datum) 0;
+	}
 	if (result.is_null || !result_has_buffers(&fn->def->ret_type))
 		value = plrust_result_to_datum(fn, &result, &isnull);
 	else
@@ -535,6 +687,7 @@ plrust_call_handler(PG_FUNCTION_ARGS)
 		PG_END_TRY();
 	}
 	plrust_finish_call(fn);
+	restore_outer_args(fn, outer_args, outer_arg_cxt);
 	error_context_stack = errcb.previous;
 	fcinfo->isnull = isnull;
 	return value;

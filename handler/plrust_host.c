@@ -85,6 +85,7 @@ plrust_host_init(PlrustFunction *fn, MemoryContext fn_cxt)
 	fn->host.interrupt_flag = (const volatile int32_t *) &InterruptPending;
 	fn->host.interrupt_requested = host_interrupt_requested;
 	fn->host.stack_limit = stack_limit();
+	fn->host.request = plrust_host_request;
 }
 
 

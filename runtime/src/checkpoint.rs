@@ -80,3 +80,27 @@ pub(crate) unsafe fn begin_call(host: *const PlrustHost) {
 pub(crate) fn canceled() -> bool {
     CANCELED.load(Relaxed)
 }
+
+/// Ends the call as a cancel does, stickily: the host has an error to raise
+/// once the Rust frames are gone (a canceled query, `error!`).
+#[cold]
+#[track_caller]
+pub(crate) fn abort_call() -> ! {
+    CANCELED.store(true, Relaxed);
+    INTERRUPT.store(ptr::addr_of!(STICKY_INTERRUPT).cast_mut(), Relaxed);
+    std::panic::panic_any(Canceled)
+}
+
+/// The per-call state of an outer call, kept while a nested call (function
+/// code that queries a PL/Rust function of the same library) runs.
+pub(crate) struct Saved(*mut i32, usize, bool);
+
+pub(crate) fn save() -> Saved {
+    Saved(INTERRUPT.load(Relaxed), STACK_LIMIT.load(Relaxed), CANCELED.load(Relaxed))
+}
+
+pub(crate) fn restore(s: Saved) {
+    INTERRUPT.store(s.0, Relaxed);
+    STACK_LIMIT.store(s.1, Relaxed);
+    CANCELED.store(s.2, Relaxed);
+}

@@ -54,6 +54,41 @@ impl OwnedValue {
     pub(crate) fn into_raw(self) -> PlrustValue {
         ManuallyDrop::new(self).raw
     }
+
+    /// The value as a request message carries it (docs/ABI.md, "Host requests").
+    pub(crate) fn write_flat(&self, w: &mut crate::request::Writer) {
+        // SAFETY: the shape was recorded together with the union member it describes.
+        unsafe { write_flat(&self.raw, self.shape, w) }
+    }
+}
+
+unsafe fn write_flat(v: &PlrustValue, shape: Shape, w: &mut crate::request::Writer) {
+    use crate::request::{SHAPE_ARRAY, SHAPE_BYTES, SHAPE_NULL, SHAPE_PLAIN};
+    if v.is_null != 0 {
+        return w.u8(SHAPE_NULL);
+    }
+    // SAFETY: the union member and its blocks match `shape` (caller's contract).
+    unsafe {
+        match shape {
+            Shape::Plain => {
+                w.u8(SHAPE_PLAIN);
+                w.raw(&v.v.i64.to_le_bytes());
+            }
+            Shape::Bytes => {
+                w.u8(SHAPE_BYTES);
+                w.bytes(bytes(v.v.bytes).unwrap_or(&[]));
+            }
+            Shape::Array { buffered_elements, .. } => {
+                w.u8(SHAPE_ARRAY);
+                let elems = elements(v.v.array).unwrap_or(&[]);
+                w.u64(elems.len() as u64);
+                let shape = if buffered_elements { Shape::Bytes } else { Shape::Plain };
+                for e in elems {
+                    write_flat(e, shape, w);
+                }
+            }
+        }
+    }
 }
 
 impl Drop for OwnedValue {
@@ -141,6 +176,16 @@ unsafe fn elements<'a>(s: PlrustSlice) -> Result<&'a [PlrustValue], ArgProblem> 
     Ok(unsafe { core::slice::from_raw_parts(p, s.len) })
 }
 
+/// A payload whose 8 scalar bytes are all initialised, so the value can be
+/// copied into a request message whatever member it uses.
+macro_rules! zeroed {
+    ($field:ident, $v:expr) => {{
+        let mut p = PlrustPayload { bytes: PlrustSlice::EMPTY };
+        p.$field = $v;
+        p
+    }};
+}
+
 macro_rules! plain_scalar {
     ($rust:ty, $sql:ty, $field:ident) => {
         impl<'a> FromArg<'a, $sql> for $rust {
@@ -152,7 +197,7 @@ macro_rules! plain_scalar {
         }
         impl IntoResult<$sql> for $rust {
             unsafe fn into_result(self) -> OwnedValue {
-                OwnedValue::scalar(PlrustPayload { $field: self })
+                OwnedValue::scalar(zeroed!($field, self))
             }
         }
     };
@@ -178,7 +223,7 @@ impl<'a> FromArg<'a, Bool> for bool {
 
 impl IntoResult<Bool> for bool {
     unsafe fn into_result(self) -> OwnedValue {
-        OwnedValue::scalar(PlrustPayload { b: self as u8 })
+        OwnedValue::scalar(zeroed!(b, self as u8))
     }
 }
 

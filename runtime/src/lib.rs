@@ -5,7 +5,10 @@
 //! through the host (`alloc`), the checkpoint that enforces cancellation and
 //! the stack limit (`checkpoint`), panic capture (`panic`), the SQL <-> Rust
 //! value conversions (`convert`) and the entry points the generated wrapper
-//! calls (`wrapper`). docs/ABI.md is the specification.
+//! calls (`wrapper`), and the services function code asks of the backend
+//! through the host's request channel (`request`, `request_value`, `spi`,
+//! `srf`, `trigger`, `log`, `fn_call`, gathered in `prelude`). docs/ABI.md
+//! is the specification.
 //!
 //! User code can name this crate (`::plrust_rt`), so everything public here
 //! must be harmless from safe code: entry points that trust their inputs are
@@ -17,8 +20,18 @@ pub mod abi;
 mod alloc;
 mod checkpoint;
 mod convert;
+pub mod fn_call;
+#[doc(hidden)]
+pub mod request_value;
 mod host;
+#[doc(hidden)]
+pub mod log;
 mod panic;
+pub mod prelude;
+mod request;
+pub mod spi;
+pub mod srf;
+pub mod trigger;
 pub mod sql;
 #[doc(hidden)]
 pub mod wrapper;

@@ -12,7 +12,7 @@ pub trait Scalar: SqlType {
     const HAS_BUFFER: bool;
 }
 
-mod private {
+pub(crate) mod private {
     pub trait Sealed {}
 }
 

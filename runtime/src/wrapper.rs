@@ -153,6 +153,7 @@ where
         // SAFETY: as above.
         return unsafe { report(error, PLRUST_BAD_ARGS, text.as_str(), None) };
     }
+    let outer = checkpoint::save();
     // SAFETY: `host` was validated by init and outlives the library.
     unsafe { checkpoint::begin_call(host) };
     let values: &[PlrustValue] =
@@ -165,6 +166,7 @@ where
         body(values)
     }));
     let canceled = checkpoint::canceled();
+    checkpoint::restore(outer);
     // SAFETY (all writes below): `result` and `error` are non-NULL and
     // writable (caller's contract).
     unsafe {

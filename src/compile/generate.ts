@@ -10,7 +10,15 @@ import { PlrustError } from '../util/errors.js';
 import { packageRoot } from '../util/package-root.js';
 import { sqlTypeName, type FunctionDef } from '../functions/definition.js';
 import { CHECKPOINT_CALL } from '../analysis/instrument.js';
-import { rustParamType, rustResultType, runtimeSqlType } from '../functions/rust-types.js';
+import { rustParamType, runtimeSqlType } from '../functions/rust-types.js';
+import {
+  isSetReturning,
+  isTrigger,
+  returnsName,
+  runtimeReturnType,
+  rustReturnType,
+  TRIGGER_PARAM,
+} from '../functions/set-returns.js';
 
 /** The user module's file, next to lib.rs; also its name in panic locations after path remapping. */
 export const USER_MODULE_FILE = 'user.rs';
@@ -84,7 +92,7 @@ export function signatureJson(def: FunctionDef): string {
   return JSON.stringify({
     name: def.sqlName,
     args: def.args.map((a) => ({ name: a.name, type: sqlTypeName(a.type) })),
-    returns: sqlTypeName(def.returns),
+    returns: returnsName(def),
     strict: def.strict,
   });
 }
@@ -184,19 +192,30 @@ function fill(text: string, values: Record<string, string>): string {
 
 /** The SQL body as the body of a function with upstream PL/Rust's signature. */
 function sqlBodyModule(def: FunctionDef, params: string[], body: string): string {
-  const ret = `Result<Option<${rustResultType(def.returns)}>, Box<dyn std::error::Error + Send + Sync + 'static>>`;
+  const ret = `Result<Option<${rustReturnType(def)}>, Box<dyn std::error::Error + Send + Sync + 'static>>`;
+  // A set's iterator may borrow from the arguments, as upstream's signature allows.
+  const lifetime = isSetReturning(def) ? "<'a>" : '';
+  const bound = isSetReturning(def) && !isTrigger(def) ? params.map((p) => p.replace(/&/g, "&'a ")) : params;
   // Header and footer on their own lines: user line n is user.rs line n + 1.
   // The body is a tail block so that it may start with inner attributes.
-  const header = `pub fn ${rustIdent(def.rustName, 'function name')}(${params.join(', ')}) -> ${ret} { ::plrust_rt::checkpoint(); {`;
+  // Upstream's bodies see its prelude (Spi, logging macros) without importing it.
+  const header = `#[allow(unused_imports)] use ::plrust_rt::prelude::*; pub fn ${rustIdent(def.rustName, 'function name')}${lifetime}(${bound.join(', ')}) -> ${ret} { ::plrust_rt::checkpoint(); {`;
   return `${header}\n${body}\n}}\n`;
 }
 
 export function generateCrate(def: FunctionDef, instrumentedUserSource: string): GeneratedCrate {
   const rustName = rustIdent(def.rustName, 'function name');
   const argNames = def.args.map((a) => rustIdent(a.name, `argument name of ${def.sqlName}`));
+  if (isTrigger(def) && def.args.length > 0) {
+    throw new PlrustError({
+      code: 'UNSUPPORTED_TYPE',
+      message: `${def.sqlName}: a trigger function takes no arguments`,
+      hint: "Pass values with CREATE TRIGGER … EXECUTE FUNCTION f('a', 'b') and read them with trigger.extra_args().",
+    });
+  }
   const userModule = sqlBodyModule(
     def,
-    def.args.map((a, i) => `${argNames[i]}: ${rustParamType(a.type, !def.strict)}`),
+    isTrigger(def) ? [TRIGGER_PARAM] : def.args.map((a, i) => `${argNames[i]}: ${rustParamType(a.type, !def.strict)}`),
     instrumentedUserSource,
   );
   // The generated signature line comes first: body line n is user.rs line n + 1.
@@ -204,12 +223,14 @@ export function generateCrate(def: FunctionDef, instrumentedUserSource: string):
   const userLines = def.source.split('\n').length;
   const insertions = findInsertions(def.source, instrumentedUserSource, userLineOffset);
   const signature = signatureJson(def);
-  const conversions = def.args
-    .map(
-      (a, i) =>
-        `            let a${i} = ::plrust_rt::wrapper::arg::<${runtimeSqlType(a.type)}, _>(args, ${i}, ${rustString(a.name)})?;\n`,
-    )
-    .join('');
+  const conversions = isTrigger(def)
+    ? '            let a0 = ::plrust_rt::trigger::trigger()?;\n'
+    : def.args
+        .map(
+          (a, i) =>
+            `            let a${i} = ::plrust_rt::wrapper::arg::<${runtimeSqlType(a.type)}, _>(args, ${i}, ${rustString(a.name)})?;\n`,
+        )
+        .join('');
   const source = fill(wrapperTemplate(), {
     SQL_NAME_COMMENT: def.sqlName.replace(/[\r\n]/g, ' ').replace(/\*\//g, '* /'),
     USER_FILE: rustString(def.origin.file),
@@ -222,9 +243,9 @@ export function generateCrate(def: FunctionDef, instrumentedUserSource: string):
     NARGS: String(def.args.length),
     ARGS_PARAM: def.args.length > 0 ? 'args' : '_',
     ARGS: conversions,
-    RETURN_TYPE: runtimeSqlType(def.returns),
+    RETURN_TYPE: runtimeReturnType(def),
     RUST_NAME: rustName,
-    ARG_LIST: def.args.map((_, i) => `a${i}`).join(', '),
+    ARG_LIST: isTrigger(def) ? '&a0' : def.args.map((_, i) => `a${i}`).join(', '),
   });
   return {
     crateName: CRATE_NAME,

@@ -9,6 +9,7 @@ import { PlrustError, ExitCode } from '../util/errors.js';
 import { ARCHES, type Arch } from '../config/schema.js';
 import type { FunctionDef } from '../functions/definition.js';
 import { parseSqlType } from '../functions/sql-types.js';
+import { parseReturns } from '../functions/set-returns.js';
 import { ABI_VERSION, CompileError, compileFor, type CompileOptions } from './compile-function.js';
 import { definitionHash } from '../functions/definition-hash.js';
 import type { ResolvedToolchain } from '../toolchain/store.js';
@@ -100,7 +101,7 @@ function requestToDefinition(req: CompileRequest): FunctionDef {
       .replace(/[^A-Za-z0-9_]/g, '_')
       .replace(/^(?=[0-9])/, '_'),
     args: req.args.map((a) => ({ name: a.name, type: parseSqlType(a.type, `argument ${a.name}`, false) })),
-    returns: parseSqlType(req.returns, 'result', true),
+    ...parseReturns(req.returns, 'result'),
     strict: req.strict,
     volatility: 'volatile',
     parallel: 'unsafe',

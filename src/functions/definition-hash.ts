@@ -5,15 +5,18 @@
  */
 import { sha256Buffer } from '../util/sha256.js';
 import { sqlTypeName, type FunctionDef } from './definition.js';
+import { returnsName } from './set-returns.js';
 
 export type DefinitionHash = string & { readonly __brand: 'DefinitionHash' };
 
-export function definitionText(def: Pick<FunctionDef, 'strict' | 'returns' | 'args' | 'source'>): string {
+export function definitionText(
+  def: Pick<FunctionDef, 'strict' | 'returns' | 'returnsSet' | 'args' | 'source'>,
+): string {
   return (
     [
       'plrust-definition-v1',
       `strict=${def.strict}`,
-      `returns=${sqlTypeName(def.returns)}`,
+      `returns=${returnsName(def)}`,
       ...def.args.map((a) => `arg=${a.name}:${sqlTypeName(a.type)}`),
       'body=',
       '',
@@ -21,6 +24,8 @@ export function definitionText(def: Pick<FunctionDef, 'strict' | 'returns' | 'ar
   );
 }
 
-export function definitionHash(def: Pick<FunctionDef, 'strict' | 'returns' | 'args' | 'source'>): DefinitionHash {
+export function definitionHash(
+  def: Pick<FunctionDef, 'strict' | 'returns' | 'returnsSet' | 'args' | 'source'>,
+): DefinitionHash {
   return sha256Buffer(definitionText(def)) as DefinitionHash;
 }

@@ -3,6 +3,7 @@
  * request) is turned into before code generation. Everything downstream —
  * generation, compilation, caching, the definition hash — reads only this.
  */
+import type { SetReturn } from './set-returns.js';
 
 /** SQL scalar types supported in this ABI version (docs/ABI.md). */
 export const SCALAR_TYPES = ['bool', 'int2', 'int4', 'int8', 'float4', 'float8', 'text', 'varchar', 'bytea'] as const;
@@ -26,6 +27,8 @@ export interface FunctionDef {
   rustName: string;
   args: FunctionArg[];
   returns: SqlType;
+  /** RETURNS SETOF (returns is the element type) or RETURNS TABLE (returns is void): src/functions/set-returns.ts. */
+  returnsSet?: SetReturn;
   strict: boolean;
   volatility: Volatility;
   parallel: Parallel;

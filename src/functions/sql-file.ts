@@ -7,6 +7,7 @@
 import { PlrustError } from '../util/errors.js';
 import type { FunctionDef, Parallel, Volatility } from './definition.js';
 import { parseSqlType } from './sql-types.js';
+import { parseReturns } from './set-returns.js';
 
 type TokKind = 'word' | 'qident' | 'string' | 'number' | 'punct';
 
@@ -217,7 +218,7 @@ function parseStatement(toks: Tok[], file: string): FunctionDef | undefined {
       return { name, type: parseSqlType(renderType(typeToks), `${sqlName} argument ${name}`, false) };
     });
   // Options, in any order.
-  let returns: FunctionDef['returns'] | undefined;
+  let returns: Pick<FunctionDef, 'returns' | 'returnsSet'> | undefined;
   let language: string | undefined;
   let bodyTok: Tok | undefined;
   let strict = false;
@@ -227,8 +228,6 @@ function parseStatement(toks: Tok[], file: string): FunctionDef | undefined {
     const t = toks[p]!;
     if (isWord(t, 'returns')) {
       p++;
-      if (isWord(toks[p], 'table') || isWord(toks[p], 'setof'))
-        throw err(toks[p], `${sqlName}: RETURNS ${toks[p]!.value.toUpperCase()} is not supported`);
       if (isWord(toks[p], 'null')) {
         // RETURNS NULL ON NULL INPUT
         p += 4;
@@ -237,7 +236,7 @@ function parseStatement(toks: Tok[], file: string): FunctionDef | undefined {
       }
       const start = p;
       while (p < toks.length && !isOptionStart(toks, p)) p++;
-      returns = parseSqlType(renderType(toks.slice(start, p)), `${sqlName} result`, true);
+      returns = parseReturns(renderType(toks.slice(start, p)), `${sqlName} result`);
     } else if (isWord(t, 'language')) {
       language = toks[p + 1]?.value;
       p += 2;
@@ -275,7 +274,7 @@ function parseStatement(toks: Tok[], file: string): FunctionDef | undefined {
     sqlName,
     rustName: rustIdent(bare),
     args,
-    returns,
+    ...returns,
     strict,
     volatility,
     parallel,

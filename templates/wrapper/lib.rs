@@ -2,6 +2,9 @@
 // The user's code is the module in user.rs; docs/ABI.md describes the
 // interface below. Regenerated on every build: do not edit.
 
+// Upstream's function code writes `use pgrx::prelude::*`.
+extern crate plrust_rt as pgrx;
+
 #[forbid(unsafe_code, deprecated_safe_2024)]
 #[deny(unused_attributes)]
 pub mod user;

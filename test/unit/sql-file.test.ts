@@ -4,6 +4,7 @@ import { parseSqlFile } from '../../src/functions/sql-file.js';
 import { parseSqlType } from '../../src/functions/sql-types.js';
 import { sqlTypeName } from '../../src/functions/definition.js';
 import { PlrustError } from '../../src/util/errors.js';
+import { returnsName } from '../../src/functions/set-returns.js';
 
 describe('parseSqlFile', () => {
   test('reads dollar-quoted, tagged and single-quoted bodies, with options in any order', () => {
@@ -92,12 +93,21 @@ CREATE FUNCTION h() RETURNS void LANGUAGE plrust AS $f$ Ok(Some(())) $f$;`;
     bad('CREATE FUNCTION f(int) RETURNS int LANGUAGE plrust AS $$Ok(None)$$;', /argument 1 has no name/);
     bad('CREATE FUNCTION f(a numeric) RETURNS int LANGUAGE plrust AS $$Ok(None)$$;', /type numeric is not supported/);
     bad('CREATE FUNCTION f(OUT a int) RETURNS int LANGUAGE plrust AS $$Ok(None)$$;', /OUT arguments are not supported/);
-    bad(
-      'CREATE FUNCTION f(a int) RETURNS SETOF int LANGUAGE plrust AS $$Ok(None)$$;',
-      /RETURNS SETOF is not supported/,
-    );
+    bad('CREATE FUNCTION f(a int) RETURNS SETOF void LANGUAGE plrust AS $$Ok(None)$$;', /type void is not supported/);
+    bad('CREATE FUNCTION f() RETURNS TABLE (int) LANGUAGE plrust AS $$Ok(None)$$;', /is not "name type"/);
     bad('CREATE FUNCTION f(a int) LANGUAGE plrust AS $$Ok(None)$$;', /RETURNS is missing/);
   });
+});
+
+test('RETURNS SETOF and RETURNS TABLE', () => {
+  const [setof, table] = parseSqlFile(
+    `CREATE FUNCTION s(a int) RETURNS SETOF integer LANGUAGE plrust AS $$Ok(None)$$;
+     CREATE FUNCTION t(a int) RETURNS TABLE (Count int, word varchar(3)[]) LANGUAGE plrust AS $$Ok(None)$$;`,
+    'srf.sql',
+  ).functions;
+  assert.deepEqual([setof!.returns, setof!.returnsSet], [{ kind: 'scalar', name: 'int4' }, { kind: 'setof' }]);
+  assert.equal(returnsName(setof!), 'setof int4');
+  assert.equal(returnsName(table!), 'table(count int4, word varchar[])');
 });
 
 describe('parseSqlType', () => {

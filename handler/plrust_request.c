@@ -1,0 +1,981 @@
+/*
+ * plrust_request.c — the host side of the request channel (docs/ABI.md,
+ * "Host requests"): logging and queries asked for by function code.
+ *
+ * A request arrives with Rust frames on the stack, so nothing may longjmp
+ * out of it: each operation runs in PG_TRY, queries also in an internal
+ * subtransaction (as PL/Python and PL/Perl run theirs) so that a failed
+ * query leaves the transaction usable, and an ERROR becomes an error reply
+ * carrying its SQLSTATE, message, detail and hint. Errors the function must
+ * not survive (a cancel, a statement timeout, error!) are kept in the call
+ * state and raised by the call handler once plrust_call has returned; the
+ * reply tells the runtime to unwind.
+ */
+#include "plrust.h"
+
+#include "access/xact.h"
+#include "catalog/pg_proc.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "utils/rel.h"
+#include "executor/spi.h"
+#include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/regproc.h"
+#include "catalog/namespace.h"
+#include "common/hashfn.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
+#include "utils/tuplestore.h"
+
+#define OP_LOG 1
+#define OP_SPI 2
+#define OP_ROWS 3
+#define OP_TRIGGER 4
+#define OP_TRIGGER_RETURN 5
+#define OP_FN_CALL 6
+
+#define SHAPE_NULL 0
+#define SHAPE_PLAIN 1
+#define SHAPE_BYTES 2
+#define SHAPE_ARRAY 3
+
+#define REPLY_OK 0
+#define REPLY_ERROR 1
+#define REPLY_NO_MEMORY 2
+
+/* Longer log messages are cut: a message is for people, and the log is shared. */
+#define MAX_LOG_MESSAGE ((Size) 64 * 1024)
+
+PlrustCallState *plrust_current_call = NULL;
+
+typedef struct Reader
+{
+	const uint8_t *p;
+	Size		len;
+	Size		at;
+} Reader;
+
+pg_noreturn static void
+malformed(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_PROTOCOL_VIOLATION),
+			 errmsg("malformed request from a PL/Rust function library")));
+}
+
+static const uint8_t *
+take(Reader *r, Size n)
+{
+	const uint8_t *s;
+
+	if (n > r->len - r->at)
+		malformed();
+	s = r->p + r->at;
+	r->at += n;
+	return s;
+}
+
+static uint8
+get_u8(Reader *r)
+{
+	return *take(r, 1);
+}
+
+static uint32
+get_u32(Reader *r)
+{
+	uint32		v;
+
+	memcpy(&v, take(r, 4), 4);	/* both targets are little-endian */
+	return v;
+}
+
+static uint64
+get_u64(Reader *r)
+{
+	uint64		v;
+
+	memcpy(&v, take(r, 8), 8);
+	return v;
+}
+
+static const uint8_t *
+get_bytes(Reader *r, Size *len)
+{
+	uint64		n = get_u64(r);
+
+	if (n > r->len)
+		malformed();
+	*len = (Size) n;
+	return take(r, (Size) n);
+}
+
+static void
+put_u8(StringInfo out, uint8 v)
+{
+	appendStringInfoCharMacro(out, (char) v);
+}
+
+static void
+put_u32(StringInfo out, uint32 v)
+{
+	appendBinaryStringInfo(out, (const char *) &v, 4);
+}
+
+static void
+put_u64(StringInfo out, uint64 v)
+{
+	appendBinaryStringInfo(out, (const char *) &v, 8);
+}
+
+static void
+put_bytes(StringInfo out, const void *p, Size len)
+{
+	put_u64(out, len);
+	if (len > 0)
+		appendBinaryStringInfo(out, p, (int) len);
+}
+
+static void
+put_text(StringInfo out, const char *s)
+{
+	if (s == NULL)
+		put_u64(out, 0);
+	else
+	{
+		char	   *utf8 = plrust_to_utf8(s, strlen(s));
+
+		put_bytes(out, utf8, strlen(utf8));
+	}
+}
+
+static bool
+has_buffer(const PlrustType *t)
+{
+	return t->scalar == PLRUST_TEXT || t->scalar == PLRUST_VARCHAR || t->scalar == PLRUST_BYTEA;
+}
+
+/* A PlrustValue tree, flattened with shape tags. */
+static void
+put_value(StringInfo out, const PlrustValue *v, const PlrustType *t, bool element)
+{
+	if (v->is_null)
+		put_u8(out, SHAPE_NULL);
+	else if (t->is_array && !element)
+	{
+		const PlrustValue *elems = v->v.array.ptr;
+		Size		i;
+
+		put_u8(out, SHAPE_ARRAY);
+		put_u64(out, v->v.array.len);
+		for (i = 0; i < v->v.array.len; i++)
+			put_value(out, &elems[i], t, true);
+	}
+	else if (has_buffer(t))
+	{
+		put_u8(out, SHAPE_BYTES);
+		put_bytes(out, v->v.bytes.ptr, v->v.bytes.len);
+	}
+	else
+	{
+		put_u8(out, SHAPE_PLAIN);
+		appendBinaryStringInfo(out, (const char *) &v->v, 8);
+	}
+}
+
+/* Reads a value of type t into *v; its slices point into the message. */
+static void
+get_value(Reader *r, PlrustValue *v, const PlrustType *t, bool element)
+{
+	uint8		shape = get_u8(r);
+
+	memset(v, 0, sizeof(*v));
+	if (shape == SHAPE_NULL)
+	{
+		v->is_null = 1;
+		return;
+	}
+	if (t->is_array && !element)
+	{
+		uint64		n;
+		PlrustValue *elems;
+		Size		i;
+
+		if (shape != SHAPE_ARRAY)
+			malformed();
+		n = get_u64(r);
+		if (n > MaxArraySize || n > r->len)
+			malformed();
+		elems = palloc0(sizeof(PlrustValue) * Max(n, 1));
+		for (i = 0; i < n; i++)
+			get_value(r, &elems[i], t, true);
+		v->v.array.ptr = elems;
+		v->v.array.len = n;
+	}
+	else if (has_buffer(t))
+	{
+		if (shape != SHAPE_BYTES)
+			malformed();
+		v->v.bytes.ptr = get_bytes(r, &v->v.bytes.len);
+	}
+	else
+	{
+		if (shape != SHAPE_PLAIN)
+			malformed();
+		memcpy(&v->v, take(r, 8), 8);
+		if (t->scalar == PLRUST_BOOL && v->v.b > 1)
+			malformed();
+	}
+}
+
+/* Skips a value of a type PL/Rust does not convert; returns its text form if it is one. */
+static char *
+get_text_form(Reader *r)
+{
+	Size		len;
+	const uint8_t *p;
+
+	switch (get_u8(r))
+	{
+		case SHAPE_NULL:
+			return NULL;
+		case SHAPE_BYTES:
+			p = get_bytes(r, &len);
+			return plrust_from_utf8((const char *) p, len);
+		default:
+			malformed();
+	}
+}
+
+/* ---- logging ---- */
+
+static int
+elevel_of(uint8 code)
+{
+	static const int levels[] = {DEBUG5, DEBUG4, DEBUG3, DEBUG2, DEBUG1, LOG, LOG_SERVER_ONLY,
+	INFO, NOTICE, WARNING, ERROR};
+
+	if (code >= lengthof(levels))
+		malformed();
+	return levels[code];
+}
+
+static char *
+get_message(Reader *r)
+{
+	Size		len;
+	const uint8_t *p = get_bytes(r, &len);
+
+	return plrust_message_text(p, len, MAX_LOG_MESSAGE);
+}
+
+static void
+log_op(Reader *r)
+{
+	int			elevel = elevel_of(get_u8(r));
+	const char *state = (const char *) take(r, 5);
+	char	   *message = get_message(r);
+	char	   *detail = get_message(r);
+	char	   *hint = get_message(r);
+	int			code;
+	int			i;
+
+	for (i = 0; i < 5; i++)
+		if (!((state[i] >= '0' && state[i] <= '9') || (state[i] >= 'A' && state[i] <= 'Z')))
+			malformed();
+	code = MAKE_SQLSTATE(state[0], state[1], state[2], state[3], state[4]);
+	/* an ERROR needs a code of the error classes, as PostgreSQL's own do */
+	if (elevel >= ERROR && (state[0] == '0' && (state[1] == '0' || state[1] == '1' || state[1] == '2')))
+		code = ERRCODE_INTERNAL_ERROR;
+	ereport(elevel,
+			(errcode(code),
+			 errmsg_internal("%s", message),
+			 detail[0] != '\0' ? errdetail_internal("%s", detail) : 0,
+			 hint[0] != '\0' ? errhint("%s", hint) : 0));
+}
+
+/* ---- queries ---- */
+
+static void
+put_column(StringInfo out, Datum d, bool isnull, const PlrustType *t, Oid type_oid)
+{
+	PlrustValue v;
+
+	if (isnull)
+	{
+		put_u8(out, SHAPE_NULL);
+		return;
+	}
+	if (t != NULL)
+	{
+		plrust_value_from_datum(&v, d, t);
+		put_value(out, &v, t, false);
+	}
+	else
+	{
+		Oid			output;
+		bool		varlena;
+		char	   *text;
+		char	   *utf8;
+
+		getTypeOutputInfo(type_oid, &output, &varlena);
+		text = OidOutputFunctionCall(output, d);
+		utf8 = plrust_to_utf8(text, strlen(text));
+		put_u8(out, SHAPE_BYTES);
+		put_bytes(out, utf8, strlen(utf8));
+	}
+}
+
+/* One query argument: its type and value (the text form of a type PL/Rust does not convert). */
+static void
+get_arg(Reader *r, uint32 i, Oid *type, Datum *value, char *null)
+{
+	PlrustType	t;
+
+	*type = get_u32(r);
+	if (!OidIsValid(*type) || get_typtype(*type) == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("type with OID %u does not exist", *type),
+				 errdetail("Argument %u names it.", i + 1)));
+	if (plrust_type_of(*type, &t))
+	{
+		PlrustValue v;
+
+		get_value(r, &v, &t, false);
+		*null = v.is_null ? 'n' : ' ';
+		*value = v.is_null ? (Datum) 0 : plrust_value_to_datum(&v, &t);
+	}
+	else
+	{
+		char	   *text = get_text_form(r);
+		Oid			input;
+		Oid			ioparam;
+
+		getTypeInputInfo(*type, &input, &ioparam);
+		*null = text == NULL ? 'n' : ' ';
+		*value = text == NULL ? (Datum) 0 : OidInputFunctionCall(input, text, ioparam, -1);
+	}
+}
+
+static char *
+get_utf8_text(Reader *r, const char *what)
+{
+	Size		len;
+	const uint8_t *bytes = get_bytes(r, &len);
+
+	if (memchr(bytes, '\0', len) != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE),
+				 errmsg("%s contains a NUL byte", what)));
+	return plrust_from_utf8((const char *) bytes, len);
+}
+
+static void run_query(PlrustCallState *st, const char *query, uint32 nargs, Oid *types, Datum *values,
+					  char *nulls, uint64 limit, StringInfo out);
+
+static void
+spi_op(PlrustCallState *st, Reader *r, StringInfo out)
+{
+	uint64		limit = get_u64(r);
+	char	   *query = get_utf8_text(r, "query text");
+	uint32		nargs = get_u32(r);
+	Oid		   *types;
+	Datum	   *values;
+	char	   *nulls;
+	uint32		i;
+
+	if (nargs > r->len)
+		malformed();
+	types = palloc(sizeof(Oid) * Max(nargs, 1));
+	values = palloc(sizeof(Datum) * Max(nargs, 1));
+	nulls = palloc(Max(nargs, 1));
+	for (i = 0; i < nargs; i++)
+		get_arg(r, i, &types[i], &values[i], &nulls[i]);
+	if (r->at != r->len)
+		malformed();
+	run_query(st, query, nargs, types, values, nulls, limit, out);
+}
+
+/*
+ * fn_call: SELECT name($1::t1, ...), so that PostgreSQL resolves the
+ * overload by the argument types, fills in DEFAULT arguments left off the
+ * end, and checks EXECUTE privilege, as for any call the user could write.
+ */
+static void
+fn_call_op(PlrustCallState *st, Reader *r, StringInfo out)
+{
+	char	   *name = get_utf8_text(r, "function name");
+	uint32		nargs = get_u32(r);
+	List	   *names = stringToQualifiedNameList(name);
+	StringInfoData query;
+	Oid		   *types;
+	Datum	   *values;
+	char	   *nulls;
+	uint32		given = 0;
+	uint32		i;
+
+	if (nargs > r->len || nargs > FUNC_MAX_ARGS)
+		ereport(ERROR,
+				(errcode(ERRCODE_TOO_MANY_ARGUMENTS),
+				 errmsg("cannot pass more than %d arguments to a function", FUNC_MAX_ARGS)));
+	types = palloc(sizeof(Oid) * Max(nargs, 1));
+	values = palloc(sizeof(Datum) * Max(nargs, 1));
+	nulls = palloc(Max(nargs, 1));
+	initStringInfo(&query);
+	appendStringInfo(&query, "SELECT %s(", NameListToQuotedString(names));
+	for (i = 0; i < nargs; i++)
+	{
+		if (get_u8(r) != 0)
+		{
+			/* DEFAULT: only at the end, where SQL can leave arguments off */
+			get_u32(r);
+			continue;
+		}
+		if (given < i)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("argument %u follows an Arg::Default argument", i + 1),
+					 errhint("Only trailing arguments can take their DEFAULT value.")));
+		get_arg(r, i, &types[given], &values[given], &nulls[given]);
+		appendStringInfo(&query, "%s$%u::%s", given > 0 ? ", " : "", given + 1, format_type_be_qualified(types[given]));
+		given++;
+	}
+	if (r->at != r->len)
+		malformed();
+	appendStringInfoChar(&query, ')');
+	run_query(st, query.data, given, types, values, nulls, 1, out);
+}
+
+/*
+ * Prepared plans by query text and argument types, kept for the session
+ * as PL/pgSQL keeps its own: PostgreSQL's plan cache revalidates them after
+ * DDL or a search_path change, and permissions are checked at every
+ * execution. At most PLAN_CACHE_SIZE; a full cache starts again empty.
+ */
+#define PLAN_CACHE_SIZE 256
+
+typedef struct PlanEntry
+{
+	uint32		hash;			/* of the query and the argument types */
+	char	   *query;
+	uint32		nargs;
+	Oid		   *types;
+	SPIPlanPtr	plan;
+	struct PlanEntry *next;		/* same hash */
+} PlanEntry;
+
+static PlanEntry *plans[PLAN_CACHE_SIZE];
+static int	nplans = 0;
+static MemoryContext plan_cxt = NULL;
+
+static void
+forget_plans(void)
+{
+	int			i;
+
+	for (i = 0; i < PLAN_CACHE_SIZE; i++)
+	{
+		PlanEntry  *e;
+
+		for (e = plans[i]; e != NULL; e = e->next)
+			SPI_freeplan(e->plan);
+		plans[i] = NULL;
+	}
+	nplans = 0;
+	MemoryContextReset(plan_cxt);
+}
+
+static SPIPlanPtr
+cached_plan(const char *query, uint32 nargs, Oid *types)
+{
+	uint32		h = hash_bytes((const unsigned char *) query, strlen(query));
+	PlanEntry  *e;
+	SPIPlanPtr	plan;
+	MemoryContext caller;
+
+	if (nargs > 0)
+		h ^= hash_bytes((const unsigned char *) types, sizeof(Oid) * nargs);
+	for (e = plans[h % PLAN_CACHE_SIZE]; e != NULL; e = e->next)
+		if (e->hash == h && e->nargs == nargs && strcmp(e->query, query) == 0 &&
+			(nargs == 0 || memcmp(e->types, types, sizeof(Oid) * nargs) == 0))
+			return e->plan;
+
+	plan = SPI_prepare(query, (int) nargs, types);
+	if (plan == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_EXTERNAL_ROUTINE_INVOCATION_EXCEPTION),
+				 errmsg("query failed: %s", SPI_result_code_string(SPI_result))));
+	if (plan_cxt == NULL)
+		plan_cxt = AllocSetContextCreate(plrust_top_context(), "PL/Rust query plans", ALLOCSET_SMALL_SIZES);
+	if (nplans >= PLAN_CACHE_SIZE)
+		forget_plans();
+	if (SPI_keepplan(plan) != 0)
+		return plan;			/* used once, freed with the SPI connection */
+	caller = MemoryContextSwitchTo(plan_cxt);
+	e = palloc(sizeof(PlanEntry));
+	e->hash = h;
+	e->query = pstrdup(query);
+	e->nargs = nargs;
+	e->types = nargs > 0 ? memcpy(palloc(sizeof(Oid) * nargs), types, sizeof(Oid) * nargs) : NULL;
+	e->plan = plan;
+	e->next = plans[h % PLAN_CACHE_SIZE];
+	plans[h % PLAN_CACHE_SIZE] = e;
+	nplans++;
+	MemoryContextSwitchTo(caller);
+	return plan;
+}
+
+static void
+run_query(PlrustCallState *st, const char *query, uint32 nargs, Oid *types, Datum *values,
+		  char *nulls, uint64 limit, StringInfo out)
+{
+	bool		read_only;
+	int			rc;
+
+	/*
+	 * As in PL/pgSQL: a function that is not VOLATILE sees one snapshot and
+	 * cannot write; a VOLATILE one sees its own earlier writes.
+	 */
+	read_only = st->fn->def->volatility != PROVOLATILE_VOLATILE;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	rc = SPI_execute_plan(cached_plan(query, nargs, types), values, nulls, read_only,
+						  limit > (uint64) LONG_MAX ? 0 : (long) limit);
+	if (rc < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_EXTERNAL_ROUTINE_INVOCATION_EXCEPTION),
+				 errmsg("query failed: %s", SPI_result_code_string(rc))));
+
+	put_u64(out, SPI_processed);
+	if (SPI_tuptable == NULL)
+	{
+		put_u32(out, 0);
+		put_u64(out, 0);
+	}
+	else
+	{
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		PlrustType *types_out = palloc0(sizeof(PlrustType) * Max(desc->natts, 1));
+		bool	   *known = palloc0(sizeof(bool) * Max(desc->natts, 1));
+		int			c;
+		uint64		row;
+
+		put_u32(out, desc->natts);
+		for (c = 0; c < desc->natts; c++)
+		{
+			Form_pg_attribute att = TupleDescAttr(desc, c);
+
+			known[c] = plrust_type_of(att->atttypid, &types_out[c]);
+			put_text(out, NameStr(att->attname));
+			put_u32(out, att->atttypid);
+			put_u8(out, known[c] ? 0 : 1);
+		}
+		put_u64(out, SPI_processed);
+		for (row = 0; row < SPI_processed; row++)
+		{
+			HeapTuple	tuple = SPI_tuptable->vals[row];
+
+			CHECK_FOR_INTERRUPTS();
+			for (c = 0; c < desc->natts; c++)
+			{
+				bool		isnull;
+				Datum		d = SPI_getbinval(tuple, desc, c + 1, &isnull);
+
+				put_column(out, d, isnull, known[c] ? &types_out[c] : NULL, TupleDescAttr(desc, c)->atttypid);
+			}
+		}
+	}
+	SPI_finish();
+}
+
+/* ---- rows of a set-returning function ---- */
+
+static void
+rows_op(PlrustCallState *st, Reader *r)
+{
+	const PlrustDef *def = st->fn->def;
+	int			ncols = def->ncols > 0 ? def->ncols : 1;
+	Datum	   *values = palloc(sizeof(Datum) * ncols);
+	bool	   *nulls = palloc(sizeof(bool) * ncols);
+	MemoryContext row_cxt = AllocSetContextCreate(CurrentMemoryContext, "PL/Rust row", ALLOCSET_SMALL_SIZES);
+	MemoryContext outer = CurrentMemoryContext;
+
+	if (st->rows == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("function is not set-returning"),
+				 errdetail("Only a RETURNS SETOF or RETURNS TABLE function sends rows.")));
+	if (get_u32(r) != (uint32) ncols)
+		malformed();
+	while (r->at < r->len)
+	{
+		int			c;
+
+		MemoryContextSwitchTo(row_cxt);
+		for (c = 0; c < ncols; c++)
+		{
+			const PlrustType *t = def->ncols > 0 ? &def->col_types[c] : &def->ret_type;
+			PlrustValue v;
+
+			get_value(r, &v, t, false);
+			nulls[c] = v.is_null != 0;
+			values[c] = nulls[c] ? (Datum) 0 : plrust_value_to_datum(&v, t);
+		}
+		tuplestore_putvalues(st->rows, st->rows_desc, values, nulls);
+		MemoryContextSwitchTo(outer);
+		MemoryContextReset(row_cxt);
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/* ---- triggers ---- */
+
+static TriggerData *
+trigger_of(PlrustCallState *st)
+{
+	if (st->trigger == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function was not called by a trigger")));
+	return st->trigger;
+}
+
+static void
+put_row(StringInfo out, HeapTuple tuple, TupleDesc desc, const PlrustType *types, const bool *known)
+{
+	int			c;
+
+	if (tuple == NULL)
+	{
+		put_u8(out, 0);
+		return;
+	}
+	put_u8(out, 1);
+	for (c = 0; c < desc->natts; c++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, c);
+		bool		isnull;
+		Datum		d;
+
+		if (att->attisdropped)
+		{
+			put_u8(out, SHAPE_NULL);
+			continue;
+		}
+		d = heap_getattr(tuple, c + 1, desc, &isnull);
+		put_column(out, d, isnull, known[c] ? &types[c] : NULL, att->atttypid);
+	}
+}
+
+static void
+trigger_op(PlrustCallState *st, StringInfo out)
+{
+	TriggerData *td = trigger_of(st);
+	TupleDesc	desc = RelationGetDescr(td->tg_relation);
+	TriggerEvent ev = td->tg_event;
+	PlrustType *types = palloc0(sizeof(PlrustType) * Max(desc->natts, 1));
+	bool	   *known = palloc0(sizeof(bool) * Max(desc->natts, 1));
+	bool		row = TRIGGER_FIRED_FOR_ROW(ev);
+	int			i;
+
+	put_text(out, td->tg_trigger->tgname);
+	put_text(out, RelationGetRelationName(td->tg_relation));
+	put_text(out, get_namespace_name(RelationGetNamespace(td->tg_relation)));
+	put_u8(out, TRIGGER_FIRED_BEFORE(ev) ? 0 : TRIGGER_FIRED_AFTER(ev) ? 1 : 2);
+	put_u8(out, row ? 0 : 1);
+	put_u8(out, TRIGGER_FIRED_BY_INSERT(ev) ? 0 : TRIGGER_FIRED_BY_UPDATE(ev) ? 1 : TRIGGER_FIRED_BY_DELETE(ev) ? 2 : 3);
+	put_u32(out, td->tg_trigger->tgnargs);
+	for (i = 0; i < td->tg_trigger->tgnargs; i++)
+		put_text(out, td->tg_trigger->tgargs[i]);
+	put_u32(out, desc->tdtypeid);
+	put_u32(out, desc->natts);
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		known[i] = !att->attisdropped && plrust_type_of(att->atttypid, &types[i]);
+		put_text(out, NameStr(att->attname));
+		put_u32(out, att->atttypid);
+		put_u8(out, known[i] ? 0 : 1);
+		put_u8(out, att->attisdropped ? 1 : 0);
+	}
+	put_row(out, row && TRIGGER_FIRED_BY_INSERT(ev) ? td->tg_trigtuple
+			: row && TRIGGER_FIRED_BY_UPDATE(ev) ? td->tg_newtuple : NULL, desc, types, known);
+	put_row(out, row && (TRIGGER_FIRED_BY_UPDATE(ev) || TRIGGER_FIRED_BY_DELETE(ev)) ? td->tg_trigtuple : NULL,
+			desc, types, known);
+}
+
+/* The row a trigger function returned: it must have the triggering table's row type. */
+static void
+trigger_return_op(PlrustCallState *st, Reader *r)
+{
+	TriggerData *td = trigger_of(st);
+	TupleDesc	desc = RelationGetDescr(td->tg_relation);
+	Datum	   *values;
+	bool	   *nulls;
+	int			c;
+	MemoryContext work;
+
+	st->trigger_result = NULL;
+	if (get_u8(r) == 0)
+		return;
+	if (get_u32(r) != desc->tdtypeid || get_u32(r) != (uint32) desc->natts)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("returned row structure does not match the structure of the triggering table")));
+	values = palloc(sizeof(Datum) * Max(desc->natts, 1));
+	nulls = palloc(sizeof(bool) * Max(desc->natts, 1));
+	for (c = 0; c < desc->natts; c++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, c);
+		PlrustType	t;
+
+		if (att->attisdropped)
+		{
+			if (get_u8(r) != SHAPE_NULL)
+				malformed();
+			nulls[c] = true;
+			values[c] = (Datum) 0;
+		}
+		else if (plrust_type_of(att->atttypid, &t))
+		{
+			PlrustValue v;
+
+			get_value(r, &v, &t, false);
+			nulls[c] = v.is_null != 0;
+			values[c] = nulls[c] ? (Datum) 0 : plrust_value_to_datum(&v, &t);
+			if (!nulls[c] && att->atttypmod >= 0)
+			{
+				/*
+				 * PostgreSQL does not check a trigger's row against the
+				 * column's modifier (varchar(3), numeric(10,2)); the type's
+				 * input function does, as for a value written in SQL.
+				 */
+				Oid			output;
+				Oid			input;
+				Oid			ioparam;
+				bool		varlena;
+
+				getTypeOutputInfo(att->atttypid, &output, &varlena);
+				getTypeInputInfo(att->atttypid, &input, &ioparam);
+				values[c] = OidInputFunctionCall(input, OidOutputFunctionCall(output, values[c]), ioparam,
+												 att->atttypmod);
+			}
+		}
+		else
+		{
+			char	   *text = get_text_form(r);
+			Oid			input;
+			Oid			ioparam;
+
+			getTypeInputInfo(att->atttypid, &input, &ioparam);
+			nulls[c] = text == NULL;
+			values[c] = text == NULL ? (Datum) 0 : OidInputFunctionCall(input, text, ioparam, att->atttypmod);
+		}
+	}
+	if (r->at != r->len)
+		malformed();
+	work = MemoryContextSwitchTo(st->call_cxt);
+	st->trigger_result = heap_form_tuple(desc, values, nulls);
+	MemoryContextSwitchTo(work);
+}
+
+/* ---- the channel ---- */
+
+/* Errors that end the call: the function must not carry on as if they had not happened. */
+static bool
+ends_call(const ErrorData *e)
+{
+	return e->elevel > ERROR || ERRCODE_TO_CATEGORY(e->sqlerrcode) == ERRCODE_OPERATOR_INTERVENTION;
+}
+
+static void
+put_error_reply(StringInfo out, const ErrorData *e, bool abort)
+{
+	const char *state = unpack_sql_state(e->sqlerrcode);
+
+	put_u8(out, abort ? 1 : 0);
+	appendBinaryStringInfo(out, state, 5);
+	put_text(out, e->message);
+	put_text(out, e->detail);
+	put_text(out, e->hint);
+}
+
+/* Copies the reply into a block the library owns; false when the host has no memory for it. */
+static bool
+hand_over(PlrustFunction *fn, StringInfo out, PlrustSlice *reply)
+{
+	void	   *block;
+
+	reply->ptr = NULL;
+	reply->len = 0;
+	if (out->len == 0)
+		return true;
+	block = fn->host.alloc(fn->host.ctx, out->len, 1);
+	if (block == NULL)
+		return false;
+	memcpy(block, out->data, out->len);
+	reply->ptr = block;
+	reply->len = out->len;
+	return true;
+}
+
+bool
+plrust_fn_active(const PlrustFunction *fn)
+{
+	const PlrustCallState *st;
+
+	for (st = plrust_current_call; st != NULL; st = st->outer)
+		if (st->fn == fn)
+			return true;
+	return false;
+}
+
+int32_t
+plrust_host_request(void *ctx, const uint8_t *msg, size_t len, PlrustSlice *reply)
+{
+	PlrustCallState *volatile st = plrust_current_call;
+	MemoryContext caller = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	PlrustFunction *volatile active_fn = plrust_active_fn;
+	char	   *volatile active_frame = plrust_active_frame;
+	volatile sig_atomic_t in_host;
+	MemoryContext work;
+	StringInfoData out;
+	ErrorData  *volatile failed = NULL;
+	volatile bool subxact = false;
+	volatile bool raising = false;
+	int32_t		status;
+
+	reply->ptr = NULL;
+	reply->len = 0;
+	if (st == NULL || ctx != (void *) &st->fn->hctx || st->fn->broken)
+		return REPLY_NO_MEMORY;
+
+	plrust_host_enter();
+	in_host = plrust_in_host;
+	work = AllocSetContextCreate(caller, "PL/Rust request", ALLOCSET_DEFAULT_SIZES);
+	MemoryContextSwitchTo(work);
+	initStringInfo(&out);
+
+	PG_TRY();
+	{
+		Reader		r = {msg, len, 0};
+		uint32		op = get_u32(&r);
+
+		switch (op)
+		{
+			case OP_LOG:
+				raising = true; /* whatever fails here, the function asked to report it */
+				log_op(&r);
+				raising = false;
+				break;
+			case OP_ROWS:
+				raising = true; /* a set that lost rows must not be returned */
+				rows_op(st, &r);
+				raising = false;
+				break;
+			case OP_TRIGGER:
+				trigger_op(st, &out);
+				break;
+			case OP_TRIGGER_RETURN:
+				raising = true; /* a row that cannot be stored must not be skipped silently */
+				trigger_return_op(st, &r);
+				raising = false;
+				break;
+			case OP_SPI:
+			case OP_FN_CALL:
+				BeginInternalSubTransaction(NULL);
+				subxact = true;
+				MemoryContextSwitchTo(work);
+				if (op == OP_SPI)
+					spi_op(st, &r, &out);
+				else
+					fn_call_op(st, &r, &out);
+				ReleaseCurrentSubTransaction();
+				subxact = false;
+				CurrentResourceOwner = owner;
+				break;
+			default:
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("request %u is not known to this PL/Rust handler", op)));
+		}
+	}
+	PG_CATCH();
+	{
+		/* a nested PL/Rust call may have ended in this ERROR: this call is the innermost again */
+		plrust_current_call = st;
+		plrust_active_fn = active_fn;
+		plrust_active_frame = active_frame;
+		plrust_in_host = in_host;
+		st->fn->args = st->args;
+		st->fn->arg_cxt = st->arg_cxt;
+
+		MemoryContextSwitchTo(caller);
+		failed = CopyErrorData();
+		FlushErrorState();
+		if (subxact)
+		{
+			RollbackAndReleaseCurrentSubTransaction();
+			CurrentResourceOwner = owner;
+		}
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(work);
+
+	if (failed == NULL)
+		status = hand_over(st->fn, &out, reply) ? REPLY_OK : REPLY_NO_MEMORY;
+	else
+	{
+		bool		abort = raising || ends_call(failed) || st->fn->broken;
+
+		if (abort)
+		{
+			if (st->raise == NULL)
+				st->raise = failed;
+			else
+				FreeErrorData(failed);
+		}
+		else
+		{
+			if (st->last_error != NULL)
+				FreeErrorData(st->last_error);
+			st->last_error = failed;
+		}
+		resetStringInfo(&out);
+		put_error_reply(&out, failed, abort);
+		status = hand_over(st->fn, &out, reply) ? REPLY_ERROR : REPLY_NO_MEMORY;
+	}
+	MemoryContextSwitchTo(caller);
+	MemoryContextDelete(work);
+	plrust_host_leave();
+	return status;
+}
+
+/*
+ * After plrust_call: the error the call must end with (kept by a request),
+ * or the query error the function returned as its Err (the same message),
+ * to be raised as PostgreSQL raised it; NULL when there is neither.
+ */
+ErrorData *
+plrust_call_error(PlrustCallState *st, int32 status, const PlrustError *error)
+{
+	if (st->raise != NULL)
+		return st->raise;
+	if (status == PLRUST_ERR && st->last_error != NULL && st->last_error->message != NULL)
+	{
+		char	   *message = plrust_message_text(error->message.ptr, error->message.len, 1024 * 1024);
+		char	   *original = plrust_to_utf8(st->last_error->message, strlen(st->last_error->message));
+
+		if (strcmp(message, original) == 0)
+			return st->last_error;
+	}
+	return NULL;
+}
