@@ -77,6 +77,9 @@ scalar_arg(PlrustValue *v, Datum d, PlrustScalar scalar)
 			}
 		case PLRUST_VOID:
 			elog(ERROR, "void is not an argument type");
+			break;
+		default:
+			plrust_extra_arg(v, d, scalar);
 	}
 }
 
@@ -202,6 +205,8 @@ scalar_result(const PlrustValue *v, PlrustScalar scalar)
 			}
 		case PLRUST_VOID:
 			break;
+		default:
+			return plrust_extra_result(v, scalar);
 	}
 	elog(ERROR, "unexpected PL/Rust result type");
 	return (Datum) 0;
@@ -237,14 +242,16 @@ Datum
 plrust_result_to_datum(PlrustFunction *fn, const PlrustValue *result, bool *isnull)
 {
 	const PlrustType *t = &fn->def->ret_type;
+	Datum		value = (Datum) 0;
 
 	*isnull = false;
 	if (t->scalar == PLRUST_VOID)
 		return (Datum) 0;
 	if (result->is_null)
-	{
 		*isnull = true;
-		return (Datum) 0;
-	}
-	return t->is_array ? array_result(result, t) : scalar_result(result, t->scalar);
+	else
+		value = t->is_array ? array_result(result, t) : scalar_result(result, t->scalar);
+	if (t->is_domain)
+		domain_check(value, *isnull, t->type_oid, NULL, NULL);
+	return value;
 }

@@ -17,13 +17,18 @@ pub mod abi;
 mod alloc;
 mod checkpoint;
 mod convert;
+mod convert_types;
+pub mod datum;
 mod host;
 mod panic;
+pub mod pg_sys;
+pub mod prelude;
 pub mod sql;
 #[doc(hidden)]
 pub mod wrapper;
 
 pub use checkpoint::checkpoint;
+pub use datum::*;
 
 #[global_allocator]
 static GLOBAL: alloc::HostAllocator = alloc::HostAllocator;

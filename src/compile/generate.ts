@@ -187,7 +187,8 @@ function sqlBodyModule(def: FunctionDef, params: string[], body: string): string
   const ret = `Result<Option<${rustResultType(def.returns)}>, Box<dyn std::error::Error + Send + Sync + 'static>>`;
   // Header and footer on their own lines: user line n is user.rs line n + 1.
   // The body is a tail block so that it may start with inner attributes.
-  const header = `pub fn ${rustIdent(def.rustName, 'function name')}(${params.join(', ')}) -> ${ret} { ::plrust_rt::checkpoint(); {`;
+  // pgrx's prelude is in scope as in upstream PL/Rust, for the signature and the body.
+  const header = `#[allow(unused_imports)] use ::pgrx::prelude::*; pub fn ${rustIdent(def.rustName, 'function name')}(${params.join(', ')}) -> ${ret} { ::plrust_rt::checkpoint(); {`;
   return `${header}\n${body}\n}}\n`;
 }
 

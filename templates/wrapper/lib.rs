@@ -2,6 +2,9 @@
 // The user's code is the module in user.rs; docs/ABI.md describes the
 // interface below. Regenerated on every build: do not edit.
 
+// User code names the runtime as upstream PL/Rust's users name pgrx.
+extern crate plrust_rt as pgrx;
+
 #[forbid(unsafe_code, deprecated_safe_2024)]
 #[deny(unused_attributes)]
 pub mod user;

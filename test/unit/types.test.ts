@@ -53,8 +53,8 @@ describe('Rust parameter types -> SQL', () => {
 
   test('unsupported types are named, with the supported list in the hint', () => {
     rejects(
-      () => sqlTypeOfRustParam('u32', 'argument `x` of f'),
-      /argument `x` of f: Rust type `u32` is not supported/,
+      () => sqlTypeOfRustParam('u16', 'argument `x` of f'),
+      /argument `x` of f: Rust type `u16` is not supported/,
     );
     rejects(() => sqlTypeOfRustParam('HashMap<String, i32>', 'argument `m`'), /`HashMap<String, i32>`/);
     rejects(() => sqlTypeOfRustParam('Vec<i32>', 'argument `v`'), /arrays are Vec<Option<T>>/);
