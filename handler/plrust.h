@@ -102,6 +102,8 @@ typedef enum PlrustScalar
 	PLRUST_TID,
 	PLRUST_CSTRING,
 	PLRUST_NUMERIC,
+	PLRUST_JSON,
+	PLRUST_JSONB,
 	PLRUST_INT4RANGE,			/* the ranges stay last and together */
 	PLRUST_INT8RANGE,
 	PLRUST_NUMRANGE,

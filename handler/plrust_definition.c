@@ -40,6 +40,8 @@ static const char *const scalar_names[] = {
 	[PLRUST_TID] = "tid",
 	[PLRUST_CSTRING] = "cstring",
 	[PLRUST_NUMERIC] = "numeric",
+	[PLRUST_JSON] = "json",
+	[PLRUST_JSONB] = "jsonb",
 	[PLRUST_INT4RANGE] = "int4range",
 	[PLRUST_INT8RANGE] = "int8range",
 	[PLRUST_NUMRANGE] = "numrange",
@@ -72,6 +74,8 @@ static const char *const array_names[] = {
 	[PLRUST_TID] = "tid[]",
 	[PLRUST_CSTRING] = "cstring[]",
 	[PLRUST_NUMERIC] = "numeric[]",
+	[PLRUST_JSON] = "json[]",
+	[PLRUST_JSONB] = "jsonb[]",
 	[PLRUST_INT4RANGE] = "int4range[]",
 	[PLRUST_INT8RANGE] = "int8range[]",
 	[PLRUST_NUMRANGE] = "numrange[]",
@@ -159,7 +163,7 @@ resolve_type(Oid type_oid, bool is_result, PlrustType *t)
 				   psprintf("PL/Rust does not support type %s", format_type_be(type_oid)),
 				   "The supported types are bool, int2, int4, int8, float4, float8, text, varchar, "
 				   "bytea, \"char\", oid, date, time, timetz, timestamp, timestamptz, interval, uuid, "
-				   "point, box, tid, cstring, numeric, int4range, int8range, numrange, daterange, "
+				   "point, box, tid, cstring, numeric, json, jsonb, int4range, int8range, numrange, daterange, "
 				   "tsrange, tstzrange, one-dimensional arrays of these, and void as the result type.");
 }
 

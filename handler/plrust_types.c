@@ -13,11 +13,13 @@
 #include "plrust.h"
 
 #include "catalog/pg_type.h"
+#include "mb/pg_wchar.h"
 #include "storage/itemptr.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/fmgrprotos.h"
 #include "utils/geo_decls.h"
+#include "utils/memutils.h"
 #include "utils/numeric.h"
 #include "utils/rangetypes.h"
 #include "utils/timestamp.h"
@@ -33,6 +35,8 @@
 
 /* The timetz bytes: time (8) and zone (4), without the struct's padding. */
 #define TIMETZ_BYTES 12
+
+static void check_len(const PlrustValue *v, Size len, const char *type);
 
 StaticAssertDecl(sizeof(Interval) == 16, "interval travels as its 16 bytes");
 StaticAssertDecl(sizeof(ItemPointerData) == 6, "tid travels as its 6 bytes");
@@ -57,6 +61,8 @@ plrust_extra_scalar_of(Oid type_oid, PlrustScalar *out)
 		case TIDOID: *out = PLRUST_TID; return true;
 		case CSTRINGOID: *out = PLRUST_CSTRING; return true;
 		case NUMERICOID: *out = PLRUST_NUMERIC; return true;
+		case JSONOID: *out = PLRUST_JSON; return true;
+		case JSONBOID: *out = PLRUST_JSONB; return true;
 		case INT4RANGEOID: *out = PLRUST_INT4RANGE; return true;
 		case INT8RANGEOID: *out = PLRUST_INT8RANGE; return true;
 		case NUMRANGEOID: *out = PLRUST_NUMRANGE; return true;
@@ -83,6 +89,8 @@ plrust_scalar_has_buffers(PlrustScalar s)
 		case PLRUST_TID:
 		case PLRUST_CSTRING:
 		case PLRUST_NUMERIC:
+		case PLRUST_JSON:
+		case PLRUST_JSONB:
 			return true;
 		default:
 			return plrust_scalar_is_range(s);
@@ -128,6 +136,37 @@ set_bytes(PlrustValue *v, const void *ptr, Size len)
 {
 	v->v.bytes.ptr = ptr;
 	v->v.bytes.len = len;
+}
+
+/* JSON text in the server's encoding, as the UTF-8 serde_json reads. */
+static void
+set_utf8(PlrustValue *v, char *text)
+{
+	char	   *utf8 = pg_server_to_any(text, (int) strlen(text), PG_UTF8);
+
+	set_bytes(v, utf8, strlen(utf8));
+}
+
+static Datum
+json_result(const PlrustValue *v, PGFunction in)
+{
+	const char *p = v->v.bytes.ptr;
+	Size		len = v->v.bytes.len;
+	char	   *text;
+
+	if (len > 0 && p == NULL)
+		check_len(v, 0, "json");
+	if (len > MaxAllocSize - VARHDRSZ)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("function result is too large"),
+				 errdetail("The value has %zu bytes; PostgreSQL stores at most %zu.", len, (Size) (MaxAllocSize - VARHDRSZ))));
+	/* also rejects NUL, which JSON text cannot hold */
+	pg_verify_mbstr(PG_UTF8, p, (int) len, false);
+	text = pg_any_to_server(p, (int) len, PG_UTF8);
+	if (text == p)
+		text = pnstrdup(p, len);
+	return DirectFunctionCall1(in, CStringGetDatum(text));
 }
 
 static void
@@ -239,6 +278,16 @@ plrust_extra_arg(PlrustValue *v, Datum d, PlrustScalar s)
 				set_bytes(v, text, strlen(text));
 				break;
 			}
+		case PLRUST_JSON:
+			{
+				text	   *t = DatumGetTextPP(d);
+
+				set_utf8(v, text_to_cstring(t));
+				break;
+			}
+		case PLRUST_JSONB:
+			set_utf8(v, DatumGetCString(DirectFunctionCall1(jsonb_out, d)));
+			break;
 		default:
 			if (plrust_scalar_is_range(s))
 				range_arg(v, d, s);
@@ -405,6 +454,10 @@ plrust_extra_result(const PlrustValue *v, PlrustScalar s)
 				return DirectFunctionCall3(numeric_in, CStringGetDatum(text),
 										   ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
 			}
+		case PLRUST_JSON:
+			return json_result(v, json_in);
+		case PLRUST_JSONB:
+			return json_result(v, jsonb_in);
 		default:
 			if (plrust_scalar_is_range(s))
 				return range_result(v, s);

@@ -120,7 +120,7 @@ pub(crate) fn out_of_memory(size: usize, align: usize) -> ! {
     std::alloc::handle_alloc_error(layout)
 }
 
-pub(crate) fn is_null(v: &PlrustValue) -> Result<bool, ArgProblem> {
+fn is_null(v: &PlrustValue) -> Result<bool, ArgProblem> {
     match v.is_null {
         0 => Ok(false),
         1 => Ok(true),
@@ -282,7 +282,7 @@ impl<'a, S: SqlType, T: FromArg<'a, S>> FromArg<'a, S> for Option<T> {
     }
 }
 
-pub(crate) unsafe fn option_result<S: SqlType, T: IntoResult<S>>(v: Option<T>) -> OwnedValue {
+unsafe fn option_result<S: SqlType, T: IntoResult<S>>(v: Option<T>) -> OwnedValue {
     match v {
         // SAFETY: forwarded (only the wrapper gets here).
         Some(t) => unsafe { t.into_result() },
@@ -290,20 +290,13 @@ pub(crate) unsafe fn option_result<S: SqlType, T: IntoResult<S>>(v: Option<T>) -
     }
 }
 
-/// `Vec<Option<T>>`, or `Vec<T>` when the function cannot take NULL elements.
-impl<'a, E: Scalar, T: FromArg<'a, E>> FromArg<'a, Array<E>> for Vec<T> {
+impl<'a, E: Scalar, T: FromArg<'a, E>> FromArg<'a, Array<E>> for Vec<Option<T>> {
     unsafe fn from_arg(v: &'a PlrustValue) -> Result<Self, ArgProblem> {
         not_null(v)?;
         // SAFETY: the signature says `array` is set, live for 'a.
         let elems = unsafe { elements(v.v.array)? };
-        elems
-            .iter()
-            .map(|e| {
-                // SAFETY: each element follows the ABI for E (caller's contract).
-                let r = unsafe { T::from_arg(e) };
-                r.map_err(|p| if e.is_null == 1 { "has a NULL element, but the function's parameter is Vec<T>, not Vec<Option<T>>" } else { p })
-            })
-            .collect()
+        // SAFETY: each element follows the ABI for E (caller's contract).
+        elems.iter().map(|e| unsafe { <Option<T> as FromArg<'a, E>>::from_arg(e) }).collect()
     }
 }
 

@@ -2,9 +2,9 @@
 //! (bool, integers, floats, text, bytea): each travels as a plain value, a
 //! byte slice or, for ranges, three values (docs/ABI.md, Values).
 use crate::abi::{PlrustPayload, PlrustSlice, PlrustValue};
-use crate::convert::{bytes, bytes_result, elements, is_null, not_null, out_of_memory, ArgProblem, FromArg, IntoResult, OwnedValue, Shape};
+use crate::convert::{bytes, bytes_result, elements, not_null, out_of_memory, ArgProblem, FromArg, IntoResult, OwnedValue, Shape};
 use crate::datum::{
-    AnyNumeric, Array, Date, Interval, Range, RangeBound, Time, TimeWithTimeZone, Timestamp, TimestampWithTimeZone, Uuid,
+    AnyNumeric, Date, Interval, Json, JsonB, Range, RangeBound, Time, TimeWithTimeZone, Timestamp, TimestampWithTimeZone, Uuid,
 };
 use crate::pg_sys::{ItemPointerData, Oid, Point, BOX};
 use crate::sql::{self, RangeSubtype, Scalar};
@@ -165,6 +165,29 @@ impl IntoResult<sql::Numeric> for AnyNumeric {
     }
 }
 
+macro_rules! json {
+    ($rust:ident, $sql:ty) => {
+        impl<'a> FromArg<'a, $sql> for $rust {
+            unsafe fn from_arg(v: &'a PlrustValue) -> Result<Self, ArgProblem> {
+                not_null(v)?;
+                // SAFETY: the signature says `bytes` is set, live for 'a.
+                let b = unsafe { bytes(v.v.bytes)? };
+                serde_json::from_slice(b)
+                    .map($rust)
+                    .map_err(|_| "is JSON that serde_json cannot represent (a number beyond f64, or nesting deeper than 128 levels)")
+            }
+        }
+        impl IntoResult<$sql> for $rust {
+            unsafe fn into_result(self) -> OwnedValue {
+                bytes_result(self.0.to_string().as_bytes())
+            }
+        }
+    };
+}
+
+json!(Json, sql::Json);
+json!(JsonB, sql::Jsonb);
+
 impl<'a, const P: u32, const S: u32> FromArg<'a, sql::Numeric> for crate::datum::Numeric<P, S> {
     unsafe fn from_arg(v: &'a PlrustValue) -> Result<Self, ArgProblem> {
         // SAFETY: forwarded contract.
@@ -244,28 +267,6 @@ impl<S: RangeSubtype, T: IntoResult<S>> IntoResult<sql::Range<S>> for Range<T> {
         OwnedValue {
             raw: PlrustValue::new(PlrustPayload { array: PlrustSlice { ptr: block.cast_const().cast(), len: 3 } }),
             shape: Shape::Value(<sql::Range<S> as Scalar>::LAYOUT),
-        }
-    }
-}
-
-impl<'a, E: Scalar, T: FromArg<'a, E>> FromArg<'a, sql::Array<E>> for Array<'a, T> {
-    unsafe fn from_arg(v: &'a PlrustValue) -> Result<Self, ArgProblem> {
-        not_null(v)?;
-        // SAFETY: the signature says `array` is set, live for 'a.
-        let elems = unsafe { elements(v.v.array)? };
-        let mut problem = None;
-        let arr = Array::from_options(elems.iter().map_while(|e| {
-            let r = match is_null(e) {
-                Ok(true) => Ok(None),
-                // SAFETY: each element follows the ABI for E (caller's contract).
-                Ok(false) => unsafe { T::from_arg(e) }.map(Some),
-                Err(p) => Err(p),
-            };
-            r.map_err(|p| problem = Some(p)).ok()
-        }));
-        match problem {
-            Some(p) => Err(p),
-            None => Ok(arr),
         }
     }
 }

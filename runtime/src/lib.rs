@@ -29,6 +29,8 @@ pub mod wrapper;
 
 pub use checkpoint::checkpoint;
 pub use datum::*;
+/// The serde_json that `Json` and `JsonB` hold values of.
+pub use serde_json;
 
 #[global_allocator]
 static GLOBAL: alloc::HostAllocator = alloc::HostAllocator;

@@ -85,7 +85,11 @@ scalars!(
     /// `cstring`
     Cstring = Bytes,
     /// `numeric`
-    Numeric = Bytes
+    Numeric = Bytes,
+    /// `json`
+    Json = Bytes,
+    /// `jsonb`
+    Jsonb = Bytes
 );
 
 /// A range's subtype.

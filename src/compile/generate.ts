@@ -333,6 +333,9 @@ export function rustcArgs(o: RustcArgsOptions): string[] {
     'codegen-units=1',
     '--extern',
     `plrust_rt=${o.runtimeRlib}`,
+    // The runtime's serde_json (docs/TYPES.md): `Json(serde_json::Value)` is built with its `json!`.
+    '--extern',
+    `serde_json=${path.join(path.dirname(o.runtimeRlib), 'libserde_json.rlib')}`,
     '-L',
     `dependency=${path.dirname(o.runtimeRlib)}`,
     `--remap-path-prefix=${crateDir}${path.sep}=`,

@@ -20,6 +20,8 @@ export const EXTRA_SCALAR_TYPES = [
   'tid',
   'cstring',
   'numeric',
+  'json',
+  'jsonb',
   'int4range',
   'int8range',
   'numrange',
@@ -50,6 +52,8 @@ export const EXTRA_SQL_ALIASES: Record<string, ExtraScalarType> = {
   cstring: 'cstring',
   numeric: 'numeric',
   decimal: 'numeric',
+  json: 'json',
+  jsonb: 'jsonb',
   int4range: 'int4range',
   int8range: 'int8range',
   numrange: 'numrange',
@@ -81,6 +85,8 @@ const SPECS: Record<ExtraScalarType, Spec> = {
   tid: { arg: 'pg_sys::ItemPointerData', result: 'pg_sys::ItemPointerData', marker: 'Tid' },
   cstring: { arg: '&::core::ffi::CStr', result: '::std::ffi::CString', marker: 'Cstring' },
   numeric: { arg: 'AnyNumeric', result: 'AnyNumeric', marker: 'Numeric' },
+  json: { arg: 'Json', result: 'Json', marker: 'Json' },
+  jsonb: { arg: 'JsonB', result: 'JsonB', marker: 'Jsonb' },
   int4range: { arg: 'Range<i32>', result: 'Range<i32>', marker: 'Range<::plrust_rt::sql::Int4>' },
   int8range: { arg: 'Range<i64>', result: 'Range<i64>', marker: 'Range<::plrust_rt::sql::Int8>' },
   numrange: { arg: 'Range<AnyNumeric>', result: 'Range<AnyNumeric>', marker: 'Range<::plrust_rt::sql::Numeric>' },
@@ -97,6 +103,7 @@ const SPECS: Record<ExtraScalarType, Spec> = {
 export const EXTRA_RUST_TYPES =
   'i8 ("char"), Oid or u32 (oid), Date, Time, TimeWithTimeZone (timetz), Timestamp, TimestampWithTimeZone ' +
   '(timestamptz), Interval, Uuid, Point, BOX, pg_sys::ItemPointerData (tid), &CStr (cstring), AnyNumeric (numeric), ' +
+  'Json, JsonB, ' +
   'Range<T> of i32, i64, AnyNumeric, Date, Timestamp or TimestampWithTimeZone (int4range … tstzrange)';
 
 /** How a path may be spelled: bare (from the prelude) or through the crate's modules. */
@@ -115,6 +122,8 @@ const BY_RUST_NAME: Record<string, ExtraScalarType> = {
   BOX: 'box',
   ItemPointerData: 'tid',
   AnyNumeric: 'numeric',
+  Json: 'json',
+  JsonB: 'jsonb',
 };
 
 /** The SQL type of a Rust path without generic arguments (`Date`, `pgrx::AnyNumeric`), or null. */

@@ -35,8 +35,7 @@ function callLine(
         .filter((p) => !p.nullable)
         .map((p) => `let ${p.name} = match ${p.name} { Some(v) => v, None => return Ok(None) }; `)
         .join('');
-  // A plain parameter may be any type its SQL type's own converts into (Array<T> from Vec<Option<T>>).
-  const call = `${fn.name}(${params.map((p) => (p.nullable ? p.name : `::core::convert::From::from(${p.name})`)).join(', ')})`;
+  const call = `${fn.name}(${params.map((p) => p.name).join(', ')})`;
   // A function returning () is a void SQL function: its "value" is Some(()).
   const ok = returnsUnit ? 'Some(v)' : 'v';
   const result =

@@ -21,7 +21,7 @@ const SUPPORTED_RUST_TYPES_TEXT =
   'bool (bool), i16 (int2), i32 (int4), i64 (int8), f32 (float4), f64 (float8), &str or String (text), ' +
   '&[u8] or Vec<u8> (bytea), ' +
   EXTRA_RUST_TYPES +
-  ', Vec<Option<T>>, Vec<T> or Array<T> of those (arrays), Option<T> for a nullable argument; ' +
+  ', Vec<Option<T>> of those (arrays), Option<T> for a nullable argument; ' +
   'results are Option<T> or Result<Option<T>, E> with E: Display, and () for void';
 
 export interface RustParam {
@@ -200,12 +200,6 @@ function valueTypeOf(t: RustType): SqlType | null {
       if (elementScalar) return { kind: 'array', element: elementScalar };
     }
   }
-  // Array<T>: a .rs parameter receives it through From<Vec<Option<T>>>.
-  if (t.kind === 'path' && /^(pgrx::(datum::|prelude::)?)?Array$/.test(t.name)) {
-    const element = t.args.length > 0 ? parseTokens(t.args[t.args.length - 1]!) : null;
-    const elementScalar = element && scalarOf(element);
-    if (elementScalar) return { kind: 'array', element: elementScalar };
-  }
   return null;
 }
 
@@ -247,9 +241,6 @@ export function sqlTypeOfRustReturn(text: string | undefined, where: string): Ru
   if (inner.kind === 'unit') return { type: { kind: 'void' }, rsReturn };
   const type = valueTypeOf(inner);
   if (type === null) throw unsupported(text, where);
-  if (inner.kind === 'path' && inner.name.endsWith('Array')) {
-    throw unsupported(text, where, 'Array<T> is an argument type; return arrays as Vec<Option<T>>');
-  }
   return { type, rsReturn };
 }
 

@@ -87,6 +87,23 @@ const TYPES: TypeCase[] = [
     values: [`'${THOUSAND_DIGITS}'`, `'NaN'`, `'Infinity'`, `'-Infinity'`, `'-0.000000000000000000001'`, `'123.4500'`],
   },
   {
+    sql: 'json',
+    name: 'json',
+    rust: 'Json',
+    values: [`'{"a":[1,2.5,null,{"b":"x\\"y"}],"c":true}'`, `'[]'`, `'"été ✓"'`, `'-0.5'`],
+  },
+  {
+    sql: 'jsonb',
+    name: 'jsonb',
+    rust: 'JsonB',
+    values: [
+      `'{"b": 1, "a": {"c": [true, false, null]}}'`,
+      `'${'['.repeat(100)}1${']'.repeat(100)}'`,
+      `'"ünïcödé"'`,
+      `'{}'`,
+    ],
+  },
+  {
     sql: 'int4range',
     name: 'int4range',
     rust: 'Range<i32>',
@@ -226,6 +243,11 @@ CREATE FUNCTION upstream_style(n numeric, xs int[], o oid) RETURNS numeric LANGU
     let n: Option<pgrx::AnyNumeric> = n;
     let base = n.unwrap_or_else(|| pgrx::AnyNumeric::from(0));
     Ok(Some(base + sum + o.map(|o| o.as_u32()).unwrap_or(0) + arr.len() + arr.as_slice().map(|s| s.len()).unwrap_or(1000)))
+$$;
+CREATE FUNCTION jb(x jsonb) RETURNS jsonb STRICT LANGUAGE plrust AS $$
+    let n = x.0["n"].as_i64().unwrap_or(0);
+    let tags: Vec<String> = x.0["tags"].as_array().map(|a| a.iter().filter_map(|t| t.as_str().map(str::to_uppercase)).collect()).unwrap_or_default();
+    Ok(Some(JsonB(serde_json::json!({ "doubled": n * 2, "tags": tags, "orig": x.0 }))))
 $$;
 CREATE DOMAIN small_num AS numeric CHECK (VALUE < 100);
 `;
@@ -387,6 +409,17 @@ describe('every upstream PL/Rust type in PostgreSQL 15', () => {
     );
   });
 
+  test('json and jsonb are serde_json values: indexing, json! and the result parsed by PostgreSQL', async () => {
+    assert.deepEqual(
+      await pg.query(
+        `SELECT jb('{"n": 21, "tags": ["x", "y", 3]}') = '{"doubled": 42, "tags": ["X", "Y"], "orig": {"n": 21, "tags": ["x", "y", 3]}}'::jsonb`,
+      ),
+      [['t']],
+    );
+    const big = await pg.psqlResult(`SELECT jb('{"n": 1e400}');`);
+    assert.match(big.stderr, /argument `x` is JSON that serde_json cannot represent/);
+  });
+
   test('domains are their base type, with their constraints checked on return', async () => {
     await pg.psql(
       `CREATE FUNCTION dom(x small_num) RETURNS small_num STRICT LANGUAGE plrust AS $$ Ok(Some(x * 10)) $$;`,
@@ -402,7 +435,7 @@ describe('every upstream PL/Rust type in PostgreSQL 15', () => {
     );
     assert.match(
       r.stderr,
-      /ERROR: +PL\/Rust does not support type inet\nDETAIL: +The supported types are .*numeric, int4range.*tstzrange/,
+      /ERROR: +PL\/Rust does not support type inet\nDETAIL: +The supported types are .*numeric, json, jsonb, int4range.*tstzrange/,
     );
     const md = await pg.psqlResult(`SELECT echo_date('2000-01-01', '{{2000-01-01},{2000-01-02}}');`);
     assert.match(

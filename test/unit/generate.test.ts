@@ -215,7 +215,10 @@ describe('rustc command lines', () => {
     ]) {
       assert.ok(pairs('-C').includes(c), c);
     }
-    assert.deepEqual(pairs('--extern'), ['plrust_rt=/tc/runtime/aarch64-postgres-linux-gnu/libplrust_rt.rlib']);
+    assert.deepEqual(pairs('--extern'), [
+      'plrust_rt=/tc/runtime/aarch64-postgres-linux-gnu/libplrust_rt.rlib',
+      'serde_json=/tc/runtime/aarch64-postgres-linux-gnu/libserde_json.rlib',
+    ]);
     assert.ok(args.includes('--remap-path-prefix=/work/crate/='));
     assert.ok(args.includes('--error-format=json'));
     assert.deepEqual(args.slice(-2), ['-o', '/work/out/f.so']);

@@ -3,6 +3,7 @@
 //! and in the prelude).
 mod array;
 mod datetime;
+mod json;
 mod numeric;
 mod range;
 mod uuid;
@@ -12,6 +13,7 @@ pub use datetime::{
     Date, DateTimeConversionError, Interval, IntervalConversionError, Time, TimeWithTimeZone, Timestamp,
     TimestampWithTimeZone,
 };
+pub use json::{Json, JsonB};
 pub use numeric::{AnyNumeric, Error as NumericError, Numeric, Sign};
 pub use range::{Range, RangeBound};
 pub use uuid::{Uuid, UuidLengthError};
