@@ -53,8 +53,29 @@ CREATE FUNCTION x_div(a int8, b int8) RETURNS int8 STRICT LANGUAGE plrust AS $$
     Ok(Some(a / b))
 $$;
 CREATE FUNCTION x_noop() RETURNS void LANGUAGE plrust AS $$ Ok(Some(())) $$;
+CREATE FUNCTION x_num(a numeric, b numeric) RETURNS numeric STRICT LANGUAGE plrust AS $$ Ok(Some(&a / &b + a * b)) $$;
+CREATE FUNCTION x_types(d date, t timestamptz, i interval, u uuid, r int4range, j jsonb) RETURNS text STRICT LANGUAGE plrust AS $$
+    Ok(Some(format!("{d} {t} {i} {u} {r} {j}")))
+$$;
+CREATE FUNCTION x_days(d date, n int4) RETURNS daterange[] STRICT LANGUAGE plrust AS $$
+    Ok(Some(vec![Some(Range::new(d, d + n)), None, Some(Range::empty())]))
+$$;
 `;
-const NAMES = ['x_add', 'x_greet', 'x_sum', 'x_hypot', 'x_half', 'x_even', 'x_words', 'x_xor', 'x_div', 'x_noop'];
+const NAMES = [
+  'x_add',
+  'x_greet',
+  'x_sum',
+  'x_hypot',
+  'x_half',
+  'x_even',
+  'x_words',
+  'x_xor',
+  'x_div',
+  'x_noop',
+  'x_num',
+  'x_types',
+  'x_days',
+];
 
 /** One line of results per function, NULL-input cases included. */
 const RESULTS = `
@@ -68,6 +89,9 @@ SELECT x_words('  grüße aus  arm64 '), cardinality(x_words(''));
 SELECT x_xor('\\x00ff10', 255);
 SELECT x_div(-7, 2);
 SELECT x_noop() IS NULL, pg_typeof(x_noop());
+SELECT x_num(1, 3), x_num('NaN', 2), x_num(-2.50, 'Infinity');
+SELECT x_types('2024-02-29', '2024-02-29 12:00+02', '1 mon -2 days 03:00', 'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11', '[1,5]', '{"b": [1, {"c": null}]}');
+SELECT x_days('2024-02-28', 2);
 `;
 const EXPECTED = [
   '42|t',
@@ -80,6 +104,9 @@ const EXPECTED = [
   '\\xff00ef',
   '-3',
   'f|void',
+  '3.33333333333333333333|NaN|-Infinity',
+  '2024-02-29 2024-02-29 10:00:00+00 1 mon -2 days +03:00:00 a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11 [1,6) {"b":[1,{"c":null}]}',
+  '{"[2024-02-28,2024-03-02)",NULL,empty}',
 ];
 const ERR = 'SELECT x_div(1, 0);';
 
