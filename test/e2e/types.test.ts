@@ -249,6 +249,21 @@ CREATE FUNCTION jb(x jsonb) RETURNS jsonb STRICT LANGUAGE plrust AS $$
     let tags: Vec<String> = x.0["tags"].as_array().map(|a| a.iter().filter_map(|t| t.as_str().map(str::to_uppercase)).collect()).unwrap_or_default();
     Ok(Some(JsonB(serde_json::json!({ "doubled": n * 2, "tags": tags, "orig": x.0 }))))
 $$;
+CREATE FUNCTION deep_json(n int) RETURNS jsonb STRICT LANGUAGE plrust AS $$
+    let mut v = serde_json::Value::Null;
+    for _ in 0..n {
+        v = serde_json::Value::Array(vec![v]);
+    }
+    Ok(Some(JsonB(v)))
+$$;
+CREATE FUNCTION slow_num(digits int) RETURNS numeric STRICT LANGUAGE plrust AS $$
+    let x: AnyNumeric = "7".repeat(digits as usize).parse()?;
+    let mut y = x.clone();
+    for _ in 0..1000 {
+        y = &y * &x;
+    }
+    Ok(Some(y))
+$$;
 CREATE DOMAIN small_num AS numeric CHECK (VALUE < 100);
 `;
 
@@ -418,6 +433,21 @@ describe('every upstream PL/Rust type in PostgreSQL 15', () => {
     );
     const big = await pg.psqlResult(`SELECT jb('{"n": 1e400}');`);
     assert.match(big.stderr, /argument `x` is JSON that serde_json cannot represent/);
+  });
+
+  test('an attacker: a JSON result nested past the stack and an endless numeric product end in ERRORs, the session lives', async () => {
+    const s = await pg.openSession();
+    try {
+      const pid = (await s.run('SELECT pg_backend_pid();')).stdout.trim();
+      assert.equal((await s.run(`SELECT jsonb_array_length(deep_json(3));`)).stdout.trim(), '1');
+      const deep = await s.run(`SELECT deep_json(2000000);`);
+      assert.match(deep.stderr, /ERROR: /, 'an ERROR, not a crash');
+      const slow = await s.run(`SET statement_timeout = '1s'; SELECT slow_num(20000); RESET statement_timeout;`);
+      assert.match(slow.stderr, /ERROR: +canceling statement due to statement timeout/);
+      assert.equal((await s.run('SELECT pg_backend_pid();')).stdout.trim(), pid, 'the same backend');
+    } finally {
+      await s.close();
+    }
   });
 
   test('domains are their base type, with their constraints checked on return', async () => {

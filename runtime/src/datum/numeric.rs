@@ -102,6 +102,10 @@ fn mul_mag(a: &[u8], b: &[u8]) -> Vec<u8> {
     }
     let mut acc = vec![0u32; a.len() + b.len()];
     for (i, &x) in a.iter().enumerate() {
+        // Long products take a while: let a statement timeout or cancel in.
+        if i % 64 == 63 {
+            crate::checkpoint();
+        }
         if x == 0 {
             continue;
         }
