@@ -32,7 +32,6 @@ macro_rules! plain {
 
 plain!(i8, sql::Char, b, |v| v as i8, |s| s as u8);
 plain!(Oid, sql::Oid, i32, |v| Oid::from_u32(v as u32), |s| s.as_u32() as i32);
-plain!(u32, sql::Oid, i32, |v| v as u32, |s| s as i32);
 plain!(Date, sql::Date, i32, |v| Date::from_raw(v), |s| s.to_pg_epoch_days());
 plain!(Time, sql::Time, i64, |v| Time::from_raw(v), |s| s.to_microseconds());
 plain!(Timestamp, sql::Timestamp, i64, |v| Timestamp::from_raw(v), |s| s.to_pg_epoch_microseconds());
@@ -137,12 +136,6 @@ impl<'a> FromArg<'a, sql::Cstring> for &'a CStr {
     }
 }
 
-impl IntoResult<sql::Cstring> for &CStr {
-    unsafe fn into_result(self) -> OwnedValue {
-        bytes_result(self.to_bytes_with_nul())
-    }
-}
-
 impl IntoResult<sql::Cstring> for CString {
     unsafe fn into_result(self) -> OwnedValue {
         bytes_result(self.as_bytes_with_nul())
@@ -187,21 +180,6 @@ macro_rules! json {
 
 json!(Json, sql::Json);
 json!(JsonB, sql::Jsonb);
-
-impl<'a, const P: u32, const S: u32> FromArg<'a, sql::Numeric> for crate::datum::Numeric<P, S> {
-    unsafe fn from_arg(v: &'a PlrustValue) -> Result<Self, ArgProblem> {
-        // SAFETY: forwarded contract.
-        let n = unsafe { <AnyNumeric as FromArg<'a, sql::Numeric>>::from_arg(v)? };
-        n.try_into().map_err(|_| "does not fit the parameter's numeric precision and scale")
-    }
-}
-
-impl<const P: u32, const S: u32> IntoResult<sql::Numeric> for crate::datum::Numeric<P, S> {
-    unsafe fn into_result(self) -> OwnedValue {
-        // SAFETY: forwarded (only the wrapper gets here).
-        unsafe { <AnyNumeric as IntoResult<sql::Numeric>>::into_result(self.into()) }
-    }
-}
 
 /// Range flags (the first of a range's three values).
 const RANGE_EMPTY: u8 = 1;

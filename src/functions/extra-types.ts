@@ -101,7 +101,7 @@ const SPECS: Record<ExtraScalarType, Spec> = {
 
 /** For error messages: the Rust types and their SQL types. */
 export const EXTRA_RUST_TYPES =
-  'i8 ("char"), Oid or u32 (oid), Date, Time, TimeWithTimeZone (timetz), Timestamp, TimestampWithTimeZone ' +
+  'i8 ("char"), Oid (oid), Date, Time, TimeWithTimeZone (timetz), Timestamp, TimestampWithTimeZone ' +
   '(timestamptz), Interval, Uuid, Point, BOX, pg_sys::ItemPointerData (tid), &CStr (cstring), AnyNumeric (numeric), ' +
   'Json, JsonB, ' +
   'Range<T> of i32, i64, AnyNumeric, Date, Timestamp or TimestampWithTimeZone (int4range … tstzrange)';

@@ -59,7 +59,6 @@ const PRIMITIVES: Record<string, ScalarType> = {
   f32: 'float4',
   f64: 'float8',
   i8: '"char"',
-  u32: 'oid',
 };
 
 function unsupported(text: string, where: string, why?: string): PlrustError {

@@ -165,7 +165,6 @@ describe('the types of docs/TYPES.md', () => {
   test('Rust spellings: bare from the prelude, through pgrx:: and pg_sys:: paths', () => {
     const cases: [string, SqlType][] = [
       ['i8', scalar('"char"')],
-      ['u32', scalar('oid')],
       ['pg_sys::Oid', scalar('oid')],
       ['pgrx::AnyNumeric', scalar('numeric')],
       ['pgrx::datum::Date', scalar('date')],
