@@ -62,6 +62,17 @@ CREATE FUNCTION @extschema@.plrust_on_sql_drop()
 CREATE EVENT TRIGGER plrust_sql_drop ON sql_drop
     EXECUTE FUNCTION @extschema@.plrust_on_sql_drop();
 
+-- A library is compiled for its function's STRICT attribute, so ALTER
+-- FUNCTION may not change it (CREATE OR REPLACE recompiles instead).
+CREATE FUNCTION @extschema@.plrust_on_ddl_start()
+    RETURNS pg_catalog.event_trigger
+    AS 'MODULE_PATHNAME', 'plrust_on_ddl_start'
+    LANGUAGE C;
+
+CREATE EVENT TRIGGER plrust_alter_function ON ddl_command_start
+    WHEN TAG IN ('ALTER FUNCTION', 'ALTER ROUTINE')
+    EXECUTE FUNCTION @extschema@.plrust_on_ddl_start();
+
 -- The key a function's artifacts are stored under, as plrust build computes it.
 CREATE FUNCTION @extschema@.definition_hash(fn pg_catalog.regprocedure)
     RETURNS pg_catalog.text

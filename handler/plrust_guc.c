@@ -66,6 +66,22 @@ check_path(char **newval, void **extra, GucSource source)
 	return false;
 }
 
+/*
+ * A directory, or a registry mirror's sparse index URL: the compiler checks
+ * the URL's form again; here only its scheme, so that a typo is refused at
+ * SET rather than at the next CREATE FUNCTION.
+ */
+static bool
+check_dependency_source(char **newval, void **extra, GucSource source)
+{
+	if (absolute_or_empty(*newval) ||
+		strncmp(*newval, "sparse+http://", strlen("sparse+http://")) == 0 ||
+		strncmp(*newval, "sparse+https://", strlen("sparse+https://")) == 0)
+		return true;
+	GUC_check_errdetail("The source must be an absolute directory or a sparse+https:// index URL.");
+	return false;
+}
+
 /* Returns NULL or why the value is not a valid compiler command. */
 static const char *
 compiler_problem(const char *value)
@@ -370,10 +386,10 @@ plrust_define_gucs(void)
 							   &plrust_allowed_dependencies, "",
 							   PGC_SUSET, 0, check_path, NULL, NULL);
 	DefineCustomStringVariable("plrust.dependency_source",
-							   "Directory registry or vendor directory the allowed crates are built from.",
+							   "Directory registry, vendor directory or registry mirror (sparse+https:// index URL) the allowed crates are built from.",
 							   "Empty means /usr/share/cargo/registry, where Debian's librust-*-dev packages install crates.",
 							   &plrust_dependency_source, "",
-							   PGC_SUSET, 0, check_path, NULL, NULL);
+							   PGC_SUSET, 0, check_dependency_source, NULL, NULL);
 
 #if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("plrust");

@@ -21,6 +21,7 @@ packages=(
   # Crates for the [dependencies] tests, installed as a directory registry in /usr/share/cargo/registry:
   librust-regex-dev           # a pure library (with aho-corasick, memchr, regex-syntax)
   librust-serde-dev librust-serde-derive-dev  # a proc-macro (serde_derive, with syn, quote, proc-macro2)
+  librust-serde-json-dev      # serde_json, which shares serde with the derive
   librust-libc-dev            # a build script
 )
 

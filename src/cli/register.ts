@@ -85,8 +85,8 @@ export function registerCommands(program: Command): void {
     .option('--no-sandbox', 'run rustc without the sandbox (it can then read whatever your OS user can)')
     .option('--allowed <file>', 'the dependency allow-list (TOML) that [dependencies] are checked against')
     .option(
-      '--dependency-source <dir>',
-      'directory registry or vendor directory of allowed crates (default /usr/share/cargo/registry)',
+      '--dependency-source <dir|url>',
+      'directory registry or vendor directory of allowed crates (default /usr/share/cargo/registry), or a registry mirror as sparse+https://host/index/',
     )
     .action(
       action(
@@ -108,8 +108,8 @@ export function registerCommands(program: Command): void {
       .description(what)
       .requiredOption('--allowed <file>', 'the dependency allow-list (TOML)')
       .option(
-        '--dependency-source <dir>',
-        'directory registry or vendor directory (default /usr/share/cargo/registry)',
+        '--dependency-source <dir|url>',
+        'directory registry or vendor directory (default /usr/share/cargo/registry), or a mirror as sparse+https://host/index/',
       );
   depsCommand('list', 'show each allowed crate and the version the source offers').action(
     action(async () => (await import('./commands/deps.js')).list),

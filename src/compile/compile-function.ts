@@ -31,8 +31,8 @@ import { runConfined, limitError } from '../confine/run.js';
 import { checkExpandedCrate, expansionArgs } from './expand.js';
 import { splitBody } from '../deps/body.js';
 import { loadAllowList, noAllowList, resolveDependencies } from '../deps/allowlist.js';
-import { directorySource, DEFAULT_SOURCE } from '../deps/source.js';
-import { ensureDependencies, linkArgs, type DependencyUnit } from '../deps/store.js';
+import { openSource, DEFAULT_SOURCE } from '../deps/source.js';
+import { discardUnit, ensureUnit, linkArgs, type DependencyUnit } from '../deps/store.js';
 
 const pkg = createRequire(import.meta.url)('../../../package.json') as { version: string };
 
@@ -71,8 +71,8 @@ export class CompileError extends PlrustError {
 }
 
 /** Trust-checker findings in the user's coordinates; empty when the source may be compiled. */
-function checkDefinition(def: FunctionDef): UserDiagnostic[] {
-  return checkSource(def.source, { file: def.origin.file, context: 'fn-body' }).map((d) => {
+function checkDefinition(def: FunctionDef, helpers: readonly string[] = []): UserDiagnostic[] {
+  return checkSource(def.source, { file: def.origin.file, context: 'fn-body', helpers: new Set(helpers) }).map((d) => {
     const pos = toUserPosition(def.origin, d.line, d.col);
     const out = {
       severity: 'error' as const,
@@ -170,7 +170,7 @@ async function runRustc(
   rustc: string,
   dirs: { src: string; out: string; toolchain: string[] },
   confine: ConfineSettings,
-  units: DependencyUnit[],
+  unit: DependencyUnit | undefined,
 ): Promise<void> {
   const compileArgs = (at: { src: string; out: string; tmp: string }) => [
     ...rustcArgs({
@@ -180,14 +180,15 @@ async function runRustc(
       src: path.join(at.src, WRAPPER_FILE),
       out: path.join(at.out, LIBRARY_NAME),
       errorFormat: 'json',
+      runtimeSerdeJson: !unit?.crates.some((c) => c.crate === 'serde_json'),
     }),
-    ...linkArgs(units),
+    ...linkArgs(unit),
     // Intermediate objects go to the box's bounded scratch space, not to the output directory.
     '-Z',
     `temps-dir=${at.tmp}`,
   ];
   const job = {
-    readOnly: [...dirs.toolchain, ...units.map((u) => u.dir)],
+    readOnly: [...dirs.toolchain, ...(unit ? [unit.dir] : [])],
     src: dirs.src,
     out: dirs.out,
     env: { ...RUSTC_ENV },
@@ -202,6 +203,7 @@ async function runRustc(
     def,
     () => run((at) => expansionArgs(compileArgs(at), path.join(at.out, EXPANDED_FILE)), 'expanding'),
     path.join(dirs.out, EXPANDED_FILE),
+    unit ? { libraries: new Set(unit.libraries), helpers: new Set(unit.helpers) } : undefined,
   );
   if (!expanded.ok) throw new CompileError(def, rustcDiagnostics(expanded.stderr, crate), 'rustc');
   if (expanded.diagnostics.length > 0) throw new CompileError(def, expanded.diagnostics, 'untrusted');
@@ -235,22 +237,22 @@ export async function compileFor(
       col: split.codeLineOffset ? 1 : def.origin.col,
     },
   };
-  const findings = checkDefinition(code);
-  if (findings.length > 0) throw new CompileError(code, findings, 'untrusted');
-  const crate = generateCrate(code, instrument(code.source, 'fn-body'));
   const t = targetOf(tc, arch);
   // The box binds the compiler's real directory at its real path: a compiler published behind a
   // symlink (PLRUST_HOME/compilers/<name>) must be named by the path that exists in the box.
   const rustc = fs.realpathSync(opts.rustc ?? tc.manifest.rustc.path);
   const confine = opts.confine ?? DEFAULT_SETTINGS;
-  let units: DependencyUnit[] = [];
+  let unit: DependencyUnit | undefined;
   if (split.dependencies.length > 0) {
     const d = opts.dependencies;
     const allow = d?.allowList ? loadAllowList(d.allowList) : undefined;
     if (!d || !allow) throw noAllowList(split.dependencies);
-    const source = directorySource(d.source ?? DEFAULT_SOURCE);
+    const source = await openSource(
+      d.source ?? DEFAULT_SOURCE,
+      split.dependencies.map((r) => r.name),
+    );
     const resolved = resolveDependencies(split.dependencies, allow, source);
-    units = await ensureDependencies(resolved, tc, arch, {
+    unit = await ensureUnit(resolved, tc, arch, {
       storeRoot: d.storeRoot,
       ...(d.prebuiltRoots ? { prebuiltRoots: d.prebuiltRoots } : {}),
       tmpRoot: opts.tmpRoot,
@@ -259,6 +261,10 @@ export async function compileFor(
       toolchainDirs: toolchainDirs(tc, rustc),
     });
   }
+  // After the unit: the derive helper attributes its crates declare are part of what the code may write.
+  const findings = checkDefinition(code, unit?.helpers);
+  if (findings.length > 0) throw new CompileError(code, findings, 'untrusted');
+  const crate = generateCrate(code, instrument(code.source, 'fn-body'));
   const key = artifactKey({
     toolchain: tc.id,
     runtimeSha: fileSha(tc, t.runtime),
@@ -266,7 +272,7 @@ export async function compileFor(
     wrapper: crate.source,
     user: crate.userModule,
     triple: t.triple,
-    ...(units.length > 0 ? { deps: units.map((u) => u.key) } : {}),
+    ...(unit ? { deps: [unit.key] } : {}),
   });
   const hit = lookup(opts.cacheRoot, key);
   const meta = { arch, triple: t.triple, definitionHash: hash, signature: crate.signature };
@@ -286,13 +292,16 @@ export async function compileFor(
     fs.mkdirSync(outDir);
     fs.writeFileSync(path.join(src, WRAPPER_FILE), crate.source);
     fs.writeFileSync(path.join(src, USER_MODULE_FILE), crate.userModule);
-    await runRustc(code, crate, t, rustc, { src, out: outDir, toolchain: toolchainDirs(tc, rustc) }, confine, units);
+    await runRustc(code, crate, t, rustc, { src, out: outDir, toolchain: toolchainDirs(tc, rustc) }, confine, unit);
     const out = path.join(dir, LIBRARY_NAME);
     fs.renameSync(path.join(outDir, LIBRARY_NAME), out);
     fs.rmSync(outDir, { recursive: true, force: true });
     fs.writeFileSync(path.join(dir, DEFINITION_FILE), `${hash}\n`);
     const report = await verifyLibrary(out);
-    if (!report.ok) throw untrusted(untrustedError(report), def, units);
+    if (!report.ok) {
+      if (unit) discardUnit(unit, opts.tmpRoot);
+      throw untrusted(untrustedError(report), def, unit);
+    }
   });
   return {
     ...meta,
@@ -304,9 +313,9 @@ export async function compileFor(
 }
 
 /** With crates linked, the import most likely comes from one of them: say which the function links. */
-function untrusted(e: PlrustError, def: FunctionDef, units: DependencyUnit[]): PlrustError {
-  if (units.length === 0) return e;
-  const crates = units.map((u) => u.crate).join(', ');
+function untrusted(e: PlrustError, def: FunctionDef, unit: DependencyUnit | undefined): PlrustError {
+  if (!unit) return e;
+  const crates = unit.crates.map((c) => c.crate).join(', ');
   return new PlrustError({
     code: e.code,
     exitCode: e.exitCode,

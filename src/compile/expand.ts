@@ -6,7 +6,7 @@
  * compilation and against exactly its command line.
  */
 import fs from 'node:fs';
-import { checkExpanded, ExpandedParseError, type ExpandedFinding } from '../analysis/expanded.js';
+import { checkExpanded, ExpandedParseError, type AllowedCrates, type ExpandedFinding } from '../analysis/expanded.js';
 import { lexRust } from '../analysis/lexer.js';
 import { render, toUserPosition, type UserDiagnostic } from '../analysis/diagnostics.js';
 import type { FunctionDef } from '../functions/definition.js';
@@ -19,7 +19,8 @@ export function expansionArgs(compileArgs: readonly string[], out: string): stri
     if (compileArgs[i] === '-o') i++;
     else args.push(compileArgs[i]!);
   }
-  return [...args, '-Zunpretty=expanded,hygiene', '-o', out];
+  // verbose-internals: the hygiene table then says which crate defined each macro (the code is printed the same).
+  return [...args, '-Zunpretty=expanded,hygiene', '-Zverbose-internals', '-o', out];
 }
 
 /** Larger expansions are refused: they come from macros that multiply code, and the check reads it all into memory. */
@@ -39,6 +40,8 @@ export async function checkExpandedCrate(
   def: FunctionDef,
   expand: () => Promise<{ code: number | null; stderr: string }>,
   printed: string,
+  /** The function's allowed crates: their macros' output is theirs (src/analysis/expanded.ts). */
+  allowed?: AllowedCrates,
 ): Promise<ExpansionResult> {
   try {
     const r = await expand();
@@ -54,7 +57,7 @@ export async function checkExpandedCrate(
     }
     let findings: ExpandedFinding[];
     try {
-      findings = checkExpanded(fs.readFileSync(printed, 'utf8'), def.origin.file);
+      findings = checkExpanded(fs.readFileSync(printed, 'utf8'), def.origin.file, allowed);
     } catch (e) {
       if (!(e instanceof ExpandedParseError)) throw e;
       throw new PlrustError({

@@ -252,6 +252,8 @@ export interface RustcArgsOptions {
   /** The C compiler that links for the target, when the spec does not name it. */
   linker?: string;
   errorFormat?: 'human' | 'json';
+  /** Whether `serde_json` names the runtime's (false when the function lists its own in [dependencies]). */
+  runtimeSerdeJson?: boolean;
 }
 
 /** Environment rustc needs on top of the caller's: the custom target and -Z flags are unstable. */
@@ -334,8 +336,9 @@ export function rustcArgs(o: RustcArgsOptions): string[] {
     '--extern',
     `plrust_rt=${o.runtimeRlib}`,
     // The runtime's serde_json (docs/TYPES.md): `Json(serde_json::Value)` is built with its `json!`.
-    '--extern',
-    `serde_json=${path.join(path.dirname(o.runtimeRlib), 'libserde_json.rlib')}`,
+    ...(o.runtimeSerdeJson === false
+      ? []
+      : ['--extern', `serde_json=${path.join(path.dirname(o.runtimeRlib), 'libserde_json.rlib')}`]),
     '-L',
     `dependency=${path.dirname(o.runtimeRlib)}`,
     `--remap-path-prefix=${crateDir}${path.sep}=`,

@@ -3,6 +3,7 @@
  * request is validated strictly: it comes from the handler, and anything
  * unexpected means the two sides disagree about the protocol.
  */
+import { isSparseUrl } from '../deps/source.js';
 import { z } from 'zod';
 import { PlrustError, ExitCode } from '../util/errors.js';
 import { ARCHES, type Arch } from '../config/schema.js';
@@ -42,7 +43,10 @@ const requestSchema = z
     workDirMaxBytes: positive.optional(),
     // plrust.allowed_dependencies and plrust.dependency_source, superuser-only settings.
     allowedDependencies: z.string().startsWith('/').optional(),
-    dependencySource: z.string().startsWith('/').optional(),
+    dependencySource: z
+      .string()
+      .refine((s) => s.startsWith('/') || isSparseUrl(s), 'an absolute directory or a sparse+http(s):// index URL')
+      .optional(),
   })
   .strict();
 

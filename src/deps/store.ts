@@ -1,10 +1,13 @@
 /**
- * The dependency store: each allowed crate, at one version with one feature
- * set, built once per toolchain and target with its dependency closure, by
- * cargo, offline, against the target's restricted sysroot — inside the
- * compiler's sandbox, because build scripts and proc-macros run code. A
- * function then links the stored rlibs with `--extern`; cargo never runs
- * per function (docs/DEPENDENCIES.md).
+ * The dependency store: a function's set of allowed crates, each at one
+ * version with one feature set, built once per toolchain and target with
+ * their dependency closure, by cargo, offline, against the target's
+ * restricted sysroot — inside the compiler's sandbox, because build scripts
+ * and proc-macros run code. The set is one unit, not one per crate: crates
+ * that share a dependency (serde_json and serde with its derive) must link
+ * the same build of it, and two builds of one crate in the search path are
+ * ambiguous to rustc. A function then links the stored rlibs with
+ * `--extern`; cargo never runs per function (docs/DEPENDENCIES.md).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -19,22 +22,44 @@ import { RUSTC_ENV } from '../compile/generate.js';
 import { BOX, type ConfineSettings } from '../confine/plan.js';
 import { runConfined, limitError } from '../confine/run.js';
 import type { ResolvedDependency } from './allowlist.js';
+import { isSparseUrl } from './source.js';
 
 export const CARGO = '/usr/bin/cargo';
 /** Bumped when the store layout or the build's flags change meaning. */
-const STORE_FORMAT = 1;
+const STORE_FORMAT = 2;
 const UNIT_FILE = 'unit.json';
 
-/** One built crate: what a function's rustc needs to link it. */
+/** One allowed crate of a unit: the name the code uses (the library target's) and its rlib (or a proc-macro's host library). */
+export interface UnitCrate {
+  crate: string;
+  lib: string;
+}
+
+/** One built set of crates: what a function's rustc needs to link them. */
 export interface DependencyUnit {
   key: string;
   dir: string;
-  /** The name the code uses: the library target's name. */
-  crate: string;
-  /** The rlib (or a proc-macro's host library). */
-  lib: string;
-  /** Where rustc finds the crate's own dependencies (target and host). */
+  crates: UnitCrate[];
+  /** Where rustc finds the crates' own dependencies (target and host). */
   searchDirs: string[];
+  /**
+   * Library names of every crate built in the unit (the allowed crates and
+   * their closure, proc-macros included): macros defined there are the
+   * administrator's choice, and the expanded check trusts what they write
+   * (src/analysis/expanded.ts).
+   */
+  libraries: string[];
+  /** Derive helper attributes the unit's proc-macros declare (`serde`): the first pass accepts them. */
+  helpers: string[];
+  /** Built by this call, into the writable store: `discardUnit` may take it back. */
+  fresh?: true;
+}
+
+interface UnitRecord {
+  crates: UnitCrate[];
+  searchDirs: string[];
+  libraries: string[];
+  helpers: string[];
 }
 
 export interface StoreOptions {
@@ -44,14 +69,14 @@ export interface StoreOptions {
   prebuiltRoots?: string[];
   tmpRoot: string;
   confine: ConfineSettings;
-  /** The offline directory source the crates come from. */
+  /** The directory source the crates come from, or a mirror's `sparse+…` index URL (src/deps/source.ts). */
   source: string;
   toolchainDirs: string[];
 }
 
-function unitKey(tc: ResolvedToolchain, triple: string, d: ResolvedDependency, source: string): string {
+function unitKey(tc: ResolvedToolchain, triple: string, deps: ResolvedDependency[], source: string): string {
   return sha256Buffer(
-    JSON.stringify({ format: STORE_FORMAT, toolchain: tc.id, triple, source, dep: d, flags: targetRustflags('S') }),
+    JSON.stringify({ format: STORE_FORMAT, toolchain: tc.id, triple, source, deps, flags: targetRustflags('S') }),
   );
 }
 
@@ -64,8 +89,9 @@ function targetRustflags(sysroot: string): string[] {
   return ['--sysroot', sysroot, '-Zallow-features=', '-C', 'panic=unwind'];
 }
 
-function cargoToml(d: ResolvedDependency): string {
-  const features = d.features.map((f) => JSON.stringify(f)).join(', ');
+function cargoToml(deps: ResolvedDependency[]): string {
+  const line = (d: ResolvedDependency) =>
+    `${JSON.stringify(d.name)} = { version = "=${d.version}", features = [${d.features.map((f) => JSON.stringify(f)).join(', ')}], default-features = ${d.defaultFeatures} }`;
   return [
     '[package]',
     'name = "plrust_dependency_unit"',
@@ -76,7 +102,7 @@ function cargoToml(d: ResolvedDependency): string {
     'path = "lib.rs"',
     '',
     '[dependencies]',
-    `${JSON.stringify(d.name)} = { version = "=${d.version}", features = [${features}], default-features = ${d.defaultFeatures} }`,
+    ...deps.map(line),
     '',
     '[profile.release]',
     'opt-level = 2',
@@ -84,6 +110,64 @@ function cargoToml(d: ResolvedDependency): string {
     'debug = false',
     '',
   ].join('\n');
+}
+
+/**
+ * A mirror's crates for the unit, fetched by `cargo vendor` into `dir/vendor`
+ * as a directory source. This is the one step with network access, so it
+ * runs outside the box; it resolves and downloads (checking each crate's
+ * checksum against the index) and runs no crate code. The boxed build then
+ * reads the directory offline like any other.
+ */
+async function vendorFromMirror(
+  deps: ResolvedDependency[],
+  dir: string,
+  manifest: string,
+  opts: StoreOptions,
+): Promise<string> {
+  const home = path.join(dir, 'vendor-home');
+  const vendor = path.join(dir, 'vendor');
+  fs.mkdirSync(home);
+  fs.writeFileSync(
+    path.join(home, 'config.toml'),
+    [
+      '[source.crates-io]',
+      'replace-with = "plrust-mirror"',
+      '',
+      '[source.plrust-mirror]',
+      `registry = ${JSON.stringify(opts.source)}`,
+      '',
+    ].join('\n'),
+  );
+  const r = await runConfined(
+    {
+      program: CARGO,
+      args: () => [
+        'vendor',
+        '--quiet',
+        '--respect-source-config',
+        '--versioned-dirs',
+        '--manifest-path',
+        manifest,
+        vendor,
+      ],
+      readOnly: [],
+      src: dir,
+      out: dir,
+      env: { CARGO_HOME: home, CARGO_TERM_COLOR: 'never' },
+    },
+    { ...opts.confine, sandbox: false },
+  );
+  if (r.limit) throw limitError(r.limit, opts.confine.limits, `fetching ${describe(deps)} from ${opts.source}`);
+  if (r.code !== 0)
+    throw new PlrustError({
+      code: 'DEPENDENCY_BUILD_FAILED',
+      message: `fetching ${describe(deps)} from the registry mirror ${opts.source} failed:\n  ${r.stderr.trim().split('\n').slice(-12).join('\n  ')}`,
+      hint: 'the mirror must serve every crate of the closure (Cargo sparse protocol) and be reachable from this machine',
+      data: { stderr: r.stderr.slice(-20000) },
+    });
+  fs.rmSync(home, { recursive: true, force: true });
+  return vendor;
 }
 
 function cargoConfig(source: string): string {
@@ -104,81 +188,119 @@ function cargoConfig(source: string): string {
 interface CargoArtifact {
   reason: string;
   package_id?: string;
-  target?: { name: string; kind: string[] };
+  target?: { name: string; kind: string[]; src_path?: string };
   filenames?: string[];
 }
 
-/** The library artifact of the allowed crate itself among cargo's JSON messages. */
-function findLibrary(stdout: string, d: ResolvedDependency): { crate: string; file: string } | undefined {
+function artifacts(stdout: string): CargoArtifact[] {
+  const out: CargoArtifact[] = [];
   for (const line of stdout.split('\n')) {
     if (!line.startsWith('{')) continue;
-    let m: CargoArtifact;
     try {
-      m = JSON.parse(line) as CargoArtifact;
+      const m = JSON.parse(line) as CargoArtifact;
+      if (m.reason === 'compiler-artifact' && m.target && m.filenames) out.push(m);
     } catch {
-      continue;
+      // cargo's JSON lines only; anything else is its human output.
     }
-    if (m.reason !== 'compiler-artifact' || !m.target || !m.filenames) continue;
+  }
+  return out;
+}
+
+/** The library artifact of an allowed crate itself among cargo's artifacts. */
+function findLibrary(all: CargoArtifact[], d: ResolvedDependency): { crate: string; file: string } | undefined {
+  for (const m of all) {
     if (!m.package_id?.endsWith(`#${d.name}@${d.version}`)) continue;
-    const kind = m.target.kind;
+    const kind = m.target!.kind;
     const file = kind.includes('proc-macro')
-      ? m.filenames.find((f) => f.endsWith('.so'))
+      ? m.filenames!.find((f) => f.endsWith('.so'))
       : kind.includes('lib') || kind.includes('rlib')
-        ? m.filenames.find((f) => f.endsWith('.rlib'))
+        ? m.filenames!.find((f) => f.endsWith('.rlib'))
         : undefined;
-    if (file) return { crate: m.target.name.replace(/-/g, '_'), file };
+    if (file) return { crate: m.target!.name.replace(/-/g, '_'), file };
   }
   return undefined;
 }
 
+/**
+ * Derive helper attributes a proc-macro crate declares
+ * (`#[proc_macro_derive(Name, attributes(a, b))]`, which rustc requires at
+ * the crate root), read from its source in the administrator's directory.
+ */
+export function declaredHelpers(rootSource: string): string[] {
+  const out = new Set<string>();
+  for (const m of rootSource.matchAll(/#\s*\[\s*proc_macro_derive\s*\(\s*\w+\s*,\s*attributes\s*\(([^)]*)\)/g)) {
+    for (const name of m[1]!.split(',')) if (/^\s*[A-Za-z_]\w*\s*$/.test(name)) out.add(name.trim());
+  }
+  return [...out].sort();
+}
+
+/** Library names among the artifacts, with the helpers their proc-macros declare (their sources are under `source`). */
+function libraries(all: CargoArtifact[], source: string): { libraries: string[]; helpers: string[] } {
+  const names = new Set<string>();
+  const helpers = new Set<string>();
+  for (const m of all) {
+    const kind = m.target!.kind;
+    if (!kind.some((k) => k === 'lib' || k === 'rlib' || k === 'proc-macro')) continue;
+    names.add(m.target!.name.replace(/-/g, '_'));
+    if (!kind.includes('proc-macro')) continue;
+    const root = m.target!.src_path;
+    if (root === undefined || path.relative(source, root).startsWith('..')) continue;
+    for (const h of declaredHelpers(fs.readFileSync(root, 'utf8'))) helpers.add(h);
+  }
+  return { libraries: [...names].sort(), helpers: [...helpers].sort() };
+}
+
 function readUnit(dir: string, key: string): DependencyUnit | undefined {
   try {
-    const u = JSON.parse(fs.readFileSync(path.join(dir, UNIT_FILE), 'utf8')) as {
-      crate: string;
-      lib: string;
-      searchDirs: string[];
-    };
+    const u = JSON.parse(fs.readFileSync(path.join(dir, UNIT_FILE), 'utf8')) as UnitRecord;
     return {
       key,
       dir,
-      crate: u.crate,
-      lib: path.join(dir, u.lib),
+      crates: u.crates.map((c) => ({ crate: c.crate, lib: path.join(dir, c.lib) })),
       searchDirs: u.searchDirs.map((s) => path.join(dir, s)),
+      libraries: u.libraries,
+      helpers: u.helpers,
     };
   } catch {
     return undefined;
   }
 }
 
-function buildFailed(d: ResolvedDependency, triple: string, stderr: string): PlrustError {
+function buildFailed(deps: ResolvedDependency[], triple: string, stderr: string): PlrustError {
   const lines = stderr
     .split('\n')
     .filter((l) => /error|warning: build failed|could not|failed to/i.test(l))
     .slice(0, 12);
   return new PlrustError({
     code: 'DEPENDENCY_BUILD_FAILED',
-    message: `building crate ${d.name} ${d.version} for ${triple} failed:\n  ${(lines.length ? lines : stderr.trim().split('\n').slice(-12)).join('\n  ')}`,
+    message: `building ${deps.length === 1 ? 'crate' : 'crates'} ${describe(deps)} for ${triple} failed:\n  ${(lines.length ? lines : stderr.trim().split('\n').slice(-12)).join('\n  ')}`,
     hint: 'the crate, or one it depends on, may be missing from the dependency source or not build against the restricted std; the administrator can run `plrust deps build --allowed FILE` to see the whole output',
     data: { stderr: stderr.slice(-20000) },
   });
 }
 
+function describe(deps: ResolvedDependency[]): string {
+  return deps.map((d) => `${d.name} ${d.version}`).join(', ');
+}
+
 async function buildUnit(
-  d: ResolvedDependency,
+  deps: ResolvedDependency[],
   tc: ResolvedToolchain,
   arch: Arch,
   dir: string,
   opts: StoreOptions,
-): Promise<{ crate: string; lib: string; searchDirs: string[] }> {
+): Promise<UnitRecord> {
   const t = targetOf(tc, arch);
   const src = path.join(dir, 'src');
   const out = path.join(dir, 'out');
   fs.mkdirSync(src);
   fs.mkdirSync(path.join(out, 'project'), { recursive: true });
   fs.mkdirSync(path.join(out, 'cargo-home'));
-  fs.writeFileSync(path.join(out, 'project', 'Cargo.toml'), cargoToml(d));
+  fs.writeFileSync(path.join(out, 'project', 'Cargo.toml'), cargoToml(deps));
   fs.writeFileSync(path.join(out, 'project', 'lib.rs'), '');
-  fs.writeFileSync(path.join(out, 'cargo-home', 'config.toml'), cargoConfig(opts.source));
+  const manifest = path.join(out, 'project', 'Cargo.toml');
+  const directory = isSparseUrl(opts.source) ? await vendorFromMirror(deps, dir, manifest, opts) : opts.source;
+  fs.writeFileSync(path.join(out, 'cargo-home', 'config.toml'), cargoConfig(directory));
   const jobs = String(Math.max(1, Math.min(4, os.availableParallelism())));
   const r = await runConfined(
     {
@@ -199,7 +321,7 @@ async function buildUnit(
         path.join(at.out, 'target'),
         '--message-format=json-render-diagnostics',
       ],
-      readOnly: [...opts.toolchainDirs, opts.source],
+      readOnly: [...opts.toolchainDirs, directory],
       src,
       out,
       env: {
@@ -212,10 +334,14 @@ async function buildUnit(
     },
     opts.confine,
   );
-  if (r.limit) throw limitError(r.limit, opts.confine.limits, `building crate ${d.name} ${d.version} for ${t.triple}`);
-  if (r.code !== 0) throw buildFailed(d, t.triple, r.stderr);
-  const lib = findLibrary(r.stdout, d);
-  if (!lib) throw buildFailed(d, t.triple, `cargo did not report a library for ${d.name}\n${r.stderr}`);
+  if (r.limit) throw limitError(r.limit, opts.confine.limits, `building ${describe(deps)} for ${t.triple}`);
+  if (r.code !== 0) throw buildFailed(deps, t.triple, r.stderr);
+  const all = artifacts(r.stdout);
+  const libs = deps.map((d) => {
+    const lib = findLibrary(all, d);
+    if (!lib) throw buildFailed(deps, t.triple, `cargo did not report a library for ${d.name}\n${r.stderr}`);
+    return lib;
+  });
   const boxOut = opts.confine.sandbox ? BOX.out : out;
   const rel = (p: string) => path.join('out', path.relative(boxOut, p));
   // Build-script binaries and fingerprints are not needed to link: only the libraries stay.
@@ -223,68 +349,81 @@ async function buildUnit(
     for (const junk of ['build', '.fingerprint', 'incremental', 'examples'])
       fs.rmSync(path.join(out, sub, junk), { recursive: true, force: true });
   }
+  const named = libraries(all, directory);
   fs.rmSync(path.join(out, 'cargo-home'), { recursive: true, force: true });
   fs.rmSync(src, { recursive: true, force: true });
+  // A mirror's fetched sources are not needed to link.
+  if (directory !== opts.source) fs.rmSync(directory, { recursive: true, force: true });
   return {
-    crate: lib.crate,
-    lib: rel(lib.file),
+    crates: libs.map((l) => ({ crate: l.crate, lib: rel(l.file) })),
     searchDirs: [
       path.join('out', 'target', t.triple, 'release', 'deps'),
       path.join('out', 'target', 'release', 'deps'),
     ],
+    ...named,
   };
 }
 
-/** The stored unit for each dependency, building those not built yet (one build per unit at a time). */
-export async function ensureDependencies(
+/** The stored unit of a set of dependencies, built if not built yet (one build per unit at a time). */
+export async function ensureUnit(
   deps: ResolvedDependency[],
   tc: ResolvedToolchain,
   arch: Arch,
   opts: StoreOptions,
-): Promise<DependencyUnit[]> {
-  const units: DependencyUnit[] = [];
-  for (const d of deps) {
-    const triple = targetOf(tc, arch).triple;
-    const key = unitKey(tc, triple, d, opts.source);
-    const dir = path.join(opts.storeRoot, key);
-    let unit = [...(opts.prebuiltRoots ?? []), opts.storeRoot]
-      .map((root) => readUnit(path.join(root, key), key))
-      .find((u) => u !== undefined);
-    if (!unit) {
-      const release = await acquireLock(path.join(opts.storeRoot, '.locks'), key, {
-        noWait: false,
-        what: `building crate ${d.name} ${d.version} for ${triple}`,
-      });
-      try {
-        unit = readUnit(dir, key);
-        if (!unit) {
-          fs.mkdirSync(opts.tmpRoot, { recursive: true });
-          const tmp = fs.mkdtempSync(path.join(opts.tmpRoot, `dep-${key.slice(0, 12)}-`));
-          try {
-            const built = await buildUnit(d, tc, arch, tmp, opts);
-            fs.writeFileSync(path.join(tmp, UNIT_FILE), `${JSON.stringify(built)}\n`);
-            // mkdtemp's 0700 would hide a unit `plrust deps build` made from the server's OS user.
-            fs.chmodSync(tmp, 0o755);
-            fs.renameSync(tmp, dir);
-          } finally {
-            fs.rmSync(tmp, { recursive: true, force: true });
-          }
-          unit = readUnit(dir, key)!;
-        }
-      } finally {
-        await release();
-      }
+): Promise<DependencyUnit> {
+  const sorted = [...deps].sort((a, b) => a.name.localeCompare(b.name));
+  const triple = targetOf(tc, arch).triple;
+  const key = unitKey(tc, triple, sorted, opts.source);
+  const dir = path.join(opts.storeRoot, key);
+  const found = [...(opts.prebuiltRoots ?? []), opts.storeRoot]
+    .map((root) => readUnit(path.join(root, key), key))
+    .find((u) => u !== undefined);
+  if (found) return found;
+  const release = await acquireLock(path.join(opts.storeRoot, '.locks'), key, {
+    noWait: false,
+    what: `building ${describe(sorted)} for ${triple}`,
+  });
+  try {
+    const done = readUnit(dir, key);
+    if (done) return done;
+    fs.mkdirSync(opts.tmpRoot, { recursive: true });
+    const tmp = fs.mkdtempSync(path.join(opts.tmpRoot, `dep-${key.slice(0, 12)}-`));
+    try {
+      const built = await buildUnit(sorted, tc, arch, tmp, opts);
+      fs.writeFileSync(path.join(tmp, UNIT_FILE), `${JSON.stringify(built)}\n`);
+      // mkdtemp's 0700 would hide a unit `plrust deps build` made from the server's OS user.
+      fs.chmodSync(tmp, 0o755);
+      fs.renameSync(tmp, dir);
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
     }
-    units.push(unit);
+    return { ...readUnit(dir, key)!, fresh: true };
+  } finally {
+    await release();
   }
-  return units;
+}
+
+/**
+ * Take back a unit the compile that built it was refused for (its library
+ * imports a denied symbol): the store keeps only what functions use. Moved
+ * aside first, so a reader never sees half a unit.
+ */
+export function discardUnit(unit: DependencyUnit, tmpRoot: string): void {
+  if (!unit.fresh) return;
+  const aside = path.join(tmpRoot, `discard-${unit.key.slice(0, 12)}-${process.pid}`);
+  try {
+    fs.renameSync(unit.dir, aside);
+  } catch {
+    return;
+  }
+  fs.rmSync(aside, { recursive: true, force: true });
 }
 
 /** rustc flags that link a function against its units. */
-export function linkArgs(units: DependencyUnit[]): string[] {
-  const dirs = [...new Set(units.flatMap((u) => u.searchDirs))];
+export function linkArgs(unit: DependencyUnit | undefined): string[] {
+  if (!unit) return [];
   return [
-    ...units.flatMap((u) => ['--extern', `${u.crate}=${u.lib}`]),
-    ...dirs.flatMap((d) => ['-L', `dependency=${d}`]),
+    ...unit.crates.flatMap((c) => ['--extern', `${c.crate}=${c.lib}`]),
+    ...unit.searchDirs.flatMap((d) => ['-L', `dependency=${d}`]),
   ];
 }

@@ -25,7 +25,7 @@ import { buildStd, STD_FEATURES, STD_PROFILE, STD_RUSTFLAGS } from './build-std.
 import { probeToolchain } from './probe.js';
 import { hostArch, linkerFor, loadTargetDefinition, tripleOf } from '../targets/definitions.js';
 import { generateSpec } from '../targets/spec.js';
-import { buildRuntime } from './runtime-crate.js';
+import { buildRuntime, runtimeSourceHash, staleRuntimes } from './runtime-crate.js';
 import {
   MANIFEST_NAME,
   MANIFEST_VERSION,
@@ -61,6 +61,8 @@ export interface InstallOutcome {
   status: InstallStatus;
   path: string;
   built: Arch[];
+  /** Targets whose std was kept and only the runtime crate rebuilt (it changed with plrust). */
+  runtimeRebuilt?: Arch[];
   targets: Arch[];
   compiler: { path: string; version: string; reason: string; origin: CompilerOrigin };
   /** The std rule set file and its rustc range. */
@@ -130,7 +132,10 @@ export async function installToolchain(home: HomeLayout, out: Reporter, req: Ins
       reason: choice.reason,
       origin: choice.origin,
     };
-    if (build.length === 0) {
+    const runtimeHash = runtimeSourceHash();
+    // A plrust upgrade changes the runtime crate, not std: only its rlib is rebuilt.
+    const refresh = staleRuntimes(existing?.targets ?? [], build, runtimeHash);
+    if (build.length === 0 && refresh.length === 0) {
       return {
         id,
         status: 'unchanged',
@@ -143,7 +148,7 @@ export async function installToolchain(home: HomeLayout, out: Reporter, req: Ins
         isDefault: getDefaultToolchain(home) === id,
       };
     }
-    checkLinkers(build);
+    checkLinkers([...build, ...refresh]);
 
     work = makeTempDir(home.tmp, `work-${id}`);
     stage = makeTempDir(home.tmp, `stage-${id}`);
@@ -158,103 +163,117 @@ export async function installToolchain(home: HomeLayout, out: Reporter, req: Ins
     const kept = (existing?.targets ?? []).filter((t) => !build.includes(t.arch));
     if (existing) for (const t of kept) copyTarget(dest, stage, t);
 
-    const plan = planSource(choice.rustc, {
-      ...(req.rustSrc ? { rustSrc: req.rustSrc } : {}),
-      distServer: req.download.distServer,
-    });
-    out.info(`std source: ${plan.location} (${plan.reason})`);
-    const dl =
-      plan.kind === 'flag-url' || plan.kind === 'dist-server'
-        ? await out.progress(`downloading ${plan.location}`)
-        : undefined;
-    const source = await materialiseSource(plan, choice.rustc, {
-      home: home.root,
-      workDir: work,
-      timeoutMs: req.download.timeoutMs,
-      retries: req.download.retries,
-      ...(dl ? { onProgress: (p) => dl.update(p) } : {}),
-      onNote: (m) => out.warn(m),
-    });
-    dl?.done();
-
-    const prepared = await prepareSource({
-      originalLibrary: source.libraryDir,
-      workDir: work,
-      rustcVersion: choice.rustc.version,
-      cargo: choice.cargo,
-      env: process.env,
-      logFile,
-    });
-    const stdRules = await applyRestriction(prepared.libraryDir, choice.rustc.version);
-    out.debug(`applied ${prepared.prepRules.length} source-prep and ${stdRules.length} std rules`);
-
-    const host = hostArch();
     const built: TargetEntry[] = [];
-    for (const arch of build) {
+    const refreshed: TargetEntry[] = [];
+    for (const t of kept.filter((k) => refresh.includes(k.arch))) {
+      const progress = await out.progress(`rebuilding the runtime crate for ${t.triple}`);
       const t0 = Date.now();
-      const def = loadTargetDefinition(arch);
-      const triple = tripleOf(arch);
-      const rustlib = path.join(stage, 'sysroot', 'lib', 'rustlib', triple);
-      fs.rmSync(rustlib, { recursive: true, force: true });
-      fs.mkdirSync(path.join(rustlib, 'lib'), { recursive: true });
-      const spec = await generateSpec(choice.rustc.path, def, host);
-      const specText = `${JSON.stringify(spec, null, 2)}\n`;
-      const specPath = path.join(stage, 'targets', `${triple}.json`);
-      fs.mkdirSync(path.dirname(specPath), { recursive: true });
-      fs.writeFileSync(specPath, specText);
-      // A copy beside the rlibs: a sysroot moved elsewhere still carries the spec it was built for.
-      // (rustc itself must be given the spec file by path, named <triple>.json.)
-      fs.writeFileSync(path.join(rustlib, 'target.json'), specText);
+      refreshed.push(await buildRuntimeFor(choice.rustc.path, stage, work, logFile, t, runtimeHash));
+      progress.done(`runtime crate for ${t.triple} rebuilt in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    }
+    const std = build.length > 0 ? await buildStdTargets(work, stage) : undefined;
+    const carried = kept.map((k) => refreshed.find((r) => r.arch === k.arch) ?? k);
 
-      const progress = await out.progress(`building std for ${triple}`);
-      let std;
-      try {
-        std = await buildStd({
-          cargo: choice.cargo,
-          rustc: choice.rustc.path,
-          libraryDir: prepared.libraryDir,
-          specPath,
-          triple,
-          targetDir: path.join(work, 'target'),
-          cargoHome: path.join(work, 'cargo-home'),
-          logFile,
-          onCrate: (crate, n) => progress.text(`(${n} crates) ${crate}`),
-        });
-      } catch (e) {
-        progress.fail(`building std for ${triple} failed`);
-        throw e;
-      }
-      for (const f of std.rlibs) fs.copyFileSync(path.join(std.depsDir, f), path.join(rustlib, 'lib', f));
-      progress.text('runtime crate');
-      const runtimeDir = path.join(stage, 'runtime', triple);
-      fs.mkdirSync(runtimeDir, { recursive: true });
-      const rt = await buildRuntime({
-        rustc: choice.rustc.path,
-        sysroot: path.join(stage, 'sysroot'),
-        targetSpec: specPath,
-        outDir: runtimeDir,
+    async function buildStdTargets(work: string, stage: string) {
+      const plan = planSource(choice.rustc, {
+        ...(req.rustSrc ? { rustSrc: req.rustSrc } : {}),
+        distServer: req.download.distServer,
       });
-      progress.text('probe');
-      await probeToolchain({
-        rustc: choice.rustc.path,
-        sysroot: path.join(stage, 'sysroot'),
-        spec: specPath,
-        arch,
+      out.info(`std source: ${plan.location} (${plan.reason})`);
+      const dl =
+        plan.kind === 'flag-url' || plan.kind === 'dist-server'
+          ? await out.progress(`downloading ${plan.location}`)
+          : undefined;
+      const source = await materialiseSource(plan, choice.rustc, {
+        home: home.root,
         workDir: work,
+        timeoutMs: req.download.timeoutMs,
+        retries: req.download.retries,
+        ...(dl ? { onProgress: (p) => dl.update(p) } : {}),
+        onNote: (m) => out.warn(m),
+      });
+      dl?.done();
+
+      const prepared = await prepareSource({
+        originalLibrary: source.libraryDir,
+        workDir: work,
+        rustcVersion: choice.rustc.version,
+        cargo: choice.cargo,
+        env: process.env,
         logFile,
       });
-      const seconds = (Date.now() - t0) / 1000;
-      progress.done(`std for ${triple} built in ${seconds.toFixed(1)} s`);
-      built.push({
-        arch,
-        triple,
-        spec: path.relative(stage, specPath),
-        sysroot: 'sysroot',
-        runtime: path.relative(stage, rt.rlib),
-        linker: linkerFor(def, host).linker,
-        builtAt: new Date().toISOString(),
-        buildSeconds: seconds,
-      });
+      const stdRules = await applyRestriction(prepared.libraryDir, choice.rustc.version);
+      out.debug(`applied ${prepared.prepRules.length} source-prep and ${stdRules.length} std rules`);
+
+      const host = hostArch();
+      for (const arch of build) {
+        const t0 = Date.now();
+        const def = loadTargetDefinition(arch);
+        const triple = tripleOf(arch);
+        const rustlib = path.join(stage, 'sysroot', 'lib', 'rustlib', triple);
+        fs.rmSync(rustlib, { recursive: true, force: true });
+        fs.mkdirSync(path.join(rustlib, 'lib'), { recursive: true });
+        const spec = await generateSpec(choice.rustc.path, def, host);
+        const specText = `${JSON.stringify(spec, null, 2)}\n`;
+        const specPath = path.join(stage, 'targets', `${triple}.json`);
+        fs.mkdirSync(path.dirname(specPath), { recursive: true });
+        fs.writeFileSync(specPath, specText);
+        // A copy beside the rlibs: a sysroot moved elsewhere still carries the spec it was built for.
+        // (rustc itself must be given the spec file by path, named <triple>.json.)
+        fs.writeFileSync(path.join(rustlib, 'target.json'), specText);
+
+        const progress = await out.progress(`building std for ${triple}`);
+        let std;
+        try {
+          std = await buildStd({
+            cargo: choice.cargo,
+            rustc: choice.rustc.path,
+            libraryDir: prepared.libraryDir,
+            specPath,
+            triple,
+            targetDir: path.join(work, 'target'),
+            cargoHome: path.join(work, 'cargo-home'),
+            logFile,
+            onCrate: (crate, n) => progress.text(`(${n} crates) ${crate}`),
+          });
+        } catch (e) {
+          progress.fail(`building std for ${triple} failed`);
+          throw e;
+        }
+        for (const f of std.rlibs) fs.copyFileSync(path.join(std.depsDir, f), path.join(rustlib, 'lib', f));
+        progress.text('runtime crate');
+        const runtimeDir = path.join(stage, 'runtime', triple);
+        fs.mkdirSync(runtimeDir, { recursive: true });
+        const rt = await buildRuntime({
+          rustc: choice.rustc.path,
+          sysroot: path.join(stage, 'sysroot'),
+          targetSpec: specPath,
+          outDir: runtimeDir,
+        });
+        progress.text('probe');
+        await probeToolchain({
+          rustc: choice.rustc.path,
+          sysroot: path.join(stage, 'sysroot'),
+          spec: specPath,
+          arch,
+          workDir: work,
+          logFile,
+        });
+        const seconds = (Date.now() - t0) / 1000;
+        progress.done(`std for ${triple} built in ${seconds.toFixed(1)} s`);
+        built.push({
+          arch,
+          triple,
+          spec: path.relative(stage, specPath),
+          sysroot: 'sysroot',
+          runtime: path.relative(stage, rt.rlib),
+          runtimeHash,
+          linker: linkerFor(def, host).linker,
+          builtAt: new Date().toISOString(),
+          buildSeconds: seconds,
+        });
+      }
+      return { plan, source, prepared, stdRules };
     }
 
     fs.copyFileSync(logFile, path.join(stage, 'build.log'));
@@ -273,15 +292,19 @@ export async function installToolchain(home: HomeLayout, out: Reporter, req: Ins
       },
       cargo: { path: choice.cargo },
       origin: choice.origin,
-      source: {
-        kind: plan.kind,
-        location: plan.location,
-        ...(source.sha256 ? { sha256: source.sha256 } : {}),
-        ...(source.version ? { version: source.version } : {}),
-      },
-      targets: [...kept, ...built].sort((a, b) => a.arch.localeCompare(b.arch)),
+      source: std
+        ? {
+            kind: std.plan.kind,
+            location: std.plan.location,
+            ...(std.source.sha256 ? { sha256: std.source.sha256 } : {}),
+            ...(std.source.version ? { version: std.source.version } : {}),
+          }
+        : existing!.source,
+      targets: [...carried, ...built].sort((a, b) => a.arch.localeCompare(b.arch)),
       build: { features: STD_FEATURES, rustflags: STD_RUSTFLAGS, profile: STD_PROFILE },
-      rules: { sourcePrep: prepared.prepRules, std: stdRules.map((r) => r.name), stdRuleSet: ruleSet },
+      rules: std
+        ? { sourcePrep: std.prepared.prepRules, std: std.stdRules.map((r) => r.name), stdRuleSet: ruleSet }
+        : existing!.rules,
       files: [],
       createdAt: existing?.createdAt ?? now,
       updatedAt: now,
@@ -302,10 +325,11 @@ export async function installToolchain(home: HomeLayout, out: Reporter, req: Ins
       status: existing ? 'updated' : 'installed',
       path: dest,
       built: build,
+      runtimeRebuilt: refresh,
       targets: manifest.targets.map((t) => t.arch),
       compiler,
-      ruleSet,
-      source: { kind: plan.kind, location: plan.location, reason: plan.reason },
+      ruleSet: std ? ruleSet : existing!.rules.stdRuleSet,
+      ...(std ? { source: { kind: std.plan.kind, location: std.plan.location, reason: std.plan.reason } } : {}),
       seconds: (Date.now() - started) / 1000,
       isDefault,
     };
@@ -328,6 +352,24 @@ function ensureWritable(root: string): void {
       exitCode: ExitCode.Failed,
     });
   }
+}
+
+/** Rebuilds one carried-over target's runtime rlib in the staging tree and probes it. */
+async function buildRuntimeFor(
+  rustc: string,
+  stage: string,
+  work: string,
+  logFile: string,
+  t: TargetEntry,
+  runtimeHash: string,
+): Promise<TargetEntry> {
+  const sysroot = path.join(stage, 'sysroot');
+  const specPath = path.join(stage, t.spec);
+  const runtimeDir = path.join(stage, path.dirname(t.runtime));
+  fs.rmSync(runtimeDir, { recursive: true, force: true });
+  const rt = await buildRuntime({ rustc, sysroot, targetSpec: specPath, outDir: runtimeDir });
+  await probeToolchain({ rustc, sysroot, spec: specPath, arch: t.arch, workDir: work, logFile });
+  return { ...t, runtime: path.relative(stage, rt.rlib), runtimeHash };
 }
 
 function copyTarget(from: string, to: string, t: TargetEntry): void {

@@ -44,6 +44,8 @@ const manifestSchema = z.object({
       spec: z.string(),
       sysroot: z.string(),
       runtime: z.string(),
+      /** Hash of the runtime crate's sources the rlib was built from; absent before it was recorded. */
+      runtimeHash: z.string().optional(),
       linker: z.string(),
       builtAt: z.string(),
       buildSeconds: z.number(),

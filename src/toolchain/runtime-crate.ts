@@ -5,13 +5,15 @@
  * so there is nothing for cargo to resolve. Done once per toolchain and target
  * (`plrust toolchain install`); every function library links it.
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { PlrustError } from '../util/errors.js';
 import { exec } from '../util/exec.js';
 import { packageRoot } from '../util/package-root.js';
 import { RUSTC_ENV, targetCrateArgs } from '../compile/generate.js';
-import { buildRuntimeDeps } from './runtime-deps.js';
+import { buildRuntimeDeps, runtimeDepsFingerprint } from './runtime-deps.js';
+import type { Arch } from '../config/schema.js';
 
 const RUNTIME_CRATE = 'plrust_rt';
 const RUNTIME_RLIB = `lib${RUNTIME_CRATE}.rlib`;
@@ -62,6 +64,42 @@ export function runtimeRustcArgs(o: {
     '-o',
     o.out,
   ];
+}
+
+/**
+ * What a runtime rlib is built from: every file of the runtime crate and the
+ * rustc arguments (paths replaced by placeholders). A toolchain whose rlib
+ * was built from a different hash is out of date with this plrust: its
+ * libraries would be built against another ABI.
+ */
+export function runtimeSourceHash(srcDir: string = runtimeSourceDir()): string {
+  const h = crypto.createHash('sha256');
+  const walk = (dir: string): void => {
+    for (const ent of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const abs = path.join(dir, ent.name);
+      if (ent.isDirectory()) walk(abs);
+      else if (ent.isFile()) {
+        h.update(`${path.relative(srcDir, abs)}\0`);
+        h.update(fs.readFileSync(abs));
+        h.update('\0');
+      }
+    }
+  };
+  walk(srcDir);
+  h.update(runtimeDepsFingerprint());
+  h.update(
+    JSON.stringify(runtimeRustcArgs({ sysroot: '<sysroot>', targetSpec: '<spec>', out: '<out>', srcDir: '<src>' })),
+  );
+  return h.digest('hex').slice(0, 16);
+}
+
+/** The installed targets whose runtime rlib was not built from `currentHash` (and is not being rebuilt anyway). */
+export function staleRuntimes(
+  installed: readonly { arch: Arch; runtimeHash?: string | undefined }[],
+  rebuilding: readonly Arch[],
+  currentHash: string,
+): Arch[] {
+  return installed.filter((t) => !rebuilding.includes(t.arch) && t.runtimeHash !== currentHash).map((t) => t.arch);
 }
 
 export async function buildRuntime(opts: RuntimeBuildOptions): Promise<{ rlib: string }> {

@@ -37,6 +37,11 @@ const CRATES: DepCrate[] = [
   },
 ];
 
+/** What the dependencies are built from, for the runtime's source hash: a new packaged version rebuilds them. */
+export function runtimeDepsFingerprint(registry = CARGO_REGISTRY): string {
+  return JSON.stringify(CRATES.map((c) => [registrySource(c.name, registry), c.edition, c.cfgs]));
+}
+
 export function rlibName(crate: string): string {
   return `lib${crate}.rlib`;
 }

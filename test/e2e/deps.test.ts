@@ -1,10 +1,11 @@
 /**
  * Issue 16: functions with [dependencies] in a real server. Crates come
  * from Debian's directory registry (/usr/share/cargo/registry: regex, a pure
- * library; serde with serde_derive, a proc-macro; libc, a build script),
- * allowed by a TOML file named by plrust.allowed_dependencies. regex and
- * serde are pre-built by `plrust deps build` into plrust.home; libc is
- * built by the server on first use. Every refusal leaves no function.
+ * library; serde with serde_derive, a proc-macro, and serde_json; libc, a
+ * build script), allowed by a TOML file named by plrust.allowed_dependencies.
+ * regex is pre-built by `plrust deps build` into plrust.home; serde with
+ * serde_json and libc are built by the server on first use. Every refusal
+ * leaves no function.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,11 +14,14 @@ import path from 'node:path';
 import { startCluster, type PgCluster } from '../helpers/pg-cluster.js';
 import { installPlrust, tempHome, uninstallPlrust } from '../helpers/plrust-install.js';
 import { runPlrust } from '../helpers/cli.js';
+import { startFileServer } from '../helpers/http-server.js';
+import { serveSparseRegistry } from '../helpers/sparse-registry.js';
 
 const ARCH = process.arch === 'arm64' ? 'aarch64' : 'x86_64';
 const REGISTRY = '/usr/share/cargo/registry';
 const ALLOWED = `regex = ">=1.7, <2"
 serde = { version = "=1.0.152", features = ["derive"] }
+serde_json = ">=1, <2"
 libc = "*"
 nonexistent-crate = "=1.0.0"
 `;
@@ -57,10 +61,7 @@ describe(
       process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
       const allowed = path.join(dir, 'allowed.toml');
       fs.writeFileSync(allowed, ALLOWED);
-      fs.writeFileSync(
-        path.join(dir, 'prebuild.toml'),
-        'regex = ">=1.7, <2"\nserde = { version = "=1.0.152", features = ["derive"] }\n',
-      );
+      fs.writeFileSync(path.join(dir, 'prebuild.toml'), 'regex = ">=1.7, <2"\n');
       const pre = await runPlrust(
         ['deps', 'build', '--allowed', path.join(dir, 'prebuild.toml'), '--target', ARCH, '--json'],
         { home, timeoutMs: 15 * 60_000 },
@@ -92,6 +93,7 @@ describe(
         [
           ['regex', '>=1.7, <2', '{}', 't', '1.7.1'],
           ['serde', '=1.0.152', '{derive}', 't', '1.0.152'],
+          ['serde_json', '>=1, <2', '{}', 't', '1.0.87'],
           ['libc', '*', '{}', 't', '0.2.139'],
           ['nonexistent-crate', '=1.0.0', '{}', 't', '-'],
         ],
@@ -116,30 +118,73 @@ $$;`,
       assert.match(bad.stderr, /ERROR: {2}regex parse error/);
     });
 
-    test('serde_derive (a proc-macro) is built in the box, and its output is checked like user code: refused', async () => {
+    test('serde derive (a proc-macro): JSON text into a struct and back, with helper attributes', async () => {
       const r = await createAs(
         'mallory',
-        `CREATE FUNCTION color(s text) RETURNS text STRICT LANGUAGE plrust AS $$
+        `CREATE FUNCTION reshape(s text) RETURNS text STRICT LANGUAGE plrust AS $$
 [dependencies]
 serde = { version = "1", features = ["derive"] }
+serde_json = "1"
 
 [code]
-use serde::Deserialize;
-use serde::de::IntoDeserializer;
-#[derive(Deserialize, Debug)]
-enum Color { Red, Green, Blue }
-let d: serde::de::value::StrDeserializer<serde::de::value::Error> = s.into_deserializer();
-let c = Color::deserialize(d)?;
-Ok(Some(format!("{:?}", c)))
+#[derive(serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Point {
+    x_pos: i32,
+    #[serde(rename = "label", default, skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+    tags: Vec<String>,
+}
+let mut p: Point = serde_json::from_str(s)?;
+p.x_pos += 1;
+p.tags.sort();
+Ok(Some(serde_json::to_string(&p)?))
 $$;`,
       );
-      // The derive's output (an `extern crate`, helper fns without checkpoints) carries no
-      // hygiene mark the expanded check could trust, so it is refused like code the user wrote;
-      // allowing proc-macro output needs a spoof-proof way to tell it apart (issue 16 stays open).
-      assert.ok(!r.ok, 'a derive whose output the expanded check cannot attribute was accepted');
-      assert.match(r.stderr, /rejected by the PL\/Rust trust checker/);
-      assert.match(r.stderr, /extern-crate: .*\(after macro expansion\)/);
-      assert.equal(await server().psql(`SELECT count(*) FROM pg_proc WHERE proname = 'color'`), '0');
+      assert.ok(r.ok, r.stderr);
+      assert.equal(
+        await server().psql(
+          `SELECT reshape('{"xPos": 41, "label": "a", "tags": ["b", "a"]}'), reshape('{"xPos": 1, "tags": []}');`,
+        ),
+        '{"xPos":42,"label":"a","tags":["a","b"]}|{"xPos":2,"tags":[]}',
+      );
+      const bad = await server().psqlResult(`SELECT reshape('{"xPos": "no"}');`);
+      assert.match(bad.stderr, /ERROR: {2}invalid type: string "no", expected i32/);
+    });
+
+    test("the derive's output is trusted, the function's tokens in it are not", async () => {
+      const body = (attr: string) => `[dependencies]
+serde = { version = "1", features = ["derive"] }
+serde_json = "1"
+[code]
+#[derive(serde::Serialize)]
+struct P { ${attr} a: Vec<u8> }
+Ok(Some(serde_json::to_string(&P { a: vec![1] })?))`;
+      // A path in a helper string reaches the expanded program with the function's hygiene: still checked.
+      await refused(
+        'forgets',
+        `CREATE FUNCTION forgets() RETURNS text LANGUAGE plrust AS $$${body('#[serde(serialize_with = "std::mem::forget")]')}$$;`,
+        /mem-forget: .*\(after macro expansion\)/,
+      );
+      // Code in a helper string is refused before the derive can read it.
+      await refused(
+        'smuggles',
+        `CREATE FUNCTION smuggles() RETURNS text LANGUAGE plrust AS $$${body('#[serde(bound = "[u8; { unsafe { 1 } }]: Sized")]')}$$;`,
+        /a string in `#\[serde\]` may name paths and types only .* but it holds `\[`/,
+      );
+      // Helper attributes of a crate the function does not link stay unknown.
+      await refused(
+        'no_helpers',
+        `CREATE FUNCTION no_helpers() RETURNS int4 LANGUAGE plrust AS $$
+[dependencies]
+regex = "1"
+[code]
+#[serde(rename = "b")]
+struct P { a: i32 }
+Ok(Some(P { a: 1 }.a))
+$$;`,
+        /`#\[serde\]` is not an allowed attribute/,
+      );
     });
 
     test('libc (a build script) is built by the server on first use', async () => {
@@ -260,6 +305,41 @@ $$;`,
         /no dependency allow-list is configured/,
         server().superuser,
       );
+    });
+
+    test('a registry mirror as plrust.dependency_source: listed and built from over HTTP', async () => {
+      const mirror = await startFileServer();
+      try {
+        const url = serveSparseRegistry(mirror, REGISTRY, path.join(dir, 'mirror'));
+        const su = server().superuser;
+        const bad = await server().psqlResult(`LOAD 'plrust'; SET plrust.dependency_source = 'https://example.org/';`, {
+          user: su,
+        });
+        assert.match(bad.stderr, /The source must be an absolute directory or a sparse\+https:\/\/ index URL/);
+        const r = await createAs(
+          su,
+          `SET plrust.dependency_source = '${url}';
+CREATE FUNCTION eperm() RETURNS int4 LANGUAGE plrust AS $$
+[dependencies]
+libc = "*"
+[code]
+Ok(Some(libc::EPERM))
+$$;`,
+        );
+        assert.ok(r.ok, r.stderr);
+        assert.ok(
+          mirror.requests.some((q) => q.path === '/crates/libc/0.2.139/download'),
+          'libc was not fetched from the mirror',
+        );
+        assert.equal(await server().psql(`SELECT eperm();`), '1');
+        const listed = await server().psqlResult(
+          `SET plrust.dependency_source = '${url}'; SELECT string_agg(name || '=' || coalesce(available, '-'), ',') FROM plrust.allowed_dependencies() WHERE name IN ('libc', 'nonexistent-crate');`,
+          { user: su },
+        );
+        assert.match(listed.stdout, /libc=0\.2\.139,nonexistent-crate=-/, listed.stderr);
+      } finally {
+        await mirror.close();
+      }
     });
 
     test('artifacts of functions with dependencies survive dump and restore without a compiler', async () => {

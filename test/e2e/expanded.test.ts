@@ -110,6 +110,7 @@ describe('expansion arguments', () => {
       '-C',
       'opt-level=2',
       '-Zunpretty=expanded,hygiene',
+      '-Zverbose-internals',
       '-o',
       '/x/e.rs',
     ]);

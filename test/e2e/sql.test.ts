@@ -306,6 +306,45 @@ describe('PL/Rust functions in PostgreSQL 15, installed by plrust install', () =
     assert.match(write.stderr, /permission denied for table artifacts/);
   });
 
+  test('ALTER FUNCTION may not change STRICT of a PL/Rust function; every other ALTER goes through', async () => {
+    const asCarol = { db: 'carols', user: 'carol' };
+    const refused = await pg.psqlResult(
+      `\\set VERBOSITY verbose
+       ALTER FUNCTION carol.shout(text) CALLED ON NULL INPUT;`,
+      asCarol,
+    );
+    assert.match(refused.stderr, /ERROR: {2}0A000: cannot change the strictness of PL\/Rust function carol\.shout\n/);
+    assert.match(refused.stderr, /HINT: {2}Use CREATE OR REPLACE FUNCTION/);
+    // Spelled the other way, and through ALTER ROUTINE: refused as well.
+    for (const alter of [
+      'ALTER FUNCTION carol.shout(text) RETURNS NULL ON NULL INPUT CALLED ON NULL INPUT',
+      'ALTER ROUTINE carol.shout CALLED ON NULL INPUT',
+    ]) {
+      assert.match((await pg.psqlResult(`${alter};`, asCarol)).stderr, /cannot change the strictness/, alter);
+    }
+    assert.equal(
+      await pg.psql(`SELECT proisstrict FROM pg_proc WHERE oid = 'carol.shout(text)'::regprocedure`, asCarol),
+      't',
+    );
+    await pg.psql(
+      `ALTER FUNCTION carol.shout(text) STRICT COST 7;
+       ALTER FUNCTION carol.shout(text) RENAME TO yell;`,
+      asCarol,
+    );
+    assert.equal(await pg.psql(`SELECT carol.yell('again')`, asCarol), 'AGAIN');
+    await pg.psql(`ALTER FUNCTION carol.yell(text) RENAME TO shout`, asCarol);
+    // Functions of other languages are not the trigger's business.
+    await pg.psql(
+      `CREATE FUNCTION carol.plain(t text) RETURNS text STRICT LANGUAGE sql AS 'SELECT t';
+       ALTER FUNCTION carol.plain(text) CALLED ON NULL INPUT;`,
+      asCarol,
+    );
+    assert.equal(
+      await pg.psql(`SELECT proisstrict FROM pg_proc WHERE oid = 'carol.plain(text)'::regprocedure`, asCarol),
+      'f',
+    );
+  });
+
   test("a compile error's DETAIL gives the user's line within the body", async () => {
     const rustc = await pg.psqlResult(`CREATE FUNCTION broken(a int) RETURNS int STRICT LANGUAGE plrust AS $$
     let x: i32 = a;

@@ -136,6 +136,47 @@ describe('toolchain install from the Debian std source (both targets)', () => {
       'the installed tree was not replaced',
     );
   });
+
+  test('a toolchain whose runtime crate predates this plrust gets only its runtime rebuilt', async () => {
+    const tc = await sharedToolchain();
+    const home = tempDir('rt-refresh');
+    fs.cpSync(tc.home, home, { recursive: true, verbatimSymlinks: true });
+    const dir = path.join(home, 'toolchains', tc.id);
+    const manifestFile = path.join(dir, 'manifest.json');
+    const manifest = JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as {
+      targets: { arch: string; runtimeHash?: string }[];
+      files: { path: string; sha256: string }[];
+    };
+    // As an older plrust left it: a runtime built from other sources.
+    for (const t of manifest.targets) t.runtimeHash = 'from-an-older-plrust';
+    fs.writeFileSync(manifestFile, JSON.stringify(manifest));
+    const stdBefore = manifest.files.filter((f) => f.path.startsWith('sysroot/'));
+
+    const r = await runPlrust(['toolchain', 'install', '--rustc', DEBIAN_RUSTC, '--target', 'all', '--json'], { home });
+    assert.equal(r.code, 0, r.stderr);
+    const doc = parseJson<{ status: string; built: string[]; runtimeRebuilt: string[] }>(r);
+    assert.equal(doc.status, 'updated');
+    assert.deepEqual(doc.built, [], 'std was not rebuilt');
+    assert.deepEqual([...doc.runtimeRebuilt].sort(), ['aarch64', 'x86_64']);
+    const after = JSON.parse(
+      fs.readFileSync(path.join(home, 'toolchains', tc.id, 'manifest.json'), 'utf8'),
+    ) as typeof manifest;
+    assert.ok(
+      after.targets.every(
+        (t) => t.runtimeHash !== 'from-an-older-plrust' && /^[0-9a-f]{16}$/.test(t.runtimeHash ?? ''),
+      ),
+    );
+    assert.deepEqual(
+      after.files.filter((f) => f.path.startsWith('sysroot/')),
+      stdBefore,
+      'the std rlibs are carried over byte for byte',
+    );
+
+    const again = await runPlrust(['toolchain', 'install', '--rustc', DEBIAN_RUSTC, '--target', 'all', '--json'], {
+      home,
+    });
+    assert.equal(parseJson<{ status: string }>(again).status, 'unchanged');
+  });
 });
 
 describe('toolchain install from an archive on an HTTP server', () => {

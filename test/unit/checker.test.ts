@@ -572,3 +572,34 @@ describe('legitimate programs', () => {
     });
   }
 });
+
+describe('derive helper attributes', () => {
+  const helpers = new Set(['serde']);
+  const rules = (src: string, h: ReadonlySet<string> = helpers) =>
+    checkSource(src, { file: 'f.rs', context: 'items', helpers: h }).map((d) => d.rule);
+
+  test('inert arguments of a declared helper pass', () => {
+    assert.deepEqual(
+      rules(
+        '#[derive(serde::Deserialize)]\n#[serde(rename_all = "camelCase", deny_unknown_fields)]\nstruct P {\n    #[serde(rename = "type", default)]\n    a: i32,\n    #[serde(with = "my::module", skip_serializing_if = "Option::is_none", bound(deserialize = "T: Clone + Default"))]\n    b: Option<i32>,\n}\n',
+      ),
+      [],
+    );
+  });
+
+  test('an undeclared helper, code-shaped arguments and code in strings are refused', () => {
+    assert.deepEqual(rules('#[serde(rename = "x")]\nstruct P;', new Set()), ['forbidden-attribute']);
+    for (const bad of [
+      '#[serde(from = "[u8; { 1 }]")]',
+      '#[serde(bound = "T: \'static")]',
+      '#[serde(from = "fn()")]',
+      '#[serde(from = "unsafe_thing::X<{ unsafe { 1 } }>")]',
+      '#[serde(with = "a\\u{7b}")]',
+      '#[serde(with = concat!("a", "b"))]',
+      '#[serde(with = $m)]',
+      '#[serde[rename = "x"]]',
+    ]) {
+      assert.ok(rules(`${bad}\nstruct P;`).length > 0, `${bad} passed`);
+    }
+  });
+});

@@ -3,6 +3,8 @@
  * sectioned bodies and the .rs header, the allow-list's format and
  * resolution against a real directory source written here.
  */
+import { indexPath, isSparseUrl, sourceLocation } from '../../src/deps/source.js';
+import { declaredHelpers } from '../../src/deps/store.js';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -228,5 +230,32 @@ describe('the allow-list', () => {
       'libc * 0.2.139',
       'ghost =1.0.0 -',
     ]);
+  });
+});
+
+describe('sources and units', () => {
+  test("a mirror is a sparse index URL; Cargo's index layout by name length", () => {
+    assert.ok(isSparseUrl('sparse+https://mirror.example/index/'));
+    assert.ok(isSparseUrl('sparse+http://127.0.0.1:8080/'));
+    for (const not of ['https://mirror.example/', '/usr/share/cargo/registry', 'sparse+file:///x', 'sparse+https://'])
+      assert.ok(!isSparseUrl(not), not);
+    assert.deepEqual(['a', 'cc', 'syn', 'serde', 'Serde_JSON'].map(indexPath), [
+      '1/a',
+      '2/cc',
+      '3/s/syn',
+      'se/rd/serde',
+      'se/rd/serde_json',
+    ]);
+    assert.equal(sourceLocation('/w', 'reg'), '/w/reg');
+    assert.equal(sourceLocation('/w', 'sparse+https://m/i/'), 'sparse+https://m/i/');
+  });
+
+  test('derive helper attributes are read from proc_macro_derive declarations', () => {
+    assert.deepEqual(
+      declaredHelpers(
+        '#[proc_macro_derive(Serialize, attributes(serde))]\npub fn a() {}\n#[proc_macro_derive( Deserialize , attributes( serde, other ))]\npub fn b() {}\n#[proc_macro_derive(Plain)]\npub fn c() {}\n',
+      ),
+      ['other', 'serde'],
+    );
   });
 });

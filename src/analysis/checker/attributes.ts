@@ -10,7 +10,20 @@
  * `unsafe(…)` attributes are rejected whatever they wrap; an attribute built
  * from a macro metavariable (`#[$m]`) is rejected because its name is only
  * known after expansion.
+ *
+ * Derive helper attributes (`#[serde(rename = "x")]`) pass when a crate the
+ * function links from the allow-list declares them (the caller names them
+ * in `helpers`), with inert arguments only: names, `=`, commas, literals
+ * and parentheses. A derive may parse a string argument as code (serde's
+ * `with`, `bound`, `from`), and that code reaches the expanded program
+ * with keywords and punctuation the hygiene table cannot attribute; so a
+ * string may hold paths, types and bounds but no block, item, closure,
+ * macro call, escape or lifetime: no `{ } [ ] ; ! # | $ \ " '` and none of the
+ * keywords that start a construct the checker refuses (`fn`, `unsafe`,
+ * `extern`, `loop`, …). The names in it keep the function's hygiene
+ * context, so the expanded pass checks them as the function's own.
  */
+import { lexRust } from '../lexer.js';
 import type { Scan, Report, RuleCheck } from './scan.js';
 
 const OUTER_ALLOWED = new Set([
@@ -75,6 +88,67 @@ const EXPLAINED: Readonly<Record<string, string>> = {
   export_stable: 'exports a symbol',
 };
 
+/** Keywords a helper string may hold: path roots, and words of types, bounds and names. */
+const STRING_WORDS = new Set([
+  'crate',
+  'self',
+  'super',
+  'Self',
+  'type',
+  'as',
+  'mut',
+  'ref',
+  'true',
+  'false',
+  'in',
+  'where',
+]);
+const STRING_KEYWORDS =
+  'abstract async await become box break const continue do dyn else enum extern fn for gen if impl let loop macro ' +
+  'macro_rules match mod move override priv pub return safe static struct trait try typeof union unsafe unsized use virtual while yield';
+const CONSTRUCT_WORDS = new Set(STRING_KEYWORDS.split(' ').filter((w) => !STRING_WORDS.has(w)));
+
+/** Why a helper attribute's string argument may not be passed to a derive, or undefined. */
+export function helperStringProblem(text: string): string | undefined {
+  const lexed = lexRust(text);
+  if (!lexed.ok) return 'it does not tokenize';
+  const content = text.slice(text.indexOf('"') + 1, text.lastIndexOf('"'));
+  const bad = /[{}[\];!#|$\\"']/.exec(content);
+  if (bad) return `it holds \`${bad[0]}\``;
+  const inner = lexRust(content);
+  if (!inner.ok) return undefined;
+  const word = inner.tokens.find((t) => t.kind === 'ident' && CONSTRUCT_WORDS.has(t.value));
+  return word ? `it holds the keyword \`${word.value}\`` : undefined;
+}
+
+/** A derive helper's arguments: names, `=`, commas, literals and parenthesised lists of them. */
+function checkHelperArguments(scan: Scan, from: number, to: number, where: string, report: Report): void {
+  for (let k = from; k < to; k++) {
+    const t = scan.at(k)!;
+    const literal = /string|char|byte|integer|float/.test(t.kind);
+    if (t.kind === 'string' || t.kind === 'raw-string') {
+      const why = helperStringProblem(t.text);
+      if (why)
+        report(
+          'forbidden-attribute',
+          t,
+          `a string in \`${where}\` may name paths and types only (a derive can read it as code), but ${why}`,
+        );
+    } else if (!(
+      (t.kind === 'ident' && !scan.isPunct(k - 1, '$')) ||
+      literal ||
+      scan.isPunct(k, '=') ||
+      scan.isPunct(k, ',') ||
+      scan.isPunct(k, '::') ||
+      scan.isOpen(k, '(') ||
+      (t.kind === 'close' && t.text === ')')
+    )) {
+      report('forbidden-attribute', t, `\`${where}\` may hold names, \`=\`, literals and parentheses only`);
+      return;
+    }
+  }
+}
+
 function checkAttribute(scan: Scan, from: number, to: number, inner: boolean, report: Report): void {
   if (from >= to) return;
   const first = scan.at(from)!;
@@ -113,6 +187,11 @@ function checkAttribute(scan: Scan, from: number, to: number, inner: boolean, re
   }
   if (name === 'path') {
     report('path-attribute', first, '`#[path]` makes the compiler read a file chosen by the function');
+    return;
+  }
+  if (!inner && segments.length === 1 && scan.helpers.has(name)) {
+    if (scan.isOpen(k, '(')) checkHelperArguments(scan, k + 1, scan.match[k]!, where, report);
+    else if (k < to) report('forbidden-attribute', scan.at(k)!, `\`${where}\` takes a parenthesised list`);
     return;
   }
   const why = EXPLAINED[name];

@@ -49,6 +49,8 @@ export interface CheckOptions {
   skip?: ReadonlySet<RuleId>;
   /** Findings at these tokens are dropped (the expanded pass: tokens written by a standard macro). */
   waive?: (at: Token) => boolean;
+  /** Derive helper attributes of the function's allowed crates (`serde`). */
+  helpers?: ReadonlySet<string>;
 }
 
 const FAMILIES: readonly (readonly RuleCheck[])[] = [
@@ -105,7 +107,7 @@ export function checkSource(source: string, opts: CheckOptions): Diagnostic[] {
     }
   }
   const significant = lexed.tokens.filter((t) => t.kind !== 'doc-comment' && t.kind !== 'shebang');
-  const scan = new Scan(file, opts.context, significant, trees);
+  const scan = new Scan(file, opts.context, significant, trees, opts.helpers);
   for (const family of FAMILIES) for (const rule of family) rule(scan, report);
   return out.sort((a, b) => a.line - b.line || a.col - b.col);
 }

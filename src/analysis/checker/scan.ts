@@ -33,6 +33,8 @@ export class Scan {
     readonly context: CheckContext,
     readonly tokens: readonly Token[],
     readonly trees: readonly TokenTree[],
+    /** Derive helper attributes the function's allowed crates declare (checker/attributes.ts). */
+    readonly helpers: ReadonlySet<string> = new Set(),
   ) {
     this.match = matchDelimiters(tokens);
     this.uses = parseUses(this);

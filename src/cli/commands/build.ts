@@ -11,6 +11,7 @@ import { writeOutputs } from '../../compile/artifacts.js';
 import { parseCompileRequest, compileRequest } from '../../compile/protocol.js';
 import type { CompileOptions } from '../../compile/compile-function.js';
 import { pruneCache } from '../../compile/cache.js';
+import { sourceLocation } from '../../deps/source.js';
 import { MIB, type ConfineSettings } from '../../confine/plan.js';
 import type { ResolvedConfig } from '../../config/schema.js';
 
@@ -91,7 +92,7 @@ export async function build(
       dependencies: {
         storeRoot: dirs.storeRoot,
         ...(opts.allowed ? { allowList: path.resolve(ctx.cwd, opts.allowed) } : {}),
-        ...(opts.dependencySource ? { source: path.resolve(ctx.cwd, opts.dependencySource) } : {}),
+        ...(opts.dependencySource ? { source: sourceLocation(ctx.cwd, opts.dependencySource) } : {}),
       },
     });
   } catch (e) {

@@ -4,8 +4,8 @@ import type { Context } from '../context.js';
 import { PlrustError, ExitCode } from '../../util/errors.js';
 import { resolveToolchain } from '../../toolchain/store.js';
 import { entryStatuses, loadAllowList, type EntryStatus } from '../../deps/allowlist.js';
-import { directorySource, DEFAULT_SOURCE } from '../../deps/source.js';
-import { ensureDependencies } from '../../deps/store.js';
+import { openSource, sourceLocation } from '../../deps/source.js';
+import { ensureUnit } from '../../deps/store.js';
 import { toolchainDirs } from '../../compile/compile-function.js';
 import { buildConfinement } from './build.js';
 import type { Arch } from '../../config/schema.js';
@@ -17,9 +17,9 @@ interface DepsOptions {
   sandbox?: boolean;
 }
 
-function statuses(ctx: Context, opts: DepsOptions): { list: EntryStatus[]; source: string } {
+async function statuses(ctx: Context, opts: DepsOptions): Promise<{ list: EntryStatus[]; source: string }> {
   const allow = loadAllowList(path.resolve(ctx.cwd, opts.allowed));
-  const source = directorySource(path.resolve(ctx.cwd, opts.dependencySource ?? DEFAULT_SOURCE));
+  const source = await openSource(sourceLocation(ctx.cwd, opts.dependencySource), [...allow.keys()]);
   return { list: entryStatuses(allow, source), source: source.location };
 }
 
@@ -35,7 +35,7 @@ const asJson = (s: EntryStatus) => ({
 });
 
 export async function list(ctx: Context, opts: DepsOptions): Promise<void> {
-  const { list, source } = statuses(ctx, opts);
+  const { list, source } = await statuses(ctx, opts);
   ctx.out.result({ ok: true, source, dependencies: list.map(asJson) }, (print) =>
     list.forEach((s) => print(describe(s))),
   );
@@ -51,7 +51,7 @@ function missingError(missing: EntryStatus[], source: string): PlrustError {
 }
 
 export async function check(ctx: Context, opts: DepsOptions): Promise<void> {
-  const { list, source } = statuses(ctx, opts);
+  const { list, source } = await statuses(ctx, opts);
   const missing = list.filter((s) => !s.resolved);
   if (missing.length) throw missingError(missing, source);
   ctx.out.result({ ok: true, source, dependencies: list.map(asJson) }, (print) =>
@@ -60,7 +60,7 @@ export async function check(ctx: Context, opts: DepsOptions): Promise<void> {
 }
 
 export async function build(ctx: Context, opts: DepsOptions & { target?: string }): Promise<void> {
-  const { list, source } = statuses(ctx, opts);
+  const { list, source } = await statuses(ctx, opts);
   const missing = list.filter((s) => !s.resolved);
   if (missing.length) throw missingError(missing, source);
   const tc = resolveToolchain(ctx.home, opts.toolchain);
@@ -72,19 +72,17 @@ export async function build(ctx: Context, opts: DepsOptions & { target?: string 
   const built: { arch: Arch; crate: string; lib: string }[] = [];
   try {
     for (const arch of arches) {
-      const units = await ensureDependencies(
-        list.map((s) => s.resolved!),
-        tc,
-        arch,
-        {
+      // One unit per entry: what a function naming that crate alone links (other sets build on first use).
+      for (const s of list) {
+        const unit = await ensureUnit([s.resolved!], tc, arch, {
           storeRoot: path.join(ctx.home.root, 'deps'),
           tmpRoot: ctx.home.tmp,
           confine: buildConfinement(ctx.config.values, opts.sandbox !== false),
           source,
           toolchainDirs: toolchainDirs(tc, tc.manifest.rustc.path),
-        },
-      );
-      built.push(...units.map((u) => ({ arch, crate: u.crate, lib: u.lib })));
+        });
+        built.push(...unit.crates.map((c) => ({ arch, crate: c.crate, lib: c.lib })));
+      }
     }
   } catch (e) {
     progress.fail();

@@ -111,8 +111,12 @@ export async function install(
       print(`toolchain ${outcome.id} is already installed with ${outcome.targets.join(', ')} (use --force to rebuild)`);
       return;
     }
+    const what = [
+      ...(outcome.built.length > 0 ? [outcome.built.join(', ')] : []),
+      ...(outcome.runtimeRebuilt?.length ? [`runtime crate rebuilt for ${outcome.runtimeRebuilt.join(', ')}`] : []),
+    ].join('; ');
     print(
-      `${ctx.out.paint.green('installed')} toolchain ${outcome.id} (${outcome.built.join(', ')}) in ${outcome.seconds.toFixed(1)} s`,
+      `${ctx.out.paint.green(outcome.built.length > 0 ? 'installed' : 'updated')} toolchain ${outcome.id} (${what}) in ${outcome.seconds.toFixed(1)} s`,
     );
     print(`  compiler: ${outcome.compiler.path} ${outcome.compiler.version} — ${outcome.compiler.reason}`);
     print(`  origin:   ${originText(outcome.compiler.origin)}`);
