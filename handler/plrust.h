@@ -104,6 +104,7 @@ typedef enum PlrustScalar
 	PLRUST_NUMERIC,
 	PLRUST_JSON,
 	PLRUST_JSONB,
+	PLRUST_ENUM,				/* any enum, as its label (text) */
 	PLRUST_INT4RANGE,			/* the ranges stay last and together */
 	PLRUST_INT8RANGE,
 	PLRUST_NUMRANGE,
@@ -165,6 +166,7 @@ extern bool plrust_scalar_is_range(PlrustScalar s);
 extern PlrustScalar plrust_range_subtype(PlrustScalar s);
 extern void plrust_extra_arg(PlrustValue *v, Datum d, PlrustScalar s);
 extern Datum plrust_extra_result(const PlrustValue *v, PlrustScalar s);
+extern Datum plrust_enum_result(const PlrustValue *v, Oid enum_type);
 
 /* ---- small utilities (plrust_util.c) ---- */
 

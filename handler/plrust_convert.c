@@ -13,6 +13,7 @@
 #include "mb/pg_wchar.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
 static void
@@ -231,7 +232,9 @@ array_result(const PlrustValue *v, const PlrustType *t)
 	for (i = 0; i < n; i++)
 	{
 		nulls[i] = elems[i].is_null != 0;
-		datums[i] = nulls[i] ? (Datum) 0 : scalar_result(&elems[i], t->scalar);
+		datums[i] = nulls[i] ? (Datum) 0
+			: t->scalar == PLRUST_ENUM ? plrust_enum_result(&elems[i], getBaseType(t->elem_oid))
+			: scalar_result(&elems[i], t->scalar);
 	}
 	dims[0] = (int) n;
 	return PointerGetDatum(construct_md_array(datums, nulls, 1, dims, lbs, t->elem_oid,
@@ -250,7 +253,9 @@ plrust_result_to_datum(PlrustFunction *fn, const PlrustValue *result, bool *isnu
 	if (result->is_null)
 		*isnull = true;
 	else
-		value = t->is_array ? array_result(result, t) : scalar_result(result, t->scalar);
+		value = t->is_array ? array_result(result, t)
+			: t->scalar == PLRUST_ENUM ? plrust_enum_result(result, getBaseType(t->type_oid))
+			: scalar_result(result, t->scalar);
 	if (t->is_domain)
 		domain_check(value, *isnull, t->type_oid, NULL, NULL);
 	return value;

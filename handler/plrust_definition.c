@@ -42,6 +42,7 @@ static const char *const scalar_names[] = {
 	[PLRUST_NUMERIC] = "numeric",
 	[PLRUST_JSON] = "json",
 	[PLRUST_JSONB] = "jsonb",
+	[PLRUST_ENUM] = "text",
 	[PLRUST_INT4RANGE] = "int4range",
 	[PLRUST_INT8RANGE] = "int8range",
 	[PLRUST_NUMRANGE] = "numrange",
@@ -76,6 +77,7 @@ static const char *const array_names[] = {
 	[PLRUST_NUMERIC] = "numeric[]",
 	[PLRUST_JSON] = "json[]",
 	[PLRUST_JSONB] = "jsonb[]",
+	[PLRUST_ENUM] = "text[]",
 	[PLRUST_INT4RANGE] = "int4range[]",
 	[PLRUST_INT8RANGE] = "int8range[]",
 	[PLRUST_NUMRANGE] = "numrange[]",
@@ -120,6 +122,11 @@ scalar_of(Oid type_oid, PlrustScalar *out)
 			*out = PLRUST_VOID;
 			return true;
 		default:
+			if (type_is_enum(type_oid))
+			{
+				*out = PLRUST_ENUM;
+				return true;
+			}
 			return plrust_extra_scalar_of(type_oid, out);
 	}
 }
@@ -164,7 +171,8 @@ resolve_type(Oid type_oid, bool is_result, PlrustType *t)
 				   "The supported types are bool, int2, int4, int8, float4, float8, text, varchar, "
 				   "bytea, \"char\", oid, date, time, timetz, timestamp, timestamptz, interval, uuid, "
 				   "point, box, tid, cstring, numeric, json, jsonb, int4range, int8range, numrange, daterange, "
-				   "tsrange, tstzrange, one-dimensional arrays of these, and void as the result type.");
+				   "tsrange, tstzrange, enums (as text), one-dimensional arrays of these, and void as the "
+				   "result type.");
 }
 
 const char *

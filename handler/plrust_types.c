@@ -91,6 +91,7 @@ plrust_scalar_has_buffers(PlrustScalar s)
 		case PLRUST_NUMERIC:
 		case PLRUST_JSON:
 		case PLRUST_JSONB:
+		case PLRUST_ENUM:
 			return true;
 		default:
 			return plrust_scalar_is_range(s);
@@ -167,6 +168,29 @@ json_result(const PlrustValue *v, PGFunction in)
 	if (text == p)
 		text = pnstrdup(p, len);
 	return DirectFunctionCall1(in, CStringGetDatum(text));
+}
+
+/* An enum result: its label, read by enum_in, which refuses a label the type lacks. */
+Datum
+plrust_enum_result(const PlrustValue *v, Oid enum_type)
+{
+	const char *p = v->v.bytes.ptr;
+	Size		len = v->v.bytes.len;
+	char	   *label;
+
+	if (len > 0 && p == NULL)
+		check_len(v, 0, "enum");
+	if (len > NAMEDATALEN)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("invalid input value for enum %s", format_type_be(enum_type)),
+				 errdetail("The function returned a label of %zu bytes; enum labels have at most %d.",
+						   len, NAMEDATALEN - 1)));
+	pg_verify_mbstr(PG_UTF8, p, (int) len, false);
+	label = pg_any_to_server(p, (int) len, PG_UTF8);
+	if (label == p)
+		label = pnstrdup(p, len);
+	return DirectFunctionCall2(enum_in, CStringGetDatum(label), ObjectIdGetDatum(enum_type));
 }
 
 static void
@@ -287,6 +311,9 @@ plrust_extra_arg(PlrustValue *v, Datum d, PlrustScalar s)
 			}
 		case PLRUST_JSONB:
 			set_utf8(v, DatumGetCString(DirectFunctionCall1(jsonb_out, d)));
+			break;
+		case PLRUST_ENUM:
+			set_utf8(v, DatumGetCString(DirectFunctionCall1(enum_out, d)));
 			break;
 		default:
 			if (plrust_scalar_is_range(s))

@@ -264,6 +264,17 @@ CREATE FUNCTION slow_num(digits int) RETURNS numeric STRICT LANGUAGE plrust AS $
     }
     Ok(Some(y))
 $$;
+CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
+CREATE DOMAIN good_mood AS mood CHECK (VALUE <> 'sad');
+CREATE FUNCTION cheer(m mood, ms mood[]) RETURNS mood[] STRICT LANGUAGE plrust AS $$
+    let up = |m: &str| match m { "sad" => "ok", _ => "happy" }.to_string();
+    let mut out: Vec<Option<String>> = ms.into_iter().map(|x| x.map(up)).collect();
+    out.push(Some(up(m)));
+    Ok(Some(out))
+$$;
+CREATE FUNCTION label(m good_mood, wanted text) RETURNS good_mood STRICT LANGUAGE plrust AS $$
+    Ok(Some(if wanted.is_empty() { m.to_string() } else { wanted.to_string() }))
+$$;
 CREATE DOMAIN small_num AS numeric CHECK (VALUE < 100);
 `;
 
@@ -457,6 +468,16 @@ describe('every upstream PL/Rust type in PostgreSQL 15', () => {
     assert.deepEqual(await pg.query(`SELECT dom(5)::text`), [['50']]);
     const bad = await pg.psqlResult('SELECT dom(20);');
     assert.match(bad.stderr, /ERROR: +value for domain small_num violates check constraint "small_num_check"/);
+  });
+
+  test('enums are their labels (text), checked by enum_in and by a domain on return', async () => {
+    assert.deepEqual(await pg.query(`SELECT cheer('sad', '{happy,NULL,sad}')::text, label('ok', '')::text`), [
+      ['{happy,NULL,ok,ok}', 'ok'],
+    ]);
+    const bad = await pg.psqlResult(`SELECT label('ok', 'angry');`);
+    assert.match(bad.stderr, /ERROR: +invalid input value for enum mood: "angry"/);
+    const sad = await pg.psqlResult(`SELECT label('ok', 'sad');`);
+    assert.match(sad.stderr, /ERROR: +value for domain good_mood violates check constraint "good_mood_check"/);
   });
 
   test('an unsupported type is refused at CREATE FUNCTION with the list of supported types', async () => {
