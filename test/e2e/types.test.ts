@@ -312,6 +312,35 @@ describe('every upstream PL/Rust type in PostgreSQL 15', () => {
     }
   });
 
+  test('results are given back to the library: 20,000 calls returning ranges, JSON and intervals hold no more memory', async () => {
+    const s = await pg.openSession();
+    try {
+      const held = async (): Promise<number[]> => {
+        const out = await s.run(
+          `SELECT ident, used_bytes FROM pg_backend_memory_contexts WHERE name = 'PL/Rust function' AND ident IN ('echo_numrange', 'echo_jsonb', 'echo_interval') ORDER BY ident;`,
+        );
+        return out.stdout
+          .trim()
+          .split('\n')
+          .map((l) => Number(l.split('|')[1]));
+      };
+      const calls = (n: number) =>
+        s.run(
+          `SELECT count(echo_numrange('[1.5,2.5)', '{"(,3.25]",empty,NULL}')), count(echo_jsonb('{"a": [1, 2]}', '{"[3]",NULL}')),
+                  count(echo_interval('1 day', '{"2 mons"}')) FROM generate_series(1, ${n});`,
+        );
+      await calls(10);
+      const before = await held();
+      assert.equal(before.length, 3, 'the three libraries are loaded');
+      const r = await calls(20000);
+      assert.equal(r.stdout.trim(), '20000|20000|20000', r.stderr);
+      const after = await held();
+      after.forEach((a, i) => assert.ok(a - before[i]! < 64 * 1024, `grew by ${a - before[i]!} bytes`));
+    } finally {
+      await s.close();
+    }
+  });
+
   test('numeric arithmetic equals PostgreSQL numeric, for generated values and the special ones', async () => {
     const rows = await pg.query(`
       WITH v(x) AS (
