@@ -24,6 +24,11 @@ const SECTIONS: Section[] = [
   { id: 'sandbox', title: "The compiler's box", run: async () => (await import('./sandbox.js')).benchSandbox() },
   { id: 'sql', title: 'PL/Rust in PostgreSQL', run: async () => (await import('./sql.js')).benchSql() },
   {
+    id: 'isolation',
+    title: 'Process isolation',
+    run: async () => (await import('./isolation.js')).benchIsolation(),
+  },
+  {
     id: 'checkpoint',
     title: 'Runaway-loop checkpoints',
     run: async () => (await import('./checkpoint.js')).benchCheckpoint(),

@@ -242,6 +242,10 @@ typedef struct PlrustFunction
 	uintptr_t	code_start;		/* the library's executable mapping */
 	uintptr_t	code_end;
 	bool		broken;			/* a fault left its Rust state unusable: never called again */
+	bool		isolated;		/* runs in the isolated process (plrust_isolation.c) */
+	int			iso_fd;			/* isolated: the sealed library, sent to every new runner */
+	uint32		iso_lib;		/* isolated: the runner's name for the library */
+	uint64		iso_epoch;		/* isolated: the runner it is loaded in */
 } PlrustFunction;
 
 /* Where function memory lives; a child of TopMemoryContext. */
@@ -379,6 +383,19 @@ plrust_host_leave(void)
 	if (--plrust_in_host == 0 && unlikely(plrust_escape_deferred))
 		plrust_escape_deferred_now();
 }
+
+/* ---- process isolation (plrust_isolation.c, docs/ISOLATION.md) ---- */
+
+extern void plrust_isolation_define_guc(void);
+/* Whether plrust.isolation, as it applies to the function's owner, is process. */
+extern bool plrust_isolation_wanted(const PlrustDef *def);
+extern PlrustFunction *plrust_isolated_load(PlrustDef *def, const PlrustArtifact *artifact,
+											MemoryContext fn_cxt);
+extern void plrust_isolated_unload(PlrustFunction *fn);
+extern int32 plrust_isolated_call(PlrustFunction *fn, PlrustValue *result, PlrustError *error);
+extern char *plrust_runner_path(void);
+/* ERRORs unless a library's signature is what the catalog says (plrust_loader.c). */
+extern void plrust_check_library_signature(const PlrustDef *def, const char *library_signature);
 
 /* ---- conversion (plrust_convert.c) ---- */
 

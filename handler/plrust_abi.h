@@ -15,7 +15,7 @@
 extern "C" {
 #endif
 
-#define PLRUST_ABI_VERSION 1
+#define PLRUST_ABI_VERSION 2
 
 /* Status codes returned by plrust_call (and plrust_init). */
 #define PLRUST_OK               0   /* *result is set */
@@ -27,6 +27,8 @@ extern "C" {
 #define PLRUST_BAD_ARGS         6   /* nargs or an argument did not match the signature */
 #define PLRUST_ABI_MISMATCH     7   /* from plrust_init */
 #define PLRUST_NOT_INITIALIZED  8   /* plrust_call before a successful plrust_init (message is static) */
+
+struct PlrustSlice;                  /* defined below; used by request */
 
 typedef struct PlrustHost {
     uint32_t abi_version;            /* PLRUST_ABI_VERSION */
@@ -45,6 +47,10 @@ typedef struct PlrustHost {
     /* Stack depth: the lowest stack address function code may reach
        (stacks grow down on both targets). 0 disables the check. */
     uintptr_t stack_limit;
+    /* One self-contained request to the backend (docs/ABI.md, Host requests):
+       msg starts with a u32 op code; *reply is a host->alloc block the
+       library releases. 0: normal reply, 1: error reply. Never longjmps. */
+    int32_t (*request)(void *ctx, const uint8_t *msg, size_t len, struct PlrustSlice *reply);
 } PlrustHost;
 
 typedef struct PlrustSlice {
@@ -52,9 +58,15 @@ typedef struct PlrustSlice {
     size_t      len;
 } PlrustSlice;
 
+/* Which union member a value uses, so a value tree can be copied without its SQL type. */
+#define PLRUST_SHAPE_PLAIN 0         /* the 8-byte scalar members */
+#define PLRUST_SHAPE_BYTES 1         /* bytes: a PlrustSlice of bytes */
+#define PLRUST_SHAPE_ARRAY 2         /* array: a PlrustSlice of tagged PlrustValues */
+
 typedef struct PlrustValue {
     uint8_t is_null;                 /* 1: SQL NULL, the union is unused */
-    uint8_t _pad[7];
+    uint8_t shape;                   /* PLRUST_SHAPE_*, set by every producer */
+    uint8_t _pad[6];
     union {
         uint8_t     b;               /* bool: 0 or 1 */
         int16_t     i16;             /* int2 */

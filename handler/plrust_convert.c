@@ -33,6 +33,7 @@ text_arg(PlrustValue *v, const char *ptr, Size len)
 			len = strlen(converted);
 		}
 	}
+	v->shape = PLRUST_SHAPE_BYTES;
 	v->v.bytes.ptr = ptr;
 	v->v.bytes.len = len;
 }
@@ -72,6 +73,7 @@ scalar_arg(PlrustValue *v, Datum d, PlrustScalar scalar)
 			{
 				bytea	   *b = DatumGetByteaPP(d);
 
+				v->shape = PLRUST_SHAPE_BYTES;
 				v->v.bytes.ptr = VARDATA_ANY(b);
 				v->v.bytes.len = VARSIZE_ANY_EXHDR(b);
 				break;
@@ -111,6 +113,7 @@ array_arg(PlrustValue *v, Datum d, const PlrustType *t, int argno)
 		else
 			scalar_arg(&values[i], elems[i], t->scalar);
 	}
+	v->shape = PLRUST_SHAPE_ARRAY;
 	v->v.array.ptr = values;
 	v->v.array.len = n;
 }

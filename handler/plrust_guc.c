@@ -391,6 +391,8 @@ plrust_define_gucs(void)
 							   &plrust_dependency_source, "",
 							   PGC_SUSET, 0, check_dependency_source, NULL, NULL);
 
+	plrust_isolation_define_guc();
+
 #if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("plrust");
 #else

@@ -512,7 +512,8 @@ plrust_call_handler(PG_FUNCTION_ARGS)
 	plrust_active_fn = fn;
 	plrust_active_frame = &frame;
 	plrust_backstop_arm();
-	status = fn->call(fn->args, (uint32_t) fn->def->nargs, &result, &error);
+	status = fn->isolated ? plrust_isolated_call(fn, &result, &error)
+		: fn->call(fn->args, (uint32_t) fn->def->nargs, &result, &error);
 	plrust_active_frame = outer_frame;
 	plrust_active_fn = outer_fn;
 

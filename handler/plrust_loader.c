@@ -196,6 +196,12 @@ check_signature(const PlrustDef *def, const char *library_signature)
 	error_context_stack = cb.previous;
 }
 
+void
+plrust_check_library_signature(const PlrustDef *def, const char *library_signature)
+{
+	check_signature(def, library_signature);
+}
+
 static const char *
 status_name(int32 status)
 {
@@ -237,6 +243,8 @@ plrust_load(PlrustDef *def, const PlrustArtifact *artifact, MemoryContext fn_cxt
 						def->name, artifact->abi_version, PLRUST_ABI_VERSION),
 				 errhint("Recreate the function with CREATE OR REPLACE FUNCTION.")));
 	check_elf(def, artifact);
+	if (plrust_isolation_wanted(def))
+		return plrust_isolated_load(def, artifact, fn_cxt);
 
 	fn = MemoryContextAllocZero(fn_cxt, sizeof(PlrustFunction));
 	fn->def = def;
@@ -300,6 +308,8 @@ plrust_unload(PlrustFunction *fn)
 	void	   *code = (void *) fn->call;
 	Dl_info		info;
 
+	if (fn->isolated)
+		plrust_isolated_unload(fn);
 	if (fn->dl_handle != NULL)
 	{
 		dlclose(fn->dl_handle);

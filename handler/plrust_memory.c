@@ -294,7 +294,8 @@ plrust_release_result(PlrustFunction *fn, const PlrustValue *result)
 {
 	const PlrustType *t = &fn->def->ret_type;
 
-	if (result->is_null || t->scalar == PLRUST_VOID)
+	/* an isolated call's values live in the argument context */
+	if (fn->isolated || result->is_null || t->scalar == PLRUST_VOID)
 		return;
 	if (t->is_array)
 	{
@@ -320,7 +321,7 @@ plrust_release_result(PlrustFunction *fn, const PlrustValue *result)
 void
 plrust_release_error(PlrustFunction *fn, int32 status, const PlrustError *error)
 {
-	if (status == PLRUST_OK || status == PLRUST_OOM || status == PLRUST_NOT_INITIALIZED)
+	if (fn->isolated || status == PLRUST_OK || status == PLRUST_OOM || status == PLRUST_NOT_INITIALIZED)
 		return;
 	release_bytes(fn, error->message);
 	release_bytes(fn, error->location);

@@ -135,6 +135,7 @@ plrust_range_subtype(PlrustScalar s)
 static void
 set_bytes(PlrustValue *v, const void *ptr, Size len)
 {
+	v->shape = PLRUST_SHAPE_BYTES;
 	v->v.bytes.ptr = ptr;
 	v->v.bytes.len = len;
 }
@@ -238,6 +239,7 @@ range_arg(PlrustValue *v, Datum d, PlrustScalar s)
 		parts[2].is_null = 0;
 		bound_arg(&parts[2], upper.val, plrust_range_subtype(s));
 	}
+	v->shape = PLRUST_SHAPE_ARRAY;
 	v->v.array.ptr = parts;
 	v->v.array.len = 3;
 }

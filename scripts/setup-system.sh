@@ -16,6 +16,7 @@ packages=(
   qemu-user-binfmt            # its binfmt_misc registration line, for the aarch64 PostgreSQL tests
   binutils                    # readelf, used by tests as an independent oracle for the ELF parser
   bubblewrap                  # the sandbox every rustc run on function source goes through (docs/TRUST.md)
+  libseccomp-dev              # the isolation runner's system-call filter, linked in statically (docs/ISOLATION.md)
   util-linux                  # prlimit: the compiler's memory, CPU, file-size and process limits
   librust-serde-json-dev      # serde_json (with serde, itoa, ryu): the runtime crate's Json and JsonB (docs/TYPES.md)
   # Crates for the [dependencies] tests, installed as a directory registry in /usr/share/cargo/registry:

@@ -5,6 +5,9 @@
 # suite, `scripts/test.sh matrix` only the matrix (13 to 19, a hot standby:
 # the majors other than the host's are fetched once by scripts/pg-versions.sh
 # into PLRUST_PG_VERSIONS_ROOT, default /var/tmp/plrust-pg-versions).
+# `all` ends with the isolation stage, `scripts/test.sh isolation` runs only
+# it: the SQL and fault suites again with plrust.isolation = process
+# (docs/ISOLATION.md), every function in a runner process.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,11 +28,17 @@ if [[ -z "${PLRUST_TEST_CACHE:-}" ]]; then
 fi
 export PLRUST_TEST_CACHE
 
+isolation_stage() {
+  PLRUST_TEST_ISOLATION=process node --test --test-concurrency=1 --test-reporter=spec \
+    dist/test/e2e/sql.test.js dist/test/e2e/faults.test.js
+}
+
 case "${1:-all}" in
   aarch64) suites=(dist/test/aarch64) ;;
   matrix) suites=(dist/test/matrix) ;;
+  isolation) isolation_stage; exit ;;
   all) suites=(dist/test/unit dist/test/e2e dist/test/aarch64 dist/test/matrix) ;;
-  *) echo "usage: scripts/test.sh [all|aarch64|matrix]" >&2; exit 2 ;;
+  *) echo "usage: scripts/test.sh [all|aarch64|matrix|isolation]" >&2; exit 2 ;;
 esac
 
 files=()
@@ -38,4 +47,10 @@ for s in "${suites[@]}"; do
 done
 # One runner invocation, so the run ends with one summary. Test files run one
 # at a time: they share two cores and a handful of PostgreSQL clusters.
-exec node --test --test-concurrency=1 --test-reporter=spec "${files[@]}"
+if [[ "${1:-all}" != all ]]; then
+  exec node --test --test-concurrency=1 --test-reporter=spec "${files[@]}"
+fi
+status=0
+node --test --test-concurrency=1 --test-reporter=spec "${files[@]}" || status=$?
+isolation_stage || status=$?
+exit "$status"

@@ -1,7 +1,7 @@
 //! The C ABI of docs/ABI.md (handler/plrust_abi.h is the C side).
 use core::ffi::c_void;
 
-pub const PLRUST_ABI_VERSION: u32 = 1;
+pub const PLRUST_ABI_VERSION: u32 = 2;
 
 pub const PLRUST_OK: i32 = 0;
 pub const PLRUST_ERR: i32 = 1;
@@ -23,6 +23,12 @@ pub type ReallocFn = unsafe extern "C" fn(
     new_size: usize,
 ) -> *mut c_void;
 pub type InterruptRequestedFn = unsafe extern "C" fn(ctx: *mut c_void) -> i32;
+pub type RequestFn = unsafe extern "C" fn(ctx: *mut c_void, msg: *const u8, len: usize, reply: *mut PlrustSlice) -> i32;
+
+/// `PlrustValue::shape`: which union member a value uses (docs/ABI.md, Values).
+pub const PLRUST_SHAPE_PLAIN: u8 = 0;
+pub const PLRUST_SHAPE_BYTES: u8 = 1;
+pub const PLRUST_SHAPE_ARRAY: u8 = 2;
 
 #[repr(C)]
 pub struct PlrustHost {
@@ -35,6 +41,7 @@ pub struct PlrustHost {
     pub interrupt_flag: *const i32,
     pub interrupt_requested: Option<InterruptRequestedFn>,
     pub stack_limit: usize,
+    pub request: Option<RequestFn>,
 }
 
 #[repr(C)]
@@ -65,15 +72,21 @@ pub union PlrustPayload {
 #[derive(Clone, Copy)]
 pub struct PlrustValue {
     pub is_null: u8,
-    pub _pad: [u8; 7],
+    pub shape: u8,
+    pub _pad: [u8; 6],
     pub v: PlrustPayload,
 }
 
 impl PlrustValue {
-    pub const NULL: PlrustValue = PlrustValue { is_null: 1, _pad: [0; 7], v: PlrustPayload { i64: 0 } };
+    pub const NULL: PlrustValue =
+        PlrustValue { is_null: 1, shape: PLRUST_SHAPE_PLAIN, _pad: [0; 6], v: PlrustPayload { i64: 0 } };
 
     pub const fn new(v: PlrustPayload) -> PlrustValue {
-        PlrustValue { is_null: 0, _pad: [0; 7], v }
+        PlrustValue { is_null: 0, shape: PLRUST_SHAPE_PLAIN, _pad: [0; 6], v }
+    }
+
+    pub const fn tagged(v: PlrustPayload, shape: u8) -> PlrustValue {
+        PlrustValue { is_null: 0, shape, _pad: [0; 6], v }
     }
 }
 

@@ -1,7 +1,7 @@
 //! Conversions between `PlrustValue` and the Rust types user functions take
 //! and return. The traits are parameterised by the SQL type (`crate::sql`)
 //! so that only the pairs of docs/ABI.md exist.
-use crate::abi::{PlrustPayload, PlrustSlice, PlrustValue};
+use crate::abi::{PlrustPayload, PlrustSlice, PlrustValue, PLRUST_SHAPE_ARRAY, PLRUST_SHAPE_BYTES};
 use crate::sql::{Array, Bool, Bytea, Float4, Float8, Int2, Int4, Int8, Layout, Scalar, SqlType, Text, Void};
 use core::fmt::Display;
 use core::mem::ManuallyDrop;
@@ -236,7 +236,10 @@ impl<'a> FromArg<'a, Bytea> for Vec<u8> {
 /// release.
 pub(crate) fn bytes_result(b: &[u8]) -> OwnedValue {
     match crate::host::copy_to_host(b) {
-        Ok(s) => OwnedValue { raw: PlrustValue::new(PlrustPayload { bytes: s }), shape: Shape::Value(Layout::Bytes) },
+        Ok(s) => OwnedValue {
+            raw: PlrustValue::tagged(PlrustPayload { bytes: s }, PLRUST_SHAPE_BYTES),
+            shape: Shape::Value(Layout::Bytes),
+        },
         Err(()) => out_of_memory(b.len(), 1),
     }
 }
@@ -305,7 +308,7 @@ impl<E: Scalar, T: IntoResult<E>> IntoResult<Array<E>> for Vec<Option<T>> {
         let len = self.len();
         let shape = Shape::Array { elements: E::LAYOUT, block_len: len };
         if len == 0 {
-            return OwnedValue { raw: PlrustValue::new(PlrustPayload { array: PlrustSlice::EMPTY }), shape };
+            return OwnedValue { raw: PlrustValue::tagged(PlrustPayload { array: PlrustSlice::EMPTY }, PLRUST_SHAPE_ARRAY), shape };
         }
         let (size, align) = (len * size_of::<PlrustValue>(), align_of::<PlrustValue>());
         let block = crate::host::alloc(size, align).cast::<PlrustValue>();
@@ -315,7 +318,10 @@ impl<E: Scalar, T: IntoResult<E>> IntoResult<Array<E>> for Vec<Option<T>> {
         // Until the block is complete, the owned value covers only the
         // elements written so far, so a panic in a conversion releases them.
         let mut owned = OwnedValue {
-            raw: PlrustValue::new(PlrustPayload { array: PlrustSlice { ptr: block.cast_const().cast(), len: 0 } }),
+            raw: PlrustValue::tagged(
+                PlrustPayload { array: PlrustSlice { ptr: block.cast_const().cast(), len: 0 } },
+                PLRUST_SHAPE_ARRAY,
+            ),
             shape,
         };
         let mut filled = 0;

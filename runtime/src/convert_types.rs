@@ -1,7 +1,7 @@
 //! Conversions of the types docs/TYPES.md lists beyond the first ABI's
 //! (bool, integers, floats, text, bytea): each travels as a plain value, a
 //! byte slice or, for ranges, three values (docs/ABI.md, Values).
-use crate::abi::{PlrustPayload, PlrustSlice, PlrustValue};
+use crate::abi::{PlrustPayload, PlrustSlice, PlrustValue, PLRUST_SHAPE_ARRAY};
 use crate::convert::{bytes, bytes_result, elements, not_null, out_of_memory, ArgProblem, FromArg, IntoResult, OwnedValue, Shape};
 use crate::datum::{
     AnyNumeric, Date, Interval, Json, JsonB, Range, RangeBound, Time, TimeWithTimeZone, Timestamp, TimestampWithTimeZone, Uuid,
@@ -243,7 +243,10 @@ impl<S: RangeSubtype, T: IntoResult<S>> IntoResult<sql::Range<S>> for Range<T> {
             block.add(2).write(upper.into_raw());
         }
         OwnedValue {
-            raw: PlrustValue::new(PlrustPayload { array: PlrustSlice { ptr: block.cast_const().cast(), len: 3 } }),
+            raw: PlrustValue::tagged(
+                PlrustPayload { array: PlrustSlice { ptr: block.cast_const().cast(), len: 3 } },
+                PLRUST_SHAPE_ARRAY,
+            ),
             shape: Shape::Value(<sql::Range<S> as Scalar>::LAYOUT),
         }
     }

@@ -37,7 +37,7 @@ import { discardUnit, ensureUnit, linkArgs, type DependencyUnit } from '../deps/
 const pkg = createRequire(import.meta.url)('../../../package.json') as { version: string };
 
 /** docs/ABI.md; the generated wrapper and the runtime crate implement this version. */
-export const ABI_VERSION = 1;
+export const ABI_VERSION = 2;
 /** Bumped when the cache layout or anything that feeds the key changes meaning. */
 const CACHE_FORMAT = 1;
 

@@ -48,6 +48,8 @@ export function allowlistHeader(list: Allowlist): string {
 export interface BuiltHandler {
   dir: string;
   library: string;
+  /** The isolation runner (docs/ISOLATION.md); absent where it cannot be built (no libseccomp for a foreign target). */
+  runner?: string;
   control: string;
   scripts: string[];
 }
@@ -62,7 +64,9 @@ function makeArgs(pg: PgInstallation, host = hostArch()): string[] {
   // same source a different plrust.so and every reinstall a replacement. Make expands $(CURDIR); the
   // quotes keep a directory with spaces one word for the shell.
   const args = [`PG_CONFIG=${pg.pgConfig}`, 'with_llvm=no', 'COPT=-ffile-prefix-map="$(CURDIR)"=.'];
-  if (pg.arch && pg.arch !== host) args.push(`CC=${linkerFor(loadTargetDefinition(pg.arch), host).linker}`);
+  // libseccomp exists for the host's architecture only: a cross-built handler has no runner.
+  if (pg.arch && pg.arch !== host)
+    args.push(`CC=${linkerFor(loadTargetDefinition(pg.arch), host).linker}`, 'PLRUST_RUNNER=no');
   return args;
 }
 
@@ -87,6 +91,7 @@ export async function buildHandler(pg: PgInstallation, workDir: string, logFile:
   return {
     dir,
     library: path.join(dir, 'plrust.so'),
+    ...(fs.existsSync(path.join(dir, 'plrust_runner')) ? { runner: path.join(dir, 'plrust_runner') } : {}),
     control: path.join(dir, 'plrust.control'),
     scripts: extensionScripts(dir),
   };

@@ -52,7 +52,7 @@ export function defaultsText(d: { home: string; compiler: string[]; workDir: str
 
 export interface InstallPlanInput {
   pg: PgInstallation;
-  handler: Pick<BuiltHandler, 'library' | 'control' | 'scripts'>;
+  handler: Pick<BuiltHandler, 'library' | 'runner' | 'control' | 'scripts'>;
   defaultsFile: string;
   prebuilt: { artifact: PrebuiltArtifact; shaFile: string }[];
   /**
@@ -67,6 +67,16 @@ export function planFiles(input: InstallPlanInput): PlannedFile[] {
   const ext = path.join(input.pg.sharedir, 'extension');
   const files: PlannedFile[] = [
     { dest: path.join(input.pg.pkglibdir, 'plrust.so'), from: input.handler.library, role: 'handler', mode: 0o755 },
+    ...(input.handler.runner === undefined
+      ? []
+      : [
+          {
+            dest: path.join(input.pg.pkglibdir, 'plrust_runner'),
+            from: input.handler.runner,
+            role: 'handler' as const,
+            mode: 0o755,
+          },
+        ]),
     { dest: path.join(ext, 'plrust.control'), from: input.handler.control, role: 'control', mode: 0o644 },
     ...input.handler.scripts.map((s) => ({
       dest: path.join(ext, path.basename(s)),

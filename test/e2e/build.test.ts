@@ -107,7 +107,7 @@ describe('plrust build of the examples', () => {
         const meta = JSON.parse(fs.readFileSync(a.path.replace(/\.so$/, '.json'), 'utf8')) as Record<string, unknown>;
         assert.equal(meta.sha256, a.sha256);
         assert.equal(meta.toolchain, tc.id);
-        assert.equal(meta.abiVersion, 1);
+        assert.equal(meta.abiVersion, 2);
         assert.match(String(meta.definitionHash), /^[0-9a-f]{64}$/);
         assert.ok(typeof meta.checkerVersion === 'string');
       }

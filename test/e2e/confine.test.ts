@@ -417,7 +417,7 @@ $x$;`,
           `SET check_function_bodies = off;
            CREATE FUNCTION cut_${i}(a int4) RETURNS int4 STRICT LANGUAGE plrust AS $x$Ok(a) // cut ${i}$x$;
            INSERT INTO plrust.artifacts (definition_hash, arch, abi_version, toolchain, sha256, library)
-             VALUES (plrust.definition_hash('cut_${i}(int4)'), '${ARCH}', 1, 'cut', '${sha256(cut)}',
+             VALUES (plrust.definition_hash('cut_${i}(int4)'), '${ARCH}', 2, 'cut', '${sha256(cut)}',
                      pg_read_binary_file('${file}'));
            SELECT cut_${i}(1);`,
         );
@@ -432,7 +432,7 @@ $x$;`,
         `SET check_function_bodies = off;
          CREATE FUNCTION cut_tail(a int4) RETURNS int4 STRICT LANGUAGE plrust AS 'Ok(a) // tail';
          INSERT INTO plrust.artifacts (definition_hash, arch, abi_version, toolchain, sha256, library)
-           VALUES (plrust.definition_hash('cut_tail(int4)'), '${ARCH}', 1, 'cut', '${sha256(tail)}',
+           VALUES (plrust.definition_hash('cut_tail(int4)'), '${ARCH}', 2, 'cut', '${sha256(tail)}',
                    pg_read_binary_file('${tailFile}'));`,
       );
       assert.equal(tailed.code, 0, tailed.stderr);

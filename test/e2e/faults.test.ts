@@ -25,6 +25,15 @@ const ARCH = process.arch === 'arm64' ? 'aarch64' : 'x86_64';
 const STACK_KB = 8192;
 /** Every case below calls provoke() once; the final test checks that all of them ran. */
 const EXPECTED_CASES = 36;
+/**
+ * scripts/test.sh's isolation stage (docs/ISOLATION.md): a fault ends the function's runner process
+ * instead of unloading its library, and a request is answered by ending the runner.
+ */
+const ISOLATED = process.env.PLRUST_TEST_ISOLATION === 'process';
+const overflowed = (fn: string) =>
+  new RegExp(
+    `ERROR:  function overflowed the stack\\nDETAIL:  Code the stack checks do not see [^\\n]* of the function's isolated process\\. The process was ended; the next call starts a new one\\.\\nHINT: [^\\n]*\\nCONTEXT:  PL/Rust function "${fn}"`,
+  );
 
 let pg: PgCluster | undefined;
 let postmaster = 0;
@@ -231,8 +240,9 @@ describe('run-time faults of PL/Rust functions in PostgreSQL 15', () => {
     let _bomb = Bomb;
     panic!("the first panic");
 $$;`);
-      const aborted =
-        /ERROR: {2}function aborted: the Rust runtime of a PL\/Rust function cannot continue[^\n]*\nDETAIL: {2}The Rust runtime cannot continue after this fault, so the function's library was unloaded; the next call loads it again\.\nCONTEXT: {2}PL\/Rust function "double_panic"/;
+      const aborted = ISOLATED
+        ? /ERROR: {2}function aborted: the Rust runtime of a PL\/Rust function cannot continue[^\n]*\nDETAIL: {2}The Rust runtime cannot continue after this fault, so the function's isolated process was ended; the next call starts a new one\.\nCONTEXT: {2}PL\/Rust function "double_panic"/
+        : /ERROR: {2}function aborted: the Rust runtime of a PL\/Rust function cannot continue[^\n]*\nDETAIL: {2}The Rust runtime cannot continue after this fault, so the function's library was unloaded; the next call loads it again\.\nCONTEXT: {2}PL\/Rust function "double_panic"/;
       const r = await provoke('double panic', {
         sql: 'SELECT double_panic();',
         error: aborted,
@@ -346,8 +356,9 @@ $$;`);
       const nodes = (STACK_KB * 1024) / 8;
       await provoke('stack overflow in drop glue', {
         sql: `SELECT deep_drop(${nodes});`,
-        error:
-          /ERROR: {2}function overflowed the stack\nDETAIL: {2}Code the stack checks do not see .* The function was stopped there and its library unloaded; the next call loads it again\.\nCONTEXT: {2}PL\/Rust function "deep_drop"/,
+        error: ISOLATED
+          ? overflowed('deep_drop')
+          : /ERROR: {2}function overflowed the stack\nDETAIL: {2}Code the stack checks do not see .* The function was stopped there and its library unloaded; the next call loads it again\.\nCONTEXT: {2}PL\/Rust function "deep_drop"/,
         then: ['SELECT deep_drop(1000);', '1000'],
       });
     });
@@ -359,7 +370,9 @@ $$;`);
 $$;`);
       await provoke('a frame twice the size of the stack', {
         sql: 'SELECT big_frame(3);',
-        error: /ERROR: {2}function overflowed the stack\n.*\nCONTEXT: {2}PL\/Rust function "big_frame"/,
+        error: ISOLATED
+          ? overflowed('big_frame')
+          : /ERROR: {2}function overflowed the stack\n.*\nCONTEXT: {2}PL\/Rust function "big_frame"/,
         then: ['SELECT 1;', '1'],
       });
       await create(`CREATE FUNCTION huge_frame(n int4) RETURNS int4 STRICT LANGUAGE plrust AS $$
@@ -368,7 +381,9 @@ $$;`);
 $$;`);
       await provoke('a 64 MB frame', {
         sql: 'SELECT huge_frame(3);',
-        error: /ERROR: {2}function overflowed the stack\n.*\nCONTEXT: {2}PL\/Rust function "huge_frame"/,
+        error: ISOLATED
+          ? overflowed('huge_frame')
+          : /ERROR: {2}function overflowed the stack\n.*\nCONTEXT: {2}PL\/Rust function "huge_frame"/,
       });
     });
 
@@ -381,7 +396,9 @@ $$;`);
 $$;`);
       await provoke('a local aligned to 1 << 29', {
         sql: 'SELECT aligned_frame(3);',
-        error: /ERROR: {2}function overflowed the stack\n.*\nCONTEXT: {2}PL\/Rust function "aligned_frame"/,
+        error: ISOLATED
+          ? overflowed('aligned_frame')
+          : /ERROR: {2}function overflowed the stack\n.*\nCONTEXT: {2}PL\/Rust function "aligned_frame"/,
       });
     });
   });
@@ -534,10 +551,18 @@ CREATE FUNCTION std_churn() RETURNS int8 LANGUAGE plrust AS $$
 $$;`);
     });
 
+    const asPostgres: Record<string, string> = {
+      'the statement timeout': 'ERROR:  canceling statement due to statement timeout',
+      'the cancel request': 'ERROR:  canceling statement due to user request',
+      'the request to terminate the session': 'FATAL:  terminating connection due to administrator command',
+    };
+    // isolated, the runner is ended and PostgreSQL reports the request itself
     const unanswered = (fn: string, request: string, level = 'ERROR') =>
-      new RegExp(
-        `${level}:  function did not respond to ${request}\\nDETAIL:  It was still running at least \\d+ ms after the request, in code that never checks for one[^\\n]*\\nCONTEXT:  PL/Rust function "${fn}"`,
-      );
+      ISOLATED
+        ? new RegExp(`${asPostgres[request] ?? request}\\nCONTEXT:  PL/Rust function "${fn}"`)
+        : new RegExp(
+            `${level}:  function did not respond to ${request}\\nDETAIL:  It was still running at least \\d+ ms after the request, in code that never checks for one[^\\n]*\\nCONTEXT:  PL/Rust function "${fn}"`,
+          );
 
     test('a loop inside std by statement_timeout', { timeout: 120_000 }, async () => {
       await provoke('std-internal loop with statement_timeout', {
@@ -545,7 +570,7 @@ $$;`);
         error: unanswered('std_spin', 'the statement timeout'),
         then: [`RESET statement_timeout; SELECT count(*) FROM pg_stat_activity WHERE pid = pg_backend_pid();`, '1'],
       });
-      assert.match(server().logText(), /ERROR: {2}function did not respond to the statement timeout/);
+      if (!ISOLATED) assert.match(server().logText(), /ERROR: {2}function did not respond to the statement timeout/);
     });
 
     test('a loop inside std by pg_cancel_backend', { timeout: 120_000 }, async () => {

@@ -87,6 +87,9 @@ describe('plrust install and uninstall into PostgreSQL 15', () => {
     for (const f of manifest.files)
       assert.equal(await sha256File(f.path), f.sha256, `the manifest records ${f.path} as written`);
     assert.ok(manifest.files.some((f) => f.path === path.join(PKGLIBDIR, 'plrust.so')));
+    // the isolation runner beside it (docs/ISOLATION.md), executable by the server
+    assert.ok(manifest.files.some((f) => f.path === path.join(PKGLIBDIR, 'plrust_runner')));
+    assert.equal(fs.statSync(path.join(PKGLIBDIR, 'plrust_runner')).mode & 0o777, 0o755);
 
     pg = await startCluster();
     assert.doesNotMatch(fs.readFileSync(path.join(pg.dataDir, 'postgresql.conf'), 'utf8'), /^\s*plrust\./m);

@@ -559,7 +559,7 @@ describe('runtime ABI on x86_64', () => {
 
   test('init: a wrong ABI version is refused, a call before init reports not_initialized', async () => {
     const so = await library(arch, sqlFn('one', [], 'int4', 'Ok(Some(1))'));
-    assert.equal(call(arch, so, [], { abiVersion: 2 }).status, 'abi_mismatch');
+    assert.equal(call(arch, so, [], { abiVersion: 3 }).status, 'abi_mismatch');
     assert.equal(call(arch, so, [], { noInit: true }).status, 'not_initialized');
   });
 

@@ -310,6 +310,8 @@ class Cluster implements PgCluster {
       unix_socket_directories: this.socketDir,
       port: this.port,
       fsync: 'off',
+      // scripts/test.sh's isolation stage: every PL/Rust function of the suite runs in a runner process
+      ...(process.env.PLRUST_TEST_ISOLATION ? { 'plrust.isolation': process.env.PLRUST_TEST_ISOLATION } : {}),
       ...opts.settings,
     };
     const conf = Object.entries(settings)

@@ -244,7 +244,7 @@ describe('ABI constants agree between the C header, the runtime crate and docs/A
     const c = defines(header);
     const d = defines(doc);
     const r = new Map(
-      [...rust.matchAll(/pub const (PLRUST_[A-Z_]+): [iu]32 = (\d+);/g)].map((m) => [m[1]!, Number(m[2])]),
+      [...rust.matchAll(/pub const (PLRUST_[A-Z_]+): [iu](?:8|32) = (\d+);/g)].map((m) => [m[1]!, Number(m[2])]),
     );
     assert.ok(c.size >= 10);
     assert.deepEqual([...c].sort(), [...r].sort());

@@ -13,6 +13,9 @@ import {
   checkSandbox,
   type Finding,
 } from '../../doctor/checks.js';
+import { isolationFacts, isolationFinding } from '../../doctor/isolation.js';
+import { probePgConfig } from '../../install/pg-config.js';
+import { which } from '../../util/exec.js';
 
 export async function doctor(ctx: Context): Promise<void> {
   const v = ctx.config.values;
@@ -30,8 +33,17 @@ export async function doctor(ctx: Context): Promise<void> {
     ...(await checkPostgres(v.pgConfig, ctx.config.sources.pgConfig.source !== 'default')),
     checkHome(v.home),
   ];
+  const pgConfig = v.pgConfig ?? which('pg_config');
+  const pkglibdir = pgConfig
+    ? await probePgConfig(pgConfig).then(
+        (pg) => pg.pkglibdir,
+        () => undefined,
+      )
+    : undefined;
+  const isolation = await isolationFacts(pkglibdir);
+  findings.push(isolationFinding(isolation));
   const failed = findings.filter((f) => f.status === 'fail' && f.required);
-  const report = { ok: failed.length === 0, findings };
+  const report = { ok: failed.length === 0, findings, isolation };
   if (ctx.out.opts.json) {
     // Machine readers get the whole report either way; the exit code says whether it passed.
     ctx.out.result(report, () => undefined);
