@@ -6,6 +6,7 @@
  * output, range containment) equals what PostgreSQL computes itself.
  */
 import { after, before, describe, test } from 'node:test';
+import { readFileSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { startCluster, type PgCluster } from '../helpers/pg-cluster.js';
 import { installPlrust, tempHome, uninstallPlrust } from '../helpers/plrust-install.js';
@@ -295,7 +296,7 @@ describe('every upstream PL/Rust type in PostgreSQL 15', () => {
     if (home) await uninstallPlrust(home);
   });
 
-  test('every type and its array round-trip unchanged, NULLs and extremes included', async () => {
+  async function roundTrips(): Promise<void> {
     for (const t of TYPES) {
       const [a, ...rest] = t.values.map((v) => `${v}::${t.sql}`);
       const xs = `ARRAY[${rest.join(', ')}, NULL]::${t.sql}[]`;
@@ -309,6 +310,28 @@ describe('every upstream PL/Rust type in PostgreSQL 15', () => {
       assert.equal(row![2], row![3], `${t.sql}: an empty array in`);
       assert.equal(row![4], row![5], `${t.sql}: the non-STRICT scalar`);
       assert.deepEqual(row!.slice(6), ['t', 't'], `${t.sql}: NULL in, NULL out`);
+    }
+  }
+
+  test('every type and its array round-trip unchanged, NULLs and extremes included', async () => {
+    await roundTrips();
+  });
+
+  test('and the same under plrust.isolation = process: the runner copies every value by its shape tag', async () => {
+    const db = await pg.psql('SELECT current_database();');
+    await pg.psql(`ALTER DATABASE ${db} SET plrust.isolation = 'process';`);
+    try {
+      const s = await pg.openSession();
+      try {
+        assert.equal((await s.run(`SELECT echo_numrange('[1,2)', '{empty}')::text;`)).stdout.trim(), '{empty,"[1,2)"}');
+        const children = readFileSync(`/proc/${s.pid}/task/${s.pid}/children`, 'utf8').trim().split(/\s+/);
+        assert.match(readFileSync(`/proc/${children[0]}/cmdline`, 'utf8'), /^\/usr\/bin\/bwrap\0/, 'a runner ran it');
+      } finally {
+        await s.close();
+      }
+      await roundTrips();
+    } finally {
+      await pg.psql(`ALTER DATABASE ${db} RESET plrust.isolation;`);
     }
   });
 
