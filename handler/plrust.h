@@ -86,13 +86,38 @@ typedef enum PlrustScalar
 	PLRUST_TEXT,
 	PLRUST_VARCHAR,
 	PLRUST_BYTEA,
-	PLRUST_VOID
+	PLRUST_VOID,
+	/* plrust_types.c */
+	PLRUST_CHAR,
+	PLRUST_OID,
+	PLRUST_DATE,
+	PLRUST_TIME,
+	PLRUST_TIMETZ,
+	PLRUST_TIMESTAMP,
+	PLRUST_TIMESTAMPTZ,
+	PLRUST_INTERVAL,
+	PLRUST_UUID,
+	PLRUST_POINT,
+	PLRUST_BOX,
+	PLRUST_TID,
+	PLRUST_CSTRING,
+	PLRUST_NUMERIC,
+	PLRUST_JSON,
+	PLRUST_JSONB,
+	PLRUST_ENUM,				/* any enum, as its label (text) */
+	PLRUST_INT4RANGE,			/* the ranges stay last and together */
+	PLRUST_INT8RANGE,
+	PLRUST_NUMRANGE,
+	PLRUST_DATERANGE,
+	PLRUST_TSRANGE,
+	PLRUST_TSTZRANGE
 } PlrustScalar;
 
 typedef struct PlrustType
 {
 	PlrustScalar scalar;		/* the type, or the element type of an array */
 	bool		is_array;
+	bool		is_domain;		/* type_oid is a domain over the type */
 	Oid			type_oid;
 	Oid			elem_oid;		/* arrays: element type */
 	int16		elem_len;
@@ -138,6 +163,17 @@ extern const char *plrust_type_name(const PlrustType *type);
 extern bool plrust_type_of(Oid type_oid, PlrustType *t);
 extern char *plrust_signature_json(const PlrustDef *def);
 extern char *plrust_request_json(const PlrustDef *def, List *arches);
+
+/* ---- the types beyond the first ABI's (plrust_types.c) ---- */
+
+extern bool plrust_extra_scalar_of(Oid type_oid, PlrustScalar *out);
+/* Whether a (non-array) value of this type points to buffers. */
+extern bool plrust_scalar_has_buffers(PlrustScalar s);
+extern bool plrust_scalar_is_range(PlrustScalar s);
+extern PlrustScalar plrust_range_subtype(PlrustScalar s);
+extern void plrust_extra_arg(PlrustValue *v, Datum d, PlrustScalar s);
+extern Datum plrust_extra_result(const PlrustValue *v, PlrustScalar s);
+extern Datum plrust_enum_result(const PlrustValue *v, Oid enum_type);
 
 /* ---- small utilities (plrust_util.c) ---- */
 

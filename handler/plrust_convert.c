@@ -13,6 +13,7 @@
 #include "mb/pg_wchar.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
 static void
@@ -79,6 +80,9 @@ scalar_arg(PlrustValue *v, Datum d, PlrustScalar scalar)
 			}
 		case PLRUST_VOID:
 			elog(ERROR, "void is not an argument type");
+			break;
+		default:
+			plrust_extra_arg(v, d, scalar);
 	}
 }
 
@@ -205,6 +209,8 @@ scalar_result(const PlrustValue *v, PlrustScalar scalar)
 			}
 		case PLRUST_VOID:
 			break;
+		default:
+			return plrust_extra_result(v, scalar);
 	}
 	elog(ERROR, "unexpected PL/Rust result type");
 	return (Datum) 0;
@@ -229,7 +235,9 @@ array_result(const PlrustValue *v, const PlrustType *t)
 	for (i = 0; i < n; i++)
 	{
 		nulls[i] = elems[i].is_null != 0;
-		datums[i] = nulls[i] ? (Datum) 0 : scalar_result(&elems[i], t->scalar);
+		datums[i] = nulls[i] ? (Datum) 0
+			: t->scalar == PLRUST_ENUM ? plrust_enum_result(&elems[i], getBaseType(t->elem_oid))
+			: scalar_result(&elems[i], t->scalar);
 	}
 	dims[0] = (int) n;
 	return PointerGetDatum(construct_md_array(datums, nulls, 1, dims, lbs, t->elem_oid,
@@ -257,14 +265,18 @@ Datum
 plrust_result_to_datum(PlrustFunction *fn, const PlrustValue *result, bool *isnull)
 {
 	const PlrustType *t = &fn->def->ret_type;
+	Datum		value = (Datum) 0;
 
 	*isnull = false;
 	if (t->scalar == PLRUST_VOID)
 		return (Datum) 0;
 	if (result->is_null)
-	{
 		*isnull = true;
-		return (Datum) 0;
-	}
-	return t->is_array ? array_result(result, t) : scalar_result(result, t->scalar);
+	else
+		value = t->is_array ? array_result(result, t)
+			: t->scalar == PLRUST_ENUM ? plrust_enum_result(result, getBaseType(t->type_oid))
+			: scalar_result(result, t->scalar);
+	if (t->is_domain)
+		domain_check(value, *isnull, t->type_oid, NULL, NULL);
+	return value;
 }

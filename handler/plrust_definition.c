@@ -26,6 +26,29 @@ static const char *const scalar_names[] = {
 	[PLRUST_VARCHAR] = "varchar",
 	[PLRUST_BYTEA] = "bytea",
 	[PLRUST_VOID] = "void",
+	[PLRUST_CHAR] = "\"char\"",
+	[PLRUST_OID] = "oid",
+	[PLRUST_DATE] = "date",
+	[PLRUST_TIME] = "time",
+	[PLRUST_TIMETZ] = "timetz",
+	[PLRUST_TIMESTAMP] = "timestamp",
+	[PLRUST_TIMESTAMPTZ] = "timestamptz",
+	[PLRUST_INTERVAL] = "interval",
+	[PLRUST_UUID] = "uuid",
+	[PLRUST_POINT] = "point",
+	[PLRUST_BOX] = "box",
+	[PLRUST_TID] = "tid",
+	[PLRUST_CSTRING] = "cstring",
+	[PLRUST_NUMERIC] = "numeric",
+	[PLRUST_JSON] = "json",
+	[PLRUST_JSONB] = "jsonb",
+	[PLRUST_ENUM] = "text",
+	[PLRUST_INT4RANGE] = "int4range",
+	[PLRUST_INT8RANGE] = "int8range",
+	[PLRUST_NUMRANGE] = "numrange",
+	[PLRUST_DATERANGE] = "daterange",
+	[PLRUST_TSRANGE] = "tsrange",
+	[PLRUST_TSTZRANGE] = "tstzrange",
 };
 
 static const char *const array_names[] = {
@@ -38,6 +61,29 @@ static const char *const array_names[] = {
 	[PLRUST_TEXT] = "text[]",
 	[PLRUST_VARCHAR] = "varchar[]",
 	[PLRUST_BYTEA] = "bytea[]",
+	[PLRUST_CHAR] = "\"char\"[]",
+	[PLRUST_OID] = "oid[]",
+	[PLRUST_DATE] = "date[]",
+	[PLRUST_TIME] = "time[]",
+	[PLRUST_TIMETZ] = "timetz[]",
+	[PLRUST_TIMESTAMP] = "timestamp[]",
+	[PLRUST_TIMESTAMPTZ] = "timestamptz[]",
+	[PLRUST_INTERVAL] = "interval[]",
+	[PLRUST_UUID] = "uuid[]",
+	[PLRUST_POINT] = "point[]",
+	[PLRUST_BOX] = "box[]",
+	[PLRUST_TID] = "tid[]",
+	[PLRUST_CSTRING] = "cstring[]",
+	[PLRUST_NUMERIC] = "numeric[]",
+	[PLRUST_JSON] = "json[]",
+	[PLRUST_JSONB] = "jsonb[]",
+	[PLRUST_ENUM] = "text[]",
+	[PLRUST_INT4RANGE] = "int4range[]",
+	[PLRUST_INT8RANGE] = "int8range[]",
+	[PLRUST_NUMRANGE] = "numrange[]",
+	[PLRUST_DATERANGE] = "daterange[]",
+	[PLRUST_TSRANGE] = "tsrange[]",
+	[PLRUST_TSTZRANGE] = "tstzrange[]",
 };
 
 static bool
@@ -76,7 +122,12 @@ scalar_of(Oid type_oid, PlrustScalar *out)
 			*out = PLRUST_VOID;
 			return true;
 		default:
-			return false;
+			if (type_is_enum(type_oid))
+			{
+				*out = PLRUST_ENUM;
+				return true;
+			}
+			return plrust_extra_scalar_of(type_oid, out);
 	}
 }
 
@@ -98,7 +149,9 @@ resolve_type(Oid type_oid, bool is_result, PlrustType *t)
 
 	memset(t, 0, sizeof(*t));
 	t->type_oid = type_oid;
-	if (scalar_of(type_oid, &t->scalar))
+	/* a domain is its base type; PostgreSQL checks its constraints on results */
+	t->is_domain = get_typtype(type_oid) == TYPTYPE_DOMAIN;
+	if (scalar_of(getBaseType(type_oid), &t->scalar))
 	{
 		if (t->scalar == PLRUST_VOID && !is_result)
 			return problem(ERRCODE_FEATURE_NOT_SUPPORTED,
@@ -106,7 +159,7 @@ resolve_type(Oid type_oid, bool is_result, PlrustType *t)
 		return NULL;
 	}
 	elem = get_element_type(type_oid);
-	if (OidIsValid(elem) && scalar_of(elem, &t->scalar) && t->scalar != PLRUST_VOID)
+	if (OidIsValid(elem) && scalar_of(getBaseType(elem), &t->scalar) && t->scalar != PLRUST_VOID)
 	{
 		t->is_array = true;
 		t->elem_oid = elem;
@@ -116,7 +169,10 @@ resolve_type(Oid type_oid, bool is_result, PlrustType *t)
 	return problem(ERRCODE_FEATURE_NOT_SUPPORTED,
 				   psprintf("PL/Rust does not support type %s", format_type_be(type_oid)),
 				   "The supported types are bool, int2, int4, int8, float4, float8, text, varchar, "
-				   "bytea, one-dimensional arrays of these, and void as the result type.");
+				   "bytea, \"char\", oid, date, time, timetz, timestamp, timestamptz, interval, uuid, "
+				   "point, box, tid, cstring, numeric, json, jsonb, int4range, int8range, numrange, daterange, "
+				   "tsrange, tstzrange, enums (as text), one-dimensional arrays of these, and void as the "
+				   "result type.");
 }
 
 /* Whether values of type_oid convert to PlrustValues (query arguments and results). */

@@ -496,7 +496,7 @@ report_failure(PlrustFunction *fn, int32 status, const PlrustError *error)
 static inline bool
 result_has_buffers(const PlrustType *t)
 {
-	return t->is_array || t->scalar == PLRUST_TEXT || t->scalar == PLRUST_VARCHAR || t->scalar == PLRUST_BYTEA;
+	return t->is_array || plrust_scalar_has_buffers(t->scalar);
 }
 
 /*

@@ -261,6 +261,29 @@ release_bytes(PlrustFunction *fn, PlrustSlice s)
 		free_block(&fn->hctx, (void *) s.ptr, 1);
 }
 
+/* One non-array value: its bytes, or a range's bound bytes and its block of three. */
+static void
+release_value(PlrustFunction *fn, const PlrustValue *v, PlrustScalar scalar)
+{
+	if (v->is_null || !plrust_scalar_has_buffers(scalar))
+		return;
+	if (plrust_scalar_is_range(scalar))
+	{
+		const PlrustValue *parts = v->v.array.ptr;
+
+		if (parts == NULL)
+			return;
+		if (v->v.array.len == 3 && plrust_scalar_has_buffers(plrust_range_subtype(scalar)))
+		{
+			release_value(fn, &parts[1], plrust_range_subtype(scalar));
+			release_value(fn, &parts[2], plrust_range_subtype(scalar));
+		}
+		free_block(&fn->hctx, (void *) parts, RESULT_ARRAY_ALIGN);
+	}
+	else
+		release_bytes(fn, v->v.bytes);
+}
+
 /*
  * The buffers of a returned value belong to the host once plrust_call has
  * returned; they were allocated by the library's host->alloc, so they go
@@ -281,18 +304,17 @@ plrust_release_result(PlrustFunction *fn, const PlrustValue *result)
 
 		if (elems == NULL || n == 0)
 			return;
-		if (t->scalar == PLRUST_TEXT || t->scalar == PLRUST_VARCHAR || t->scalar == PLRUST_BYTEA)
+		if (plrust_scalar_has_buffers(t->scalar))
 		{
 			Size		i;
 
 			for (i = 0; i < n; i++)
-				if (!elems[i].is_null)
-					release_bytes(fn, elems[i].v.bytes);
+				release_value(fn, &elems[i], t->scalar);
 		}
 		free_block(&fn->hctx, (void *) elems, RESULT_ARRAY_ALIGN);
 	}
-	else if (t->scalar == PLRUST_TEXT || t->scalar == PLRUST_VARCHAR || t->scalar == PLRUST_BYTEA)
-		release_bytes(fn, result->v.bytes);
+	else
+		release_value(fn, result, t->scalar);
 }
 
 /* Error buffers likewise, except the static messages of two statuses. */

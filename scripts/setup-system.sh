@@ -18,6 +18,7 @@ packages=(
   bubblewrap                  # the sandbox every rustc run on function source goes through (docs/TRUST.md)
   libseccomp-dev              # the isolation runner's system-call filter, linked in statically (docs/ISOLATION.md)
   util-linux                  # prlimit: the compiler's memory, CPU, file-size and process limits
+  librust-serde-json-dev      # serde_json (with serde, itoa, ryu): the runtime crate's Json and JsonB (docs/TYPES.md)
   # Crates for the [dependencies] tests, installed as a directory registry in /usr/share/cargo/registry:
   librust-regex-dev           # a pure library (with aho-corasick, memchr, regex-syntax)
   librust-serde-dev librust-serde-derive-dev  # a proc-macro (serde_derive, with syn, quote, proc-macro2)

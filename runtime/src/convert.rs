@@ -2,7 +2,7 @@
 //! and return. The traits are parameterised by the SQL type (`crate::sql`)
 //! so that only the pairs of docs/ABI.md exist.
 use crate::abi::{PlrustPayload, PlrustSlice, PlrustValue, PLRUST_SHAPE_ARRAY, PLRUST_SHAPE_BYTES};
-use crate::sql::{Array, Bool, Bytea, Float4, Float8, Int2, Int4, Int8, Scalar, SqlType, Text, Void};
+use crate::sql::{Array, Bool, Bytea, Float4, Float8, Int2, Int4, Int8, Layout, Scalar, SqlType, Text, Void};
 use core::fmt::Display;
 use core::mem::ManuallyDrop;
 
@@ -28,26 +28,25 @@ pub trait IntoResult<S: SqlType>: Sized {
 
 /// Which union member of an owned value points to host memory.
 #[derive(Clone, Copy)]
-enum Shape {
-    Plain,
-    Bytes,
+pub(crate) enum Shape {
+    Value(Layout),
     /// `block_len`: the values the host block was allocated for (the
     /// array's `len` once complete).
-    Array { buffered_elements: bool, block_len: usize },
+    Array { elements: Layout, block_len: usize },
 }
 
 /// A result value whose buffers (exact-size host blocks) are released on
 /// drop, so a panic halfway through a conversion leaks nothing.
 pub struct OwnedValue {
-    raw: PlrustValue,
-    shape: Shape,
+    pub(crate) raw: PlrustValue,
+    pub(crate) shape: Shape,
 }
 
 impl OwnedValue {
-    pub(crate) const NULL: OwnedValue = OwnedValue { raw: PlrustValue::NULL, shape: Shape::Plain };
+    pub(crate) const NULL: OwnedValue = OwnedValue { raw: PlrustValue::NULL, shape: Shape::Value(Layout::Plain) };
 
-    fn scalar(v: PlrustPayload) -> OwnedValue {
-        OwnedValue { raw: PlrustValue::new(v), shape: Shape::Plain }
+    pub(crate) fn scalar(v: PlrustPayload) -> OwnedValue {
+        OwnedValue { raw: PlrustValue::new(v), shape: Shape::Value(Layout::Plain) }
     }
 
     /// Hands the buffers over (to the host, through `*result`).
@@ -63,28 +62,51 @@ impl OwnedValue {
 }
 
 unsafe fn write_flat(v: &PlrustValue, shape: Shape, w: &mut crate::request::Writer) {
-    use crate::request::{SHAPE_ARRAY, SHAPE_BYTES, SHAPE_NULL, SHAPE_PLAIN};
+    use crate::request::SHAPE_ARRAY;
     if v.is_null != 0 {
-        return w.u8(SHAPE_NULL);
+        return w.u8(crate::request::SHAPE_NULL);
     }
     // SAFETY: the union member and its blocks match `shape` (caller's contract).
     unsafe {
         match shape {
-            Shape::Plain => {
-                w.u8(SHAPE_PLAIN);
-                w.raw(&v.v.i64.to_le_bytes());
-            }
-            Shape::Bytes => {
-                w.u8(SHAPE_BYTES);
-                w.bytes(bytes(v.v.bytes).unwrap_or(&[]));
-            }
-            Shape::Array { buffered_elements, .. } => {
+            Shape::Value(layout) => write_flat_value(v, layout, w),
+            Shape::Array { elements: layout, .. } => {
                 w.u8(SHAPE_ARRAY);
                 let elems = elements(v.v.array).unwrap_or(&[]);
                 w.u64(elems.len() as u64);
-                let shape = if buffered_elements { Shape::Bytes } else { Shape::Plain };
                 for e in elems {
-                    write_flat(e, shape, w);
+                    write_flat_value(e, layout, w);
+                }
+            }
+        }
+    }
+}
+
+/// # Safety
+/// `v` is NULL or a complete value of `layout`.
+unsafe fn write_flat_value(v: &PlrustValue, layout: Layout, w: &mut crate::request::Writer) {
+    use crate::request::{SHAPE_ARRAY, SHAPE_BYTES, SHAPE_NULL, SHAPE_PLAIN};
+    if v.is_null != 0 {
+        return w.u8(SHAPE_NULL);
+    }
+    // SAFETY: caller's contract: the member `layout` names is the one in use.
+    unsafe {
+        match layout {
+            Layout::Plain => {
+                w.u8(SHAPE_PLAIN);
+                w.raw(&v.v.i64.to_le_bytes());
+            }
+            Layout::Bytes => {
+                w.u8(SHAPE_BYTES);
+                w.bytes(bytes(v.v.bytes).unwrap_or(&[]));
+            }
+            Layout::Range { bytes_bounds } => {
+                // flags, then the two bounds: the same three values the handler reads.
+                w.u8(SHAPE_ARRAY);
+                let parts = elements(v.v.array).unwrap_or(&[]);
+                w.u64(parts.len() as u64);
+                for (i, e) in parts.iter().enumerate() {
+                    write_flat_value(e, if i > 0 && bytes_bounds { Layout::Bytes } else { Layout::Plain }, w);
                 }
             }
         }
@@ -106,20 +128,39 @@ unsafe fn release(v: &PlrustValue, shape: Shape) {
     // SAFETY: the union member and its blocks match `shape` (caller's contract).
     unsafe {
         match shape {
-            Shape::Plain => {}
-            Shape::Bytes => release_bytes(v.v.bytes),
-            Shape::Array { buffered_elements, block_len } => {
+            Shape::Value(layout) => release_value(v, layout),
+            Shape::Array { elements, block_len } => {
                 let s = v.v.array;
                 if block_len != 0 {
-                    if buffered_elements {
-                        for e in core::slice::from_raw_parts(s.ptr.cast::<PlrustValue>(), s.len) {
-                            if e.is_null == 0 {
-                                release_bytes(e.v.bytes);
-                            }
-                        }
+                    for e in core::slice::from_raw_parts(s.ptr.cast::<PlrustValue>(), s.len) {
+                        release_value(e, elements);
                     }
                     crate::host::dealloc(s.ptr.cast_mut().cast(), block_len * size_of::<PlrustValue>(), align_of::<PlrustValue>());
                 }
+            }
+        }
+    }
+}
+
+/// # Safety
+/// `v` is NULL or a complete value of `layout` whose blocks are the host's.
+unsafe fn release_value(v: &PlrustValue, layout: Layout) {
+    if v.is_null != 0 {
+        return;
+    }
+    // SAFETY: caller's contract.
+    unsafe {
+        match layout {
+            Layout::Plain => {}
+            Layout::Bytes => release_bytes(v.v.bytes),
+            Layout::Range { bytes_bounds } => {
+                let s = v.v.array;
+                if bytes_bounds {
+                    for e in &core::slice::from_raw_parts(s.ptr.cast::<PlrustValue>(), s.len)[1..] {
+                        release_value(e, Layout::Bytes);
+                    }
+                }
+                crate::host::dealloc(s.ptr.cast_mut().cast(), s.len * size_of::<PlrustValue>(), align_of::<PlrustValue>());
             }
         }
     }
@@ -132,7 +173,7 @@ unsafe fn release_bytes(s: PlrustSlice) {
     }
 }
 
-fn out_of_memory(size: usize, align: usize) -> ! {
+pub(crate) fn out_of_memory(size: usize, align: usize) -> ! {
     let layout = std::alloc::Layout::from_size_align(size, align).unwrap_or(std::alloc::Layout::new::<u8>());
     std::alloc::handle_alloc_error(layout)
 }
@@ -145,13 +186,13 @@ fn is_null(v: &PlrustValue) -> Result<bool, ArgProblem> {
     }
 }
 
-fn not_null(v: &PlrustValue) -> Result<(), ArgProblem> {
+pub(crate) fn not_null(v: &PlrustValue) -> Result<(), ArgProblem> {
     if is_null(v)? { Err("is NULL, but the function's parameter is not an Option") } else { Ok(()) }
 }
 
 /// # Safety
 /// `s` is a byte slice of the ABI, live for `'a`.
-unsafe fn bytes<'a>(s: PlrustSlice) -> Result<&'a [u8], ArgProblem> {
+pub(crate) unsafe fn bytes<'a>(s: PlrustSlice) -> Result<&'a [u8], ArgProblem> {
     if s.len == 0 {
         return Ok(&[]);
     }
@@ -164,7 +205,7 @@ unsafe fn bytes<'a>(s: PlrustSlice) -> Result<&'a [u8], ArgProblem> {
 
 /// # Safety
 /// `s` is an array slice of the ABI, live for `'a`.
-unsafe fn elements<'a>(s: PlrustSlice) -> Result<&'a [PlrustValue], ArgProblem> {
+pub(crate) unsafe fn elements<'a>(s: PlrustSlice) -> Result<&'a [PlrustValue], ArgProblem> {
     if s.len == 0 {
         return Ok(&[]);
     }
@@ -261,9 +302,12 @@ impl<'a> FromArg<'a, Bytea> for Vec<u8> {
 /// Always a fresh exact-size host block: a Rust buffer may have spare
 /// capacity or live in the emergency arena, neither of which the host could
 /// release.
-fn bytes_result(b: &[u8]) -> OwnedValue {
+pub(crate) fn bytes_result(b: &[u8]) -> OwnedValue {
     match crate::host::copy_to_host(b) {
-        Ok(s) => OwnedValue { raw: PlrustValue::tagged(PlrustPayload { bytes: s }, PLRUST_SHAPE_BYTES), shape: Shape::Bytes },
+        Ok(s) => OwnedValue {
+            raw: PlrustValue::tagged(PlrustPayload { bytes: s }, PLRUST_SHAPE_BYTES),
+            shape: Shape::Value(Layout::Bytes),
+        },
         Err(()) => out_of_memory(b.len(), 1),
     }
 }
@@ -330,7 +374,7 @@ impl<'a, E: Scalar, T: FromArg<'a, E>> FromArg<'a, Array<E>> for Vec<Option<T>> 
 impl<E: Scalar, T: IntoResult<E>> IntoResult<Array<E>> for Vec<Option<T>> {
     unsafe fn into_result(self) -> OwnedValue {
         let len = self.len();
-        let shape = Shape::Array { buffered_elements: E::HAS_BUFFER, block_len: len };
+        let shape = Shape::Array { elements: E::LAYOUT, block_len: len };
         if len == 0 {
             return OwnedValue { raw: PlrustValue::tagged(PlrustPayload { array: PlrustSlice::EMPTY }, PLRUST_SHAPE_ARRAY), shape };
         }

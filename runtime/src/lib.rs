@@ -20,23 +20,29 @@ pub mod abi;
 mod alloc;
 mod checkpoint;
 mod convert;
+mod convert_types;
+pub mod datum;
 pub mod fn_call;
-#[doc(hidden)]
-pub mod request_value;
 mod host;
 #[doc(hidden)]
 pub mod log;
 mod panic;
+pub mod pg_sys;
 pub mod prelude;
 mod request;
+#[doc(hidden)]
+pub mod request_value;
 pub mod spi;
+pub mod sql;
 pub mod srf;
 pub mod trigger;
-pub mod sql;
 #[doc(hidden)]
 pub mod wrapper;
 
 pub use checkpoint::checkpoint;
+pub use datum::*;
+/// The serde_json that `Json` and `JsonB` hold values of.
+pub use serde_json;
 
 #[global_allocator]
 static GLOBAL: alloc::HostAllocator = alloc::HostAllocator;

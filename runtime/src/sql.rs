@@ -7,9 +7,22 @@ use core::marker::PhantomData;
 pub trait SqlType: private::Sealed {}
 /// A SQL type that can be an array element.
 pub trait Scalar: SqlType {
-    /// Whether a value of this type points to a buffer (text, bytea).
+    /// Which host buffers a value of this type points to.
     #[doc(hidden)]
-    const HAS_BUFFER: bool;
+    const LAYOUT: Layout;
+}
+
+/// How a non-array value is laid out in a `PlrustValue` (docs/ABI.md, Values).
+#[doc(hidden)]
+#[derive(Clone, Copy)]
+pub enum Layout {
+    /// The 8-byte union members.
+    Plain,
+    /// A byte slice.
+    Bytes,
+    /// A range: three values (flags, lower, upper); the bounds are byte
+    /// slices when `bytes_bounds`.
+    Range { bytes_bounds: bool },
 }
 
 pub(crate) mod private {
@@ -17,35 +30,84 @@ pub(crate) mod private {
 }
 
 macro_rules! scalars {
-    ($($(#[$doc:meta])* $name:ident = $buffer:literal),*) => {$(
+    ($($(#[$doc:meta])* $name:ident = $layout:ident),*) => {$(
         $(#[$doc])*
         pub enum $name {}
         impl private::Sealed for $name {}
         impl SqlType for $name {}
         impl Scalar for $name {
-            const HAS_BUFFER: bool = $buffer;
+            const LAYOUT: Layout = Layout::$layout;
         }
     )*};
 }
 
 scalars!(
     /// `bool`
-    Bool = false,
+    Bool = Plain,
     /// `int2`
-    Int2 = false,
+    Int2 = Plain,
     /// `int4`
-    Int4 = false,
+    Int4 = Plain,
     /// `int8`
-    Int8 = false,
+    Int8 = Plain,
     /// `float4`
-    Float4 = false,
+    Float4 = Plain,
     /// `float8`
-    Float8 = false,
+    Float8 = Plain,
     /// `text` and `varchar`
-    Text = true,
+    Text = Bytes,
     /// `bytea`
-    Bytea = true
+    Bytea = Bytes,
+    /// `"char"`
+    Char = Plain,
+    /// `oid`
+    Oid = Plain,
+    /// `date`
+    Date = Plain,
+    /// `time`
+    Time = Plain,
+    /// `timetz`
+    TimeTz = Bytes,
+    /// `timestamp`
+    Timestamp = Plain,
+    /// `timestamptz`
+    TimestampTz = Plain,
+    /// `interval`
+    Interval = Bytes,
+    /// `uuid`
+    Uuid = Bytes,
+    /// `point`
+    Point = Bytes,
+    /// `box`
+    Box = Bytes,
+    /// `tid`
+    Tid = Bytes,
+    /// `cstring`
+    Cstring = Bytes,
+    /// `numeric`
+    Numeric = Bytes,
+    /// `json`
+    Json = Bytes,
+    /// `jsonb`
+    Jsonb = Bytes
 );
+
+/// A range's subtype.
+pub trait RangeSubtype: Scalar {}
+impl RangeSubtype for Int4 {}
+impl RangeSubtype for Int8 {}
+impl RangeSubtype for Numeric {}
+impl RangeSubtype for Date {}
+impl RangeSubtype for Timestamp {}
+impl RangeSubtype for TimestampTz {}
+
+/// `int4range`, `int8range`, `numrange`, `daterange`, `tsrange`, `tstzrange`.
+pub struct Range<E: RangeSubtype>(PhantomData<E>);
+impl<E: RangeSubtype> private::Sealed for Range<E> {}
+impl<E: RangeSubtype> SqlType for Range<E> {}
+impl<E: RangeSubtype> Scalar for Range<E> {
+    const LAYOUT: Layout = Layout::Range { bytes_bounds: matches!(E::LAYOUT, Layout::Bytes) };
+}
 
 /// A one-dimensional array of a scalar, elements possibly NULL.
 pub struct Array<E: Scalar>(PhantomData<E>);

@@ -180,6 +180,7 @@ async function runRustc(
       src: path.join(at.src, WRAPPER_FILE),
       out: path.join(at.out, LIBRARY_NAME),
       errorFormat: 'json',
+      runtimeSerdeJson: !unit?.crates.some((c) => c.crate === 'serde_json'),
     }),
     ...linkArgs(unit),
     // Intermediate objects go to the box's bounded scratch space, not to the output directory.

@@ -198,8 +198,8 @@ function sqlBodyModule(def: FunctionDef, params: string[], body: string): string
   const bound = isSetReturning(def) && !isTrigger(def) ? params.map((p) => p.replace(/&/g, "&'a ")) : params;
   // Header and footer on their own lines: user line n is user.rs line n + 1.
   // The body is a tail block so that it may start with inner attributes.
-  // Upstream's bodies see its prelude (Spi, logging macros) without importing it.
-  const header = `#[allow(unused_imports)] use ::plrust_rt::prelude::*; pub fn ${rustIdent(def.rustName, 'function name')}${lifetime}(${bound.join(', ')}) -> ${ret} { ::plrust_rt::checkpoint(); {`;
+  // pgrx's prelude is in scope as in upstream PL/Rust (types, Spi, logging macros), for the signature and the body.
+  const header = `#[allow(unused_imports)] use ::pgrx::prelude::*; pub fn ${rustIdent(def.rustName, 'function name')}${lifetime}(${bound.join(', ')}) -> ${ret} { ::plrust_rt::checkpoint(); {`;
   return `${header}\n${body}\n}}\n`;
 }
 
@@ -272,6 +272,8 @@ export interface RustcArgsOptions {
   /** The C compiler that links for the target, when the spec does not name it. */
   linker?: string;
   errorFormat?: 'human' | 'json';
+  /** Whether `serde_json` names the runtime's (false when the function lists its own in [dependencies]). */
+  runtimeSerdeJson?: boolean;
 }
 
 /** Environment rustc needs on top of the caller's: the custom target and -Z flags are unstable. */
@@ -353,6 +355,10 @@ export function rustcArgs(o: RustcArgsOptions): string[] {
     'codegen-units=1',
     '--extern',
     `plrust_rt=${o.runtimeRlib}`,
+    // The runtime's serde_json (docs/TYPES.md): `Json(serde_json::Value)` is built with its `json!`.
+    ...(o.runtimeSerdeJson === false
+      ? []
+      : ['--extern', `serde_json=${path.join(path.dirname(o.runtimeRlib), 'libserde_json.rlib')}`]),
     '-L',
     `dependency=${path.dirname(o.runtimeRlib)}`,
     `--remap-path-prefix=${crateDir}${path.sep}=`,

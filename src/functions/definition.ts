@@ -5,8 +5,21 @@
  */
 import type { SetReturn } from './set-returns.js';
 
-/** SQL scalar types supported in this ABI version (docs/ABI.md). */
-export const SCALAR_TYPES = ['bool', 'int2', 'int4', 'int8', 'float4', 'float8', 'text', 'varchar', 'bytea'] as const;
+import { EXTRA_SCALAR_TYPES } from './extra-types.js';
+
+/** SQL scalar types supported in this ABI version (docs/ABI.md, docs/TYPES.md). */
+export const SCALAR_TYPES = [
+  'bool',
+  'int2',
+  'int4',
+  'int8',
+  'float4',
+  'float8',
+  'text',
+  'varchar',
+  'bytea',
+  ...EXTRA_SCALAR_TYPES,
+] as const;
 export type ScalarType = (typeof SCALAR_TYPES)[number];
 
 /** A parameter or result type: a scalar, a one-dimensional array of one, or void (results only). */

@@ -8,10 +8,20 @@
  */
 import { PlrustError } from '../util/errors.js';
 import type { ScalarType, SqlType } from './definition.js';
+import {
+  EXTRA_RUST_TYPES,
+  type ExtraScalarType,
+  extraRuntimeSqlType,
+  extraRustScalar,
+  extraRustTypeName,
+  rangeOfRust,
+} from './extra-types.js';
 
 const SUPPORTED_RUST_TYPES_TEXT =
   'bool (bool), i16 (int2), i32 (int4), i64 (int8), f32 (float4), f64 (float8), &str or String (text), ' +
-  '&[u8] or Vec<u8> (bytea), Vec<Option<T>> of those (arrays), Option<T> for a nullable argument; ' +
+  '&[u8] or Vec<u8> (bytea), ' +
+  EXTRA_RUST_TYPES +
+  ', Vec<Option<T>> of those (arrays), Option<T> for a nullable argument; ' +
   'results are Option<T> or Result<Option<T>, E> with E: Display, and () for void';
 
 export interface RustParam {
@@ -48,6 +58,7 @@ const PRIMITIVES: Record<string, ScalarType> = {
   i64: 'int8',
   f32: 'float4',
   f64: 'float8',
+  i8: '"char"',
 };
 
 function unsupported(text: string, where: string, why?: string): PlrustError {
@@ -153,7 +164,12 @@ function scalarOf(t: RustType): ScalarType | null {
     if (t.args.length === 0) {
       if (t.name in PRIMITIVES) return PRIMITIVES[t.name]!;
       if (t.name === 'String') return 'text';
-      return null;
+      if (/^((std|alloc)::ffi::)?CString$/.test(t.name)) return 'cstring';
+      return extraRustScalar(t.name);
+    }
+    if (t.name === 'Range' || t.name.endsWith('::Range')) {
+      const inner = onlyArg(t);
+      return inner?.kind === 'path' && inner.args.length === 0 ? rangeOfRust(inner.name, PRIMITIVES) : null;
     }
     if (t.name === 'Vec') {
       const inner = onlyArg(t);
@@ -165,6 +181,8 @@ function scalarOf(t: RustType): ScalarType | null {
     const inner = t.inner;
     if (inner.kind === 'path' && inner.name === 'str' && inner.args.length === 0) return 'text';
     if (inner.kind === 'slice' && inner.inner.kind === 'path' && inner.inner.name === 'u8') return 'bytea';
+    if (inner.kind === 'path' && inner.args.length === 0 && /^((std|core)::ffi::)?CStr$/.test(inner.name))
+      return 'cstring';
   }
   return null;
 }
@@ -244,6 +262,8 @@ function rustScalar(s: ScalarType, position: 'arg' | 'result'): string {
       return position === 'arg' ? '&str' : 'String';
     case 'bytea':
       return position === 'arg' ? '&[u8]' : 'Vec<u8>';
+    default:
+      return extraRustTypeName(s, position);
   }
 }
 
@@ -278,7 +298,7 @@ export function rustResultType(t: SqlType): string {
 /** The runtime crate's type for a SQL type (`::plrust_rt::sql::…`), which constrains the conversions. */
 export function runtimeSqlType(t: SqlType): string {
   const scalar = (s: ScalarType): string => {
-    const names: Record<ScalarType, string> = {
+    const names: Partial<Record<ScalarType, string>> = {
       bool: 'Bool',
       int2: 'Int2',
       int4: 'Int4',
@@ -289,7 +309,8 @@ export function runtimeSqlType(t: SqlType): string {
       varchar: 'Text',
       bytea: 'Bytea',
     };
-    return `::plrust_rt::sql::${names[s]}`;
+    const name = names[s];
+    return name ? `::plrust_rt::sql::${name}` : extraRuntimeSqlType(s as ExtraScalarType);
   };
   switch (t.kind) {
     case 'scalar':

@@ -314,8 +314,10 @@ function isOptionStart(toks: Tok[], p: number): boolean {
 }
 
 function renderType(toks: Tok[]): string {
+  // Quoting matters for one type name: "char" is the single-byte type, char is char(1).
+  const qident = (v: string): string => (v === 'char' ? '"char"' : v);
   return toks
-    .map((t) => (t.kind === 'punct' ? t.value : t.kind === 'qident' ? t.value : ` ${t.value}`))
+    .map((t) => (t.kind === 'punct' ? t.value : t.kind === 'qident' ? qident(t.value) : ` ${t.value}`))
     .join('')
     .replace(/\s+/g, ' ')
     .trim();

@@ -4,6 +4,7 @@
  */
 import { PlrustError } from '../util/errors.js';
 import { SCALAR_TYPES, type ScalarType, type SqlType } from './definition.js';
+import { EXTRA_SQL_ALIASES } from './extra-types.js';
 
 const ALIASES: Record<string, ScalarType> = {
   bool: 'bool',
@@ -23,6 +24,7 @@ const ALIASES: Record<string, ScalarType> = {
   varchar: 'varchar',
   'character varying': 'varchar',
   bytea: 'bytea',
+  ...EXTRA_SQL_ALIASES,
 };
 
 const SUPPORTED_SQL_TYPES_TEXT = `${SCALAR_TYPES.join(', ')}, one-dimensional arrays of those (e.g. int4[]), and void as a result`;
@@ -49,8 +51,9 @@ export function parseSqlType(raw: string, where: string, allowVoid: boolean): Sq
     t = arr[1]!.trim();
   }
   if (/\[\s*\d*\s*\]$/.test(t)) throw unsupported(raw.trim(), where);
-  // Length and precision modifiers do not change the representation: varchar(20) is varchar.
-  t = t.replace(/\s*\(\s*\d+(\s*,\s*\d+)?\s*\)$/, '');
+  // Length and precision modifiers do not change the representation: varchar(20) is varchar,
+  // timestamp(3) with time zone is timestamptz.
+  t = t.replace(/\s*\(\s*\d+(\s*,\s*\d+)?\s*\)(?=$| with)/, '');
   if (t === 'void') {
     if (allowVoid && !array) return { kind: 'void' };
     throw unsupported(raw.trim(), where);

@@ -1,7 +1,8 @@
 /**
  * Compiles the runtime crate (runtime, crate `plrust_rt`) into an
- * rlib for one target, with rustc directly: it depends only on std, so
- * there is nothing for cargo to resolve. Done once per toolchain and target
+ * rlib for one target, with rustc directly: it depends on std and on
+ * serde_json, built first from Debian's packaged sources (runtime-deps.ts),
+ * so there is nothing for cargo to resolve. Done once per toolchain and target
  * (`plrust toolchain install`); every function library links it.
  */
 import crypto from 'node:crypto';
@@ -11,6 +12,7 @@ import { PlrustError } from '../util/errors.js';
 import { exec } from '../util/exec.js';
 import { packageRoot } from '../util/package-root.js';
 import { RUSTC_ENV, targetCrateArgs } from '../compile/generate.js';
+import { buildRuntimeDeps, runtimeDepsFingerprint } from './runtime-deps.js';
 import type { Arch } from '../config/schema.js';
 
 const RUNTIME_CRATE = 'plrust_rt';
@@ -34,7 +36,14 @@ function runtimeSourceDir(): string {
  * allocation failure must become a panic, not an abort); nothing else may
  * be enabled.
  */
-export function runtimeRustcArgs(o: { sysroot: string; targetSpec: string; out: string; srcDir?: string }): string[] {
+export function runtimeRustcArgs(o: {
+  sysroot: string;
+  targetSpec: string;
+  out: string;
+  srcDir?: string;
+  /** From buildRuntimeDeps: where serde_json is. */
+  depArgs?: string[];
+}): string[] {
   const srcDir = o.srcDir ?? runtimeSourceDir();
   return [
     // alloc_error_hook is the runtime's one unstable feature: it turns allocation failure into a panic.
@@ -51,6 +60,7 @@ export function runtimeRustcArgs(o: { sysroot: string; targetSpec: string; out: 
     '-C',
     'embed-bitcode=no',
     `--remap-path-prefix=${srcDir}=${RUNTIME_CRATE}`,
+    ...(o.depArgs ?? []),
     '-o',
     o.out,
   ];
@@ -76,6 +86,7 @@ export function runtimeSourceHash(srcDir: string = runtimeSourceDir()): string {
     }
   };
   walk(srcDir);
+  h.update(runtimeDepsFingerprint());
   h.update(
     JSON.stringify(runtimeRustcArgs({ sysroot: '<sysroot>', targetSpec: '<spec>', out: '<out>', srcDir: '<src>' })),
   );
@@ -97,7 +108,8 @@ export async function buildRuntime(opts: RuntimeBuildOptions): Promise<{ rlib: s
   // Written under a temporary name and renamed, so an interrupted build
   // never leaves a truncated rlib where a finished one is expected.
   const partial = path.join(opts.outDir, `lib${RUNTIME_CRATE}-partial-${process.pid}.rlib`);
-  const args = runtimeRustcArgs({ sysroot: opts.sysroot, targetSpec: opts.targetSpec, out: partial });
+  const depArgs = await buildRuntimeDeps(opts);
+  const args = runtimeRustcArgs({ sysroot: opts.sysroot, targetSpec: opts.targetSpec, out: partial, depArgs });
   const r = await exec(opts.rustc, args, { env: { ...(opts.env ?? process.env), ...RUSTC_ENV } });
   if (r.code !== 0) {
     fs.rmSync(partial, { force: true });

@@ -2,7 +2,7 @@
 // The user's code is the module in user.rs; docs/ABI.md describes the
 // interface below. Regenerated on every build: do not edit.
 
-// Upstream's function code writes `use pgrx::prelude::*`.
+// User code names the runtime as upstream PL/Rust's users name pgrx.
 extern crate plrust_rt as pgrx;
 
 #[forbid(unsafe_code, deprecated_safe_2024)]

@@ -53,8 +53,40 @@ CREATE FUNCTION x_div(a int8, b int8) RETURNS int8 STRICT LANGUAGE plrust AS $$
     Ok(Some(a / b))
 $$;
 CREATE FUNCTION x_noop() RETURNS void LANGUAGE plrust AS $$ Ok(Some(())) $$;
+CREATE FUNCTION x_num(a numeric, b numeric) RETURNS numeric STRICT LANGUAGE plrust AS $$ Ok(Some(&a / &b + a * b)) $$;
+CREATE FUNCTION x_types(d date, t timestamptz, i interval, u uuid, r int4range, j jsonb) RETURNS text STRICT LANGUAGE plrust AS $$
+    Ok(Some(format!("{d} {t} {i} {u} {r} {j}")))
+$$;
+CREATE FUNCTION x_days(d date, n int4) RETURNS daterange[] STRICT LANGUAGE plrust AS $$
+    Ok(Some(vec![Some(Range::new(d, d + n)), None, Some(Range::empty())]))
+$$;
+CREATE FUNCTION x_more(c "char", o oid, t time, tz timetz, ts timestamp, p point, b box, id tid, s cstring, n numrange, r tsrange, j json)
+RETURNS text STRICT LANGUAGE plrust AS $$
+    let s = s.to_str()?;
+    Ok(Some(format!("{c} {o} {t} {tz} {ts} {},{} {},{},{},{} {id} {s} {n} {r} {j}", p.x, p.y, b.high.x, b.high.y, b.low.x, b.low.y)))
+$$;
+CREATE FUNCTION x_flip(b box, tz timetz) RETURNS box[] STRICT LANGUAGE plrust AS $$
+    let x = tz.timezone_offset() as f64;
+    Ok(Some(vec![Some(BOX { high: b.low, low: b.high }), Some(BOX { high: Point { x, y: x }, low: Point::default() })]))
+$$;
 `;
-const NAMES = ['x_add', 'x_greet', 'x_sum', 'x_hypot', 'x_half', 'x_even', 'x_words', 'x_xor', 'x_div', 'x_noop'];
+const NAMES = [
+  'x_add',
+  'x_greet',
+  'x_sum',
+  'x_hypot',
+  'x_half',
+  'x_even',
+  'x_words',
+  'x_xor',
+  'x_div',
+  'x_noop',
+  'x_num',
+  'x_types',
+  'x_days',
+  'x_more',
+  'x_flip',
+];
 
 /** One line of results per function, NULL-input cases included. */
 const RESULTS = `
@@ -68,6 +100,11 @@ SELECT x_words('  grüße aus  arm64 '), cardinality(x_words(''));
 SELECT x_xor('\\x00ff10', 255);
 SELECT x_div(-7, 2);
 SELECT x_noop() IS NULL, pg_typeof(x_noop());
+SELECT x_num(1, 3), x_num('NaN', 2), x_num(-2.50, 'Infinity');
+SELECT x_types('2024-02-29', '2024-02-29 12:00+02', '1 mon -2 days 03:00', 'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11', '[1,5]', '{"b": [1, {"c": null}]}');
+SELECT x_days('2024-02-28', 2);
+SELECT x_more('A', 7, '01:02:03.5', '04:05:06+05:30', '2024-02-29 23:59:59.000001', '(1.5,-2)', '(1,2),(3,4)', '(5,6)', 'hi', '[1.5,2.25)', '[2024-01-01,2024-02-01)', '{"k": [1, "v"]}');
+SELECT x_flip('(1,2),(3,4)', '00:00-00:30');
 `;
 const EXPECTED = [
   '42|t',
@@ -80,6 +117,11 @@ const EXPECTED = [
   '\\xff00ef',
   '-3',
   'f|void',
+  '3.33333333333333333333|NaN|-Infinity',
+  '2024-02-29 2024-02-29 10:00:00+00 1 mon -2 days +03:00:00 a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11 [1,6) {"b":[1,{"c":null}]}',
+  '{"[2024-02-28,2024-03-02)",NULL,empty}',
+  '65 7 01:02:03.5 04:05:06+05:30 2024-02-29 23:59:59.000001 1.5,-2 3,4,1,2 (5,6) hi [1.5,2.25) [2024-01-01 00:00:00,2024-02-01 00:00:00) {"k":[1,"v"]}',
+  '{(3,4),(1,2);(0,0),(-1800,-1800)}',
 ];
 const ERR = 'SELECT x_div(1, 0);';
 

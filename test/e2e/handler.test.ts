@@ -350,10 +350,12 @@ describe('PL/Rust language handler in PostgreSQL 15', () => {
       // [signature, SQLSTATE, primary message, DETAIL or null]
       const cases: Array<[string, string, string, string | null]> = [
         [
-          'u1(x numeric) RETURNS int4',
+          'u1(x inet) RETURNS int4',
           '0A000',
-          'PL/Rust does not support type numeric',
+          'PL/Rust does not support type inet',
           'The supported types are bool, int2, int4, int8, float4, float8, text, varchar, bytea, ' +
+            '"char", oid, date, time, timetz, timestamp, timestamptz, interval, uuid, point, box, tid, cstring, ' +
+            'numeric, json, jsonb, int4range, int8range, numrange, daterange, tsrange, tstzrange, enums (as text), ' +
             'one-dimensional arrays of these, and void as the result type.',
         ],
         [

@@ -9,6 +9,8 @@ import {
   sqlTypeOfRustReturn,
 } from '../../src/functions/rust-types.js';
 import { PlrustError } from '../../src/util/errors.js';
+import { parseSqlType } from '../../src/functions/sql-types.js';
+import { parseSqlFile } from '../../src/functions/sql-file.js';
 
 const scalar = (name: (typeof SCALAR_TYPES)[number]): SqlType => ({ kind: 'scalar', name });
 const array = (element: (typeof SCALAR_TYPES)[number]): SqlType => ({ kind: 'array', element });
@@ -53,8 +55,8 @@ describe('Rust parameter types -> SQL', () => {
 
   test('unsupported types are named, with the supported list in the hint', () => {
     rejects(
-      () => sqlTypeOfRustParam('u32', 'argument `x` of f'),
-      /argument `x` of f: Rust type `u32` is not supported/,
+      () => sqlTypeOfRustParam('u16', 'argument `x` of f'),
+      /argument `x` of f: Rust type `u16` is not supported/,
     );
     rejects(() => sqlTypeOfRustParam('HashMap<String, i32>', 'argument `m`'), /`HashMap<String, i32>`/);
     rejects(() => sqlTypeOfRustParam('Vec<i32>', 'argument `v`'), /arrays are Vec<Option<T>>/);
@@ -133,5 +135,49 @@ describe('SQL -> Rust (SQL bodies)', () => {
         assert.deepEqual(sqlTypeOfRustReturn(`Option<${rustResultType(t)}>`, 'result').type, asText(t));
       }
     }
+  });
+});
+
+describe('the types of docs/TYPES.md', () => {
+  test('SQL spellings', () => {
+    const cases: [string, SqlType][] = [
+      ['"char"', scalar('"char"')],
+      ['pg_catalog."char"[]', array('"char"')],
+      ['timestamp with time zone', scalar('timestamptz')],
+      ['timestamp(3) with time zone', scalar('timestamptz')],
+      ['TIME WITHOUT TIME ZONE', scalar('time')],
+      ['numeric(10, 2)', scalar('numeric')],
+      ['decimal[]', array('numeric')],
+      ['jsonb ARRAY', array('jsonb')],
+      ['tstzrange', scalar('tstzrange')],
+    ];
+    for (const [sql, t] of cases) assert.deepEqual(parseSqlType(sql, 'x', false), t, sql);
+    const f = parseSqlFile('CREATE FUNCTION f(c "char") RETURNS "char"[] LANGUAGE plrust AS $$ Ok(None) $$;', 'f.sql');
+    assert.deepEqual(f.functions[0]!.args[0]!.type, scalar('"char"'), 'a quoted "char" in a .sql file');
+    assert.deepEqual(f.functions[0]!.returns, array('"char"'));
+    assert.throws(
+      () => parseSqlFile('CREATE FUNCTION g(d char) RETURNS int LANGUAGE plrust AS $$ Ok(None) $$;', 'g.sql'),
+      /type char is not supported/,
+      'char without quotes is char(1), another type',
+    );
+  });
+
+  test('Rust spellings: bare from the prelude, through pgrx:: and pg_sys:: paths', () => {
+    const cases: [string, SqlType][] = [
+      ['i8', scalar('"char"')],
+      ['pg_sys::Oid', scalar('oid')],
+      ['pgrx::AnyNumeric', scalar('numeric')],
+      ['pgrx::datum::Date', scalar('date')],
+      ['::pgrx::prelude::TimestampWithTimeZone', scalar('timestamptz')],
+      ['JsonB', scalar('jsonb')],
+      ['&core::ffi::CStr', scalar('cstring')],
+      ['Range<i64>', scalar('int8range')],
+      ['pgrx::Range<AnyNumeric>', scalar('numrange')],
+      ['Vec<Option<Range<Date>>>', array('daterange')],
+      ['Vec<Option<pgrx::pg_sys::ItemPointerData>>', array('tid')],
+    ];
+    for (const [rust, t] of cases) assert.deepEqual(sqlTypeOfRustParam(rust, 'x').type, t, rust);
+    assert.throws(() => sqlTypeOfRustParam('Range<f64>', 'argument `r`'), /Range<f64>` is not supported/);
+    assert.throws(() => sqlTypeOfRustParam('mymod::Date', 'argument `d`'), /not supported/);
   });
 });

@@ -1,0 +1,19 @@
+//! The value types of upstream PL/Rust's documentation, under the names
+//! pgrx gives them (`pgrx::datum::…`, also re-exported at the crate root
+//! and in the prelude).
+mod array;
+mod datetime;
+mod json;
+mod numeric;
+mod range;
+mod uuid;
+
+pub use array::{Array, ArraySliceError};
+pub use datetime::{
+    Date, DateTimeConversionError, Interval, IntervalConversionError, Time, TimeWithTimeZone, Timestamp,
+    TimestampWithTimeZone,
+};
+pub use json::{Json, JsonB};
+pub use numeric::{AnyNumeric, Error as NumericError, Numeric, Sign};
+pub use range::{Range, RangeBound};
+pub use uuid::{Uuid, UuidLengthError};
