@@ -469,7 +469,7 @@ $x$;`,
           `SET check_function_bodies = off;
            CREATE FUNCTION stored_${kind}(a int4) RETURNS int4 STRICT LANGUAGE plrust AS $x$Ok(a) // stored ${kind}$x$;
            INSERT INTO plrust.artifacts (definition_hash, arch, abi_version, toolchain, sha256, library)
-             VALUES (plrust.definition_hash('stored_${kind}(int4)'), '${ARCH}', 1, 'forged', '${sha256(bytes)}',
+             VALUES (plrust.definition_hash('stored_${kind}(int4)'), '${ARCH}', 2, 'forged', '${sha256(bytes)}',
                      pg_read_binary_file('${forged}'));
            SELECT stored_${kind}(1);`,
         );
