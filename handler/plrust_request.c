@@ -630,7 +630,8 @@ run_query(PlrustCallState *st, const char *query, uint32 nargs, Oid *types, Datu
 
 			known[c] = request_type_of(att->atttypid, &types_out[c]);
 			put_text(out, NameStr(att->attname));
-			put_u32(out, att->atttypid);
+			/* a domain's values are its base type's: the Rust type is the base type's */
+			put_u32(out, known[c] ? getBaseType(att->atttypid) : att->atttypid);
 			put_u8(out, known[c] ? 0 : 1);
 		}
 		put_u64(out, SPI_processed);
@@ -758,7 +759,7 @@ trigger_op(PlrustCallState *st, StringInfo out)
 
 		known[i] = !att->attisdropped && request_type_of(att->atttypid, &types[i]);
 		put_text(out, NameStr(att->attname));
-		put_u32(out, att->atttypid);
+		put_u32(out, known[i] ? getBaseType(att->atttypid) : att->atttypid);
 		put_u8(out, known[i] ? 0 : 1);
 		put_u8(out, att->attisdropped ? 1 : 0);
 	}

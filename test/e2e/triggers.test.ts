@@ -67,6 +67,15 @@ CREATE FUNCTION ledger_before() RETURNS trigger LANGUAGE plrust AS $$
     Ok(Some(row))
 $$;
 CREATE TRIGGER ledger_before BEFORE INSERT ON ledger FOR EACH ROW EXECUTE FUNCTION ledger_before();
+CREATE DOMAIN small AS int CHECK (VALUE < 10);
+CREATE TABLE capped (v small);
+CREATE FUNCTION tenfold() RETURNS trigger LANGUAGE plrust AS $$
+    let mut row = trigger.new().ok_or("no new row")?.into_owned();
+    let v = row.get_by_name::<i32>("v")?;
+    row.set_by_name("v", v.map(|v| v * 10))?;
+    Ok(Some(row))
+$$;
+CREATE TRIGGER tenfold BEFORE INSERT ON capped FOR EACH ROW EXECUTE FUNCTION tenfold();
 CREATE FUNCTION auditor() RETURNS trigger LANGUAGE plrust AS $$
     let new_id = trigger.new().map(|r| r.get_by_name::<i32>("id")).transpose()?.flatten();
     let old_id = trigger.old().map(|r| r.get_by_name::<i32>("id")).transpose()?.flatten();
@@ -162,6 +171,13 @@ describe('PL/Rust trigger functions', () => {
   test('numeric, timestamptz and jsonb columns read and modified (the numeric rounded to its column)', async () => {
     await pg.psql(
       `INSERT INTO ledger VALUES (1, 1.005, '2024-01-02 03:04:05+00', '{"a": [1]}'), (2, NULL, NULL, NULL)`,
+    );
+    await pg.psql(`INSERT INTO capped VALUES (0), (NULL)`);
+    assert.deepEqual(await pg.query(`SELECT v FROM capped`), [['0'], ['']], 'a domain column is its base type');
+    assert.match(
+      (await pg.psqlResult(`INSERT INTO capped VALUES (1)`)).stderr,
+      /ERROR: {2}value for domain small violates check constraint "small_check"/,
+      "the trigger's row is checked against the domain",
     );
     // 1.005 is stored as 1.01 before the trigger; 1.515 is rounded again after it
     assert.deepEqual(await pg.query(`SET timezone = 'UTC'; SELECT * FROM ledger ORDER BY id`), [
