@@ -258,7 +258,9 @@ plrust_value_from_datum(PlrustValue *v, Datum d, const PlrustType *t)
 Datum
 plrust_value_to_datum(const PlrustValue *v, const PlrustType *t)
 {
-	return t->is_array ? array_result(v, t) : scalar_result(v, t->scalar);
+	return t->is_array ? array_result(v, t)
+		: t->scalar == PLRUST_ENUM ? plrust_enum_result(v, getBaseType(t->type_oid))
+		: scalar_result(v, t->scalar);
 }
 
 Datum

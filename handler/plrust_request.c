@@ -153,19 +153,23 @@ put_text(StringInfo out, const char *s)
 	}
 }
 
+/*
+ * The types whose values travel converted. An enum travels as its text
+ * form, so that its input function checks the label against the type.
+ */
 static bool
-has_buffer(const PlrustType *t)
+request_type_of(Oid type_oid, PlrustType *t)
 {
-	return t->scalar == PLRUST_TEXT || t->scalar == PLRUST_VARCHAR || t->scalar == PLRUST_BYTEA;
+	return plrust_type_of(type_oid, t) && t->scalar != PLRUST_ENUM;
 }
 
-/* A PlrustValue tree, flattened with shape tags. */
+/* A PlrustValue tree the host built, flattened by its shape tags. */
 static void
-put_value(StringInfo out, const PlrustValue *v, const PlrustType *t, bool element)
+put_value(StringInfo out, const PlrustValue *v)
 {
 	if (v->is_null)
 		put_u8(out, SHAPE_NULL);
-	else if (t->is_array && !element)
+	else if (v->shape == PLRUST_SHAPE_ARRAY)
 	{
 		const PlrustValue *elems = v->v.array.ptr;
 		Size		i;
@@ -173,9 +177,9 @@ put_value(StringInfo out, const PlrustValue *v, const PlrustType *t, bool elemen
 		put_u8(out, SHAPE_ARRAY);
 		put_u64(out, v->v.array.len);
 		for (i = 0; i < v->v.array.len; i++)
-			put_value(out, &elems[i], t, true);
+			put_value(out, &elems[i]);
 	}
-	else if (has_buffer(t))
+	else if (v->shape == PLRUST_SHAPE_BYTES)
 	{
 		put_u8(out, SHAPE_BYTES);
 		put_bytes(out, v->v.bytes.ptr, v->v.bytes.len);
@@ -187,39 +191,55 @@ put_value(StringInfo out, const PlrustValue *v, const PlrustType *t, bool elemen
 	}
 }
 
-/* Reads a value of type t into *v; its slices point into the message. */
+static void get_scalar(Reader *r, PlrustValue *v, PlrustScalar s);
+
+/*
+ * A range: flags, then its two bounds (NULL when infinite), each of the
+ * subtype's shape.
+ */
 static void
-get_value(Reader *r, PlrustValue *v, const PlrustType *t, bool element)
+get_range(Reader *r, PlrustValue *v, PlrustScalar s)
+{
+	PlrustValue *parts;
+	int			i;
+
+	if (get_u64(r) != 3)
+		malformed();
+	parts = palloc0(sizeof(PlrustValue) * 3);
+	if (get_u8(r) != SHAPE_PLAIN)
+		malformed();
+	memcpy(&parts[0].v, take(r, 8), 8);
+	for (i = 1; i < 3; i++)
+		get_scalar(r, &parts[i], plrust_range_subtype(s));
+	v->shape = PLRUST_SHAPE_ARRAY;
+	v->v.array.ptr = parts;
+	v->v.array.len = 3;
+}
+
+/*
+ * A non-array value of scalar type s, NULL or of the shape the type
+ * demands: the message comes from function code, and a pointer-shaped
+ * member must never be filled from its bytes.
+ */
+static void
+get_scalar(Reader *r, PlrustValue *v, PlrustScalar s)
 {
 	uint8		shape = get_u8(r);
 
 	memset(v, 0, sizeof(*v));
 	if (shape == SHAPE_NULL)
-	{
 		v->is_null = 1;
-		return;
-	}
-	if (t->is_array && !element)
+	else if (plrust_scalar_is_range(s))
 	{
-		uint64		n;
-		PlrustValue *elems;
-		Size		i;
-
 		if (shape != SHAPE_ARRAY)
 			malformed();
-		n = get_u64(r);
-		if (n > MaxArraySize || n > r->len)
-			malformed();
-		elems = palloc0(sizeof(PlrustValue) * Max(n, 1));
-		for (i = 0; i < n; i++)
-			get_value(r, &elems[i], t, true);
-		v->v.array.ptr = elems;
-		v->v.array.len = n;
+		get_range(r, v, s);
 	}
-	else if (has_buffer(t))
+	else if (plrust_scalar_has_buffers(s))
 	{
 		if (shape != SHAPE_BYTES)
 			malformed();
+		v->shape = PLRUST_SHAPE_BYTES;
 		v->v.bytes.ptr = get_bytes(r, &v->v.bytes.len);
 	}
 	else
@@ -227,9 +247,44 @@ get_value(Reader *r, PlrustValue *v, const PlrustType *t, bool element)
 		if (shape != SHAPE_PLAIN)
 			malformed();
 		memcpy(&v->v, take(r, 8), 8);
-		if (t->scalar == PLRUST_BOOL && v->v.b > 1)
+		if (s == PLRUST_BOOL && v->v.b > 1)
 			malformed();
 	}
+}
+
+/* Reads a value of type t into *v; its slices point into the message. */
+static void
+get_value(Reader *r, PlrustValue *v, const PlrustType *t)
+{
+	uint64		n;
+	PlrustValue *elems;
+	Size		i;
+
+	if (!t->is_array)
+	{
+		get_scalar(r, v, t->scalar);
+		return;
+	}
+	memset(v, 0, sizeof(*v));
+	switch (get_u8(r))
+	{
+		case SHAPE_NULL:
+			v->is_null = 1;
+			return;
+		case SHAPE_ARRAY:
+			break;
+		default:
+			malformed();
+	}
+	n = get_u64(r);
+	if (n > MaxArraySize || n > r->len)
+		malformed();
+	elems = palloc0(sizeof(PlrustValue) * Max(n, 1));
+	for (i = 0; i < n; i++)
+		get_scalar(r, &elems[i], t->scalar);
+	v->shape = PLRUST_SHAPE_ARRAY;
+	v->v.array.ptr = elems;
+	v->v.array.len = n;
 }
 
 /* Skips a value of a type PL/Rust does not convert; returns its text form if it is one. */
@@ -313,7 +368,7 @@ put_column(StringInfo out, Datum d, bool isnull, const PlrustType *t, Oid type_o
 	if (t != NULL)
 	{
 		plrust_value_from_datum(&v, d, t);
-		put_value(out, &v, t, false);
+		put_value(out, &v);
 	}
 	else
 	{
@@ -342,13 +397,15 @@ get_arg(Reader *r, uint32 i, Oid *type, Datum *value, char *null)
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("type with OID %u does not exist", *type),
 				 errdetail("Argument %u names it.", i + 1)));
-	if (plrust_type_of(*type, &t))
+	if (request_type_of(*type, &t))
 	{
 		PlrustValue v;
 
-		get_value(r, &v, &t, false);
+		get_value(r, &v, &t);
 		*null = v.is_null ? 'n' : ' ';
 		*value = v.is_null ? (Datum) 0 : plrust_value_to_datum(&v, &t);
+		if (t.is_domain)
+			domain_check(*value, v.is_null, *type, NULL, NULL);
 	}
 	else
 	{
@@ -571,9 +628,10 @@ run_query(PlrustCallState *st, const char *query, uint32 nargs, Oid *types, Datu
 		{
 			Form_pg_attribute att = TupleDescAttr(desc, c);
 
-			known[c] = plrust_type_of(att->atttypid, &types_out[c]);
+			known[c] = request_type_of(att->atttypid, &types_out[c]);
 			put_text(out, NameStr(att->attname));
-			put_u32(out, att->atttypid);
+			/* a domain's values are its base type's: the Rust type is the base type's */
+			put_u32(out, known[c] ? getBaseType(att->atttypid) : att->atttypid);
 			put_u8(out, known[c] ? 0 : 1);
 		}
 		put_u64(out, SPI_processed);
@@ -623,7 +681,7 @@ rows_op(PlrustCallState *st, Reader *r)
 			const PlrustType *t = def->ncols > 0 ? &def->col_types[c] : &def->ret_type;
 			PlrustValue v;
 
-			get_value(r, &v, t, false);
+			get_value(r, &v, t);
 			nulls[c] = v.is_null != 0;
 			values[c] = nulls[c] ? (Datum) 0 : plrust_value_to_datum(&v, t);
 		}
@@ -699,9 +757,9 @@ trigger_op(PlrustCallState *st, StringInfo out)
 	{
 		Form_pg_attribute att = TupleDescAttr(desc, i);
 
-		known[i] = !att->attisdropped && plrust_type_of(att->atttypid, &types[i]);
+		known[i] = !att->attisdropped && request_type_of(att->atttypid, &types[i]);
 		put_text(out, NameStr(att->attname));
-		put_u32(out, att->atttypid);
+		put_u32(out, known[i] ? getBaseType(att->atttypid) : att->atttypid);
 		put_u8(out, known[i] ? 0 : 1);
 		put_u8(out, att->attisdropped ? 1 : 0);
 	}
@@ -743,13 +801,15 @@ trigger_return_op(PlrustCallState *st, Reader *r)
 			nulls[c] = true;
 			values[c] = (Datum) 0;
 		}
-		else if (plrust_type_of(att->atttypid, &t))
+		else if (request_type_of(att->atttypid, &t))
 		{
 			PlrustValue v;
 
-			get_value(r, &v, &t, false);
+			get_value(r, &v, &t);
 			nulls[c] = v.is_null != 0;
 			values[c] = nulls[c] ? (Datum) 0 : plrust_value_to_datum(&v, &t);
+			if (t.is_domain)
+				domain_check(values[c], nulls[c], att->atttypid, NULL, NULL);
 			if (!nulls[c] && att->atttypmod >= 0)
 			{
 				/*

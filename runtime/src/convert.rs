@@ -226,6 +226,7 @@ macro_rules! zeroed {
         p
     }};
 }
+pub(crate) use zeroed;
 
 macro_rules! plain_scalar {
     ($rust:ty, $sql:ty, $field:ident) => {

@@ -2,7 +2,9 @@
 //! (bool, integers, floats, text, bytea): each travels as a plain value, a
 //! byte slice or, for ranges, three values (docs/ABI.md, Values).
 use crate::abi::{PlrustPayload, PlrustSlice, PlrustValue, PLRUST_SHAPE_ARRAY};
-use crate::convert::{bytes, bytes_result, elements, not_null, out_of_memory, ArgProblem, FromArg, IntoResult, OwnedValue, Shape};
+use crate::convert::{
+    bytes, bytes_result, elements, not_null, out_of_memory, zeroed, ArgProblem, FromArg, IntoResult, OwnedValue, Shape,
+};
 use crate::datum::{
     AnyNumeric, Date, Interval, Json, JsonB, Range, RangeBound, Time, TimeWithTimeZone, Timestamp, TimestampWithTimeZone, Uuid,
 };
@@ -24,7 +26,7 @@ macro_rules! plain {
         impl IntoResult<$sql> for $rust {
             unsafe fn into_result(self) -> OwnedValue {
                 let $s = self;
-                OwnedValue::scalar(PlrustPayload { $field: $into })
+                OwnedValue::scalar(zeroed!($field, $into))
             }
         }
     };
@@ -238,7 +240,7 @@ impl<S: RangeSubtype, T: IntoResult<S>> IntoResult<sql::Range<S>> for Range<T> {
         }
         // SAFETY: a fresh block of three values.
         unsafe {
-            block.write(PlrustValue::new(PlrustPayload { b: flags }));
+            block.write(PlrustValue::new(zeroed!(b, flags)));
             block.add(1).write(lower.into_raw());
             block.add(2).write(upper.into_raw());
         }

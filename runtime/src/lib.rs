@@ -32,6 +32,7 @@ pub mod prelude;
 mod request;
 #[doc(hidden)]
 pub mod request_value;
+mod request_types;
 pub mod spi;
 pub mod sql;
 pub mod srf;

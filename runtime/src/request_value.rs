@@ -35,17 +35,18 @@ impl Value {
         }
     }
 
-    /// Arrays are one-dimensional: an element is never an array.
-    pub(crate) fn read(r: &mut Reader<'_>, element: bool) -> Result<Value, PgError> {
+    /// An array's elements may be arrays themselves (ranges, rows), to a
+    /// bounded depth so that a hostile reply cannot exhaust the stack.
+    pub(crate) fn read(r: &mut Reader<'_>, depth: u8) -> Result<Value, PgError> {
         Ok(match r.u8()? {
             SHAPE_NULL => Value::Null,
             SHAPE_PLAIN => Value::Plain(r.take(8)?.try_into().map_err(|_| protocol_error())?),
             SHAPE_BYTES => Value::Bytes(r.bytes()?.to_vec()),
-            SHAPE_ARRAY if !element => {
+            SHAPE_ARRAY if depth < MAX_DEPTH => {
                 let n = usize::try_from(r.u64()?).map_err(|_| protocol_error())?;
                 let mut items = Vec::with_capacity(n.min(1 << 16));
                 for _ in 0..n {
-                    items.push(Value::read(r, true)?);
+                    items.push(Value::read(r, depth + 1)?);
                 }
                 Value::Array(items)
             }
@@ -54,9 +55,12 @@ impl Value {
     }
 }
 
+/// Array of row of array of range: four levels, and some room.
+const MAX_DEPTH: u8 = 8;
+
 /// A type OID, as `PgBuiltInOids::INT4OID.oid()` returns it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct PgOid(u32);
+pub struct PgOid(pub(crate) u32);
 
 impl PgOid {
     pub fn value(self) -> u32 {
@@ -101,6 +105,32 @@ builtin_oids!(
     INT8ARRAYOID = 1016,
     FLOAT4ARRAYOID = 1021,
     FLOAT8ARRAYOID = 1022,
+    CHAROID = 18,
+    OIDOID = 26,
+    DATEOID = 1082,
+    TIMEOID = 1083,
+    TIMETZOID = 1266,
+    TIMESTAMPOID = 1114,
+    TIMESTAMPTZOID = 1184,
+    INTERVALOID = 1186,
+    UUIDOID = 2950,
+    POINTOID = 600,
+    BOXOID = 603,
+    TIDOID = 27,
+    NUMERICOID = 1700,
+    JSONOID = 114,
+    JSONBOID = 3802,
+    INT4RANGEOID = 3904,
+    INT8RANGEOID = 3926,
+    NUMRANGEOID = 3906,
+    DATERANGEOID = 3912,
+    TSRANGEOID = 3908,
+    TSTZRANGEOID = 3910,
+    NUMERICARRAYOID = 1231,
+    DATEARRAYOID = 1182,
+    TIMESTAMPTZARRAYOID = 1185,
+    UUIDARRAYOID = 2951,
+    JSONBARRAYOID = 3807,
 );
 
 pub(crate) const TEXTOID: u32 = 25;
@@ -117,6 +147,27 @@ fn element_of(array_oid: u32) -> Option<u32> {
         1016 => 20,
         1021 => 700,
         1022 => 701,
+        1002 => 18,
+        1028 => 26,
+        1182 => 1082,
+        1183 => 1083,
+        1270 => 1266,
+        1115 => 1114,
+        1185 => 1184,
+        1187 => 1186,
+        2951 => 2950,
+        1017 => 600,
+        1020 => 603,
+        1010 => 27,
+        1231 => 1700,
+        199 => 114,
+        3807 => 3802,
+        3905 => 3904,
+        3927 => 3926,
+        3907 => 3906,
+        3913 => 3912,
+        3909 => 3908,
+        3911 => 3910,
         _ => return None,
     })
 }
@@ -132,6 +183,27 @@ fn array_of(elem_oid: u32) -> u32 {
         20 => 1016,
         700 => 1021,
         701 => 1022,
+        18 => 1002,
+        26 => 1028,
+        1082 => 1182,
+        1083 => 1183,
+        1266 => 1270,
+        1114 => 1115,
+        1184 => 1185,
+        1186 => 1187,
+        2950 => 2951,
+        600 => 1017,
+        603 => 1020,
+        27 => 1010,
+        1700 => 1231,
+        114 => 199,
+        3802 => 3807,
+        3904 => 3905,
+        3926 => 3927,
+        3906 => 3907,
+        3912 => 3913,
+        3908 => 3909,
+        3910 => 3911,
         _ => 0,
     }
 }
@@ -149,7 +221,7 @@ pub struct Typed<'a> {
     pub(crate) as_text: bool,
 }
 
-mod private {
+pub(crate) mod private {
     pub trait Sealed {}
 }
 
@@ -170,7 +242,7 @@ pub trait IntoDatum: private::Sealed {
         Self: Sized;
 }
 
-fn mismatch<T>(oid: u32) -> String {
+pub(crate) fn mismatch<T>(oid: u32) -> String {
     format!("a value of type OID {oid} cannot be read as Rust type {}", core::any::type_name::<T>())
 }
 

@@ -144,7 +144,7 @@ pub(crate) fn decode(reply: request::Reply) -> Result<SpiTupleTable> {
         crate::checkpoint();
         let mut row = Vec::with_capacity(ncols);
         for _ in 0..ncols {
-            row.push(Value::read(&mut r, false)?);
+            row.push(Value::read(&mut r, 0)?);
         }
         rows.push(row);
     }

@@ -255,7 +255,7 @@ fn read_row(r: &mut Reader<'_>, n: usize) -> Result<Option<Vec<Value>>, PgError>
     if r.u8()? == 0 {
         return Ok(None);
     }
-    (0..n).map(|_| Value::read(r, false)).collect::<Result<Vec<_>, _>>().map(Some)
+    (0..n).map(|_| Value::read(r, 0)).collect::<Result<Vec<_>, _>>().map(Some)
 }
 
 fn fetch_trigger() -> Result<PgTrigger<'static>, PgError> {

@@ -44,6 +44,9 @@ process.once('exit', () => rmSync(work, { recursive: true, force: true }));
  *   open:<path>    a raw openat(2) for reading: the descriptor (closed again) or -errno
  *   request        a host request with an op no handler knows: an FNV-1a hash
  *                  of the status byte and the reply's bytes (-1: no callback)
+ *   forge          an SPI request whose numeric argument is a plain value, 8 bytes
+ *                  that would be a pointer: 10 * status + 1 if the reply says
+ *                  "malformed request"
  *   scan:<rev>     how often the reverse of <rev> occurs in the process's
  *                  anonymous and shared memory (per /proc/self/maps), compared
  *                  on the fly so that no copy of the needle exists in it
@@ -83,6 +86,22 @@ unsafe fn request() -> i64 {
         (h.dealloc)(h.ctx, reply.ptr as *mut u8, reply.len, 1);
     }
     (hash >> 1) as i64
+}
+
+unsafe fn forge() -> i64 {
+    let h = &*HOST.load(std::sync::atomic::Ordering::Relaxed);
+    let Some(f) = h.request else { return -1 };
+    // op 2 (SPI), LIMIT 1, the query, one argument: OID 1700, shape 1 (plain), 8 bytes
+    let msg = b"\\x02\\0\\0\\0\\x01\\0\\0\\0\\0\\0\\0\\0\\x0f\\0\\0\\0\\0\\0\\0\\0SELECT $1::text\\x01\\0\\0\\0\\xa4\\x06\\0\\0\\x01AAAAAAAA";
+    let mut reply = Slice { ptr: std::ptr::null(), len: 0 };
+    let status = f(h.ctx, msg.as_ptr(), msg.len(), &mut reply);
+    let mut said = 0;
+    if !reply.ptr.is_null() {
+        let r = std::slice::from_raw_parts(reply.ptr, reply.len);
+        said = r.windows(17).any(|w| w == b"malformed request") as i64;
+        (h.dealloc)(h.ctx, reply.ptr as *mut u8, reply.len, 1);
+    }
+    status as i64 * 10 + said
 }
 
 #[repr(C)]
@@ -215,6 +234,8 @@ pub unsafe extern "C" fn plrust_call(args: *const Value, _n: u32, result: *mut V
         fd
     } else if op == b"request" {
         request()
+    } else if op == b"forge" {
+        forge()
     } else if op.starts_with(b"scan:") {
         scan(&op[5..])
     } else {
@@ -398,6 +419,11 @@ describe('plrust.isolation = process', () => {
       assert.equal(isolated, inProcess);
     }
     await assertContained('request');
+  });
+
+  test('a forged request fails safe: a numeric argument in the shape of a plain value is refused', async () => {
+    assert.deepEqual(await pg.query(`SELECT raw_admin('forge', 0), raw_iso('forge', 0);`), [['11', '11']]);
+    assert.deepEqual(await pg.query(`SELECT 1`), [['1']], 'the backend is still there');
   });
 
   test('plrust doctor reports the host able to isolate; a server without its runner refuses clearly', async () => {

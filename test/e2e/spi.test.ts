@@ -105,9 +105,52 @@ CREATE FUNCTION ignore_errors(q text) RETURNS text STRICT LANGUAGE plrust AS $$
     }
     Ok(Some(seen))
 $$;
-CREATE FUNCTION numeric_text() RETURNS text STRICT LANGUAGE plrust AS $$
-    let s: Option<String> = Spi::get_one_with_args("SELECT $1::numeric * 2", vec![(pgrx::prelude::PgBuiltInOids::TEXTOID.oid(), "1.25".into_datum())])?;
+CREATE FUNCTION inet_text() RETURNS text STRICT LANGUAGE plrust AS $$
+    let s: Option<String> = Spi::get_one_with_args("SELECT set_masklen($1::inet, 16)", vec![(pgrx::prelude::PgBuiltInOids::TEXTOID.oid(), "10.1.2.3".into_datum())])?;
     Ok(s)
+$$;
+CREATE FUNCTION typed_values(n numeric, d date) RETURNS text STRICT LANGUAGE plrust AS $$
+    fn s<T: std::fmt::Display>(v: Option<T>) -> String {
+        v.map_or("NULL".to_string(), |v| v.to_string())
+    }
+    fn all<T: std::fmt::Display>(v: Option<Vec<Option<T>>>) -> String {
+        v.map_or("NULL".to_string(), |v| v.into_iter().map(s).collect::<Vec<_>>().join(","))
+    }
+    let one = Spi::get_one::<AnyNumeric>("SELECT 1.5::numeric")?;
+    let doubled: Option<AnyNumeric> = Spi::get_one_with_args(
+        "SELECT $1 * 2",
+        vec![(PgBuiltInOids::NUMERICOID.oid(), n.clone().into_datum())],
+    )?;
+    let (next, j, r) = Spi::get_three_with_args::<Date, JsonB, Range<i32>>(
+        "SELECT $1 + 1, jsonb_build_object('d', $1), int4range(1, 5, '[]')",
+        vec![(PgBuiltInOids::DATEOID.oid(), d.into_datum())],
+    )?;
+    let (u, ts) = Spi::get_two::<Uuid, TimestampWithTimeZone>(
+        "SELECT 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::uuid, '2024-01-02 03:04:05.5+00'::timestamptz",
+    )?;
+    let (c, i, o) = Spi::get_three::<i8, Interval, pg_sys::Oid>("SELECT relkind, '1 day 2 hours'::interval, oid FROM pg_class WHERE relname = 'pg_class'")?;
+    let dates = Spi::get_one::<Vec<Option<Date>>>("SELECT ARRAY['2024-02-29'::date, NULL]")?;
+    let ranges = Spi::get_one::<Vec<Option<Range<AnyNumeric>>>>("SELECT ARRAY[numrange(1.5, 2.5), 'empty']")?;
+    let back = Spi::get_one_with_args::<String>(
+        "SELECT $1::text || ' ' || $2::text || ' ' || $3::text",
+        vec![
+            (PgBuiltInOids::JSONBARRAYOID.oid(), vec![Some(JsonB(serde_json::json!({"k": [1, 2]}))), None].into_datum()),
+            (PgBuiltInOids::TSTZRANGEOID.oid(), Range::new(ts.unwrap(), RangeBound::Infinite).into_datum()),
+            (PgBuiltInOids::UUIDARRAYOID.oid(), vec![u.unwrap()].into_datum()),
+        ],
+    )?;
+    let abs: Option<AnyNumeric> = fn_call("abs", &[&Arg::Value(n)])?;
+    Ok(Some(format!(
+        "{} {} {} {} {} {} {} {} {} {} [{}] [{}] {} {}",
+        s(one), s(doubled), s(next), s(j), s(r), s(u), s(ts), c.unwrap_or(0) as u8 as char, s(i), o.map(|o| o.as_u32()).unwrap_or(0),
+        all(dates), all(ranges), s(back), s(abs),
+    )))
+$$;
+CREATE FUNCTION wrong_numeric() RETURNS text STRICT LANGUAGE plrust AS $$
+    Ok(Some(match Spi::get_one::<AnyNumeric>("SELECT 1.5::float8") {
+        Ok(v) => format!("{v:?}"),
+        Err(e) => format!("error: {e}"),
+    }))
 $$;
 CREATE FUNCTION wrong_type() RETURNS text STRICT LANGUAGE plrust AS $$
     match Spi::get_one::<i64>("SELECT 1::int4") {
@@ -218,10 +261,23 @@ describe('SPI and logging from PL/Rust functions', () => {
       await pg.psql(`SELECT list_items()`),
       'Some(1):Some("apple"):Some(0.5),Some(2):Some("bread"):Some(2.25),Some(3):None:Some(1.0)',
     );
-    assert.equal(await pg.psql(`SELECT numeric_text()`), '2.50', 'a type without a conversion arrives as its text');
+    assert.equal(await pg.psql(`SELECT inet_text()`), '10.1.2.3/16', 'a type without a conversion arrives as its text');
     assert.match(
       await pg.psql(`SELECT wrong_type()`),
       /^error: a value of type OID 23 cannot be read as Rust type i64$/,
+    );
+  });
+
+  test("every type of docs/TYPES.md as a column, an argument and fn_call's result", async () => {
+    assert.equal(
+      await pg.psql(`SET timezone = 'UTC'; SELECT typed_values(-2.25, '2024-02-28')`),
+      '1.5 -4.50 2024-02-29 {"d":"2024-02-28"} [1,6) a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11 2024-01-02 03:04:05.5+00 ' +
+        'r 1 day 02:00:00 1259 [2024-02-29,NULL] [[1.5,2.5),empty] ' +
+        '{"{\\"k\\": [1, 2]}",NULL} ["2024-01-02 03:04:05.5+00",) {a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11} 2.25',
+    );
+    assert.match(
+      await pg.psql(`SELECT wrong_numeric()`),
+      /^error: a value of type OID 701 cannot be read as Rust type .*AnyNumeric$/,
     );
   });
 

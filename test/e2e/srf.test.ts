@@ -40,6 +40,18 @@ CREATE FUNCTION pairs(n int) RETURNS TABLE (i int, sq int8, label text, tags tex
         (Some(i), Some(i as i64 * i as i64), label, Some(vec![Some("t".to_string()), None]))
     }))))
 $$;
+CREATE FUNCTION days(first date, n int) RETURNS SETOF date STRICT LANGUAGE plrust AS $$
+    Ok(Some(SetOfIterator::new((0..n).map(move |i| if i == 1 { None } else { first.checked_add_days(i) }))))
+$$;
+CREATE FUNCTION typed_rows() RETURNS TABLE (id uuid, doc json, amount numeric, span tstzrange) LANGUAGE plrust AS $$
+    let u = Uuid::from_bytes([7; 16]);
+    Ok(Some(TableIterator::new((1..=2).map(move |i: i32| (
+        Some(u),
+        Some(Json(serde_json::json!({ "i": i }))),
+        Some(AnyNumeric::from(i) / AnyNumeric::from(4)),
+        if i == 1 { None } else { Some(Range::new(RangeBound::Infinite, RangeBound::Exclusive(TimestampWithTimeZone::from_pg_epoch_microseconds(0).unwrap()))) },
+    )))))
+$$;
 CREATE FUNCTION one_column(n int) RETURNS TABLE (v float8) STRICT LANGUAGE plrust AS $$
     Ok(Some(TableIterator::new((0..n).map(|i| (Some(i as f64 / 2.0),)))))
 $$;
@@ -111,6 +123,15 @@ describe('set-returning PL/Rust functions', () => {
     ]);
     assert.deepEqual(await pg.query(`SELECT i, label IS NULL FROM pairs(NULL)`), []);
     assert.deepEqual(await pg.query(`SELECT * FROM spi_srf()`), [['1'], ['2'], ['3']]);
+  });
+
+  test('SETOF and TABLE of the types of docs/TYPES.md', async () => {
+    assert.deepEqual(await pg.query(`SELECT d FROM days('2024-02-28', 3) d`), [['2024-02-28'], [''], ['2024-03-01']]);
+    const id = '07070707-0707-0707-0707-070707070707';
+    assert.deepEqual(await pg.query(`SET timezone = 'UTC'; SELECT * FROM typed_rows()`), [
+      [id, '{"i":1}', '0.25000000000000000000', ''],
+      [id, '{"i":2}', '0.50000000000000000000', '(,"2000-01-01 00:00:00+00")'],
+    ]);
   });
 
   test('1,000,000 rows, LIMIT, and bounded memory', async () => {

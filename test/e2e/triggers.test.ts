@@ -42,10 +42,9 @@ CREATE FUNCTION item_before() RETURNS trigger LANGUAGE plrust AS $$
     if row.get_by_name::<String>("name")?.as_deref() == Some("skip") {
         return Ok(None);
     }
-    // numeric is read and written as its text
-    let price: Option<String> = row.get_by_name("price")?;
+    let price: Option<AnyNumeric> = row.get_by_name("price")?;
     if price.is_none() {
-        row.set_by_name("price", "0.99".to_string())?;
+        row.set_by_name("price", AnyNumeric::from(99) / AnyNumeric::from(100))?;
     }
     let mut tags: Vec<Option<String>> = row.get_by_name("tags")?.unwrap_or_default();
     tags.push(Some(trigger.extra_args()?.join("+")));
@@ -54,6 +53,29 @@ CREATE FUNCTION item_before() RETURNS trigger LANGUAGE plrust AS $$
     Ok(Some(row))
 $$;
 CREATE TRIGGER item_before BEFORE INSERT OR UPDATE ON item FOR EACH ROW EXECUTE FUNCTION item_before('x', 'y');
+CREATE TABLE ledger (id int, amount numeric(10,2), at timestamptz, meta jsonb);
+CREATE FUNCTION ledger_before() RETURNS trigger LANGUAGE plrust AS $$
+    let mut row = trigger.new().ok_or("no new row")?.into_owned();
+    let amount: Option<AnyNumeric> = row.get_by_name("amount")?;
+    row.set_by_name("amount", amount.map(|a| a * 3 / 2))?;
+    let at: Option<TimestampWithTimeZone> = row.get_by_name("at")?;
+    let later = at.and_then(|t| TimestampWithTimeZone::from_pg_epoch_microseconds(t.to_pg_epoch_microseconds() + 1_500_000).ok());
+    row.set_by_name("at", later)?;
+    let mut meta = row.get_by_name::<JsonB>("meta")?.map_or(serde_json::json!({}), |m| m.0);
+    meta["seen"] = serde_json::json!(true);
+    row.set_by_name("meta", JsonB(meta))?;
+    Ok(Some(row))
+$$;
+CREATE TRIGGER ledger_before BEFORE INSERT ON ledger FOR EACH ROW EXECUTE FUNCTION ledger_before();
+CREATE DOMAIN small AS int CHECK (VALUE < 10);
+CREATE TABLE capped (v small);
+CREATE FUNCTION tenfold() RETURNS trigger LANGUAGE plrust AS $$
+    let mut row = trigger.new().ok_or("no new row")?.into_owned();
+    let v = row.get_by_name::<i32>("v")?;
+    row.set_by_name("v", v.map(|v| v * 10))?;
+    Ok(Some(row))
+$$;
+CREATE TRIGGER tenfold BEFORE INSERT ON capped FOR EACH ROW EXECUTE FUNCTION tenfold();
 CREATE FUNCTION auditor() RETURNS trigger LANGUAGE plrust AS $$
     let new_id = trigger.new().map(|r| r.get_by_name::<i32>("id")).transpose()?.flatten();
     let old_id = trigger.old().map(|r| r.get_by_name::<i32>("id")).transpose()?.flatten();
@@ -143,6 +165,24 @@ describe('PL/Rust trigger functions', () => {
       ['a_stmt After Statement Insert public.item new=None old=None'],
       ['a_row After Row Delete public.item new=None old=Some(3)'],
       ['a_stmt After Statement Truncate public.item new=None old=None'],
+    ]);
+  });
+
+  test('numeric, timestamptz and jsonb columns read and modified (the numeric rounded to its column)', async () => {
+    await pg.psql(
+      `INSERT INTO ledger VALUES (1, 1.005, '2024-01-02 03:04:05+00', '{"a": [1]}'), (2, NULL, NULL, NULL)`,
+    );
+    await pg.psql(`INSERT INTO capped VALUES (0), (NULL)`);
+    assert.deepEqual(await pg.query(`SELECT v FROM capped`), [['0'], ['']], 'a domain column is its base type');
+    assert.match(
+      (await pg.psqlResult(`INSERT INTO capped VALUES (1)`)).stderr,
+      /ERROR: {2}value for domain small violates check constraint "small_check"/,
+      "the trigger's row is checked against the domain",
+    );
+    // 1.005 is stored as 1.01 before the trigger; 1.515 is rounded again after it
+    assert.deepEqual(await pg.query(`SET timezone = 'UTC'; SELECT * FROM ledger ORDER BY id`), [
+      ['1', '1.52', '2024-01-02 03:04:06.5+00', '{"a": [1], "seen": true}'],
+      ['2', '', '', '{"seen": true}'],
     ]);
   });
 
