@@ -14,6 +14,8 @@ import { parseJson, runPlrust, tempDir } from '../helpers/cli.js';
 import { installPlrust, tempHome, uninstallPlrust, type InstallJson } from '../helpers/plrust-install.js';
 import type { StatusReport } from '../../src/doctor/status.js';
 
+const ARCH = process.arch === 'arm64' ? 'aarch64' : 'x86_64';
+
 describe('plrust status', () => {
   let home: string;
   let installed: InstallJson;
@@ -50,7 +52,14 @@ describe('plrust status', () => {
     assert.match(human.stdout, /none \(run `plrust install --pg-config …`\)/);
   });
 
-  test('a toolchain and an install: versions, paths, handler and runner in place, isolation per install', async () => {
+  test('a toolchain, an install and a built crate: versions, paths, handler and runner in place, isolation per install', async () => {
+    const allowed = path.join(tempDir('status-deps'), 'allowed.toml');
+    fs.writeFileSync(allowed, 'cfg-if = "=1.0.0"\n');
+    const built = await runPlrust(['deps', 'build', '--allowed', allowed, '--target', ARCH], {
+      home,
+      timeoutMs: 5 * 60_000,
+    });
+    assert.equal(built.code, 0, built.stderr);
     const r = await runPlrust(['status', '--json'], { home });
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
     const s = parseJson<StatusReport>(r);
@@ -82,6 +91,12 @@ describe('plrust status', () => {
     ]);
     // With the runner in place, the installation can isolate exactly when the host can.
     assert.equal(i.isolation.available, s.isolation.available, i.isolation.problems.join('; '));
+    assert.deepEqual(s.dependencies, {
+      path: path.join(home, 'deps'),
+      units: 1,
+      crates: ['cfg_if'],
+      triples: [`${ARCH}-postgres-linux-gnu`],
+    });
     const human = await runPlrust(['status'], { home });
     assert.equal(human.code, 0, human.stderr);
     assert.ok(human.stdout.includes(`PostgreSQL ${installed.pg.version}  ${PG_CONFIG}`), human.stdout);
