@@ -24,6 +24,11 @@ export function registerCommands(program: Command): void {
     .option('--pg-config <path>', 'also check this PostgreSQL installation')
     .action(action(async () => (await import('./commands/doctor.js')).doctor, configFromFlags('pgConfig')));
 
+  program
+    .command('status')
+    .description('summarise toolchains, PostgreSQL installs, the dependency store and isolation (exit 1 if damaged)')
+    .action(action(async () => (await import('./commands/status.js')).status));
+
   const toolchain = program.command('toolchain').description('manage postgrestd toolchains (restricted std sysroots)');
   toolchain
     .command('install')

@@ -63,7 +63,8 @@ export async function isolationFacts(pkglibdir?: string): Promise<IsolationFacts
     runner = fs.existsSync(file) ? file : false;
     if (runner === false) problems.push(`the runner is not installed in ${pkglibdir} (plrust install puts it there)`);
   }
-  if (!fs.existsSync('/usr/include/seccomp.h'))
+  // Headers matter only for building a runner; an installed one already has its filter compiled in.
+  if (!runner && !fs.existsSync('/usr/include/seccomp.h'))
     problems.push('libseccomp-dev is missing: plrust install cannot build the runner');
   return {
     available: problems.length === 0,

@@ -54,7 +54,10 @@ export function installDir(home: HomeLayout, pgConfig: string): string {
 }
 
 export function readInstallManifest(home: HomeLayout, pgConfig: string): InstallManifest | undefined {
-  const file = path.join(installDir(home, pgConfig), 'manifest.json');
+  return readInstallManifestFile(path.join(installDir(home, pgConfig), 'manifest.json'));
+}
+
+export function readInstallManifestFile(file: string): InstallManifest | undefined {
   if (!fs.existsSync(file)) return undefined;
   const parsed = installManifestSchema.safeParse(JSON.parse(fs.readFileSync(file, 'utf8')));
   return parsed.success ? parsed.data : undefined;

@@ -11,6 +11,7 @@ describe('plrust CLI conventions', () => {
     for (const cmd of [
       'config',
       'doctor',
+      'status',
       'toolchain',
       'build',
       'compile',
@@ -27,6 +28,7 @@ describe('plrust CLI conventions', () => {
     for (const cmd of [
       ['config'],
       ['doctor'],
+      ['status'],
       ['toolchain'],
       ['toolchain', 'install'],
       ['toolchain', 'list'],
