@@ -16,6 +16,7 @@
 #include "access/htup.h"
 #include "datatype/timestamp.h"
 #include "fmgr.h"
+#include "lib/stringinfo.h"
 #include "nodes/pg_list.h"
 
 /*
@@ -163,6 +164,9 @@ extern const char *plrust_type_name(const PlrustType *type);
 extern bool plrust_type_of(Oid type_oid, PlrustType *t);
 extern char *plrust_signature_json(const PlrustDef *def);
 extern char *plrust_request_json(const PlrustDef *def, List *arches);
+
+/* ---- the session's TimeZone for timestamptz (plrust_timezone.c) ---- */
+extern void plrust_timezone_op(const uint8_t *payload, size_t len, StringInfo out);
 
 /* ---- the types beyond the first ABI's (plrust_types.c) ---- */
 

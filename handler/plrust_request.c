@@ -37,6 +37,7 @@
 #define OP_TRIGGER 4
 #define OP_TRIGGER_RETURN 5
 #define OP_FN_CALL 6
+#define OP_TIMEZONE 16
 
 #define SHAPE_NULL 0
 #define SHAPE_PLAIN 1
@@ -883,6 +884,9 @@ plrust_host_request(void *ctx, const uint8_t *msg, size_t len, PlrustSlice *repl
 				break;
 			case OP_TRIGGER:
 				trigger_op(st, &out);
+				break;
+			case OP_TIMEZONE:
+				plrust_timezone_op(r.p + r.at, r.len - r.at, &out);
 				break;
 			case OP_TRIGGER_RETURN:
 				raising = true; /* a row that cannot be stored must not be skipped silently */

@@ -103,3 +103,40 @@ impl<'a, T> From<Array<'a, T>> for Vec<Option<T>> {
         a.into_iter().collect()
     }
 }
+
+/// What a `.rs` function's array parameter may be: `Array<T>` itself,
+/// `Vec<Option<T>>`, or upstream's `Vec<T>`, which refuses a NULL element.
+/// The code generated around a `.rs` function converts with it.
+#[doc(hidden)]
+pub trait FromArrayArg<'a, T>: Sized {
+    fn from_array_arg(a: Array<'a, T>, name: &str) -> Result<Self, String>;
+}
+
+impl<'a, T> FromArrayArg<'a, T> for Array<'a, T> {
+    fn from_array_arg(a: Array<'a, T>, _: &str) -> Result<Self, String> {
+        Ok(a)
+    }
+}
+
+impl<'a, T> FromArrayArg<'a, T> for Vec<Option<T>> {
+    fn from_array_arg(a: Array<'a, T>, _: &str) -> Result<Self, String> {
+        Ok(a.into())
+    }
+}
+
+impl<'a, T> FromArrayArg<'a, T> for Vec<T> {
+    fn from_array_arg(a: Array<'a, T>, name: &str) -> Result<Self, String> {
+        if a.contains_nulls() {
+            return Err(format!(
+                "argument `{name}` contains a NULL element, but the function's parameter is a Vec<T>: declare it Vec<Option<T>> or Array<T> to accept NULL elements"
+            ));
+        }
+        Ok(a.values)
+    }
+}
+
+/// `.rs` array parameters: see [`FromArrayArg`].
+#[doc(hidden)]
+pub fn array_arg<'a, T, P: FromArrayArg<'a, T>>(a: Array<'a, T>, name: &str) -> Result<P, String> {
+    P::from_array_arg(a, name)
+}
