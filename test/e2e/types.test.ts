@@ -270,7 +270,7 @@ $$;
 CREATE FUNCTION tz_view(t timestamptz) RETURNS text[] STRICT LANGUAGE plrust AS $$
     let ts: Timestamp = t.into();
     let d: Date = t.into();
-    let made = TimestampWithTimeZone::new(t.year(), t.month(), t.day(), t.hour(), t.minute(), t.second())?;
+    let made = if t.is_finite() { TimestampWithTimeZone::new(t.year(), t.month(), t.day(), t.hour(), t.minute(), t.second())? } else { t };
     Ok(Some(vec![
         Some(t.to_string()),
         t.is_finite().then(|| format!("{} {} {} {} {}", t.year(), t.month(), t.day(), t.hour(), t.minute())),
