@@ -4,13 +4,20 @@ use core::fmt;
 use core::marker::PhantomData;
 
 /// A one-dimensional array argument; elements may be NULL.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Array<'a, T> {
     /// The non-NULL elements, in order.
     values: Vec<T>,
     /// Per element: its index in `values`, or None for NULL.
     slots: Vec<Option<u32>>,
     _borrow: PhantomData<&'a ()>,
+}
+
+/// As pgrx prints it: the elements, NULL as `None` (`[Some(1), None]`).
+impl<T: fmt::Debug> fmt::Debug for Array<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.slots.iter().map(|s| s.map(|k| &self.values[k as usize]))).finish()
+    }
 }
 
 /// `as_slice` on an array that holds NULLs.

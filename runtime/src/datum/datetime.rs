@@ -613,7 +613,11 @@ macro_rules! timestamp_type {
                     Date::INFINITY => $name::INFINITY,
                     Date::NEG_INFINITY => $name::NEG_INFINITY,
                     Date(days) => {
-                        let local = i64::from(days) * USECS_PER_DAY;
+                        // A date past 294276 AD has no timestamp, as PostgreSQL's cast says.
+                        let local = i64::from(days)
+                            .checked_mul(USECS_PER_DAY)
+                            .filter(|u| (MIN_TIMESTAMP..END_TIMESTAMP).contains(u))
+                            .expect("date out of range for timestamp");
                         $name(if $zoned { local - session_zone::offset_of_local(local) } else { local })
                     }
                 }
