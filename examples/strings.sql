@@ -30,7 +30,7 @@ CREATE FUNCTION checked_div(a bigint, b bigint) RETURNS bigint STRICT LANGUAGE p
 $$;
 
 CREATE FUNCTION sum_array(xs int[]) RETURNS bigint STRICT LANGUAGE plrust AS $$
-    Ok(Some(xs.iter().flatten().map(|&x| i64::from(x)).sum()))
+    Ok(Some(xs.iter().flatten().map(i64::from).sum()))
 $$;
 
 CREATE FUNCTION parse_int(s text) RETURNS int STRICT LANGUAGE plrust AS $$

@@ -16,6 +16,7 @@
 #include "access/htup.h"
 #include "datatype/timestamp.h"
 #include "fmgr.h"
+#include "lib/stringinfo.h"
 #include "nodes/pg_list.h"
 
 /*
@@ -41,6 +42,16 @@
  */
 #ifndef pg_noreturn
 #define pg_noreturn pg_attribute_noreturn()
+#endif
+
+/*
+ * PostgreSQL 16 gave stringToQualifiedNameList a soft-error context; NULL
+ * keeps the old behaviour of raising the error.
+ */
+#if PG_VERSION_NUM >= 160000
+#define plrust_qualified_name_list(s) stringToQualifiedNameList((s), NULL)
+#else
+#define plrust_qualified_name_list(s) stringToQualifiedNameList(s)
 #endif
 
 /* Upper bound for one function library; generous, but keeps reads bounded. */
@@ -163,6 +174,9 @@ extern const char *plrust_type_name(const PlrustType *type);
 extern bool plrust_type_of(Oid type_oid, PlrustType *t);
 extern char *plrust_signature_json(const PlrustDef *def);
 extern char *plrust_request_json(const PlrustDef *def, List *arches);
+
+/* ---- the session's TimeZone for timestamptz (plrust_timezone.c) ---- */
+extern void plrust_timezone_op(const uint8_t *payload, size_t len, StringInfo out);
 
 /* ---- the types beyond the first ABI's (plrust_types.c) ---- */
 

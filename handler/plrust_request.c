@@ -22,6 +22,7 @@
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/regproc.h"
 #include "catalog/namespace.h"
@@ -37,6 +38,7 @@
 #define OP_TRIGGER 4
 #define OP_TRIGGER_RETURN 5
 #define OP_FN_CALL 6
+#define OP_TIMEZONE 16
 
 #define SHAPE_NULL 0
 #define SHAPE_PLAIN 1
@@ -468,7 +470,7 @@ fn_call_op(PlrustCallState *st, Reader *r, StringInfo out)
 {
 	char	   *name = get_utf8_text(r, "function name");
 	uint32		nargs = get_u32(r);
-	List	   *names = stringToQualifiedNameList(name);
+	List	   *names = plrust_qualified_name_list(name);
 	StringInfoData query;
 	Oid		   *types;
 	Datum	   *values;
@@ -943,6 +945,9 @@ plrust_host_request(void *ctx, const uint8_t *msg, size_t len, PlrustSlice *repl
 				break;
 			case OP_TRIGGER:
 				trigger_op(st, &out);
+				break;
+			case OP_TIMEZONE:
+				plrust_timezone_op(r.p + r.at, r.len - r.at, &out);
 				break;
 			case OP_TRIGGER_RETURN:
 				raising = true; /* a row that cannot be stored must not be skipped silently */

@@ -6,7 +6,7 @@ use crate::convert::{
     bytes, bytes_result, elements, not_null, out_of_memory, zeroed, ArgProblem, FromArg, IntoResult, OwnedValue, Shape,
 };
 use crate::datum::{
-    AnyNumeric, Date, Interval, Json, JsonB, Range, RangeBound, Time, TimeWithTimeZone, Timestamp, TimestampWithTimeZone, Uuid,
+    AnyNumeric, Array, Date, Interval, Json, JsonB, Range, RangeBound, Time, TimeWithTimeZone, Timestamp, TimestampWithTimeZone, Uuid,
 };
 use crate::pg_sys::{ItemPointerData, Oid, Point, BOX};
 use crate::sql::{self, RangeSubtype, Scalar};
@@ -251,5 +251,19 @@ impl<S: RangeSubtype, T: IntoResult<S>> IntoResult<sql::Range<S>> for Range<T> {
             ),
             shape: Shape::Value(<sql::Range<S> as Scalar>::LAYOUT),
         }
+    }
+}
+
+/// `Array<T>`: the elements are read once; text and bytea elements borrow
+/// the argument, as `&str` and `&[u8]` do.
+impl<'a, E: Scalar, T: FromArg<'a, E>> FromArg<'a, sql::Array<E>> for Array<'a, T> {
+    unsafe fn from_arg(v: &'a PlrustValue) -> Result<Self, ArgProblem> {
+        not_null(v)?;
+        // SAFETY: the signature says `array` is set, live for 'a.
+        let elems = unsafe { elements(v.v.array)? };
+        let items: Result<Vec<Option<T>>, ArgProblem> =
+            // SAFETY: each element follows the ABI for E (caller's contract).
+            elems.iter().map(|e| unsafe { <Option<T> as FromArg<'a, E>>::from_arg(e) }).collect();
+        Ok(Array::from(items?))
     }
 }

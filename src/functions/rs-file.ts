@@ -23,11 +23,12 @@ export interface RsFileResult {
 /** The last line of the body: bind NULLs, call the function, convert its result. */
 function callLine(
   fn: RsFunction,
-  params: { name: string; nullable: boolean }[],
+  params: { name: string; nullable: boolean; array: boolean; asU32?: true }[],
   strict: boolean,
-  resultKind: 'option' | 'result-option',
+  ret: { rsReturn: 'option' | 'result-option'; asU32?: true },
   returnsUnit: boolean,
 ): string {
+  const resultKind = ret.rsReturn;
   // In a non-STRICT function every argument arrives as Option; a plain Rust parameter turns NULL into a NULL result.
   const unwrap = strict
     ? ''
@@ -35,16 +36,35 @@ function callLine(
         .filter((p) => !p.nullable)
         .map((p) => `let ${p.name} = match ${p.name} { Some(v) => v, None => return Ok(None) }; `)
         .join('');
+  // The body's array arguments are Array<T>; the function's own parameter may be Array<T>, Vec<Option<T>> or Vec<T>.
+  const arrays = params
+    .filter((p) => p.array)
+    .map((p) => {
+      const convert = (v: string): string => `::pgrx::datum::array_arg(${v}, ${JSON.stringify(p.name)})?`;
+      return p.nullable
+        ? `let ${p.name} = match ${p.name} { Some(a) => Some(${convert('a')}), None => None }; `
+        : `let ${p.name} = ${convert(p.name)}; `;
+    })
+    .join('');
+  const oids = params
+    .filter((p) => p.asU32)
+    .map(
+      (p) =>
+        `let ${p.name}: ${p.nullable ? 'Option<u32>' : 'u32'} = ${p.name}${p.nullable ? '.map(u32::from)' : '.into()'}; `,
+    )
+    .join('');
   const call = `${fn.name}(${params.map((p) => p.name).join(', ')})`;
   // A function returning () is a void SQL function: its "value" is Some(()).
-  const ok = returnsUnit ? 'Some(v)' : 'v';
+  const ok = returnsUnit ? 'Some(v)' : ret.asU32 ? 'v.map(::pgrx::pg_sys::Oid::from)' : 'v';
   const result =
     resultKind === 'option'
       ? returnsUnit
         ? `Ok(Some(${call}))`
-        : `Ok(${call})`
+        : ret.asU32
+          ? `Ok(${call}.map(::pgrx::pg_sys::Oid::from))`
+          : `Ok(${call})`
       : `match ${call} { Ok(v) => Ok(${ok}), Err(e) => Err(e.to_string().into()) }`;
-  return `${unwrap}${result}`;
+  return `${unwrap}${arrays}${oids}${result}`;
 }
 
 /** `()` or no `->` at all, possibly inside Result<(), E>. */
@@ -78,7 +98,8 @@ export function parseRsFile(source: string, file: string): RsFileResult {
         continue;
       }
       const args: FunctionArg[] = params.map((p) => ({ name: p.name, type: p.type }));
-      const body = `${text.replace(/\s+$/, '')}\n${callLine(fn, params, strict, ret.rsReturn, returnsUnit(fn.returnType))}\n`;
+      const called = params.map((p) => ({ ...p, array: p.type.kind === 'array' }));
+      const body = `${text.replace(/\s+$/, '')}\n${callLine(fn, called, strict, ret, returnsUnit(fn.returnType))}\n`;
       functions.push({
         sqlName: fn.options.sqlName ?? fn.name,
         rustName: fn.name,

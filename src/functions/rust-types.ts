@@ -21,18 +21,23 @@ const SUPPORTED_RUST_TYPES_TEXT =
   'bool (bool), i16 (int2), i32 (int4), i64 (int8), f32 (float4), f64 (float8), &str or String (text), ' +
   '&[u8] or Vec<u8> (bytea), ' +
   EXTRA_RUST_TYPES +
-  ', Vec<Option<T>> of those (arrays), Option<T> for a nullable argument; ' +
+  ', Vec<Option<T>> of those (arrays; an argument may also be Array<T> or Vec<T>, which refuses a NULL element), ' +
+  'Option<T> for a nullable argument; ' +
   'results are Option<T> or Result<Option<T>, E> with E: Display, and () for void';
 
 export interface RustParam {
   type: SqlType;
   /** `Option<T>`: the function accepts NULL for this argument. */
   nullable: boolean;
+  /** `u32` for an oid, which the call converts from the body's `Oid`. */
+  asU32?: true;
 }
 
 export interface RustReturn {
   type: SqlType;
   rsReturn: 'option' | 'result-option';
+  /** `u32` for an oid, which the call converts to the body's `Oid`. */
+  asU32?: true;
 }
 
 /** A parsed Rust type, only as detailed as the mapping needs. */
@@ -60,6 +65,11 @@ const PRIMITIVES: Record<string, ScalarType> = {
   f64: 'float8',
   i8: '"char"',
 };
+
+/** `u32` for an oid: a scalar argument or result only (the .rs call converts it, src/functions/rs-file.ts). */
+function isU32(t: RustType | null): boolean {
+  return t?.kind === 'path' && t.name === 'u32' && t.args.length === 0;
+}
 
 function unsupported(text: string, where: string, why?: string): PlrustError {
   return new PlrustError({
@@ -187,6 +197,24 @@ function scalarOf(t: RustType): ScalarType | null {
   return null;
 }
 
+/** An argument-only array spelling: pgrx's `Array<'a, T>`, or `Vec<T>` (a NULL element is an error at the call). */
+function arrayParamOf(t: RustType): SqlType | null {
+  if (t.kind !== 'path') return null;
+  const isArray = /^((pgrx|plrust_rt)::((datum|prelude)::)?)?Array$/.test(t.name);
+  if (!isArray && t.name !== 'Vec') return null;
+  const typeArgs = t.args.filter((a) => !(a.length === 1 && a[0]!.startsWith("'")));
+  if (typeArgs.length !== 1) return null;
+  const element = parseTokens(typeArgs[0]!);
+  if (element === null) return null;
+  if (isArray) {
+    const inner = optionInner(element) === null ? scalarOf(element) : null;
+    return inner === null ? null : { kind: 'array', element: inner };
+  }
+  if (element.kind === 'path' && element.name === 'u8' && element.args.length === 0) return null;
+  const scalar = scalarOf(element);
+  return scalar === null ? null : { kind: 'array', element: scalar };
+}
+
 /** A scalar or array SQL type (no Option around it), or null. */
 function valueTypeOf(t: RustType): SqlType | null {
   const scalar = scalarOf(t);
@@ -216,7 +244,8 @@ function optionInner(t: RustType): RustType | null {
 export function sqlTypeOfRustParam(text: string, where: string): RustParam {
   const t = parse(text, where);
   const inner = optionInner(t);
-  const type = valueTypeOf(inner ?? t);
+  if (isU32(inner ?? t)) return { type: { kind: 'scalar', name: 'oid' }, nullable: inner !== null, asU32: true };
+  const type = valueTypeOf(inner ?? t) ?? arrayParamOf(inner ?? t);
   if (type === null) {
     const hint = t.kind === 'path' && t.name === 'Vec' ? 'arrays are Vec<Option<T>>' : undefined;
     throw unsupported(text, where, hint);
@@ -238,6 +267,7 @@ export function sqlTypeOfRustReturn(text: string | undefined, where: string): Ru
     throw unsupported(text, where, 'results are Option<T> or Result<Option<T>, E>, so that NULL can be returned');
   }
   if (inner.kind === 'unit') return { type: { kind: 'void' }, rsReturn };
+  if (isU32(inner)) return { type: { kind: 'scalar', name: 'oid' }, rsReturn, asU32: true };
   const type = valueTypeOf(inner);
   if (type === null) throw unsupported(text, where);
   return { type, rsReturn };
@@ -267,7 +297,10 @@ function rustScalar(s: ScalarType, position: 'arg' | 'result'): string {
   }
 }
 
-/** The Rust type a SQL body sees for an argument (upstream PL/Rust's spelling). */
+/**
+ * The Rust type a SQL body sees for an argument (upstream PL/Rust's spelling:
+ * its functions get `pgrx::Array<'a, T>` for array arguments).
+ */
 export function rustParamType(t: SqlType, nullable: boolean): string {
   let inner: string;
   switch (t.kind) {
@@ -275,7 +308,7 @@ export function rustParamType(t: SqlType, nullable: boolean): string {
       inner = rustScalar(t.name, 'arg');
       break;
     case 'array':
-      inner = `Vec<Option<${rustScalar(t.element, 'arg')}>>`;
+      inner = `Array<'_, ${rustScalar(t.element, 'arg')}>`;
       break;
     case 'void':
       throw unsupported('()', 'argument', 'void is a result type only');

@@ -10,6 +10,8 @@ import { readFileSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { startCluster, type PgCluster } from '../helpers/pg-cluster.js';
 import { installPlrust, tempHome, uninstallPlrust } from '../helpers/plrust-install.js';
+import { parseRsFile } from '../../src/functions/rs-file.js';
+import { createFunctionSql } from '../../src/compile/artifacts.js';
 
 interface TypeCase {
   sql: string;
@@ -145,7 +147,7 @@ const TYPES: TypeCase[] = [
 /** STRICT, scalar and array in, array out: the array followed by the scalar. */
 function echoFunction(t: TypeCase): string {
   return `CREATE FUNCTION echo_${t.name}(x ${t.sql}, xs ${t.sql}[]) RETURNS ${t.sql}[] STRICT LANGUAGE plrust AS $$
-    let mut v: Vec<Option<${t.rust}>> = xs;
+    let mut v: Vec<Option<${t.rust}>> = xs.into_iter().collect();
     v.push(Some(x));
     Ok(Some(v))
 $$;
@@ -239,7 +241,7 @@ CREATE FUNCTION upstream_style(n numeric, xs int[], o oid) RETURNS numeric LANGU
     use pgrx::prelude::*;
     use pgrx::datum::Array;
     let o: Option<pg_sys::Oid> = o;
-    let arr: Array<i32> = Array::from(xs.unwrap_or_default());
+    let arr: Array<i32> = xs.unwrap_or_else(|| Array::from(vec![]));
     let sum: i64 = arr.iter().flatten().map(i64::from).sum();
     let n: Option<pgrx::AnyNumeric> = n;
     let base = n.unwrap_or_else(|| pgrx::AnyNumeric::from(0));
@@ -265,6 +267,23 @@ CREATE FUNCTION slow_num(digits int) RETURNS numeric STRICT LANGUAGE plrust AS $
     }
     Ok(Some(y))
 $$;
+CREATE FUNCTION tz_view(t timestamptz) RETURNS text[] STRICT LANGUAGE plrust AS $$
+    let ts: Timestamp = t.into();
+    let d: Date = t.into();
+    let made = if t.is_finite() { TimestampWithTimeZone::new(t.year(), t.month(), t.day(), t.hour(), t.minute(), t.second())? } else { t };
+    Ok(Some(vec![
+        Some(t.to_string()),
+        t.is_finite().then(|| format!("{} {} {} {} {}", t.year(), t.month(), t.day(), t.hour(), t.minute())),
+        Some(ts.to_string()),
+        Some(d.to_string()),
+        Some(TimestampWithTimeZone::from(ts).to_string()),
+        Some(made.to_string()),
+        Some(TimestampWithTimeZone::from(d).to_string()),
+        t.checked_add(Interval::from_days(1)).map(|v| v.to_string()),
+        t.checked_sub(Interval::from_months(1)).map(|v| v.to_string()),
+        t.checked_add(Interval::from_hours(24)).map(|v| v.to_string()),
+    ]))
+$$;
 CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
 CREATE DOMAIN good_mood AS mood CHECK (VALUE <> 'sad');
 CREATE FUNCTION cheer(m mood, ms mood[]) RETURNS mood[] STRICT LANGUAGE plrust AS $$
@@ -279,6 +298,32 @@ $$;
 CREATE DOMAIN small_num AS numeric CHECK (VALUE < 100);
 `;
 
+/** A .rs file's array parameters: pgrx's Array<T>, Vec<Option<T>> and upstream's Vec<T>; oid as u32. */
+const ARRAYS_RS = `use pgrx::prelude::*;
+
+pub fn rs_arr(xs: Array<i64>, names: Option<pgrx::Array<'_, &str>>) -> Option<Vec<Option<String>>> {
+    Some(vec![
+        Some(xs.len().to_string()),
+        Some(xs.is_empty().to_string()),
+        Some(xs.iter().map(|x| x.map_or("NULL".to_string(), |v| v.to_string())).collect::<Vec<_>>().join(",")),
+        xs.as_slice().ok().map(|s| s.iter().sum::<i64>().to_string()),
+        names.map(|n| n.iter().flatten().collect::<Vec<&str>>().join("+")),
+    ])
+}
+
+pub fn rs_deny(xs: Array<'_, i32>) -> Option<i32> {
+    Some(xs.iter_deny_null().sum())
+}
+
+pub fn rs_vec(xs: Vec<i32>, ts: Option<Vec<&str>>, os: Vec<Option<f64>>) -> Option<String> {
+    Some(format!("{} {:?} {}", xs.iter().sum::<i32>(), ts.map(|t| t.concat()), os.len()))
+}
+
+pub fn rs_oid(o: u32) -> Option<u32> {
+    Some(o / 2)
+}
+`;
+
 describe('every upstream PL/Rust type in PostgreSQL 15', () => {
   let home: string;
   let pg: PgCluster;
@@ -288,7 +333,9 @@ describe('every upstream PL/Rust type in PostgreSQL 15', () => {
     await installPlrust(home);
     pg = await startCluster();
     await pg.psql(`ALTER DATABASE postgres SET plrust.targets = 'x86_64'; CREATE EXTENSION plrust;`);
-    await pg.psql(TYPES.map(echoFunction).join('\n') + SEMANTICS);
+    const rs = parseRsFile(ARRAYS_RS, 'arrays.rs');
+    assert.deepEqual(rs.errors, []);
+    await pg.psql(TYPES.map(echoFunction).join('\n') + SEMANTICS + rs.functions.map(createFunctionSql).join('\n'));
   });
 
   after(async () => {
@@ -438,6 +485,54 @@ describe('every upstream PL/Rust type in PostgreSQL 15', () => {
     }
   });
 
+  test("timestamptz in the session's TimeZone: output, fields, casts and calendar arithmetic equal PostgreSQL's across DST changes, also isolated", async () => {
+    const db = await pg.psql('SELECT current_database();');
+    const instants = [
+      '2026-03-28 12:00+00',
+      '2026-03-29 00:59:59+00',
+      '2026-03-29 01:00+00',
+      '2026-03-29 01:30+00',
+      '2026-10-25 00:30+00',
+      '2026-10-25 01:30+00',
+      '2026-03-08 06:30+00',
+      '2026-03-08 07:30+00',
+      '2026-11-01 05:30+00',
+      '2026-11-01 06:30+00',
+      '1850-06-01 12:00+00',
+      '2000-01-01 00:00+00',
+      '0044-03-15 12:00+00 BC',
+      'infinity',
+      '-infinity',
+    ];
+    try {
+      for (const isolation of ['in-process', 'process']) {
+        await pg.psql(`ALTER DATABASE ${db} SET plrust.isolation = '${isolation}';`);
+        for (const zone of ['Europe/Berlin', 'America/New_York']) {
+          await pg.psql(`ALTER DATABASE ${db} SET TimeZone = '${zone}';`);
+          const rows = await pg.query(`
+            SELECT t::text, current_setting('TimeZone'), tz_view(t)::text,
+                   ARRAY[t::text,
+                         CASE WHEN isfinite(t) THEN format('%s %s %s %s %s', extract(year FROM t), extract(month FROM t),
+                           extract(day FROM t), extract(hour FROM t), extract(minute FROM t)) END,
+                         t::timestamp::text, t::date::text, t::timestamp::timestamptz::text,
+                         CASE WHEN isfinite(t) THEN make_timestamptz(extract(year FROM t)::int, extract(month FROM t)::int,
+                           extract(day FROM t)::int, extract(hour FROM t)::int, extract(minute FROM t)::int,
+                           extract(second FROM t)::float8)::text ELSE t::text END,
+                         t::date::timestamptz::text, (t + interval '1 day')::text, (t - interval '1 month')::text,
+                         (t + interval '24 hours')::text]::text
+              FROM unnest('{${instants.map((i) => `"${i}"`).join(',')}}'::timestamptz[]) AS t`);
+          assert.equal(rows.length, instants.length);
+          for (const [t, shown, rust, sql] of rows) {
+            assert.equal(shown, zone);
+            assert.equal(rust, sql, `${t} in ${zone} (isolation ${isolation})`);
+          }
+        }
+      }
+    } finally {
+      await pg.psql(`ALTER DATABASE ${db} RESET TimeZone; ALTER DATABASE ${db} RESET plrust.isolation;`);
+    }
+  });
+
   test('constructors check fields as make_date and make_timestamp do', async () => {
     assert.deepEqual(
       await pg.query(
@@ -485,6 +580,40 @@ describe('every upstream PL/Rust type in PostgreSQL 15', () => {
       await pg.query(`SELECT upstream_style(1.5, '{1,2,NULL}', 10)::text, upstream_style(NULL, '{4}', NULL)::text`),
       [['1017.5', '6']],
     );
+  });
+
+  test('array arguments as upstream has them: Array<T> (len, iter, as_slice, iter_deny_null), Vec<T> refusing a NULL by name, oid as u32', async () => {
+    assert.deepEqual(
+      await pg.query(
+        `SELECT rs_arr('{1,2,NULL,4}', '{a,NULL,b}')::text, rs_arr('{}', NULL)::text, rs_arr('{5,6}', '{x}')::text,
+                rs_deny('{1,2,3}'), rs_vec('{1,2}', '{a,b}', '{1.5,NULL}'), rs_vec('{}', NULL, '{}'), rs_oid(4294967295::oid)`,
+      ),
+      [
+        [
+          '{4,false,"1,2,NULL,4",NULL,a+b}',
+          '{0,true,"",0,NULL}',
+          '{2,false,"5,6",11,x}',
+          '6',
+          '3 Some("ab") 2',
+          '0 None 0',
+          '2147483647',
+        ],
+      ],
+    );
+    const types = await pg.query(
+      `SELECT pg_get_function_identity_arguments('rs_vec'::regproc), pg_get_function_identity_arguments('rs_oid'::regproc)`,
+    );
+    assert.deepEqual(types, [['xs integer[], ts text[], os double precision[]', 'o oid']]);
+    const vecNull = await pg.psqlResult(`SELECT rs_vec('{1,NULL}', '{a}', '{}');`);
+    assert.match(
+      vecNull.stderr,
+      /ERROR: .*argument `xs` contains a NULL element, but the function's parameter is a Vec<T>/,
+    );
+    const textNull = await pg.psqlResult(`SELECT rs_vec('{1}', '{a,NULL}', '{}');`);
+    assert.match(textNull.stderr, /ERROR: .*argument `ts` contains a NULL element/);
+    const denied = await pg.psqlResult(`SELECT rs_deny('{1,NULL}');`);
+    assert.match(denied.stderr, /ERROR: .*array contains NULL/);
+    assert.deepEqual(await pg.query(`SELECT rs_deny('{7}')`), [['7']], 'the session goes on');
   });
 
   test('json and jsonb are serde_json values: indexing, json! and the result parsed by PostgreSQL', async () => {

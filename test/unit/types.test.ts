@@ -48,10 +48,30 @@ describe('Rust parameter types -> SQL', () => {
     ['std::vec::Vec<Option<Vec<u8>>>', array('bytea'), false],
     ['Option<Vec<Option<&[u8]>>>', array('bytea'), true],
     ['Option<Vec<Option<bool>>>', array('bool'), true],
+    ['Vec<i32>', array('int4'), false],
+    ['Vec<&str>', array('text'), false],
+    ['Vec<Vec<u8>>', array('bytea'), false],
+    ["Array<'a, i64>", array('int8'), false],
+    ['Option<pgrx::Array<&str>>', array('text'), true],
+    ['pgrx::datum::Array<AnyNumeric>', array('numeric'), false],
   ];
   for (const [text, type, nullable] of cases) {
     test(text, () => assert.deepEqual(sqlTypeOfRustParam(text, 'argument `x`'), { type, nullable }));
   }
+
+  test('u32 is an oid the call converts, as an argument and a result', () => {
+    assert.deepEqual(sqlTypeOfRustParam('Option<u32>', 'argument `o`'), {
+      type: scalar('oid'),
+      nullable: true,
+      asU32: true,
+    });
+    assert.deepEqual(sqlTypeOfRustReturn('Option<u32>', 'result'), {
+      type: scalar('oid'),
+      rsReturn: 'option',
+      asU32: true,
+    });
+    rejects(() => sqlTypeOfRustParam('Vec<Option<u32>>', 'argument `os`'), /not supported/);
+  });
 
   test('unsupported types are named, with the supported list in the hint', () => {
     rejects(
@@ -59,7 +79,9 @@ describe('Rust parameter types -> SQL', () => {
       /argument `x` of f: Rust type `u16` is not supported/,
     );
     rejects(() => sqlTypeOfRustParam('HashMap<String, i32>', 'argument `m`'), /`HashMap<String, i32>`/);
-    rejects(() => sqlTypeOfRustParam('Vec<i32>', 'argument `v`'), /arrays are Vec<Option<T>>/);
+    rejects(() => sqlTypeOfRustParam('Vec<u16>', 'argument `v`'), /arrays are Vec<Option<T>>/);
+    rejects(() => sqlTypeOfRustParam('Array<Option<i32>>', 'argument `a`'), /not supported/);
+    rejects(() => sqlTypeOfRustReturn('Option<Vec<i32>>', 'result of f'), /not supported/);
     rejects(() => sqlTypeOfRustParam('Option<Option<i32>>', 'argument `o`'), /`Option<Option<i32>>`/);
     rejects(() => sqlTypeOfRustParam('Vec<Option<Vec<Option<i32>>>>', 'argument `n`'), /not supported/);
     rejects(() => sqlTypeOfRustParam('&mut str', 'argument `s`'), /`&mut str`/);
@@ -101,8 +123,8 @@ describe('SQL -> Rust (SQL bodies)', () => {
     assert.equal(rustParamType(scalar('text'), false), '&str');
     assert.equal(rustParamType(scalar('varchar'), true), 'Option<&str>');
     assert.equal(rustParamType(scalar('bytea'), false), '&[u8]');
-    assert.equal(rustParamType(array('text'), true), 'Option<Vec<Option<&str>>>');
-    assert.equal(rustParamType(array('float8'), false), 'Vec<Option<f64>>');
+    assert.equal(rustParamType(array('text'), true), "Option<Array<'_, &str>>");
+    assert.equal(rustParamType(array('float8'), false), "Array<'_, f64>");
     assert.throws(() => rustParamType({ kind: 'void' }, false), PlrustError);
   });
 

@@ -4,13 +4,20 @@ use core::fmt;
 use core::marker::PhantomData;
 
 /// A one-dimensional array argument; elements may be NULL.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Array<'a, T> {
     /// The non-NULL elements, in order.
     values: Vec<T>,
     /// Per element: its index in `values`, or None for NULL.
     slots: Vec<Option<u32>>,
     _borrow: PhantomData<&'a ()>,
+}
+
+/// As pgrx prints it: the elements, NULL as `None` (`[Some(1), None]`).
+impl<T: fmt::Debug> fmt::Debug for Array<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.slots.iter().map(|s| s.map(|k| &self.values[k as usize]))).finish()
+    }
 }
 
 /// `as_slice` on an array that holds NULLs.
@@ -102,4 +109,41 @@ impl<'a, T> From<Array<'a, T>> for Vec<Option<T>> {
     fn from(a: Array<'a, T>) -> Vec<Option<T>> {
         a.into_iter().collect()
     }
+}
+
+/// What a `.rs` function's array parameter may be: `Array<T>` itself,
+/// `Vec<Option<T>>`, or upstream's `Vec<T>`, which refuses a NULL element.
+/// The code generated around a `.rs` function converts with it.
+#[doc(hidden)]
+pub trait FromArrayArg<'a, T>: Sized {
+    fn from_array_arg(a: Array<'a, T>, name: &str) -> Result<Self, String>;
+}
+
+impl<'a, T> FromArrayArg<'a, T> for Array<'a, T> {
+    fn from_array_arg(a: Array<'a, T>, _: &str) -> Result<Self, String> {
+        Ok(a)
+    }
+}
+
+impl<'a, T> FromArrayArg<'a, T> for Vec<Option<T>> {
+    fn from_array_arg(a: Array<'a, T>, _: &str) -> Result<Self, String> {
+        Ok(a.into())
+    }
+}
+
+impl<'a, T> FromArrayArg<'a, T> for Vec<T> {
+    fn from_array_arg(a: Array<'a, T>, name: &str) -> Result<Self, String> {
+        if a.contains_nulls() {
+            return Err(format!(
+                "argument `{name}` contains a NULL element, but the function's parameter is a Vec<T>: declare it Vec<Option<T>> or Array<T> to accept NULL elements"
+            ));
+        }
+        Ok(a.values)
+    }
+}
+
+/// `.rs` array parameters: see [`FromArrayArg`].
+#[doc(hidden)]
+pub fn array_arg<'a, T, P: FromArrayArg<'a, T>>(a: Array<'a, T>, name: &str) -> Result<P, String> {
+    P::from_array_arg(a, name)
 }

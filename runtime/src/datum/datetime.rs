@@ -1,6 +1,7 @@
 //! `date`, `time`, `timetz`, `timestamp`, `timestamptz` and `interval` with
 //! PostgreSQL's representation (days or microseconds since 2000-01-01,
 //! infinities at the integer extremes) and its ISO output style.
+use super::session_zone;
 use core::fmt;
 use core::ops::{Add, Neg, Sub};
 
@@ -392,16 +393,7 @@ impl TimeWithTimeZone {
 impl fmt::Display for TimeWithTimeZone {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write_time(f, self.time.0)?;
-        let east = -self.zone;
-        let (sign, abs) = if east < 0 { ('-', -east) } else { ('+', east) };
-        write!(f, "{sign}{:02}", abs / 3600)?;
-        if abs % 3600 != 0 {
-            write!(f, ":{:02}", abs % 3600 / 60)?;
-            if abs % 60 != 0 {
-                write!(f, ":{:02}", abs % 60)?;
-            }
-        }
-        Ok(())
+        write_offset(f, -i64::from(self.zone))
     }
 }
 
@@ -442,8 +434,40 @@ fn add_interval(ts: i64, iv: &Interval) -> Option<i64> {
     (MIN_TIMESTAMP..END_TIMESTAMP).contains(&ts).then_some(ts)
 }
 
+/// `timestamptz + interval` as PostgreSQL adds it: months and days on the
+/// local calendar (a day across a DST change is 23 or 25 hours), then the
+/// time.
+fn add_interval_zoned(ts: i64, iv: &Interval) -> Option<i64> {
+    if ts == i64::MIN || ts == i64::MAX {
+        return Some(ts);
+    }
+    let mut ts = ts;
+    for step in [Interval { months: iv.months, days: 0, micros: 0 }, Interval { months: 0, days: iv.days, micros: 0 }] {
+        if step.months != 0 || step.days != 0 {
+            let local = ts.checked_add(session_zone::offset_of_instant(ts))?;
+            let moved = add_interval(local, &step)?;
+            ts = moved.checked_sub(session_zone::offset_of_local(moved))?;
+        }
+    }
+    ts = ts.checked_add(iv.micros)?;
+    (MIN_TIMESTAMP..END_TIMESTAMP).contains(&ts).then_some(ts)
+}
+
+/// `+HH[:MM[:SS]]` as PostgreSQL prints a UTC offset.
+fn write_offset(f: &mut fmt::Formatter<'_>, east_secs: i64) -> fmt::Result {
+    let (sign, abs) = if east_secs < 0 { ('-', -east_secs) } else { ('+', east_secs) };
+    write!(f, "{sign}{:02}", abs / 3600)?;
+    if abs % 3600 != 0 {
+        write!(f, ":{:02}", abs % 3600 / 60)?;
+        if abs % 60 != 0 {
+            write!(f, ":{:02}", abs % 60)?;
+        }
+    }
+    Ok(())
+}
+
 macro_rules! timestamp_type {
-    ($(#[$doc:meta])* $name:ident, $suffix:literal) => {
+    ($(#[$doc:meta])* $name:ident, zoned: $zoned:literal) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
         pub struct $name(i64);
@@ -464,7 +488,23 @@ macro_rules! timestamp_type {
                 minute: u8,
                 second: f64,
             ) -> Result<$name, DateTimeConversionError> {
-                timestamp_from_parts(year, month, day, hour, minute, second).map($name)
+                let local = timestamp_from_parts(year, month, day, hour, minute, second)?;
+                if $zoned {
+                    $name::from_pg_epoch_microseconds(local - session_zone::offset_of_local(local))
+                } else {
+                    Ok($name(local))
+                }
+            }
+
+            /// Microseconds east of UTC of the session's TimeZone at this
+            /// value (0 for `timestamp`).
+            fn offset(&self) -> i64 {
+                if $zoned && self.is_finite() { session_zone::offset_of_instant(self.0) } else { 0 }
+            }
+
+            /// Microseconds since 2000-01-01 on the local clock.
+            fn local(&self) -> i64 {
+                self.0 + self.offset()
             }
 
             /// Microseconds since 2000-01-01 00:00.
@@ -511,7 +551,7 @@ macro_rules! timestamp_type {
             }
 
             fn days(&self) -> i64 {
-                self.0.div_euclid(USECS_PER_DAY)
+                self.local().div_euclid(USECS_PER_DAY)
             }
 
             /// The date part (infinities stay infinite).
@@ -525,7 +565,7 @@ macro_rules! timestamp_type {
 
             /// The time-of-day part.
             pub fn time(&self) -> Time {
-                Time(self.0.rem_euclid(USECS_PER_DAY))
+                Time(self.local().rem_euclid(USECS_PER_DAY))
             }
 
             pub fn year(&self) -> i32 {
@@ -558,21 +598,28 @@ macro_rules! timestamp_type {
 
             /// `+ interval`: None when the result leaves PostgreSQL's range.
             pub fn checked_add(&self, iv: Interval) -> Option<$name> {
-                add_interval(self.0, &iv).map($name)
+                if $zoned { add_interval_zoned(self.0, &iv) } else { add_interval(self.0, &iv) }.map($name)
             }
 
             pub fn checked_sub(&self, iv: Interval) -> Option<$name> {
-                add_interval(self.0, &iv.checked_neg()?).map($name)
+                self.checked_add(iv.checked_neg()?)
             }
         }
 
         impl From<Date> for $name {
-            /// Midnight of the date (UTC for timestamptz).
+            /// Midnight of the date (in the session's TimeZone for timestamptz).
             fn from(d: Date) -> $name {
                 match d {
                     Date::INFINITY => $name::INFINITY,
                     Date::NEG_INFINITY => $name::NEG_INFINITY,
-                    Date(days) => $name(i64::from(days) * USECS_PER_DAY),
+                    Date(days) => {
+                        // A date past 294276 AD has no timestamp, as PostgreSQL's cast says.
+                        let local = i64::from(days)
+                            .checked_mul(USECS_PER_DAY)
+                            .filter(|u| (MIN_TIMESTAMP..END_TIMESTAMP).contains(u))
+                            .expect("date out of range for timestamp");
+                        $name(if $zoned { local - session_zone::offset_of_local(local) } else { local })
+                    }
                 }
             }
         }
@@ -607,11 +654,15 @@ macro_rules! timestamp_type {
                     $name::INFINITY => f.write_str("infinity"),
                     $name::NEG_INFINITY => f.write_str("-infinity"),
                     _ => {
-                        let (y, m, d) = civil_from_days(self.days());
+                        let offset = self.offset();
+                        let local = self.0 + offset;
+                        let (y, m, d) = civil_from_days(local.div_euclid(USECS_PER_DAY));
                         let (shown, bc) = if y <= 0 { (1 - y, true) } else { (y, false) };
                         write!(f, "{shown:04}-{m:02}-{d:02} ")?;
-                        write_time(f, self.0.rem_euclid(USECS_PER_DAY))?;
-                        f.write_str($suffix)?;
+                        write_time(f, local.rem_euclid(USECS_PER_DAY))?;
+                        if $zoned {
+                            write_offset(f, offset / USECS_PER_SEC)?;
+                        }
                         if bc {
                             f.write_str(" BC")?;
                         }
@@ -626,14 +677,14 @@ macro_rules! timestamp_type {
 timestamp_type!(
     /// `timestamp`: microseconds since 2000-01-01 00:00, or ±infinity.
     Timestamp,
-    ""
+    zoned: false
 );
 timestamp_type!(
     /// `timestamptz`: microseconds since 2000-01-01 00:00 UTC, or
-    /// ±infinity. Fields and Display are at UTC (PostgreSQL would use the
-    /// session's TimeZone; cast to text in SQL for that).
+    /// ±infinity. Fields, Display, `new`, `date()`, `time()` and calendar
+    /// arithmetic use the session's TimeZone, as PostgreSQL does.
     TimestampWithTimeZone,
-    "+00"
+    zoned: true
 );
 
 impl TimestampWithTimeZone {
@@ -644,9 +695,27 @@ impl TimestampWithTimeZone {
 }
 
 impl From<Timestamp> for TimestampWithTimeZone {
-    /// The timestamp read as UTC.
+    /// The timestamp read in the session's TimeZone, as `::timestamptz`.
     fn from(t: Timestamp) -> TimestampWithTimeZone {
-        TimestampWithTimeZone(t.0)
+        if t.is_finite() {
+            TimestampWithTimeZone(t.0 - session_zone::offset_of_local(t.0))
+        } else {
+            TimestampWithTimeZone(t.0)
+        }
+    }
+}
+
+impl From<TimestampWithTimeZone> for Timestamp {
+    /// The local time in the session's TimeZone, as `::timestamp`.
+    fn from(t: TimestampWithTimeZone) -> Timestamp {
+        Timestamp(t.local())
+    }
+}
+
+impl From<TimestampWithTimeZone> for Date {
+    /// The local date in the session's TimeZone, as `::date`.
+    fn from(t: TimestampWithTimeZone) -> Date {
+        t.date()
     }
 }
 

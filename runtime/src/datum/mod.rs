@@ -6,9 +6,10 @@ mod datetime;
 mod json;
 mod numeric;
 mod range;
+mod session_zone;
 mod uuid;
 
-pub use array::{Array, ArraySliceError};
+pub use array::{array_arg, Array, ArraySliceError, FromArrayArg};
 pub use datetime::{
     Date, DateTimeConversionError, Interval, IntervalConversionError, Time, TimeWithTimeZone, Timestamp,
     TimestampWithTimeZone,
