@@ -135,6 +135,8 @@ plrust_args_from_datums(PlrustFunction *fn, FunctionCallInfo fcinfo)
 			v->is_null = 1;
 		else if (t->is_array)
 			array_arg(v, fcinfo->args[i].value, t, i + 1);
+		else if (t->scalar == PLRUST_COMPOSITE)
+			plrust_composite_arg(v, fcinfo->args[i].value);
 		else
 			scalar_arg(v, fcinfo->args[i].value, t->scalar);
 	}
@@ -259,6 +261,7 @@ Datum
 plrust_value_to_datum(const PlrustValue *v, const PlrustType *t)
 {
 	return t->is_array ? array_result(v, t)
+		: t->scalar == PLRUST_COMPOSITE ? plrust_composite_result(v, t->type_oid)
 		: t->scalar == PLRUST_ENUM ? plrust_enum_result(v, getBaseType(t->type_oid))
 		: scalar_result(v, t->scalar);
 }
@@ -276,6 +279,7 @@ plrust_result_to_datum(PlrustFunction *fn, const PlrustValue *result, bool *isnu
 		*isnull = true;
 	else
 		value = t->is_array ? array_result(result, t)
+			: t->scalar == PLRUST_COMPOSITE ? plrust_composite_result(result, t->type_oid)
 			: t->scalar == PLRUST_ENUM ? plrust_enum_result(result, getBaseType(t->type_oid))
 			: scalar_result(result, t->scalar);
 	if (t->is_domain)

@@ -1,0 +1,100 @@
+/**
+ * Named composite types as PL/Rust arguments and results (docs/TYPES.md,
+ * "Composite types"), written as upstream PL/Rust's users write them:
+ * `PgHeapTuple` read by name and index, built with `new_composite_type` and
+ * `set_by_name`, NULL fields kept; a wrong field or a row of another type is
+ * a clear ERROR and the backend lives on.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startCluster, type PgCluster } from '../helpers/pg-cluster.js';
+import { installPlrust, tempHome, uninstallPlrust } from '../helpers/plrust-install.js';
+
+const FUNCTIONS = `
+CREATE TYPE pair AS (a int4, b text, c float8[]);
+CREATE TYPE other AS (x int4);
+CREATE FUNCTION pair_id(p pair) RETURNS pair LANGUAGE plrust AS $$ Ok(p) $$;
+CREATE FUNCTION pair_read(p pair) RETURNS text STRICT LANGUAGE plrust AS $$
+    let a: Option<i32> = p.get_by_name("a")?;
+    let b: Option<String> = p.get_by_index(2usize)?;
+    let c: Option<Vec<Option<f64>>> = p.get_by_name("c")?;
+    Ok(Some(format!("{a:?} {b:?} {c:?} {}", p.len())))
+$$;
+CREATE FUNCTION pair_make(n int4, s text) RETURNS pair LANGUAGE plrust AS $$
+    let mut p = PgHeapTuple::new_composite_type("pair")?;
+    p.set_by_name("a", n)?;
+    p.set_by_name("b", s)?;
+    Ok(Some(p))
+$$;
+CREATE FUNCTION pair_bad_field(n int4) RETURNS pair STRICT LANGUAGE plrust AS $$
+    let mut p = PgHeapTuple::new_composite_type("pair")?;
+    p.set_by_name("nope", n)?;
+    Ok(Some(p))
+$$;
+CREATE FUNCTION pair_bad_type(n int4) RETURNS pair STRICT LANGUAGE plrust AS $$
+    let mut p = PgHeapTuple::new_composite_type("other")?;
+    p.set_by_name("x", n)?;
+    Ok(Some(p))
+$$;
+CREATE FUNCTION pair_no_type(n int4) RETURNS pair STRICT LANGUAGE plrust AS $$
+    let p = PgHeapTuple::new_composite_type("int4")?;
+    Ok(Some(p))
+$$;
+`;
+
+describe('composite types in PostgreSQL 15', () => {
+  let home: string;
+  let pg: PgCluster;
+
+  before(async () => {
+    home = await tempHome('composite', { toolchain: true });
+    await installPlrust(home);
+    pg = await startCluster();
+    await pg.psql(`ALTER DATABASE postgres SET plrust.targets = 'x86_64'; CREATE EXTENSION plrust;`);
+    await pg.psql(FUNCTIONS);
+  });
+
+  after(async () => {
+    await pg?.stop();
+    if (home) await uninstallPlrust(home);
+  });
+
+  test('a row with a NULL field comes back unchanged; a NULL row is NULL', async () => {
+    assert.deepEqual(
+      await pg.query(
+        `SELECT pair_id(ROW(7, NULL, '{1.5,NULL}')::pair)::text, pair_id(NULL) IS NULL, (pair_id(ROW(NULL, 'x', NULL)::pair)).b`,
+      ),
+      [['(7,,"{1.5,NULL}")', 't', 'x']],
+    );
+  });
+
+  test('fields read by name and by index, NULL as None', async () => {
+    assert.deepEqual(
+      await pg.query(`SELECT pair_read(ROW(3, 'hi', '{2,NULL}')::pair), pair_read(ROW(NULL, NULL, NULL)::pair)`),
+      [['Some(3) Some("hi") Some([Some(2.0), None]) 3', 'None None None 3']],
+    );
+  });
+
+  test('a row built with new_composite_type and set_by_name is returned, unset fields NULL', async () => {
+    assert.deepEqual(await pg.query(`SELECT pair_make(42, 'built')::text, (pair_make(1, NULL)).c IS NULL`), [
+      ['(42,built,)', 't'],
+    ]);
+  });
+
+  test('an attacker: a wrong field, a row of another type, a non-composite type name are clear ERRORs; the backend lives', async () => {
+    const s = await pg.openSession();
+    try {
+      const pid = (await s.run('SELECT pg_backend_pid();')).stdout.trim();
+      const field = await s.run('SELECT pair_bad_field(1);');
+      assert.match(field.stderr, /ERROR: .*no column named "nope"/);
+      const other = await s.run('SELECT pair_bad_type(1);');
+      assert.match(other.stderr, /ERROR: +returned row has type other, but the function returns pair/);
+      const scalar = await s.run('SELECT pair_no_type(1);');
+      assert.match(scalar.stderr, /ERROR: .*"int4" is not a composite type/);
+      assert.equal((await s.run(`SELECT pair_make(5, 'ok')::text;`)).stdout.trim(), '(5,ok,)');
+      assert.equal((await s.run('SELECT pg_backend_pid();')).stdout.trim(), pid, 'the same backend');
+    } finally {
+      await s.close();
+    }
+  });
+});
