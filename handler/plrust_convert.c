@@ -110,6 +110,8 @@ array_arg(PlrustValue *v, Datum d, const PlrustType *t, int argno)
 	{
 		if (nulls[i])
 			values[i].is_null = 1;
+		else if (t->scalar == PLRUST_COMPOSITE)
+			plrust_composite_arg(&values[i], elems[i]);
 		else
 			scalar_arg(&values[i], elems[i], t->scalar);
 	}
@@ -238,6 +240,7 @@ array_result(const PlrustValue *v, const PlrustType *t)
 	{
 		nulls[i] = elems[i].is_null != 0;
 		datums[i] = nulls[i] ? (Datum) 0
+			: t->scalar == PLRUST_COMPOSITE ? plrust_composite_result(&elems[i], t->elem_oid)
 			: t->scalar == PLRUST_ENUM ? plrust_enum_result(&elems[i], getBaseType(t->elem_oid))
 			: scalar_result(&elems[i], t->scalar);
 	}

@@ -164,6 +164,14 @@ resolve_type(Oid type_oid, bool is_result, PlrustType *t)
 		return NULL;
 	}
 	elem = get_element_type(type_oid);
+	if (OidIsValid(elem) && get_typtype(elem) == TYPTYPE_COMPOSITE)
+	{
+		t->scalar = PLRUST_COMPOSITE;
+		t->is_array = true;
+		t->elem_oid = elem;
+		get_typlenbyvalalign(elem, &t->elem_len, &t->elem_byval, &t->elem_align);
+		return NULL;
+	}
 	if (OidIsValid(elem) && scalar_of(getBaseType(elem), &t->scalar) && t->scalar != PLRUST_VOID)
 	{
 		t->is_array = true;
@@ -192,7 +200,8 @@ plrust_type_name(const PlrustType *type)
 {
 	/* the prefix keeps a composite's name apart from every scalar type's */
 	if (type->scalar == PLRUST_COMPOSITE)
-		return psprintf("composite:%s", format_type_be_qualified(type->type_oid));
+		return psprintf("composite:%s%s", format_type_be_qualified(type->is_array ? type->elem_oid : type->type_oid),
+						type->is_array ? "[]" : "");
 	return type->is_array ? array_names[type->scalar] : scalar_names[type->scalar];
 }
 

@@ -6,7 +6,7 @@ use crate::abi::PlrustValue;
 use crate::convert::{bytes, bytes_result, not_null, ArgProblem, FromArg, IntoResult, OwnedValue};
 use crate::request::{self, PgError, Reader, Writer, OP_TYPE};
 use crate::request_value::Value;
-use crate::sql::{private::Sealed, SqlType};
+use crate::sql::{private::Sealed, Layout, Scalar, SqlType};
 use crate::trigger::{read_row, AllocatedByRust, PgHeapTuple, RowType, WhoAllocated};
 use core::marker::PhantomData;
 use std::rc::Rc;
@@ -15,6 +15,10 @@ use std::rc::Rc;
 pub enum Composite {}
 impl Sealed for Composite {}
 impl SqlType for Composite {}
+/// Arrays of rows: each element is a row's bytes.
+impl Scalar for Composite {
+    const LAYOUT: Layout = Layout::Bytes;
+}
 
 impl<'a> PgHeapTuple<'a, AllocatedByRust> {
     /// A row of the composite type `name` (as SQL spells it: `pair`,

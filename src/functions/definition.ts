@@ -30,7 +30,7 @@ export type SqlType =
   | { kind: 'scalar'; name: ScalarType }
   | { kind: 'array'; element: ScalarType }
   | { kind: 'void' }
-  | { kind: 'composite'; name: string };
+  | { kind: 'composite'; name: string; array: boolean };
 
 export type Volatility = 'immutable' | 'stable' | 'volatile';
 export type Parallel = 'safe' | 'restricted' | 'unsafe';
@@ -72,7 +72,7 @@ export function sqlTypeName(t: SqlType): string {
     case 'void':
       return 'void';
     case 'composite':
-      return `${COMPOSITE_PREFIX}${t.name}`;
+      return `${COMPOSITE_PREFIX}${t.name}${t.array ? '[]' : ''}`;
   }
 }
 

@@ -280,7 +280,7 @@ export function rustParamType(t: SqlType, nullable: boolean): string {
     case 'void':
       throw unsupported('()', 'argument', 'void is a result type only');
     case 'composite':
-      inner = COMPOSITE_RUST_TYPE;
+      inner = t.array ? `Vec<Option<${COMPOSITE_RUST_TYPE}>>` : COMPOSITE_RUST_TYPE;
       break;
   }
   return nullable ? `Option<${inner}>` : inner;
@@ -296,7 +296,7 @@ export function rustResultType(t: SqlType): string {
     case 'void':
       return '()';
     case 'composite':
-      return COMPOSITE_RUST_TYPE;
+      return t.array ? `Vec<Option<${COMPOSITE_RUST_TYPE}>>` : COMPOSITE_RUST_TYPE;
   }
 }
 
@@ -328,6 +328,8 @@ export function runtimeSqlType(t: SqlType): string {
     case 'void':
       return '::plrust_rt::sql::Void';
     case 'composite':
-      return '::plrust_rt::composite::Composite';
+      return t.array
+        ? '::plrust_rt::sql::Array<::plrust_rt::composite::Composite>'
+        : '::plrust_rt::composite::Composite';
   }
 }

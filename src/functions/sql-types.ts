@@ -41,7 +41,9 @@ function unsupported(name: string, where: string): PlrustError {
 export function parseSqlType(raw: string, where: string, allowVoid: boolean): SqlType {
   // Only the handler's signature JSON names a composite type, having looked it up in the catalog.
   if (raw.startsWith(COMPOSITE_PREFIX) && raw.length > COMPOSITE_PREFIX.length) {
-    return { kind: 'composite', name: raw.slice(COMPOSITE_PREFIX.length) };
+    const name = raw.slice(COMPOSITE_PREFIX.length);
+    const array = name.endsWith('[]');
+    return { kind: 'composite', name: array ? name.slice(0, -2) : name, array };
   }
   let t = raw
     .trim()

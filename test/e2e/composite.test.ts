@@ -26,6 +26,21 @@ CREATE FUNCTION pair_make(n int4, s text) RETURNS pair LANGUAGE plrust AS $$
     p.set_by_name("b", s)?;
     Ok(Some(p))
 $$;
+CREATE FUNCTION pair_sum(ps pair[]) RETURNS pair[] STRICT LANGUAGE plrust AS $$
+    let mut out = Vec::new();
+    for p in ps {
+        out.push(match p {
+            None => None,
+            Some(p) => {
+                let mut q = p.into_owned();
+                let a: Option<i32> = q.get_by_name("a")?;
+                q.set_by_name("a", a.map(|a| a + 1))?;
+                Some(q)
+            }
+        });
+    }
+    Ok(Some(out))
+$$;
 CREATE FUNCTION pair_bad_field(n int4) RETURNS pair STRICT LANGUAGE plrust AS $$
     let mut p = PgHeapTuple::new_composite_type("pair")?;
     p.set_by_name("nope", n)?;
@@ -79,6 +94,15 @@ describe('composite types in PostgreSQL 15', () => {
     assert.deepEqual(await pg.query(`SELECT pair_make(42, 'built')::text, (pair_make(1, NULL)).c IS NULL`), [
       ['(42,built,)', 't'],
     ]);
+  });
+
+  test('arrays of rows: NULL elements and NULL fields kept, each row changed', async () => {
+    assert.deepEqual(
+      await pg.query(
+        `SELECT pair_sum(ARRAY[ROW(1, 'a', NULL), NULL, ROW(NULL, NULL, '{3}')]::pair[])::text, pair_sum('{}')::text`,
+      ),
+      [['{"(2,a,)",NULL,"(,,{3})"}', '{}']],
+    );
   });
 
   test('an attacker: a wrong field, a row of another type, a non-composite type name are clear ERRORs; the backend lives', async () => {
