@@ -658,6 +658,32 @@ run_query(PlrustCallState *st, const char *query, uint32 nargs, Oid *types, Datu
 
 /* ---- rows of a set-returning function ---- */
 
+/*
+ * SETOF a composite type: PostgreSQL expects the row's fields as the
+ * columns, and a NULL row as one whose fields are all NULL.
+ */
+static void
+put_composite_row(PlrustCallState *st, Datum row, bool isnull)
+{
+	HeapTupleData tuple;
+
+	if (isnull)
+	{
+		int			natts = st->rows_desc->natts;
+		Datum	   *values = palloc0(sizeof(Datum) * Max(natts, 1));
+		bool	   *nulls = palloc(sizeof(bool) * Max(natts, 1));
+
+		memset(nulls, true, sizeof(bool) * Max(natts, 1));
+		tuplestore_putvalues(st->rows, st->rows_desc, values, nulls);
+		return;
+	}
+	tuple.t_data = DatumGetHeapTupleHeader(row);
+	tuple.t_len = HeapTupleHeaderGetDatumLength(tuple.t_data);
+	ItemPointerSetInvalid(&tuple.t_self);
+	tuple.t_tableOid = InvalidOid;
+	tuplestore_puttuple(st->rows, &tuple);
+}
+
 static void
 rows_op(PlrustCallState *st, Reader *r)
 {
@@ -689,7 +715,11 @@ rows_op(PlrustCallState *st, Reader *r)
 			nulls[c] = v.is_null != 0;
 			values[c] = nulls[c] ? (Datum) 0 : plrust_value_to_datum(&v, t);
 		}
-		tuplestore_putvalues(st->rows, st->rows_desc, values, nulls);
+		if (ncols == 1 && def->ret_type.scalar == PLRUST_COMPOSITE && !def->ret_type.is_array &&
+			st->rows_desc->tdtypeid == def->ret_type.type_oid)
+			put_composite_row(st, values[0], nulls[0]);
+		else
+			tuplestore_putvalues(st->rows, st->rows_desc, values, nulls);
 		MemoryContextSwitchTo(outer);
 		MemoryContextReset(row_cxt);
 		CHECK_FOR_INTERRUPTS();

@@ -41,6 +41,16 @@ CREATE FUNCTION pair_sum(ps pair[]) RETURNS pair[] STRICT LANGUAGE plrust AS $$
     }
     Ok(Some(out))
 $$;
+CREATE FUNCTION pair_rows(n int4) RETURNS SETOF pair STRICT LANGUAGE plrust AS $$
+    let mut rows = Vec::new();
+    for i in 0..n {
+        let mut p = PgHeapTuple::new_composite_type("pair")?;
+        p.set_by_name("a", i)?;
+        rows.push(Some(p));
+    }
+    rows.push(None);
+    Ok(Some(SetOfIterator::new(rows)))
+$$;
 CREATE FUNCTION pair_bad_field(n int4) RETURNS pair STRICT LANGUAGE plrust AS $$
     let mut p = PgHeapTuple::new_composite_type("pair")?;
     p.set_by_name("nope", n)?;
@@ -103,6 +113,14 @@ describe('composite types in PostgreSQL 15', () => {
       ),
       [['{"(2,a,)",NULL,"(,,{3})"}', '{}']],
     );
+  });
+
+  test('SETOF a composite type: its fields are the columns, a NULL row has NULL fields', async () => {
+    assert.deepEqual(await pg.query(`SELECT p::text, a FROM pair_rows(2) p`), [
+      ['(0,,)', '0'],
+      ['(1,,)', '1'],
+      ['(,,)', ''],
+    ]);
   });
 
   test('an attacker: a wrong field, a row of another type, a non-composite type name are clear ERRORs; the backend lives', async () => {
