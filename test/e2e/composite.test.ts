@@ -13,6 +13,19 @@ import { installPlrust, tempHome, uninstallPlrust } from '../helpers/plrust-inst
 const FUNCTIONS = `
 CREATE TYPE pair AS (a int4, b text, c float8[]);
 CREATE TYPE other AS (x int4);
+CREATE TYPE nest AS (p pair, n int4);
+CREATE FUNCTION nest_swap(x nest) RETURNS nest STRICT LANGUAGE plrust AS $$
+    let inner: Option<String> = x.get_by_name("p")?;
+    let mut y = PgHeapTuple::new_composite_type("public.nest")?;
+    y.set_by_name("p", String::from("(9,nested,{})"))?;
+    y.set_by_name("n", inner.map(|s| s.len() as i32))?;
+    Ok(Some(y))
+$$;
+CREATE FUNCTION pair_wrong_rust(n int8) RETURNS pair STRICT LANGUAGE plrust AS $$
+    let mut p = PgHeapTuple::new_composite_type("pair")?;
+    p.set_by_name("a", n)?;
+    Ok(Some(p))
+$$;
 CREATE FUNCTION pair_id(p pair) RETURNS pair LANGUAGE plrust AS $$ Ok(p) $$;
 CREATE FUNCTION pair_read(p pair) RETURNS text STRICT LANGUAGE plrust AS $$
     let a: Option<i32> = p.get_by_name("a")?;
@@ -106,6 +119,12 @@ describe('composite types in PostgreSQL 15', () => {
     ]);
   });
 
+  test('a field of a composite type reads and writes as its text form', async () => {
+    assert.deepEqual(await pg.query(`SELECT nest_swap(ROW(ROW(1, 'x', NULL), 5)::nest)::text`), [
+      ['("(9,nested,{})",6)'],
+    ]);
+  });
+
   test('arrays of rows: NULL elements and NULL fields kept, each row changed', async () => {
     assert.deepEqual(
       await pg.query(
@@ -129,6 +148,11 @@ describe('composite types in PostgreSQL 15', () => {
       const pid = (await s.run('SELECT pg_backend_pid();')).stdout.trim();
       const field = await s.run('SELECT pair_bad_field(1);');
       assert.match(field.stderr, /ERROR: .*no column named "nope"/);
+      const wrong = await s.run('SELECT pair_wrong_rust(1);');
+      assert.match(
+        wrong.stderr,
+        /ERROR: .*column "a" has type OID 23; a Rust i64 \(type OID 20\) cannot be stored in it/,
+      );
       const other = await s.run('SELECT pair_bad_type(1);');
       assert.match(other.stderr, /ERROR: +returned row has type other, but the function returns pair/);
       const scalar = await s.run('SELECT pair_no_type(1);');
