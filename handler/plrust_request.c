@@ -694,6 +694,9 @@ rows_op(PlrustCallState *st, Reader *r)
 	MemoryContext row_cxt = AllocSetContextCreate(CurrentMemoryContext, "PL/Rust row", ALLOCSET_SMALL_SIZES);
 	MemoryContext outer = CurrentMemoryContext;
 
+	/* SETOF pair and TABLE(x pair) alike: PostgreSQL expects pair's fields as the columns */
+	const PlrustType *one = def->ncols > 0 ? &def->col_types[0] : &def->ret_type;
+
 	if (st->rows == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -715,8 +718,7 @@ rows_op(PlrustCallState *st, Reader *r)
 			nulls[c] = v.is_null != 0;
 			values[c] = nulls[c] ? (Datum) 0 : plrust_value_to_datum(&v, t);
 		}
-		if (ncols == 1 && def->ret_type.scalar == PLRUST_COMPOSITE && !def->ret_type.is_array &&
-			st->rows_desc->tdtypeid == def->ret_type.type_oid)
+		if (ncols == 1 && one->scalar == PLRUST_COMPOSITE && !one->is_array && st->rows_desc->tdtypeid == one->type_oid)
 			put_composite_row(st, values[0], nulls[0]);
 		else
 			tuplestore_putvalues(st->rows, st->rows_desc, values, nulls);

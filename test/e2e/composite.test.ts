@@ -64,6 +64,11 @@ CREATE FUNCTION pair_rows(n int4) RETURNS SETOF pair STRICT LANGUAGE plrust AS $
     rows.push(None);
     Ok(Some(SetOfIterator::new(rows)))
 $$;
+CREATE FUNCTION pair_table(n int4) RETURNS TABLE(x pair) STRICT LANGUAGE plrust AS $$
+    let mut p = PgHeapTuple::new_composite_type("pair")?;
+    p.set_by_name("b", n.to_string())?;
+    Ok(Some(TableIterator::new(vec![(Some(p),)])))
+$$;
 CREATE FUNCTION pair_bad_field(n int4) RETURNS pair STRICT LANGUAGE plrust AS $$
     let mut p = PgHeapTuple::new_composite_type("pair")?;
     p.set_by_name("nope", n)?;
@@ -134,12 +139,13 @@ describe('composite types in PostgreSQL 15', () => {
     );
   });
 
-  test('SETOF a composite type: its fields are the columns, a NULL row has NULL fields', async () => {
+  test('SETOF a composite type and TABLE(x pair): its fields are the columns, a NULL row has NULL fields', async () => {
     assert.deepEqual(await pg.query(`SELECT p::text, a FROM pair_rows(2) p`), [
       ['(0,,)', '0'],
       ['(1,,)', '1'],
       ['(,,)', ''],
     ]);
+    assert.deepEqual(await pg.query(`SELECT t::text, b FROM pair_table(7) t`), [['(,7,)', '7']]);
   });
 
   test('an attacker: a wrong field, a row of another type, a non-composite type name are clear ERRORs; the backend lives', async () => {
