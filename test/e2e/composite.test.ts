@@ -118,6 +118,17 @@ describe('composite types in PostgreSQL 15', () => {
     );
   });
 
+  test('100,000 rows in and out in one statement: every result buffer is given back', async () => {
+    const t0 = Date.now();
+    assert.deepEqual(
+      await pg.query(
+        `SELECT count(*), sum((pair_id(ROW(i, repeat('x', 2000), '{1}')::pair)).a) FROM generate_series(1, 100000) i`,
+      ),
+      [['100000', '5000050000']],
+    );
+    console.log(`100,000 composite round trips: ${Date.now() - t0} ms`);
+  });
+
   test('a row built with new_composite_type and set_by_name is returned, unset fields NULL', async () => {
     assert.deepEqual(await pg.query(`SELECT pair_make(42, 'built')::text, (pair_make(1, NULL)).c IS NULL`), [
       ['(42,built,)', 't'],
