@@ -121,7 +121,8 @@ typedef enum PlrustScalar
 	PLRUST_NUMRANGE,
 	PLRUST_DATERANGE,
 	PLRUST_TSRANGE,
-	PLRUST_TSTZRANGE
+	PLRUST_TSTZRANGE,
+	PLRUST_COMPOSITE			/* a named composite type, as a row (plrust_request.c) */
 } PlrustScalar;
 
 typedef struct PlrustType
@@ -426,6 +427,9 @@ extern Datum plrust_result_to_datum(PlrustFunction *fn, const PlrustValue *resul
 									bool *isnull);
 extern void plrust_value_from_datum(PlrustValue *v, Datum d, const PlrustType *t);
 extern Datum plrust_value_to_datum(const PlrustValue *v, const PlrustType *t);
+/* A composite value as its row bytes (docs/ABI.md, "Composite types"), and back. */
+extern void plrust_composite_arg(PlrustValue *v, Datum d);
+extern Datum plrust_composite_result(const PlrustValue *v, Oid type_oid);
 
 /* ---- host requests (plrust_request.c) ---- */
 

@@ -110,6 +110,8 @@ array_arg(PlrustValue *v, Datum d, const PlrustType *t, int argno)
 	{
 		if (nulls[i])
 			values[i].is_null = 1;
+		else if (t->scalar == PLRUST_COMPOSITE)
+			plrust_composite_arg(&values[i], elems[i]);
 		else
 			scalar_arg(&values[i], elems[i], t->scalar);
 	}
@@ -135,6 +137,8 @@ plrust_args_from_datums(PlrustFunction *fn, FunctionCallInfo fcinfo)
 			v->is_null = 1;
 		else if (t->is_array)
 			array_arg(v, fcinfo->args[i].value, t, i + 1);
+		else if (t->scalar == PLRUST_COMPOSITE)
+			plrust_composite_arg(v, fcinfo->args[i].value);
 		else
 			scalar_arg(v, fcinfo->args[i].value, t->scalar);
 	}
@@ -236,6 +240,7 @@ array_result(const PlrustValue *v, const PlrustType *t)
 	{
 		nulls[i] = elems[i].is_null != 0;
 		datums[i] = nulls[i] ? (Datum) 0
+			: t->scalar == PLRUST_COMPOSITE ? plrust_composite_result(&elems[i], t->elem_oid)
 			: t->scalar == PLRUST_ENUM ? plrust_enum_result(&elems[i], getBaseType(t->elem_oid))
 			: scalar_result(&elems[i], t->scalar);
 	}
@@ -259,6 +264,7 @@ Datum
 plrust_value_to_datum(const PlrustValue *v, const PlrustType *t)
 {
 	return t->is_array ? array_result(v, t)
+		: t->scalar == PLRUST_COMPOSITE ? plrust_composite_result(v, t->type_oid)
 		: t->scalar == PLRUST_ENUM ? plrust_enum_result(v, getBaseType(t->type_oid))
 		: scalar_result(v, t->scalar);
 }
@@ -276,6 +282,7 @@ plrust_result_to_datum(PlrustFunction *fn, const PlrustValue *result, bool *isnu
 		*isnull = true;
 	else
 		value = t->is_array ? array_result(result, t)
+			: t->scalar == PLRUST_COMPOSITE ? plrust_composite_result(result, t->type_oid)
 			: t->scalar == PLRUST_ENUM ? plrust_enum_result(result, getBaseType(t->type_oid))
 			: scalar_result(result, t->scalar);
 	if (t->is_domain)

@@ -158,7 +158,20 @@ resolve_type(Oid type_oid, bool is_result, PlrustType *t)
 						   "PL/Rust functions cannot take arguments of type void", NULL);
 		return NULL;
 	}
+	if (get_typtype(type_oid) == TYPTYPE_COMPOSITE)
+	{
+		t->scalar = PLRUST_COMPOSITE;
+		return NULL;
+	}
 	elem = get_element_type(type_oid);
+	if (OidIsValid(elem) && get_typtype(elem) == TYPTYPE_COMPOSITE)
+	{
+		t->scalar = PLRUST_COMPOSITE;
+		t->is_array = true;
+		t->elem_oid = elem;
+		get_typlenbyvalalign(elem, &t->elem_len, &t->elem_byval, &t->elem_align);
+		return NULL;
+	}
 	if (OidIsValid(elem) && scalar_of(getBaseType(elem), &t->scalar) && t->scalar != PLRUST_VOID)
 	{
 		t->is_array = true;
@@ -171,7 +184,7 @@ resolve_type(Oid type_oid, bool is_result, PlrustType *t)
 				   "The supported types are bool, int2, int4, int8, float4, float8, text, varchar, "
 				   "bytea, \"char\", oid, date, time, timetz, timestamp, timestamptz, interval, uuid, "
 				   "point, box, tid, cstring, numeric, json, jsonb, int4range, int8range, numrange, daterange, "
-				   "tsrange, tstzrange, enums (as text), one-dimensional arrays of these, and void as the "
+				   "tsrange, tstzrange, enums (as text), named composite types, one-dimensional arrays of these, and void as the "
 				   "result type.");
 }
 
@@ -185,6 +198,10 @@ plrust_type_of(Oid type_oid, PlrustType *t)
 const char *
 plrust_type_name(const PlrustType *type)
 {
+	/* the prefix keeps a composite's name apart from every scalar type's */
+	if (type->scalar == PLRUST_COMPOSITE)
+		return psprintf("composite:%s%s", format_type_be_qualified(type->is_array ? type->elem_oid : type->type_oid),
+						type->is_array ? "[]" : "");
 	return type->is_array ? array_names[type->scalar] : scalar_names[type->scalar];
 }
 

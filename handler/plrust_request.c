@@ -31,6 +31,9 @@
 #include "utils/memutils.h"
 #include "utils/resowner.h"
 #include "utils/tuplestore.h"
+#include "utils/typcache.h"
+#include "funcapi.h"
+#include "parser/parse_type.h"
 
 #define OP_LOG 1
 #define OP_SPI 2
@@ -38,6 +41,7 @@
 #define OP_TRIGGER 4
 #define OP_TRIGGER_RETURN 5
 #define OP_FN_CALL 6
+#define OP_TYPE 7
 #define OP_TIMEZONE 16
 
 #define SHAPE_NULL 0
@@ -162,7 +166,7 @@ put_text(StringInfo out, const char *s)
 static bool
 request_type_of(Oid type_oid, PlrustType *t)
 {
-	return plrust_type_of(type_oid, t) && t->scalar != PLRUST_ENUM;
+	return plrust_type_of(type_oid, t) && t->scalar != PLRUST_ENUM && t->scalar != PLRUST_COMPOSITE;
 }
 
 /* A PlrustValue tree the host built, flattened by its shape tags. */
@@ -656,6 +660,32 @@ run_query(PlrustCallState *st, const char *query, uint32 nargs, Oid *types, Datu
 
 /* ---- rows of a set-returning function ---- */
 
+/*
+ * SETOF a composite type: PostgreSQL expects the row's fields as the
+ * columns, and a NULL row as one whose fields are all NULL.
+ */
+static void
+put_composite_row(PlrustCallState *st, Datum row, bool isnull)
+{
+	HeapTupleData tuple;
+
+	if (isnull)
+	{
+		int			natts = st->rows_desc->natts;
+		Datum	   *values = palloc0(sizeof(Datum) * Max(natts, 1));
+		bool	   *nulls = palloc(sizeof(bool) * Max(natts, 1));
+
+		memset(nulls, true, sizeof(bool) * Max(natts, 1));
+		tuplestore_putvalues(st->rows, st->rows_desc, values, nulls);
+		return;
+	}
+	tuple.t_data = DatumGetHeapTupleHeader(row);
+	tuple.t_len = HeapTupleHeaderGetDatumLength(tuple.t_data);
+	ItemPointerSetInvalid(&tuple.t_self);
+	tuple.t_tableOid = InvalidOid;
+	tuplestore_puttuple(st->rows, &tuple);
+}
+
 static void
 rows_op(PlrustCallState *st, Reader *r)
 {
@@ -665,6 +695,9 @@ rows_op(PlrustCallState *st, Reader *r)
 	bool	   *nulls = palloc(sizeof(bool) * ncols);
 	MemoryContext row_cxt = AllocSetContextCreate(CurrentMemoryContext, "PL/Rust row", ALLOCSET_SMALL_SIZES);
 	MemoryContext outer = CurrentMemoryContext;
+
+	/* SETOF pair and TABLE(x pair) alike: PostgreSQL expects pair's fields as the columns */
+	const PlrustType *one = def->ncols > 0 ? &def->col_types[0] : &def->ret_type;
 
 	if (st->rows == NULL)
 		ereport(ERROR,
@@ -687,7 +720,10 @@ rows_op(PlrustCallState *st, Reader *r)
 			nulls[c] = v.is_null != 0;
 			values[c] = nulls[c] ? (Datum) 0 : plrust_value_to_datum(&v, t);
 		}
-		tuplestore_putvalues(st->rows, st->rows_desc, values, nulls);
+		if (ncols == 1 && one->scalar == PLRUST_COMPOSITE && !one->is_array && st->rows_desc->tdtypeid == one->type_oid)
+			put_composite_row(st, values[0], nulls[0]);
+		else
+			tuplestore_putvalues(st->rows, st->rows_desc, values, nulls);
 		MemoryContextSwitchTo(outer);
 		MemoryContextReset(row_cxt);
 		CHECK_FOR_INTERRUPTS();
@@ -733,6 +769,26 @@ put_row(StringInfo out, HeapTuple tuple, TupleDesc desc, const PlrustType *types
 	}
 }
 
+/* A row type: its OID and columns (name, type OID, whether it travels as text, dropped). */
+static void
+put_columns(StringInfo out, TupleDesc desc, PlrustType *types, bool *known)
+{
+	int			i;
+
+	put_u32(out, desc->tdtypeid);
+	put_u32(out, desc->natts);
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		known[i] = !att->attisdropped && request_type_of(att->atttypid, &types[i]);
+		put_text(out, NameStr(att->attname));
+		put_u32(out, known[i] ? getBaseType(att->atttypid) : att->atttypid);
+		put_u8(out, known[i] ? 0 : 1);
+		put_u8(out, att->attisdropped ? 1 : 0);
+	}
+}
+
 static void
 trigger_op(PlrustCallState *st, StringInfo out)
 {
@@ -753,44 +809,23 @@ trigger_op(PlrustCallState *st, StringInfo out)
 	put_u32(out, td->tg_trigger->tgnargs);
 	for (i = 0; i < td->tg_trigger->tgnargs; i++)
 		put_text(out, td->tg_trigger->tgargs[i]);
-	put_u32(out, desc->tdtypeid);
-	put_u32(out, desc->natts);
-	for (i = 0; i < desc->natts; i++)
-	{
-		Form_pg_attribute att = TupleDescAttr(desc, i);
-
-		known[i] = !att->attisdropped && request_type_of(att->atttypid, &types[i]);
-		put_text(out, NameStr(att->attname));
-		put_u32(out, known[i] ? getBaseType(att->atttypid) : att->atttypid);
-		put_u8(out, known[i] ? 0 : 1);
-		put_u8(out, att->attisdropped ? 1 : 0);
-	}
+	put_columns(out, desc, types, known);
 	put_row(out, row && TRIGGER_FIRED_BY_INSERT(ev) ? td->tg_trigtuple
 			: row && TRIGGER_FIRED_BY_UPDATE(ev) ? td->tg_newtuple : NULL, desc, types, known);
 	put_row(out, row && (TRIGGER_FIRED_BY_UPDATE(ev) || TRIGGER_FIRED_BY_DELETE(ev)) ? td->tg_trigtuple : NULL,
 			desc, types, known);
 }
 
-/* The row a trigger function returned: it must have the triggering table's row type. */
+/*
+ * The values of a row the function built, read against desc: each column in
+ * its own type's shape, or as text for a type PL/Rust does not convert, so a
+ * value of the wrong shape fails as malformed rather than being misread.
+ */
 static void
-trigger_return_op(PlrustCallState *st, Reader *r)
+form_row(Reader *r, TupleDesc desc, Datum *values, bool *nulls)
 {
-	TriggerData *td = trigger_of(st);
-	TupleDesc	desc = RelationGetDescr(td->tg_relation);
-	Datum	   *values;
-	bool	   *nulls;
 	int			c;
-	MemoryContext work;
 
-	st->trigger_result = NULL;
-	if (get_u8(r) == 0)
-		return;
-	if (get_u32(r) != desc->tdtypeid || get_u32(r) != (uint32) desc->natts)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("returned row structure does not match the structure of the triggering table")));
-	values = palloc(sizeof(Datum) * Max(desc->natts, 1));
-	nulls = palloc(sizeof(bool) * Max(desc->natts, 1));
 	for (c = 0; c < desc->natts; c++)
 	{
 		Form_pg_attribute att = TupleDescAttr(desc, c);
@@ -841,11 +876,126 @@ trigger_return_op(PlrustCallState *st, Reader *r)
 			values[c] = text == NULL ? (Datum) 0 : OidInputFunctionCall(input, text, ioparam, att->atttypmod);
 		}
 	}
+}
+
+/* The row a trigger function returned: it must have the triggering table's row type. */
+static void
+trigger_return_op(PlrustCallState *st, Reader *r)
+{
+	TriggerData *td = trigger_of(st);
+	TupleDesc	desc = RelationGetDescr(td->tg_relation);
+	Datum	   *values;
+	bool	   *nulls;
+	MemoryContext work;
+
+	st->trigger_result = NULL;
+	if (get_u8(r) == 0)
+		return;
+	if (get_u32(r) != desc->tdtypeid || get_u32(r) != (uint32) desc->natts)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("returned row structure does not match the structure of the triggering table")));
+	values = palloc(sizeof(Datum) * Max(desc->natts, 1));
+	nulls = palloc(sizeof(bool) * Max(desc->natts, 1));
+	form_row(r, desc, values, nulls);
 	if (r->at != r->len)
 		malformed();
 	work = MemoryContextSwitchTo(st->call_cxt);
 	st->trigger_result = heap_form_tuple(desc, values, nulls);
 	MemoryContextSwitchTo(work);
+}
+
+/* ---- composite types ---- */
+
+/*
+ * A composite argument travels as bytes: its row type (as OP_TYPE replies)
+ * and its row (as OP_TRIGGER sends one), so the runtime reads it with the
+ * code that reads trigger rows and the isolation runner copies it as bytes.
+ */
+void
+plrust_composite_arg(PlrustValue *v, Datum d)
+{
+	HeapTupleHeader header = DatumGetHeapTupleHeader(d);
+	TupleDesc	desc = lookup_rowtype_tupdesc(HeapTupleHeaderGetTypeId(header), HeapTupleHeaderGetTypMod(header));
+	PlrustType *types = palloc0(sizeof(PlrustType) * Max(desc->natts, 1));
+	bool	   *known = palloc0(sizeof(bool) * Max(desc->natts, 1));
+	HeapTupleData tuple;
+	StringInfoData out;
+
+	tuple.t_len = HeapTupleHeaderGetDatumLength(header);
+	ItemPointerSetInvalid(&tuple.t_self);
+	tuple.t_tableOid = InvalidOid;
+	tuple.t_data = header;
+	initStringInfo(&out);
+	put_columns(&out, desc, types, known);
+	put_row(&out, &tuple, desc, types, known);
+	ReleaseTupleDesc(desc);
+	memset(v, 0, sizeof(*v));
+	v->shape = PLRUST_SHAPE_BYTES;
+	v->v.bytes.ptr = out.data;
+	v->v.bytes.len = out.len;
+}
+
+/* A composite result: the row type's OID, the number of columns, the values. */
+Datum
+plrust_composite_result(const PlrustValue *v, Oid type_oid)
+{
+	Reader		r;
+	TupleDesc	desc;
+	Datum	   *values;
+	bool	   *nulls;
+	Oid			given;
+	HeapTuple	tuple;
+
+	if (v->shape != PLRUST_SHAPE_BYTES)
+		malformed();
+	r.p = (const uint8_t *) v->v.bytes.ptr;
+	r.len = v->v.bytes.len;
+	r.at = 0;
+	given = get_u32(&r);
+	if (given != type_oid)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("returned row has type %s, but the function returns %s",
+						OidIsValid(given) && get_typtype(given) == TYPTYPE_COMPOSITE ? format_type_be(given) : "unknown",
+						format_type_be(type_oid)),
+				 errhint("Build the row with PgHeapTuple::new_composite_type(\"%s\").", format_type_be(type_oid))));
+	desc = lookup_rowtype_tupdesc_copy(type_oid, -1);
+	if (get_u32(&r) != (uint32) desc->natts)
+		malformed();
+	values = palloc(sizeof(Datum) * Max(desc->natts, 1));
+	nulls = palloc(sizeof(bool) * Max(desc->natts, 1));
+	form_row(&r, desc, values, nulls);
+	if (r.at != r.len)
+		malformed();
+	tuple = heap_form_tuple(desc, values, nulls);
+	return HeapTupleGetDatum(tuple);
+}
+
+/* The columns of a named composite type, for PgHeapTuple::new_composite_type. */
+static void
+type_op(Reader *r, StringInfo out)
+{
+	char	   *name = get_utf8_text(r, "type name");
+	Oid			type_oid;
+	int32		typmod;
+	TupleDesc	desc;
+	PlrustType *types;
+	bool	   *known;
+
+	if (r->at != r->len)
+		malformed();
+	parseTypeString(name, &type_oid, &typmod, true);
+	if (!OidIsValid(type_oid) || get_typtype(type_oid) != TYPTYPE_COMPOSITE)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not a composite type", name),
+				 errhint("Name a type made with CREATE TYPE ... AS (...) or a table's row type.")));
+	desc = lookup_rowtype_tupdesc(type_oid, -1);
+	types = palloc0(sizeof(PlrustType) * Max(desc->natts, 1));
+	known = palloc0(sizeof(bool) * Max(desc->natts, 1));
+	put_columns(out, desc, types, known);
+	ReleaseTupleDesc(desc);
 }
 
 /* ---- the channel ---- */
@@ -948,6 +1098,9 @@ plrust_host_request(void *ctx, const uint8_t *msg, size_t len, PlrustSlice *repl
 				break;
 			case OP_TIMEZONE:
 				plrust_timezone_op(r.p + r.at, r.len - r.at, &out);
+				break;
+			case OP_TYPE:
+				type_op(&r, &out);
 				break;
 			case OP_TRIGGER_RETURN:
 				raising = true; /* a row that cannot be stored must not be skipped silently */

@@ -92,6 +92,7 @@ plrust_scalar_has_buffers(PlrustScalar s)
 		case PLRUST_JSON:
 		case PLRUST_JSONB:
 		case PLRUST_ENUM:
+		case PLRUST_COMPOSITE:
 			return true;
 		default:
 			return plrust_scalar_is_range(s);

@@ -6,7 +6,7 @@
 # the majors other than the host's are fetched once by scripts/pg-versions.sh
 # into PLRUST_PG_VERSIONS_ROOT, default /var/tmp/plrust-pg-versions).
 # `scripts/test.sh isolation` runs only test/isolation: the SQL, fault, SPI,
-# set-returning and trigger suites again with plrust.isolation = process
+# set-returning, trigger and composite suites again with plrust.isolation = process
 # (docs/ISOLATION.md), every function in a runner process.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -19,6 +19,7 @@
 pub mod abi;
 mod alloc;
 mod checkpoint;
+pub mod composite;
 mod convert;
 mod convert_types;
 pub mod datum;

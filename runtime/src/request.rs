@@ -12,6 +12,7 @@ pub(crate) const OP_ROWS: u32 = 3;
 pub(crate) const OP_TRIGGER: u32 = 4;
 pub(crate) const OP_TRIGGER_RETURN: u32 = 5;
 pub(crate) const OP_FN_CALL: u32 = 6;
+pub(crate) const OP_TYPE: u32 = 7;
 
 /// Value shapes inside messages: a flattened `PlrustValue` tree.
 pub(crate) const SHAPE_NULL: u8 = 0;
@@ -89,6 +90,13 @@ impl Writer {
     pub(crate) fn len(&self) -> usize {
         self.0.len()
     }
+    /// A value's bytes rather than a message: no op code.
+    pub(crate) fn value() -> Writer {
+        Writer(Vec::with_capacity(64))
+    }
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
 }
 
 /// A reply buffer the host allocated; released through the host on drop.
@@ -116,6 +124,15 @@ impl Reply {
 
     pub(crate) fn reader(&self) -> Reader<'_> {
         Reader { b: self.bytes(), at: 0 }
+    }
+}
+
+impl<'a> Reader<'a> {
+    pub(crate) fn over(b: &'a [u8]) -> Reader<'a> {
+        Reader { b, at: 0 }
+    }
+    pub(crate) fn is_done(&self) -> bool {
+        self.at == self.b.len()
     }
 }
 

@@ -61,16 +61,41 @@ impl fmt::Display for TryFromDatumError {
 }
 impl std::error::Error for TryFromDatumError {}
 
-struct Column {
+pub(crate) struct Column {
     name: String,
     oid: u32,
     as_text: bool,
     dropped: bool,
 }
 
-struct RowType {
-    oid: u32,
+pub(crate) struct RowType {
+    pub(crate) oid: u32,
     columns: Vec<Column>,
+}
+
+impl RowType {
+    /// A row type as the host sends it (docs/ABI.md, "Host requests": OP_TRIGGER, OP_TYPE).
+    pub(crate) fn read(r: &mut Reader<'_>) -> Result<RowType, PgError> {
+        let oid = r.u32()?;
+        let ncols = r.u32()? as usize;
+        let mut columns = Vec::with_capacity(ncols.min(1664));
+        for _ in 0..ncols {
+            let name = r.string()?;
+            let oid = r.u32()?;
+            let as_text = r.u8()? != 0;
+            let dropped = r.u8()? != 0;
+            columns.push(Column { name, oid, as_text, dropped });
+        }
+        Ok(RowType { oid, columns })
+    }
+
+    pub(crate) fn columns_len(&self) -> usize {
+        self.columns.len()
+    }
+
+    pub(crate) fn columns_len_nulls(&self) -> Vec<Value> {
+        self.columns.iter().map(|_| Value::Null).collect()
+    }
 }
 
 mod private {
@@ -90,9 +115,9 @@ impl WhoAllocated for AllocatedByRust {}
 
 /// A row of a table (a copy: changing it changes nothing until it is returned).
 pub struct PgHeapTuple<'a, A: WhoAllocated = AllocatedByRust> {
-    ty: Rc<RowType>,
-    values: Vec<Value>,
-    _marker: PhantomData<(&'a (), A)>,
+    pub(crate) ty: Rc<RowType>,
+    pub(crate) values: Vec<Value>,
+    pub(crate) _marker: PhantomData<(&'a (), A)>,
 }
 
 impl<'a, A: WhoAllocated> PgHeapTuple<'a, A> {
@@ -251,7 +276,7 @@ impl<'a> PgTrigger<'a> {
     }
 }
 
-fn read_row(r: &mut Reader<'_>, n: usize) -> Result<Option<Vec<Value>>, PgError> {
+pub(crate) fn read_row(r: &mut Reader<'_>, n: usize) -> Result<Option<Vec<Value>>, PgError> {
     if r.u8()? == 0 {
         return Ok(None);
     }
@@ -281,19 +306,9 @@ fn fetch_trigger() -> Result<PgTrigger<'static>, PgError> {
     };
     let nargs = r.u32()? as usize;
     let args = (0..nargs).map(|_| r.string()).collect::<Result<Vec<_>, _>>()?;
-    let oid = r.u32()?;
-    let ncols = r.u32()? as usize;
-    let mut columns = Vec::with_capacity(ncols.min(1664));
-    for _ in 0..ncols {
-        let name = r.string()?;
-        let oid = r.u32()?;
-        let as_text = r.u8()? != 0;
-        let dropped = r.u8()? != 0;
-        columns.push(Column { name, oid, as_text, dropped });
-    }
-    let new = read_row(&mut r, ncols)?;
-    let old = read_row(&mut r, ncols)?;
-    let ty = Rc::new(RowType { oid, columns });
+    let ty = Rc::new(RowType::read(&mut r)?);
+    let new = read_row(&mut r, ty.columns.len())?;
+    let old = read_row(&mut r, ty.columns.len())?;
     Ok(PgTrigger { name, table_name, table_schema, when, level, op, args, ty, new, old, _marker: PhantomData })
 }
 

@@ -22,8 +22,15 @@ export const SCALAR_TYPES = [
 ] as const;
 export type ScalarType = (typeof SCALAR_TYPES)[number];
 
-/** A parameter or result type: a scalar, a one-dimensional array of one, or void (results only). */
-export type SqlType = { kind: 'scalar'; name: ScalarType } | { kind: 'array'; element: ScalarType } | { kind: 'void' };
+/**
+ * A parameter or result type: a scalar, a one-dimensional array of one, void (results only), or a
+ * named composite type (only the server knows one: `name` as its format_type spells it).
+ */
+export type SqlType =
+  | { kind: 'scalar'; name: ScalarType }
+  | { kind: 'array'; element: ScalarType }
+  | { kind: 'void' }
+  | { kind: 'composite'; name: string; array: boolean };
 
 export type Volatility = 'immutable' | 'stable' | 'volatile';
 export type Parallel = 'safe' | 'restricted' | 'unsafe';
@@ -64,5 +71,10 @@ export function sqlTypeName(t: SqlType): string {
       return `${t.element}[]`;
     case 'void':
       return 'void';
+    case 'composite':
+      return `${COMPOSITE_PREFIX}${t.name}${t.array ? '[]' : ''}`;
   }
 }
+
+/** How the handler spells a composite type in the signature JSON and the definition hash. */
+export const COMPOSITE_PREFIX = 'composite:';

@@ -312,6 +312,9 @@ export function rustParamType(t: SqlType, nullable: boolean): string {
       break;
     case 'void':
       throw unsupported('()', 'argument', 'void is a result type only');
+    case 'composite':
+      inner = t.array ? `Vec<Option<${COMPOSITE_RUST_TYPE}>>` : COMPOSITE_RUST_TYPE;
+      break;
   }
   return nullable ? `Option<${inner}>` : inner;
 }
@@ -325,8 +328,13 @@ export function rustResultType(t: SqlType): string {
       return `Vec<Option<${rustScalar(t.element, 'result')}>>`;
     case 'void':
       return '()';
+    case 'composite':
+      return t.array ? `Vec<Option<${COMPOSITE_RUST_TYPE}>>` : COMPOSITE_RUST_TYPE;
   }
 }
+
+/** A row owns its values, so it needs no borrow of the call's arguments. */
+const COMPOSITE_RUST_TYPE = "::plrust_rt::trigger::PgHeapTuple<'static, ::plrust_rt::trigger::AllocatedByRust>";
 
 /** The runtime crate's type for a SQL type (`::plrust_rt::sql::…`), which constrains the conversions. */
 export function runtimeSqlType(t: SqlType): string {
@@ -352,5 +360,9 @@ export function runtimeSqlType(t: SqlType): string {
       return `::plrust_rt::sql::Array<${scalar(t.element)}>`;
     case 'void':
       return '::plrust_rt::sql::Void';
+    case 'composite':
+      return t.array
+        ? '::plrust_rt::sql::Array<::plrust_rt::composite::Composite>'
+        : '::plrust_rt::composite::Composite';
   }
 }

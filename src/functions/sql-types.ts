@@ -3,7 +3,7 @@
  * `varchar(20)`, `text[]`, `int ARRAY`) → the canonical SqlType.
  */
 import { PlrustError } from '../util/errors.js';
-import { SCALAR_TYPES, type ScalarType, type SqlType } from './definition.js';
+import { COMPOSITE_PREFIX, SCALAR_TYPES, type ScalarType, type SqlType } from './definition.js';
 import { EXTRA_SQL_ALIASES } from './extra-types.js';
 
 const ALIASES: Record<string, ScalarType> = {
@@ -39,6 +39,12 @@ function unsupported(name: string, where: string): PlrustError {
 
 /** Parses one SQL type; `where` names the argument or result for messages. */
 export function parseSqlType(raw: string, where: string, allowVoid: boolean): SqlType {
+  // Only the handler's signature JSON names a composite type, having looked it up in the catalog.
+  if (raw.startsWith(COMPOSITE_PREFIX) && raw.length > COMPOSITE_PREFIX.length) {
+    const name = raw.slice(COMPOSITE_PREFIX.length);
+    const array = name.endsWith('[]');
+    return { kind: 'composite', name: array ? name.slice(0, -2) : name, array };
+  }
   let t = raw
     .trim()
     .replace(/\s+/g, ' ')

@@ -30,7 +30,7 @@ const IDENTITIES: Record<string, { body: string; values: string[] }> = {
   float8: { body: 'Ok(x)', values: ['-0.5', `'Infinity'`] },
   text: { body: 'Ok(x.map(String::from))', values: [`'héllo ✓'`, `''`, 'NULL'] },
   bytea: { body: 'Ok(x.map(|b| b.to_vec()))', values: [`'\\x00ff10'`] },
-  'int4[]': { body: 'Ok(x)', values: [`'{1,NULL,3}'`, `'{}'`] },
+  'int4[]': { body: 'Ok(x.map(|v| v.into_iter().collect()))', values: [`'{1,NULL,3}'`, `'{}'`] },
   'text[]': {
     body: 'Ok(x.map(|v| v.into_iter().map(|e| e.map(String::from)).collect()))',
     values: [`'{"a b",NULL,"ü"}'`],

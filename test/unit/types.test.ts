@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SCALAR_TYPES, type SqlType } from '../../src/functions/definition.js';
+import { SCALAR_TYPES, sqlTypeName, type SqlType } from '../../src/functions/definition.js';
 import {
   rustParamType,
   rustResultType,
@@ -201,5 +201,19 @@ describe('the types of docs/TYPES.md', () => {
     for (const [rust, t] of cases) assert.deepEqual(sqlTypeOfRustParam(rust, 'x').type, t, rust);
     assert.throws(() => sqlTypeOfRustParam('Range<f64>', 'argument `r`'), /Range<f64>` is not supported/);
     assert.throws(() => sqlTypeOfRustParam('mymod::Date', 'argument `d`'), /not supported/);
+  });
+});
+
+describe('composite types (named only by the handler)', () => {
+  test('composite:<name> and its array parse, print back for the hash, and map to PgHeapTuple', () => {
+    const one = parseSqlType('composite:public.pair', 'argument p', false);
+    const many = parseSqlType('composite:"My Schema".pair[]', 'argument ps', false);
+    assert.deepEqual(one, { kind: 'composite', name: 'public.pair', array: false });
+    assert.deepEqual(many, { kind: 'composite', name: '"My Schema".pair', array: true });
+    assert.equal(sqlTypeName(many), 'composite:"My Schema".pair[]');
+    assert.match(rustParamType(one, true), /^Option<::plrust_rt::trigger::PgHeapTuple<'static, /);
+    assert.equal(runtimeSqlType(many), '::plrust_rt::sql::Array<::plrust_rt::composite::Composite>');
+    // a user's SQL type name is never taken for a composite: only the catalog knows one
+    assert.throws(() => parseSqlType('pair', 'argument p', false), /type pair is not supported/);
   });
 });
