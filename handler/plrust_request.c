@@ -22,6 +22,9 @@
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
+#if PG_VERSION_NUM >= 160000
+#include "nodes/miscnodes.h"
+#endif
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/regproc.h"
@@ -52,6 +55,24 @@
 #define REPLY_OK 0
 #define REPLY_ERROR 1
 #define REPLY_NO_MEMORY 2
+
+/*
+ * A type name to its OID, InvalidOid when no such type exists (a malformed
+ * name is still an ERROR). PostgreSQL 16 turned the missing_ok flag into a
+ * soft-error context.
+ */
+static void
+parse_type_missing_ok(const char *name, Oid *type_oid, int32 *typmod)
+{
+#if PG_VERSION_NUM >= 160000
+	ErrorSaveContext missing = {T_ErrorSaveContext};
+
+	if (!parseTypeString(name, type_oid, typmod, (Node *) &missing))
+		*type_oid = InvalidOid;
+#else
+	parseTypeString(name, type_oid, typmod, true);
+#endif
+}
 
 /* Longer log messages are cut: a message is for people, and the log is shared. */
 #define MAX_LOG_MESSAGE ((Size) 64 * 1024)
@@ -985,7 +1006,7 @@ type_op(Reader *r, StringInfo out)
 
 	if (r->at != r->len)
 		malformed();
-	parseTypeString(name, &type_oid, &typmod, true);
+	parse_type_missing_ok(name, &type_oid, &typmod);
 	if (!OidIsValid(type_oid) || get_typtype(type_oid) != TYPTYPE_COMPOSITE)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
