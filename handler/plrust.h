@@ -115,6 +115,7 @@ typedef enum PlrustScalar
 	PLRUST_NUMERIC,
 	PLRUST_JSON,
 	PLRUST_JSONB,
+	PLRUST_INET,				/* as its text form */
 	PLRUST_ENUM,				/* any enum, as its label (text) */
 	PLRUST_INT4RANGE,			/* the ranges stay last and together */
 	PLRUST_INT8RANGE,
@@ -122,7 +123,9 @@ typedef enum PlrustScalar
 	PLRUST_DATERANGE,
 	PLRUST_TSRANGE,
 	PLRUST_TSTZRANGE,
-	PLRUST_COMPOSITE			/* a named composite type, as a row (plrust_request.c) */
+	PLRUST_COMPOSITE,			/* a named composite type, as a row (plrust_request.c) */
+	PLRUST_ANYELEMENT,			/* polymorphic: the type each call resolves (plrust_request.c) */
+	PLRUST_ANYARRAY
 } PlrustScalar;
 
 typedef struct PlrustType
@@ -189,6 +192,7 @@ extern PlrustScalar plrust_range_subtype(PlrustScalar s);
 extern void plrust_extra_arg(PlrustValue *v, Datum d, PlrustScalar s);
 extern Datum plrust_extra_result(const PlrustValue *v, PlrustScalar s);
 extern Datum plrust_enum_result(const PlrustValue *v, Oid enum_type);
+extern bool plrust_scalar_is_polymorphic(PlrustScalar s);
 
 /* ---- small utilities (plrust_util.c) ---- */
 
@@ -423,13 +427,16 @@ extern void plrust_check_library_signature(const PlrustDef *def, const char *lib
 /* ---- conversion (plrust_convert.c) ---- */
 
 extern void plrust_args_from_datums(PlrustFunction *fn, FunctionCallInfo fcinfo);
-extern Datum plrust_result_to_datum(PlrustFunction *fn, const PlrustValue *result,
-									bool *isnull);
+extern Datum plrust_result_to_datum(PlrustFunction *fn, FunctionCallInfo fcinfo,
+									const PlrustValue *result, bool *isnull);
 extern void plrust_value_from_datum(PlrustValue *v, Datum d, const PlrustType *t);
 extern Datum plrust_value_to_datum(const PlrustValue *v, const PlrustType *t);
 /* A composite value as its row bytes (docs/ABI.md, "Composite types"), and back. */
 extern void plrust_composite_arg(PlrustValue *v, Datum d);
 extern Datum plrust_composite_result(const PlrustValue *v, Oid type_oid);
+/* An anyelement/anyarray value as its type and query value (docs/ABI.md, "Polymorphic types"), and back. */
+extern void plrust_any_arg(PlrustValue *v, Datum d, Oid given_type, int argno);
+extern Datum plrust_any_result(const PlrustValue *v, Oid type_oid);
 
 /* ---- host requests (plrust_request.c) ---- */
 

@@ -11,6 +11,7 @@
 
 #include "catalog/pg_type.h"
 #include "mb/pg_wchar.h"
+#include "fmgr.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -120,6 +121,22 @@ array_arg(PlrustValue *v, Datum d, const PlrustType *t, int argno)
 	v->v.array.len = n;
 }
 
+/* The type a polymorphic argument (argno >= 0) or the result (-1) has in this call. */
+static Oid
+resolved_type(FunctionCallInfo fcinfo, int argno)
+{
+	Oid			type = argno >= 0 ? get_fn_expr_argtype(fcinfo->flinfo, argno) : get_fn_expr_rettype(fcinfo->flinfo);
+
+	if (!OidIsValid(type))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("could not determine the actual type of %s",
+						argno >= 0 ? psprintf("argument %d", argno + 1) : "the result"),
+				 errdetail("A PL/Rust function with anyelement or anyarray in its signature must be called "
+						   "where PostgreSQL resolves its types, as in an ordinary query.")));
+	return type;
+}
+
 void
 plrust_args_from_datums(PlrustFunction *fn, FunctionCallInfo fcinfo)
 {
@@ -139,6 +156,8 @@ plrust_args_from_datums(PlrustFunction *fn, FunctionCallInfo fcinfo)
 			array_arg(v, fcinfo->args[i].value, t, i + 1);
 		else if (t->scalar == PLRUST_COMPOSITE)
 			plrust_composite_arg(v, fcinfo->args[i].value);
+		else if (plrust_scalar_is_polymorphic(t->scalar))
+			plrust_any_arg(v, fcinfo->args[i].value, resolved_type(fcinfo, i), i + 1);
 		else
 			scalar_arg(v, fcinfo->args[i].value, t->scalar);
 	}
@@ -270,7 +289,7 @@ plrust_value_to_datum(const PlrustValue *v, const PlrustType *t)
 }
 
 Datum
-plrust_result_to_datum(PlrustFunction *fn, const PlrustValue *result, bool *isnull)
+plrust_result_to_datum(PlrustFunction *fn, FunctionCallInfo fcinfo, const PlrustValue *result, bool *isnull)
 {
 	const PlrustType *t = &fn->def->ret_type;
 	Datum		value = (Datum) 0;
@@ -282,6 +301,7 @@ plrust_result_to_datum(PlrustFunction *fn, const PlrustValue *result, bool *isnu
 		*isnull = true;
 	else
 		value = t->is_array ? array_result(result, t)
+			: plrust_scalar_is_polymorphic(t->scalar) ? plrust_any_result(result, resolved_type(fcinfo, -1))
 			: t->scalar == PLRUST_COMPOSITE ? plrust_composite_result(result, t->type_oid)
 			: t->scalar == PLRUST_ENUM ? plrust_enum_result(result, getBaseType(t->type_oid))
 			: scalar_result(result, t->scalar);

@@ -42,6 +42,7 @@ static const char *const scalar_names[] = {
 	[PLRUST_NUMERIC] = "numeric",
 	[PLRUST_JSON] = "json",
 	[PLRUST_JSONB] = "jsonb",
+	[PLRUST_INET] = "inet",
 	[PLRUST_ENUM] = "text",
 	[PLRUST_INT4RANGE] = "int4range",
 	[PLRUST_INT8RANGE] = "int8range",
@@ -49,6 +50,8 @@ static const char *const scalar_names[] = {
 	[PLRUST_DATERANGE] = "daterange",
 	[PLRUST_TSRANGE] = "tsrange",
 	[PLRUST_TSTZRANGE] = "tstzrange",
+	[PLRUST_ANYELEMENT] = "anyelement",
+	[PLRUST_ANYARRAY] = "anyarray",
 };
 
 static const char *const array_names[] = {
@@ -77,6 +80,7 @@ static const char *const array_names[] = {
 	[PLRUST_NUMERIC] = "numeric[]",
 	[PLRUST_JSON] = "json[]",
 	[PLRUST_JSONB] = "jsonb[]",
+	[PLRUST_INET] = "inet[]",
 	[PLRUST_ENUM] = "text[]",
 	[PLRUST_INT4RANGE] = "int4range[]",
 	[PLRUST_INT8RANGE] = "int8range[]",
@@ -172,7 +176,8 @@ resolve_type(Oid type_oid, bool is_result, PlrustType *t)
 		get_typlenbyvalalign(elem, &t->elem_len, &t->elem_byval, &t->elem_align);
 		return NULL;
 	}
-	if (OidIsValid(elem) && scalar_of(getBaseType(elem), &t->scalar) && t->scalar != PLRUST_VOID)
+	if (OidIsValid(elem) && scalar_of(getBaseType(elem), &t->scalar) && t->scalar != PLRUST_VOID &&
+		!plrust_scalar_is_polymorphic(t->scalar))
 	{
 		t->is_array = true;
 		t->elem_oid = elem;
@@ -183,16 +188,28 @@ resolve_type(Oid type_oid, bool is_result, PlrustType *t)
 				   psprintf("PL/Rust does not support type %s", format_type_be(type_oid)),
 				   "The supported types are bool, int2, int4, int8, float4, float8, text, varchar, "
 				   "bytea, \"char\", oid, date, time, timetz, timestamp, timestamptz, interval, uuid, "
-				   "point, box, tid, cstring, numeric, json, jsonb, int4range, int8range, numrange, daterange, "
-				   "tsrange, tstzrange, enums (as text), named composite types, one-dimensional arrays of these, and void as the "
-				   "result type.");
+				   "point, box, tid, cstring, numeric, json, jsonb, inet, int4range, int8range, numrange, daterange, "
+				   "tsrange, tstzrange, enums (as text), named composite types, one-dimensional arrays of these, "
+				   "anyelement and anyarray, and void as the result type.");
 }
 
-/* Whether values of type_oid convert to PlrustValues (query arguments and results). */
+/*
+ * Whether values of type_oid convert to PlrustValues (query arguments and
+ * results). A column of a polymorphic type (pg_stats has anyarray columns)
+ * has no one type to convert to: it travels as its text form.
+ */
 bool
 plrust_type_of(Oid type_oid, PlrustType *t)
 {
-	return resolve_type(type_oid, false, t) == NULL;
+	return resolve_type(type_oid, false, t) == NULL && !plrust_scalar_is_polymorphic(t->scalar);
+}
+
+static const PlrustProblem *
+polymorphic_set(void)
+{
+	return problem(ERRCODE_FEATURE_NOT_SUPPORTED,
+				   "PL/Rust set-returning functions cannot return anyelement or anyarray",
+				   "A polymorphic result is supported for functions that return one value.");
 }
 
 const char *
@@ -312,6 +329,8 @@ plrust_parse_definition(HeapTuple proc_tuple, PlrustDef *def)
 			def->col_names[c] = plrust_to_utf8(name, strlen(name));
 			if ((why = resolve_type(types[i], false, &def->col_types[c])) != NULL)
 				return why;
+			if (plrust_scalar_is_polymorphic(def->col_types[c].scalar))
+				return polymorphic_set();
 			continue;
 		}
 
@@ -341,6 +360,8 @@ plrust_parse_definition(HeapTuple proc_tuple, PlrustDef *def)
 		return why;
 	else if (def->retset && def->ret_type.scalar == PLRUST_VOID)
 		return problem(ERRCODE_FEATURE_NOT_SUPPORTED, "PL/Rust functions cannot return SETOF void", NULL);
+	else if (def->retset && plrust_scalar_is_polymorphic(def->ret_type.scalar))
+		return polymorphic_set();
 
 	src = SysCacheGetAttr(PROCOID, proc_tuple, Anum_pg_proc_prosrc, &isnull);
 	if (isnull)

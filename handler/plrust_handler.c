@@ -672,13 +672,13 @@ plrust_call_handler(PG_FUNCTION_ARGS)
 		return (Datum) 0;
 	}
 	if (result.is_null || !result_has_buffers(&fn->def->ret_type))
-		value = plrust_result_to_datum(fn, &result, &isnull);
+		value = plrust_result_to_datum(fn, fcinfo, &result, &isnull);
 	else
 	{
 		/* the conversion may throw (invalid UTF-8, a NUL, a size limit): give the buffers back anyway */
 		PG_TRY();
 		{
-			value = plrust_result_to_datum(fn, &result, &isnull);
+			value = plrust_result_to_datum(fn, fcinfo, &result, &isnull);
 		}
 		PG_FINALLY();
 		{

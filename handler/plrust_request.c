@@ -993,6 +993,95 @@ plrust_composite_result(const PlrustValue *v, Oid type_oid)
 	return HeapTupleGetDatum(tuple);
 }
 
+/*
+ * An anyelement or anyarray argument travels as bytes: the type this call
+ * resolved, its element type (0 unless an array), whether the value is
+ * converted (1) or its text form (0), and the value as put_column writes a
+ * query column, so the runtime reads it with the query conversions. A
+ * domain's value is its base type's, the type PostgreSQL resolves the call
+ * to.
+ */
+void
+plrust_any_arg(PlrustValue *v, Datum d, Oid given_type, int argno)
+{
+	Oid			type_oid = getBaseType(given_type);
+	PlrustType	t;
+	bool		converted = request_type_of(type_oid, &t);
+	StringInfoData out;
+
+	if (converted && t.is_array && ARR_NDIM(DatumGetArrayTypeP(d)) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("PL/Rust functions accept only one-dimensional arrays"),
+				 errdetail("Argument %d has %d dimensions.", argno, ARR_NDIM(DatumGetArrayTypeP(d)))));
+	initStringInfo(&out);
+	put_u32(&out, type_oid);
+	put_u32(&out, get_element_type(type_oid));
+	put_u8(&out, converted ? 1 : 0);
+	put_column(&out, d, false, converted ? &t : NULL, type_oid);
+	memset(v, 0, sizeof(*v));
+	v->shape = PLRUST_SHAPE_BYTES;
+	v->v.bytes.ptr = out.data;
+	v->v.bytes.len = out.len;
+}
+
+/*
+ * An anyelement or anyarray result: its type, which must be the one this
+ * call resolved (a value never becomes a Datum of another type; for a
+ * domain, its base type, whose constraints are then checked), then the
+ * value as a query argument carries it.
+ */
+Datum
+plrust_any_result(const PlrustValue *v, Oid type_oid)
+{
+	Reader		r;
+	Oid			given;
+	PlrustType	t;
+	Datum		d;
+
+	if (v->shape != PLRUST_SHAPE_BYTES || (v->v.bytes.len > 0 && v->v.bytes.ptr == NULL))
+		malformed();
+	r.p = (const uint8_t *) v->v.bytes.ptr;
+	r.len = v->v.bytes.len;
+	r.at = 0;
+	given = get_u32(&r);
+	if (given != getBaseType(type_oid))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("function returned a value of type %s, but this call returns %s",
+						OidIsValid(given) && get_typtype(given) != '\0' ? format_type_be(given)
+						: psprintf("OID %u", given),
+						format_type_be(getBaseType(type_oid))),
+				 errdetail("A polymorphic result has the type PostgreSQL resolved for the call."),
+				 errhint("Return an argument's value, or build one with AnyElement::new or AnyArray::new "
+						 "from a Rust value of that type.")));
+	if (request_type_of(type_oid, &t))
+	{
+		PlrustValue value;
+
+		get_value(&r, &value, &t);
+		if (value.is_null)
+			malformed();
+		d = plrust_value_to_datum(&value, &t);
+		if (t.is_domain)
+			domain_check(d, false, type_oid, NULL, NULL);
+	}
+	else
+	{
+		char	   *text = get_text_form(&r);
+		Oid			input;
+		Oid			ioparam;
+
+		if (text == NULL)
+			malformed();
+		getTypeInputInfo(type_oid, &input, &ioparam);
+		d = OidInputFunctionCall(input, text, ioparam, -1);
+	}
+	if (r.at != r.len)
+		malformed();
+	return d;
+}
+
 /* The columns of a named composite type, for PgHeapTuple::new_composite_type. */
 static void
 type_op(Reader *r, StringInfo out)

@@ -5,7 +5,7 @@
  * Fixed-size values travel as their bytes (PostgreSQL's own struct where it
  * has no padding, so an argument is not copied); numeric as the text
  * numeric_out prints and numeric_in reads, which gives PostgreSQL's exact
- * semantics; ranges as three values: flags, lower bound, upper bound.
+ * semantics (inet likewise, through inet_out and inet_in); ranges as three values: flags, lower bound, upper bound.
  * Results are validated here before they become Datums: a library built
  * against another runtime must not be able to hand PostgreSQL a date out of
  * range or an unnormalised box.
@@ -63,6 +63,9 @@ plrust_extra_scalar_of(Oid type_oid, PlrustScalar *out)
 		case NUMERICOID: *out = PLRUST_NUMERIC; return true;
 		case JSONOID: *out = PLRUST_JSON; return true;
 		case JSONBOID: *out = PLRUST_JSONB; return true;
+		case INETOID: *out = PLRUST_INET; return true;
+		case ANYELEMENTOID: *out = PLRUST_ANYELEMENT; return true;
+		case ANYARRAYOID: *out = PLRUST_ANYARRAY; return true;
 		case INT4RANGEOID: *out = PLRUST_INT4RANGE; return true;
 		case INT8RANGEOID: *out = PLRUST_INT8RANGE; return true;
 		case NUMRANGEOID: *out = PLRUST_NUMRANGE; return true;
@@ -91,12 +94,21 @@ plrust_scalar_has_buffers(PlrustScalar s)
 		case PLRUST_NUMERIC:
 		case PLRUST_JSON:
 		case PLRUST_JSONB:
+		case PLRUST_INET:
 		case PLRUST_ENUM:
 		case PLRUST_COMPOSITE:
+		case PLRUST_ANYELEMENT:
+		case PLRUST_ANYARRAY:
 			return true;
 		default:
 			return plrust_scalar_is_range(s);
 	}
+}
+
+bool
+plrust_scalar_is_polymorphic(PlrustScalar s)
+{
+	return s == PLRUST_ANYELEMENT || s == PLRUST_ANYARRAY;
 }
 
 bool
@@ -141,7 +153,7 @@ set_bytes(PlrustValue *v, const void *ptr, Size len)
 	v->v.bytes.len = len;
 }
 
-/* JSON text in the server's encoding, as the UTF-8 serde_json reads. */
+/* Text in the server's encoding, as the UTF-8 Rust reads. */
 static void
 set_utf8(PlrustValue *v, char *text)
 {
@@ -150,21 +162,22 @@ set_utf8(PlrustValue *v, char *text)
 	set_bytes(v, utf8, strlen(utf8));
 }
 
+/* A text-form result (json, jsonb, inet), read by the type's input function. */
 static Datum
-json_result(const PlrustValue *v, PGFunction in)
+text_form_result(const PlrustValue *v, PGFunction in, const char *type)
 {
 	const char *p = v->v.bytes.ptr;
 	Size		len = v->v.bytes.len;
 	char	   *text;
 
 	if (len > 0 && p == NULL)
-		check_len(v, 0, "json");
+		check_len(v, 0, type);
 	if (len > MaxAllocSize - VARHDRSZ)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("function result is too large"),
 				 errdetail("The value has %zu bytes; PostgreSQL stores at most %zu.", len, (Size) (MaxAllocSize - VARHDRSZ))));
-	/* also rejects NUL, which JSON text cannot hold */
+	/* also rejects NUL, which the text form cannot hold */
 	pg_verify_mbstr(PG_UTF8, p, (int) len, false);
 	text = pg_any_to_server(p, (int) len, PG_UTF8);
 	if (text == p)
@@ -314,6 +327,9 @@ plrust_extra_arg(PlrustValue *v, Datum d, PlrustScalar s)
 			}
 		case PLRUST_JSONB:
 			set_utf8(v, DatumGetCString(DirectFunctionCall1(jsonb_out, d)));
+			break;
+		case PLRUST_INET:
+			set_utf8(v, DatumGetCString(DirectFunctionCall1(inet_out, d)));
 			break;
 		case PLRUST_ENUM:
 			set_utf8(v, DatumGetCString(DirectFunctionCall1(enum_out, d)));
@@ -485,9 +501,11 @@ plrust_extra_result(const PlrustValue *v, PlrustScalar s)
 										   ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
 			}
 		case PLRUST_JSON:
-			return json_result(v, json_in);
+			return text_form_result(v, json_in, "json");
 		case PLRUST_JSONB:
-			return json_result(v, jsonb_in);
+			return text_form_result(v, jsonb_in, "jsonb");
+		case PLRUST_INET:
+			return text_form_result(v, inet_in, "inet");
 		default:
 			if (plrust_scalar_is_range(s))
 				return range_result(v, s);

@@ -2,7 +2,7 @@
 //! the types, queries, logging and the value traits. SQL bodies get it
 //! implicitly.
 pub use crate::datum::{
-    AnyNumeric, Array, Date, Interval, Json, JsonB, Numeric, Range, RangeBound, Time, TimeWithTimeZone, Timestamp,
+    AnyArray, AnyElement, AnyNumeric, Array, Inet, Date, Interval, Json, JsonB, Numeric, Range, RangeBound, Time, TimeWithTimeZone, Timestamp,
     TimestampWithTimeZone, Uuid,
 };
 pub use crate::fn_call::{fn_call, Arg, FnCallArg, FnCallError};

@@ -5,7 +5,7 @@
 use crate::abi::{PlrustPayload, PlrustSlice, PlrustValue, PLRUST_SHAPE_ARRAY, PLRUST_SHAPE_BYTES};
 use crate::convert::{bytes, elements, FromArg, IntoResult, OwnedValue};
 use crate::datum::{
-    AnyNumeric, Date, Interval, Json, JsonB, Range, Time, TimeWithTimeZone, Timestamp, TimestampWithTimeZone, Uuid,
+    AnyNumeric, Date, Inet, Interval, Json, JsonB, Range, Time, TimeWithTimeZone, Timestamp, TimestampWithTimeZone, Uuid,
 };
 use crate::pg_sys::{ItemPointerData, Oid, Point, BOX};
 use crate::request_value::{mismatch, private::Sealed, Datum, FromDatum, IntoDatum, PgOid, Typed, Value};
@@ -118,6 +118,7 @@ via_abi!(
     AnyNumeric => sql::Numeric = 1700,
     Json => sql::Json = 114,
     JsonB => sql::Jsonb = 3802,
+    Inet => sql::Inet = 869,
     Range<i32> => sql::Range<sql::Int4> = 3904,
     Range<i64> => sql::Range<sql::Int8> = 3926,
     Range<AnyNumeric> => sql::Range<sql::Numeric> = 3906,

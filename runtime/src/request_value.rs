@@ -131,12 +131,13 @@ builtin_oids!(
     TIMESTAMPTZARRAYOID = 1185,
     UUIDARRAYOID = 2951,
     JSONBARRAYOID = 3807,
+    INETOID = 869,
 );
 
 pub(crate) const TEXTOID: u32 = 25;
 pub(crate) const VARCHAROID: u32 = 1043;
 
-fn element_of(array_oid: u32) -> Option<u32> {
+pub(crate) fn element_of(array_oid: u32) -> Option<u32> {
     Some(match array_oid {
         1000 => 16,
         1001 => 17,
@@ -168,6 +169,7 @@ fn element_of(array_oid: u32) -> Option<u32> {
         3913 => 3912,
         3909 => 3908,
         3911 => 3910,
+        1041 => 869,
         _ => return None,
     })
 }
@@ -204,6 +206,7 @@ fn array_of(elem_oid: u32) -> u32 {
         3912 => 3913,
         3908 => 3909,
         3910 => 3911,
+        869 => 1041,
         _ => 0,
     }
 }

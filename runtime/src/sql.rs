@@ -89,7 +89,9 @@ scalars!(
     /// `json`
     Json = Bytes,
     /// `jsonb`
-    Jsonb = Bytes
+    Jsonb = Bytes,
+    /// `inet`, as its text form
+    Inet = Bytes
 );
 
 /// A range's subtype.
@@ -113,6 +115,16 @@ impl<E: RangeSubtype> Scalar for Range<E> {
 pub struct Array<E: Scalar>(PhantomData<E>);
 impl<E: Scalar> private::Sealed for Array<E> {}
 impl<E: Scalar> SqlType for Array<E> {}
+
+/// `anyelement`: a value of the type the call resolves (not an array element).
+pub enum AnyElement {}
+impl private::Sealed for AnyElement {}
+impl SqlType for AnyElement {}
+
+/// `anyarray`: an array of the type the call resolves.
+pub enum AnyArray {}
+impl private::Sealed for AnyArray {}
+impl SqlType for AnyArray {}
 
 /// `void` (results only).
 pub enum Void {}

@@ -28,6 +28,9 @@ export const EXTRA_SCALAR_TYPES = [
   'daterange',
   'tsrange',
   'tstzrange',
+  'inet',
+  'anyelement',
+  'anyarray',
 ] as const;
 export type ExtraScalarType = (typeof EXTRA_SCALAR_TYPES)[number];
 
@@ -60,6 +63,9 @@ export const EXTRA_SQL_ALIASES: Record<string, ExtraScalarType> = {
   daterange: 'daterange',
   tsrange: 'tsrange',
   tstzrange: 'tstzrange',
+  inet: 'inet',
+  anyelement: 'anyelement',
+  anyarray: 'anyarray',
 };
 
 interface Spec {
@@ -97,13 +103,21 @@ const SPECS: Record<ExtraScalarType, Spec> = {
     result: 'Range<TimestampWithTimeZone>',
     marker: 'Range<::plrust_rt::sql::TimestampTz>',
   },
+  inet: { arg: 'Inet', result: 'Inet', marker: 'Inet' },
+  anyelement: { arg: 'AnyElement', result: 'AnyElement', marker: 'AnyElement' },
+  anyarray: { arg: 'AnyArray', result: 'AnyArray', marker: 'AnyArray' },
 };
+
+/** Polymorphic types: each call resolves them; they have no array type. */
+export function isPolymorphic(s: string): boolean {
+  return s === 'anyelement' || s === 'anyarray';
+}
 
 /** For error messages: the Rust types and their SQL types. */
 export const EXTRA_RUST_TYPES =
   'i8 ("char"), Oid (oid), Date, Time, TimeWithTimeZone (timetz), Timestamp, TimestampWithTimeZone ' +
   '(timestamptz), Interval, Uuid, Point, BOX, pg_sys::ItemPointerData (tid), &CStr (cstring), AnyNumeric (numeric), ' +
-  'Json, JsonB, ' +
+  'Json, JsonB, Inet, AnyElement (anyelement), AnyArray (anyarray), ' +
   'Range<T> of i32, i64, AnyNumeric, Date, Timestamp or TimestampWithTimeZone (int4range … tstzrange)';
 
 /** How a path may be spelled: bare (from the prelude) or through the crate's modules. */
@@ -124,6 +138,9 @@ const BY_RUST_NAME: Record<string, ExtraScalarType> = {
   AnyNumeric: 'numeric',
   Json: 'json',
   JsonB: 'jsonb',
+  Inet: 'inet',
+  AnyElement: 'anyelement',
+  AnyArray: 'anyarray',
 };
 
 /** The SQL type of a Rust path without generic arguments (`Date`, `pgrx::AnyNumeric`), or null. */

@@ -14,6 +14,7 @@ import {
   extraRuntimeSqlType,
   extraRustScalar,
   extraRustTypeName,
+  isPolymorphic,
   rangeOfRust,
 } from './extra-types.js';
 
@@ -208,11 +209,11 @@ function arrayParamOf(t: RustType): SqlType | null {
   if (element === null) return null;
   if (isArray) {
     const inner = optionInner(element) === null ? scalarOf(element) : null;
-    return inner === null ? null : { kind: 'array', element: inner };
+    return inner === null || isPolymorphic(inner) ? null : { kind: 'array', element: inner };
   }
   if (element.kind === 'path' && element.name === 'u8' && element.args.length === 0) return null;
   const scalar = scalarOf(element);
-  return scalar === null ? null : { kind: 'array', element: scalar };
+  return scalar === null || isPolymorphic(scalar) ? null : { kind: 'array', element: scalar };
 }
 
 /** A scalar or array SQL type (no Option around it), or null. */
@@ -224,7 +225,7 @@ function valueTypeOf(t: RustType): SqlType | null {
     if (inner?.kind === 'path' && inner.name === 'Option') {
       const element = onlyArg(inner);
       const elementScalar = element && scalarOf(element);
-      if (elementScalar) return { kind: 'array', element: elementScalar };
+      if (elementScalar && !isPolymorphic(elementScalar)) return { kind: 'array', element: elementScalar };
     }
   }
   return null;

@@ -10,6 +10,7 @@
 import { PlrustError } from '../util/errors.js';
 import { sqlTypeName, type FunctionArg, type FunctionDef } from './definition.js';
 import { rustResultType, runtimeSqlType } from './rust-types.js';
+import { isPolymorphic } from './extra-types.js';
 import { parseSqlType } from './sql-types.js';
 
 export type SetReturn = { kind: 'setof' } | { kind: 'table'; columns: FunctionArg[] } | { kind: 'trigger' };
@@ -42,6 +43,14 @@ function splitTop(text: string): string[] {
   return parts.map((p) => p.trim());
 }
 
+function polymorphicSet(where: string): PlrustError {
+  return new PlrustError({
+    code: 'UNSUPPORTED_TYPE',
+    message: `${where}: a set-returning function cannot return anyelement or anyarray`,
+    hint: 'A polymorphic result is supported for functions that return one value.',
+  });
+}
+
 /** A RETURNS clause as text (`int4`, `SETOF text`, `TABLE (a int, b text)`); `where` names it in messages. */
 export function parseReturns(raw: string, where: string): Returns {
   const text = raw.trim().replace(/\s+/g, ' ');
@@ -49,6 +58,7 @@ export function parseReturns(raw: string, where: string): Returns {
   const setof = text.match(/^setof\s+(.+)$/i);
   if (setof) {
     const returns = parseSqlType(setof[1]!, where, false);
+    if (returns.kind === 'scalar' && isPolymorphic(returns.name)) throw polymorphicSet(where);
     return { returns, returnsSet: { kind: 'setof' } };
   }
   const table = text.match(/^table\s*\((.*)\)$/i);
@@ -63,7 +73,9 @@ export function parseReturns(raw: string, where: string): Returns {
         });
       }
       const name = m[1] ? m[2]! : m[2]!.toLowerCase();
-      return { name, type: parseSqlType(m[3]!, `${where} column ${name}`, false) };
+      const type = parseSqlType(m[3]!, `${where} column ${name}`, false);
+      if (type.kind === 'scalar' && isPolymorphic(type.name)) throw polymorphicSet(where);
+      return { name, type };
     });
     return { returns: { kind: 'void' }, returnsSet: { kind: 'table', columns } };
   }

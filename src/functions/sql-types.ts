@@ -4,7 +4,7 @@
  */
 import { PlrustError } from '../util/errors.js';
 import { COMPOSITE_PREFIX, SCALAR_TYPES, type ScalarType, type SqlType } from './definition.js';
-import { EXTRA_SQL_ALIASES } from './extra-types.js';
+import { EXTRA_SQL_ALIASES, isPolymorphic } from './extra-types.js';
 
 const ALIASES: Record<string, ScalarType> = {
   bool: 'bool',
@@ -65,6 +65,6 @@ export function parseSqlType(raw: string, where: string, allowVoid: boolean): Sq
     throw unsupported(raw.trim(), where);
   }
   const scalar = ALIASES[t];
-  if (!scalar) throw unsupported(raw.trim(), where);
+  if (!scalar || (array && isPolymorphic(scalar))) throw unsupported(raw.trim(), where);
   return array ? { kind: 'array', element: scalar } : { kind: 'scalar', name: scalar };
 }

@@ -11,6 +11,7 @@ import {
 import { PlrustError } from '../../src/util/errors.js';
 import { parseSqlType } from '../../src/functions/sql-types.js';
 import { parseSqlFile } from '../../src/functions/sql-file.js';
+import { isPolymorphic } from '../../src/functions/extra-types.js';
 
 const scalar = (name: (typeof SCALAR_TYPES)[number]): SqlType => ({ kind: 'scalar', name });
 const array = (element: (typeof SCALAR_TYPES)[number]): SqlType => ({ kind: 'array', element });
@@ -150,7 +151,7 @@ describe('SQL -> Rust (SQL bodies)', () => {
           ? array('text')
           : t;
     for (const name of SCALAR_TYPES) {
-      for (const t of [scalar(name), array(name)]) {
+      for (const t of isPolymorphic(name) ? [scalar(name)] : [scalar(name), array(name)]) {
         for (const nullable of [false, true]) {
           assert.deepEqual(sqlTypeOfRustParam(rustParamType(t, nullable), 'arg'), { type: asText(t), nullable });
         }
@@ -201,6 +202,34 @@ describe('the types of docs/TYPES.md', () => {
     for (const [rust, t] of cases) assert.deepEqual(sqlTypeOfRustParam(rust, 'x').type, t, rust);
     assert.throws(() => sqlTypeOfRustParam('Range<f64>', 'argument `r`'), /Range<f64>` is not supported/);
     assert.throws(() => sqlTypeOfRustParam('mymod::Date', 'argument `d`'), /not supported/);
+  });
+
+  test('inet and the polymorphic types: pgrx names both ways; no arrays or sets of anyelement/anyarray', () => {
+    assert.deepEqual(parseSqlType('inet[]', 'x', false), array('inet'));
+    assert.deepEqual(sqlTypeOfRustParam('Option<pgrx::Inet>', 'x'), { type: scalar('inet'), nullable: true });
+    assert.deepEqual(sqlTypeOfRustParam('AnyElement', 'x').type, scalar('anyelement'));
+    assert.deepEqual(sqlTypeOfRustReturn('Option<pgrx::AnyArray>', 'r').type, scalar('anyarray'));
+    assert.equal(rustParamType(scalar('anyelement'), true), 'Option<AnyElement>');
+    assert.equal(runtimeSqlType(scalar('anyarray')), '::plrust_rt::sql::AnyArray');
+    assert.throws(() => parseSqlType('anyelement[]', 'argument x', false), /type anyelement\[\] is not supported/);
+    assert.throws(() => sqlTypeOfRustParam('Vec<Option<AnyElement>>', 'argument `x`'), /not supported/);
+    assert.throws(() => sqlTypeOfRustReturn('Option<Vec<Option<AnyArray>>>', 'result'), /not supported/);
+    const f = parseSqlFile(
+      'CREATE FUNCTION f(x anyelement, a anyarray) RETURNS anyelement LANGUAGE plrust AS $$ Ok(x) $$;',
+      'f.sql',
+    );
+    assert.deepEqual(
+      f.functions[0]!.args.map((a) => a.type),
+      [scalar('anyelement'), scalar('anyarray')],
+    );
+    assert.throws(
+      () =>
+        parseSqlFile(
+          'CREATE FUNCTION s(x anyelement) RETURNS SETOF anyelement LANGUAGE plrust AS $$ Ok(None) $$;',
+          's.sql',
+        ),
+      /a set-returning function cannot return anyelement or anyarray/,
+    );
   });
 });
 
