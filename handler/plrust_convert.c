@@ -249,6 +249,9 @@ array_result(const PlrustValue *v, const PlrustType *t)
 	int			dims[1];
 	int			lbs[1] = {1};
 	Size		i;
+	/* an array of a domain: every element meets its constraints, as array_in would check */
+	bool		elem_domain = get_typtype(t->elem_oid) == TYPTYPE_DOMAIN;
+	void	   *domain_extra = NULL;
 
 	check_slice(&v->v.array, MaxArraySize, "elements");
 	if (n == 0)
@@ -262,6 +265,8 @@ array_result(const PlrustValue *v, const PlrustType *t)
 			: t->scalar == PLRUST_COMPOSITE ? plrust_composite_result(&elems[i], t->elem_oid)
 			: t->scalar == PLRUST_ENUM ? plrust_enum_result(&elems[i], getBaseType(t->elem_oid))
 			: scalar_result(&elems[i], t->scalar);
+		if (elem_domain)
+			domain_check(datums[i], nulls[i], t->elem_oid, &domain_extra, CurrentMemoryContext);
 	}
 	dims[0] = (int) n;
 	return PointerGetDatum(construct_md_array(datums, nulls, 1, dims, lbs, t->elem_oid,

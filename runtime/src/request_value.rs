@@ -136,6 +136,7 @@ builtin_oids!(
 
 pub(crate) const TEXTOID: u32 = 25;
 pub(crate) const VARCHAROID: u32 = 1043;
+const INETOID: u32 = 869;
 
 pub(crate) fn element_of(array_oid: u32) -> Option<u32> {
     Some(match array_oid {
@@ -303,12 +304,13 @@ impl IntoDatum for bool {
     }
 }
 
-/// Text, varchar, and the text form of any type PL/Rust does not convert.
+/// Text, varchar, and the text form of any type PL/Rust does not convert;
+/// also inet, whose converted form is its text.
 impl private::Sealed for String {}
 impl FromDatum for String {
     fn from_typed(v: &Typed<'_>) -> Result<Self, String> {
         match v.value {
-            Value::Bytes(b) if v.as_text || v.oid == TEXTOID || v.oid == VARCHAROID => {
+            Value::Bytes(b) if v.as_text || v.oid == TEXTOID || v.oid == VARCHAROID || v.oid == INETOID => {
                 String::from_utf8(b.clone()).map_err(|_| "the host sent text that is not UTF-8".to_string())
             }
             _ => Err(mismatch::<String>(v.oid)),

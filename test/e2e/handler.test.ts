@@ -350,13 +350,13 @@ describe('PL/Rust language handler in PostgreSQL 15', () => {
       // [signature, SQLSTATE, primary message, DETAIL or null]
       const cases: Array<[string, string, string, string | null]> = [
         [
-          'u1(x inet) RETURNS int4',
+          'u1(x macaddr) RETURNS int4',
           '0A000',
-          'PL/Rust does not support type inet',
+          'PL/Rust does not support type macaddr',
           'The supported types are bool, int2, int4, int8, float4, float8, text, varchar, bytea, ' +
             '"char", oid, date, time, timetz, timestamp, timestamptz, interval, uuid, point, box, tid, cstring, ' +
-            'numeric, json, jsonb, int4range, int8range, numrange, daterange, tsrange, tstzrange, enums (as text), ' +
-            'named composite types, one-dimensional arrays of these, and void as the result type.',
+            'numeric, json, jsonb, inet, int4range, int8range, numrange, daterange, tsrange, tstzrange, enums (as text), ' +
+            'named composite types, one-dimensional arrays of these, anyelement and anyarray, and void as the result type.',
         ],
         [
           'u2(x int4, OUT y int4)',

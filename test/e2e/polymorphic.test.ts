@@ -15,6 +15,7 @@ CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
 CREATE TYPE duo AS (a int4, b text);
 CREATE DOMAIN posint AS int4 CHECK (VALUE > 0);
 CREATE DOMAIN small AS int4 CHECK (VALUE < 10);
+CREATE FUNCTION small_arr(n int4) RETURNS small[] STRICT LANGUAGE plrust AS $$ Ok(Some(vec![Some(1), Some(n)])) $$;
 CREATE FUNCTION inet_id(x inet) RETURNS inet LANGUAGE plrust AS $$ Ok(x) $$;
 CREATE FUNCTION inet_arr(x inet[]) RETURNS inet[] LANGUAGE plrust AS $$
     Ok(x.map(|a| a.into_iter().collect::<Vec<Option<Inet>>>()))
@@ -107,7 +108,7 @@ describe('inet, anyelement and anyarray in PostgreSQL 15', () => {
       `Err("a value of type OID ${oid} cannot be read as Rust type ${rust}")`;
     assert.deepEqual(
       await pg.query(
-        `SELECT any_desc(5), any_desc('x'::text), any_desc('ok'::mood), any_desc(ROW(1, 'y')::duo), any_desc(3::posint), any_desc(NULL::int4), any_desc(7::int8)`,
+        `SELECT any_desc(5), any_desc('x'::text), any_desc('ok'::mood), any_desc(ROW(1, 'y')::duo), any_desc(3::posint), any_desc(NULL::int4), any_desc(7::int8), any_desc('1.2.3.4/8'::inet)`,
       ),
       [
         [
@@ -118,6 +119,7 @@ describe('inet, anyelement and anyarray in PostgreSQL 15', () => {
           '23 Ok(3) None',
           'NULL',
           `20 ${typeErr(20, 'i32')} None`,
+          `869 ${typeErr(869, 'i32')} Some("1.2.3.4/8")`,
         ],
       ],
     );
@@ -207,6 +209,9 @@ describe('inet, anyelement and anyarray in PostgreSQL 15', () => {
       assert.match(mdElement.stderr, /ERROR: +PL\/Rust functions accept only one-dimensional arrays/);
       const domain = await s.run(`SELECT any_plus(9::small);`);
       assert.match(domain.stderr, /ERROR: +value for domain small violates check constraint "small_check"/);
+      assert.equal((await s.run(`SELECT small_arr(2)::text;`)).stdout.trim(), '{1,2}');
+      const elements = await s.run(`SELECT small_arr(10);`);
+      assert.match(elements.stderr, /ERROR: +value for domain small violates check constraint "small_check"/);
       const record = await s.run(`SELECT any_id(ROW(1, 'anonymous'));`);
       assert.match(record.stderr, /ERROR: +input of anonymous composite types is not implemented/);
       const setof = await s.run(

@@ -91,7 +91,7 @@ CREATE FUNCTION h() RETURNS void LANGUAGE plrust AS $f$ Ok(Some(())) $f$;`;
       /bad\.sql:1:\d+: unterminated dollar-quoted string/,
     );
     bad('CREATE FUNCTION f(int) RETURNS int LANGUAGE plrust AS $$Ok(None)$$;', /argument 1 has no name/);
-    bad('CREATE FUNCTION f(a inet) RETURNS int LANGUAGE plrust AS $$Ok(None)$$;', /type inet is not supported/);
+    bad('CREATE FUNCTION f(a macaddr) RETURNS int LANGUAGE plrust AS $$Ok(None)$$;', /type macaddr is not supported/);
     bad('CREATE FUNCTION f(OUT a int) RETURNS int LANGUAGE plrust AS $$Ok(None)$$;', /OUT arguments are not supported/);
     bad('CREATE FUNCTION f(a int) RETURNS SETOF void LANGUAGE plrust AS $$Ok(None)$$;', /type void is not supported/);
     bad('CREATE FUNCTION f() RETURNS TABLE (int) LANGUAGE plrust AS $$Ok(None)$$;', /is not "name type"/);
