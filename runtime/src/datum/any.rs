@@ -50,7 +50,7 @@ impl Typed0 {
             _ => return Err(MALFORMED),
         };
         let value = Value::read(&mut r, 0).map_err(|_| MALFORMED)?;
-        if !r.is_done() || value == Value::Null {
+        if !r.is_done() || matches!(value, Value::Null) {
             return Err(MALFORMED);
         }
         Ok(Typed0 { oid, elem, as_text, value })
