@@ -41,6 +41,9 @@ $$;
 CREATE FUNCTION any_make(x anyelement, n int4) RETURNS anyelement STRICT LANGUAGE plrust AS $$
     Ok(AnyElement::new(n))
 $$;
+CREATE FUNCTION any_query(x anyelement, q text) RETURNS anyelement STRICT LANGUAGE plrust AS $$
+    Ok(Spi::get_one::<AnyElement>(q)?)
+$$;
 CREATE FUNCTION arr_desc(a anyarray) RETURNS text STRICT LANGUAGE plrust AS $$
     let ints = a.iter::<i32>().map(|i| i.collect::<Vec<_>>()).map_err(|e| e.to_string());
     Ok(Some(format!("{} {} {:?}", a.oid().as_u32(), a.element_oid().as_u32(), ints)))
@@ -157,6 +160,13 @@ describe('inet, anyelement and anyarray in PostgreSQL 15', () => {
       ),
       [['t', '42', '10', 'posint']],
     );
+    // a query column of any type is an AnyElement too
+    assert.deepEqual(
+      await pg.query(
+        `SELECT any_query(0, 'SELECT 42'), any_query('sad'::mood, $q$SELECT 'happy'::mood$q$), any_query(0::int8, 'SELECT NULL::int8') IS NULL`,
+      ),
+      [['42', 'happy', 't']],
+    );
   });
 
   test('anyarray: element type, typed iteration, identity, a sum of a million elements, arrays built in Rust', async () => {
@@ -212,6 +222,8 @@ describe('inet, anyelement and anyarray in PostgreSQL 15', () => {
       assert.equal((await s.run(`SELECT small_arr(2)::text;`)).stdout.trim(), '{1,2}');
       const elements = await s.run(`SELECT small_arr(10);`);
       assert.match(elements.stderr, /ERROR: +value for domain small violates check constraint "small_check"/);
+      const query = await s.run(`SELECT any_query(0::int8, 'SELECT 42');`);
+      assert.match(query.stderr, /ERROR: +function returned a value of type integer, but this call returns bigint/);
       const record = await s.run(`SELECT any_id(ROW(1, 'anonymous'));`);
       assert.match(record.stderr, /ERROR: +input of anonymous composite types is not implemented/);
       const setof = await s.run(

@@ -10,7 +10,7 @@ use crate::abi::PlrustValue;
 use crate::convert::{bytes, bytes_result, not_null, ArgProblem, FromArg, IntoResult, OwnedValue};
 use crate::pg_sys::Oid;
 use crate::request::{Reader, Writer};
-use crate::request_value::{element_of, FromDatum, IntoDatum, Typed, Value};
+use crate::request_value::{element_of, private::Sealed, FromDatum, IntoDatum, Typed, Value};
 use crate::sql;
 use core::fmt;
 
@@ -75,93 +75,82 @@ impl Typed0 {
     }
 }
 
-/// An `anyelement` argument or result.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AnyElement(Typed0);
+/// The methods and conversions both types share.
+macro_rules! polymorphic {
+    ($(#[$doc:meta])* $name:ident, $sql:ty) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct $name(Typed0);
 
-impl AnyElement {
-    /// The type the call resolved.
-    pub fn oid(&self) -> Oid {
-        Oid::from_u32(self.0.oid)
-    }
+        impl $name {
+            /// The type the call resolved (for a query column: the column's type).
+            pub fn oid(&self) -> Oid {
+                Oid::from_u32(self.0.oid)
+            }
 
-    /// The value as `T`, or None when it is not a `T` (pgrx's signature;
-    /// the value itself is never NULL: a NULL argument is `None` around the
-    /// AnyElement). It takes `self` so that `x.into::<i32>()` finds this
-    /// method before `Into::into`; `value` borrows.
-    pub fn into<T: FromDatum>(self) -> Option<T> {
-        self.0.value().ok()
-    }
+            /// The value as `T`, or None when it is not a `T` (pgrx's
+            /// signature; the value itself is never NULL: a NULL argument is
+            /// `None` around it). It takes `self` so that `x.into::<i32>()`
+            /// finds this method before `Into::into`; `value` borrows.
+            pub fn into<T: FromDatum>(self) -> Option<T> {
+                self.0.value().ok()
+            }
 
-    /// The value as `T`, or an error naming the type when it is not a `T`.
-    pub fn value<T: FromDatum>(&self) -> Result<T, AnyTypeError> {
-        self.0.value()
-    }
+            /// The value as `T`, or an error naming both types when it is not a `T`.
+            pub fn value<T: FromDatum>(&self) -> Result<T, AnyTypeError> {
+                self.0.value()
+            }
 
-    /// A value to return: its SQL type is `T`'s (`42_i32` is an int4), which
-    /// must be the type the call resolved for the result. None for NULL.
-    pub fn new<T: IntoDatum>(value: T) -> Option<AnyElement> {
-        Typed0::new(value).map(AnyElement)
-    }
+            /// A value to return: its SQL type is `T`'s (`42_i32` is an
+            /// int4, `vec![Some(1)]` an int4[]), which must be the type the
+            /// call resolved for the result. None for NULL.
+            pub fn new<T: IntoDatum>(value: T) -> Option<$name> {
+                Typed0::new(value).map($name)
+            }
+        }
+
+        impl<'a> FromArg<'a, $sql> for $name {
+            unsafe fn from_arg(v: &'a PlrustValue) -> Result<Self, ArgProblem> {
+                Typed0::read(v).map($name)
+            }
+        }
+
+        impl IntoResult<$sql> for $name {
+            unsafe fn into_result(self) -> OwnedValue {
+                self.0.result()
+            }
+        }
+
+        /// A query column of any type (`Spi::get_one::<AnyElement>`).
+        impl Sealed for $name {}
+        impl FromDatum for $name {
+            fn from_typed(v: &Typed<'_>) -> Result<Self, String> {
+                let elem = element_of(v.oid).unwrap_or(0);
+                Ok($name(Typed0 { oid: v.oid, elem, as_text: v.as_text, value: v.value.clone() }))
+            }
+        }
+    };
 }
 
-/// An `anyarray` argument or result.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AnyArray(Typed0);
+polymorphic!(
+    /// An `anyelement` argument or result.
+    AnyElement,
+    sql::AnyElement
+);
+polymorphic!(
+    /// An `anyarray` argument or result.
+    AnyArray,
+    sql::AnyArray
+);
 
 impl AnyArray {
-    /// The array type the call resolved (`int4[]`).
-    pub fn oid(&self) -> Oid {
-        Oid::from_u32(self.0.oid)
-    }
-
-    /// Its element type (`int4`).
+    /// Its element type (`int4` for an `int4[]`).
     pub fn element_oid(&self) -> Oid {
         Oid::from_u32(self.0.elem)
-    }
-
-    /// The array as `T` (`Vec<Option<i32>>`), or None when it is not a `T`.
-    pub fn into<T: FromDatum>(self) -> Option<T> {
-        self.0.value().ok()
-    }
-
-    /// The array as `T`, or an error naming the type when it is not a `T`.
-    pub fn value<T: FromDatum>(&self) -> Result<T, AnyTypeError> {
-        self.0.value()
     }
 
     /// The elements as `T`, NULL as None.
     pub fn iter<T: FromDatum>(&self) -> Result<std::vec::IntoIter<Option<T>>, AnyTypeError> {
         self.0.value::<Vec<Option<T>>>().map(Vec::into_iter)
-    }
-
-    /// An array to return (`vec![Some(1), None]` is an int4[]), whose type
-    /// must be the one the call resolved for the result. None for NULL.
-    pub fn new<T: IntoDatum>(value: T) -> Option<AnyArray> {
-        Typed0::new(value).map(AnyArray)
-    }
-}
-
-impl<'a> FromArg<'a, sql::AnyElement> for AnyElement {
-    unsafe fn from_arg(v: &'a PlrustValue) -> Result<Self, ArgProblem> {
-        Typed0::read(v).map(AnyElement)
-    }
-}
-
-impl IntoResult<sql::AnyElement> for AnyElement {
-    unsafe fn into_result(self) -> OwnedValue {
-        self.0.result()
-    }
-}
-
-impl<'a> FromArg<'a, sql::AnyArray> for AnyArray {
-    unsafe fn from_arg(v: &'a PlrustValue) -> Result<Self, ArgProblem> {
-        Typed0::read(v).map(AnyArray)
-    }
-}
-
-impl IntoResult<sql::AnyArray> for AnyArray {
-    unsafe fn into_result(self) -> OwnedValue {
-        self.0.result()
     }
 }
