@@ -181,10 +181,14 @@ impl<'a> PgHeapTuple<'a, AllocatedByRust> {
         // text and varchar (and their arrays) have one representation
         let text_like = |o: u32| o == TEXTOID || o == VARCHAROID;
         let text_array = |o: u32| o == 1009 || o == 1015;
+        // inet travels as its text too, which inet_in checks
+        let inet = |o: u32| o == 869;
         let fits = if c.as_text {
             given == TEXTOID
         } else {
-            given == c.oid || (text_like(given) && text_like(c.oid)) || (text_array(given) && text_array(c.oid))
+            given == c.oid
+                || (text_like(given) && (text_like(c.oid) || inet(c.oid)))
+                || (text_array(given) && text_array(c.oid))
         };
         if !fits {
             return Err(TryFromDatumError(format!(

@@ -27,6 +27,15 @@ CREATE FUNCTION inet_make(s text) RETURNS inet STRICT LANGUAGE plrust AS $$ Ok(S
 CREATE FUNCTION inet_next(x inet) RETURNS inet STRICT LANGUAGE plrust AS $$
     Ok(Spi::get_one_with_args::<Inet>("SELECT $1 + 1", vec![(PgBuiltInOids::INETOID.oid(), x.into_datum())])?)
 $$;
+CREATE TYPE host AS (addr inet, peer inet);
+CREATE FUNCTION host_swap(h host) RETURNS host STRICT LANGUAGE plrust AS $$
+    let a: Option<String> = h.get_by_name("addr")?;
+    let p: Option<Inet> = h.get_by_name("peer")?;
+    let mut out = PgHeapTuple::new_composite_type("host")?;
+    out.set_by_name("addr", p)?;
+    out.set_by_name("peer", a)?;
+    Ok(Some(out))
+$$;
 CREATE FUNCTION any_desc(x anyelement) RETURNS text LANGUAGE plrust AS $$
     let Some(x) = x else { return Ok(Some("NULL".to_string())) };
     let (oid, n) = (x.oid().as_u32(), x.value::<i32>().map_err(|e| e.to_string()));
@@ -93,6 +102,8 @@ describe('inet, anyelement and anyarray in PostgreSQL 15', () => {
       [['{1.2.3.4/24,NULL,::1}', '{}', 't']],
     );
     assert.deepEqual(await pg.query(`SELECT inet_make('10.0.0.1/32') = '10.0.0.1'::inet`), [['t']]);
+    // a row's inet fields read and write as Inet and as String
+    assert.deepEqual(await pg.query(`SELECT host_swap(ROW('1.2.3.4/24', '::1')::host)::text`), [['(::1,1.2.3.4/24)']]);
     const bad = await pg.openSession();
     try {
       const r = await bad.run(`SELECT inet_make('not an address');`);
