@@ -35,3 +35,41 @@ pub fn char_arg(s: &str, name: &str) -> Result<char, String> {
         )),
     }
 }
+
+/// The SQL body's type for a `composite_type!` argument or result: a row.
+/// When the type named is no composite type at all (an enum, a domain),
+/// PostgreSQL passes another Rust type and rustc reports this trait's
+/// message at the generated call rather than a bare type mismatch.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "composite_type!(…) names a SQL type that is not a composite type: PostgreSQL passes it as `{Self}`",
+    label = "not a row",
+    note = "name a composite type (CREATE TYPE name AS (…), or a table) in composite_type!, or use the Rust type of `{Self}`"
+)]
+pub trait SqlRow<R>: Sized {
+    fn from_row(row: R) -> Self;
+}
+
+impl<'a> SqlRow<CompositeType<'a>> for CompositeType<'a> {
+    fn from_row(row: CompositeType<'a>) -> Self {
+        row
+    }
+}
+
+impl<'a> SqlRow<Vec<Option<CompositeType<'a>>>> for Vec<Option<CompositeType<'a>>> {
+    fn from_row(rows: Vec<Option<CompositeType<'a>>>) -> Self {
+        rows
+    }
+}
+
+/// A `composite_type!` argument: what the SQL body received, checked to be rows.
+#[doc(hidden)]
+pub fn composite_arg<R, T: SqlRow<R>>(v: T) -> T {
+    v
+}
+
+/// A `composite_type!` result (a row or an array of rows) as the SQL body's result type.
+#[doc(hidden)]
+pub fn composite_result<R, T: SqlRow<R>>(v: R) -> T {
+    T::from_row(v)
+}

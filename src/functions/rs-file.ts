@@ -23,7 +23,7 @@ export interface RsFileResult {
 /** The last line of the body: bind NULLs, convert the arguments, call the function, convert its result. */
 function callLine(
   fn: RsFunction,
-  params: { name: string; nullable: boolean; array: boolean; asU32?: true; asChar?: true }[],
+  params: { name: string; nullable: boolean; array: boolean; row: boolean; asU32?: true; asChar?: true }[],
   strict: boolean,
   ret: RustReturn,
 ): string {
@@ -35,7 +35,8 @@ function callLine(
         .map((p) => `let ${p.name} = match ${p.name} { Some(v) => v, None => return Ok(None) }; `)
         .join('');
   // The body's argument types are fixed by the SQL types; the function's own parameter may differ:
-  // Array<T>, Vec<Option<T>> or Vec<T> for an array, u32 for an oid, char for a varchar.
+  // Array<T>, Vec<Option<T>> or Vec<T> for an array, u32 for an oid, char for a varchar. A composite_type!
+  // passes through a check whose rustc message says so when the type named is no composite type.
   const converted = (p: (typeof params)[number], convert: (v: string) => string): string =>
     p.nullable
       ? `let ${p.name} = match ${p.name} { Some(a) => Some(${convert('a')}), None => None }; `
@@ -46,6 +47,7 @@ function callLine(
       if (p.array) return converted(p, (v) => `::pgrx::datum::array_arg(${v}, ${name})?`);
       if (p.asChar) return converted(p, (v) => `::pgrx::rs_fn::char_arg(${v}, ${name})?`);
       if (p.asU32) return converted(p, (v) => `u32::from(${v})`);
+      if (p.row) return converted(p, (v) => `::pgrx::rs_fn::composite_arg(${v})`);
       return '';
     })
     .join('');
@@ -53,7 +55,8 @@ function callLine(
   // The body returns Option<T> of its own (owned) T: a plain T is never NULL, a borrowed one is copied out.
   const value = (v: string): string => {
     const option = ret.notNull ? `Some(${v})` : v;
-    return ret.convert ? `${option}.map(${ret.convert})` : option;
+    const owned = ret.convert ? `${option}.map(${ret.convert})` : option;
+    return ret.type.kind === 'composite' ? `${owned}.map(::pgrx::rs_fn::composite_result)` : owned;
   };
   const result =
     ret.rsReturn === 'option'
@@ -86,7 +89,7 @@ export function parseRsFile(source: string, file: string): RsFileResult {
         continue;
       }
       const args: FunctionArg[] = params.map((p) => ({ name: p.name, type: p.type }));
-      const called = params.map((p) => ({ ...p, array: p.type.kind === 'array' }));
+      const called = params.map((p) => ({ ...p, array: p.type.kind === 'array', row: p.type.kind === 'composite' }));
       const body = `${text.replace(/\s+$/, '')}\n${callLine(fn, called, strict, ret)}\n`;
       functions.push({
         sqlName: fn.options.sqlName ?? fn.name,
