@@ -64,7 +64,7 @@ pub fn shout(c: char, n: Option<char>) -> String {
     format!("{} {:?}", c.to_uppercase(), n)
 }
 
-pub fn double_a(p: composite_type!("pair")) -> Result<Option<composite_type!("pair")>, Box<dyn std::error::Error>> {
+pub fn double_a(p: composite_type!("public.pair")) -> Result<Option<composite_type!("public.pair")>, Box<dyn std::error::Error>> {
     let a: Option<i32> = p.get_by_name("a")?;
     let mut q = PgHeapTuple::new_composite_type("pair")?;
     q.set_by_name("a", a.map(|a| a * 2))?;
@@ -72,7 +72,7 @@ pub fn double_a(p: composite_type!("pair")) -> Result<Option<composite_type!("pa
     Ok(Some(q))
 }
 
-pub fn present(ps: Vec<Option<pgrx::composite_type!("pair")>>) -> Vec<composite_type!("pair")> {
+pub fn present(ps: Vec<Option<pgrx::composite_type!("public.pair")>>) -> Vec<composite_type!("public.pair")> {
     ps.into_iter().flatten().collect()
 }
 
@@ -110,8 +110,8 @@ describe('.rs signatures in PostgreSQL 15', () => {
     const built = await build('signatures.rs');
     assert.equal(built.code, 0, built.stderr);
     const functionsSql = fs.readFileSync(path.join(work, 'target', 'plrust', 'functions.sql'), 'utf8');
-    assert.match(functionsSql, /FUNCTION double_a\(p pair\)\n\s+RETURNS pair STRICT/);
-    assert.match(functionsSql, /FUNCTION present\(ps pair\[\]\)\n\s+RETURNS pair\[\] STRICT/);
+    assert.match(functionsSql, /FUNCTION double_a\(p public\.pair\)\n\s+RETURNS public\.pair STRICT/);
+    assert.match(functionsSql, /FUNCTION pair_a\(p pair\)\n\s+RETURNS int4 STRICT/);
     assert.match(functionsSql, /FUNCTION shout\(c varchar, n varchar\)\n\s+RETURNS text CALLED ON NULL INPUT/);
     await pg.psql(functionsSql);
     assert.deepEqual(
@@ -152,6 +152,37 @@ describe('.rs signatures in PostgreSQL 15', () => {
                 present(ARRAY[ROW(1, 'a')::pair, NULL, ROW(2, NULL)::pair])::text, pair_a(ROW(5, 'z')::pair)`,
       ),
       [['(42,doubled)', 'doubled', '{"(1,a)","(2,)"}', '5']],
+    );
+  });
+
+  test('the libraries plrust build wrote serve a database without a compiler, when a composite type is qualified', async () => {
+    await installPlrust(home, ['--prebuilt', path.join(work, 'target', 'plrust')]);
+    await pg.psql(
+      `CREATE DATABASE prebuilt; ALTER DATABASE prebuilt SET plrust.compiler = '';
+       ALTER DATABASE prebuilt SET plrust.targets = 'x86_64';`,
+    );
+    const db = { db: 'prebuilt' };
+    await pg.psql(`CREATE EXTENSION plrust; CREATE TYPE pair AS (a int4, b text);`, db);
+    const functionsSql = fs.readFileSync(path.join(work, 'target', 'plrust', 'functions.sql'), 'utf8');
+    const statements = functionsSql.split(/\n(?=CREATE OR REPLACE FUNCTION )/).slice(1);
+    assert.equal(statements.length, 14);
+    // The server's definition hash spells a composite type schema-qualified: "pair" alone needs the server's compiler.
+    for (const statement of statements) {
+      const created = await pg.psqlResult(statement, db);
+      if (statement.includes('FUNCTION pair_a(')) {
+        assert.match(
+          created.stderr,
+          /plrust\.compiler is not set\nDETAIL: {2}No prebuilt artifact has definition hash/,
+        );
+      } else assert.equal(created.code, 0, created.stderr);
+    }
+    assert.deepEqual(
+      await pg.query(
+        `SELECT double_a(ROW(4, NULL)::pair)::text, present(ARRAY[NULL, ROW(1, 'p')::pair])::text, first('a b'),
+                squares(2), shout('x', NULL)`,
+        db,
+      ),
+      [['(8,doubled)', '{"(1,p)"}', 'a', '{1,4}', 'X None']],
     );
   });
 
