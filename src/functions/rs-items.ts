@@ -4,12 +4,11 @@
  * else in the file (private fns, structs, impls, nested modules) is a helper
  * and is not listed.
  *
- * A SQL function cannot be generic, so a `pub fn` with type or const parameters
- * (lifetime parameters are fine),
- * `impl Trait` parameters or a `where` clause is a diagnostic naming it, as
- * are `const`/`async`/
- * `unsafe`/`extern` qualifiers, `self` receivers and parameters that are
- * patterns rather than names.
+ * A SQL function cannot be generic, so a `pub fn` with type or const
+ * parameters, `impl Trait` parameters or a `where` clause is a diagnostic
+ * naming it (lifetime parameters are fine: they only relate borrows), as are
+ * `const`/`async`/`unsafe`/`extern` qualifiers, `self` receivers and
+ * parameters that are patterns rather than names.
  *
  * ## Annotation grammar
  *
