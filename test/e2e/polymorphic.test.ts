@@ -7,6 +7,9 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { runPlrust, tempDir } from '../helpers/cli.js';
 import { startCluster, type PgCluster } from '../helpers/pg-cluster.js';
 import { installPlrust, tempHome, uninstallPlrust } from '../helpers/plrust-install.js';
 
@@ -65,6 +68,22 @@ $$;
 CREATE FUNCTION arr_make(x anyelement) RETURNS anyarray STRICT LANGUAGE plrust AS $$
     Ok(AnyArray::new(vec![Some(x.value::<String>()?), None]))
 $$;
+`;
+
+const BUILD_SQL = `
+CREATE FUNCTION poly_id(x anyelement) RETURNS anyelement LANGUAGE plrust AS $$ Ok(x) $$;
+CREATE FUNCTION net(x inet[]) RETURNS inet[] LANGUAGE plrust AS $$ Ok(x.map(|a| a.into_iter().collect())) $$;
+`;
+
+const BUILD_RS = `
+use pgrx::prelude::*;
+pub fn first_of(a: AnyArray) -> Option<AnyElement> {
+    let v: Vec<Option<i32>> = a.value().ok()?;
+    AnyElement::new(v.into_iter().flatten().next()?)
+}
+pub fn host(x: Inet) -> Option<String> {
+    Some(x.split('/').next()?.to_string())
+}
 `;
 
 describe('inet, anyelement and anyarray in PostgreSQL 15', () => {
@@ -201,6 +220,38 @@ describe('inet, anyelement and anyarray in PostgreSQL 15', () => {
         `SELECT arr_sum(array(SELECT generate_series(1, 1000000)::int8)), pg_typeof(arr_sum('{1}'::int8[]))::text, arr_make('a'::text)::text`,
       ),
       [['500000500000', 'bigint', '{a,NULL}']],
+    );
+  });
+
+  test('plrust build: .sql and .rs functions over them; the libraries serve a database without a compiler', async () => {
+    const work = tempDir('polymorphic-build');
+    fs.writeFileSync(path.join(work, 'poly.sql'), BUILD_SQL);
+    fs.writeFileSync(path.join(work, 'poly.rs'), BUILD_RS);
+    fs.writeFileSync(path.join(work, 'bad.rs'), 'pub fn all(a: AnyArray) -> Vec<AnyElement> { Vec::new() }\n');
+    const build = (...files: string[]) =>
+      runPlrust(['build', '--target', 'x86_64', ...files], { home, cwd: work, timeoutMs: 5 * 60_000 });
+    const bad = await build('bad.rs');
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /Vec<AnyElement>.* is not supported/);
+    const built = await build('poly.sql', 'poly.rs');
+    assert.equal(built.code, 0, built.stderr);
+    const functionsSql = fs.readFileSync(path.join(work, 'target', 'plrust', 'functions.sql'), 'utf8');
+    assert.match(functionsSql, /FUNCTION first_of\(a anyarray\)\n\s+RETURNS anyelement STRICT/);
+    // the definition hash plrust build computes is the server's: no compiler needed
+    await installPlrust(home, ['--prebuilt', path.join(work, 'target', 'plrust')]);
+    await pg.psql(
+      `CREATE DATABASE prebuilt; ALTER DATABASE prebuilt SET plrust.compiler = '';
+       ALTER DATABASE prebuilt SET plrust.targets = 'x86_64';`,
+    );
+    const db = { db: 'prebuilt' };
+    await pg.psql('CREATE EXTENSION plrust;', db);
+    await pg.psql(functionsSql, db);
+    assert.deepEqual(
+      await pg.query(
+        `SELECT poly_id('x'::text), first_of('{NULL,7,8}'::int4[]), host('10.1.2.3/8'), net('{::1,NULL}')::text`,
+        db,
+      ),
+      [['x', '7', '10.1.2.3', '{::1,NULL}']],
     );
   });
 
