@@ -434,7 +434,7 @@ extern Datum plrust_value_to_datum(const PlrustValue *v, const PlrustType *t);
 /* A composite value as its row bytes (docs/ABI.md, "Composite types"), and back. */
 extern void plrust_composite_arg(PlrustValue *v, Datum d);
 extern Datum plrust_composite_result(const PlrustValue *v, Oid type_oid);
-/* An anyelement/anyarray value as its type and query value (docs/ABI.md, "Polymorphic types"), and back. */
+/* An anyelement/anyarray value as its type and query value (docs/ABI.md, "Host requests"), and back. */
 extern void plrust_any_arg(PlrustValue *v, Datum d, Oid given_type, int argno);
 extern Datum plrust_any_result(const PlrustValue *v, Oid type_oid);
 

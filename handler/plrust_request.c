@@ -1034,6 +1034,7 @@ plrust_any_arg(PlrustValue *v, Datum d, Oid given_type, int argno)
 Datum
 plrust_any_result(const PlrustValue *v, Oid type_oid)
 {
+	Oid			base = getBaseType(type_oid);
 	Reader		r;
 	Oid			given;
 	PlrustType	t;
@@ -1045,17 +1046,17 @@ plrust_any_result(const PlrustValue *v, Oid type_oid)
 	r.len = v->v.bytes.len;
 	r.at = 0;
 	given = get_u32(&r);
-	if (given != getBaseType(type_oid))
+	if (given != base)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("function returned a value of type %s, but this call returns %s",
 						OidIsValid(given) && get_typtype(given) != '\0' ? format_type_be(given)
 						: psprintf("OID %u", given),
-						format_type_be(getBaseType(type_oid))),
+						format_type_be(base)),
 				 errdetail("A polymorphic result has the type PostgreSQL resolved for the call."),
 				 errhint("Return an argument's value, or build one with AnyElement::new or AnyArray::new "
 						 "from a Rust value of that type.")));
-	if (request_type_of(type_oid, &t))
+	if (request_type_of(base, &t))
 	{
 		PlrustValue value;
 
@@ -1063,8 +1064,6 @@ plrust_any_result(const PlrustValue *v, Oid type_oid)
 		if (value.is_null)
 			malformed();
 		d = plrust_value_to_datum(&value, &t);
-		if (t.is_domain)
-			domain_check(d, false, type_oid, NULL, NULL);
 	}
 	else
 	{
@@ -1074,11 +1073,13 @@ plrust_any_result(const PlrustValue *v, Oid type_oid)
 
 		if (text == NULL)
 			malformed();
-		getTypeInputInfo(type_oid, &input, &ioparam);
+		getTypeInputInfo(base, &input, &ioparam);
 		d = OidInputFunctionCall(input, text, ioparam, -1);
 	}
 	if (r.at != r.len)
 		malformed();
+	if (base != type_oid)
+		domain_check(d, false, type_oid, NULL, NULL);
 	return d;
 }
 

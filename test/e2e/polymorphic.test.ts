@@ -18,6 +18,7 @@ CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
 CREATE TYPE duo AS (a int4, b text);
 CREATE DOMAIN posint AS int4 CHECK (VALUE > 0);
 CREATE DOMAIN small AS int4 CHECK (VALUE < 10);
+CREATE DOMAIN pair_arr AS int4[] CHECK (cardinality(VALUE) = 2);
 CREATE FUNCTION small_arr(n int4) RETURNS small[] STRICT LANGUAGE plrust AS $$ Ok(Some(vec![Some(1), Some(n)])) $$;
 CREATE FUNCTION inet_id(x inet) RETURNS inet LANGUAGE plrust AS $$ Ok(x) $$;
 CREATE FUNCTION inet_arr(x inet[]) RETURNS inet[] LANGUAGE plrust AS $$
@@ -59,6 +60,11 @@ $$;
 CREATE FUNCTION arr_desc(a anyarray) RETURNS text STRICT LANGUAGE plrust AS $$
     let ints = a.iter::<i32>().map(|i| i.collect::<Vec<_>>()).map_err(|e| e.to_string());
     Ok(Some(format!("{} {} {:?}", a.oid().as_u32(), a.element_oid().as_u32(), ints)))
+$$;
+CREATE FUNCTION arr_grow(a anyarray) RETURNS anyarray STRICT LANGUAGE plrust AS $$
+    let mut v: Vec<Option<i32>> = a.value()?;
+    v.push(None);
+    Ok(AnyArray::new(v))
 $$;
 CREATE FUNCTION arr_id(a anyarray) RETURNS anyarray LANGUAGE plrust AS $$ Ok(a) $$;
 CREATE FUNCTION arr_sum(a anyarray) RETURNS anyelement STRICT LANGUAGE plrust AS $$
@@ -282,6 +288,15 @@ describe('inet, anyelement and anyarray in PostgreSQL 15', () => {
       const domain = await s.run(`SELECT any_plus(9::small);`);
       assert.match(domain.stderr, /ERROR: +value for domain small violates check constraint "small_check"/);
       assert.equal((await s.run(`SELECT small_arr(2)::text;`)).stdout.trim(), '{1,2}');
+      assert.equal((await s.run(`SELECT arr_id('{1,2}'::pair_arr)::text;`)).stdout.trim(), '{1,2}');
+      assert.equal((await s.run(`SELECT arr_grow('{1}'::int4[])::text;`)).stdout.trim(), '{1,NULL}');
+      // anyarray resolves a domain over an array to the array type, as array_append does
+      assert.equal(
+        (
+          await s.run(`SELECT arr_grow('{1,2}'::pair_arr)::text || ' ' || pg_typeof(arr_grow('{1,2}'::pair_arr));`)
+        ).stdout.trim(),
+        '{1,2,NULL} integer[]',
+      );
       const elements = await s.run(`SELECT small_arr(10);`);
       assert.match(elements.stderr, /ERROR: +value for domain small violates check constraint "small_check"/);
       const query = await s.run(`SELECT any_query(0::int8, 'SELECT 42');`);
