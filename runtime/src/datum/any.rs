@@ -28,15 +28,15 @@ impl std::error::Error for AnyTypeError {}
 
 /// The parts both types share.
 #[derive(Debug, Clone, PartialEq)]
-struct Typed0 {
+struct PolyValue {
     oid: u32,
     elem: u32,
     as_text: bool,
     value: Value,
 }
 
-impl Typed0 {
-    fn read(v: &PlrustValue) -> Result<Typed0, ArgProblem> {
+impl PolyValue {
+    fn read(v: &PlrustValue) -> Result<PolyValue, ArgProblem> {
         const MALFORMED: ArgProblem = "is not a polymorphic value as the handler sends one";
         not_null(v)?;
         // SAFETY: the signature says `bytes` is set, live while `v` is.
@@ -53,13 +53,13 @@ impl Typed0 {
         if !r.is_done() || matches!(value, Value::Null) {
             return Err(MALFORMED);
         }
-        Ok(Typed0 { oid, elem, as_text, value })
+        Ok(PolyValue { oid, elem, as_text, value })
     }
 
-    fn new<T: IntoDatum>(v: T) -> Option<Typed0> {
+    fn new<T: IntoDatum>(v: T) -> Option<PolyValue> {
         let oid = T::type_oid().value();
         let value = v.into_datum()?.0;
-        Some(Typed0 { oid, elem: element_of(oid).unwrap_or(0), as_text: false, value })
+        Some(PolyValue { oid, elem: element_of(oid).unwrap_or(0), as_text: false, value })
     }
 
     fn value<T: FromDatum>(&self) -> Result<T, AnyTypeError> {
@@ -80,7 +80,7 @@ macro_rules! polymorphic {
     ($(#[$doc:meta])* $name:ident, $sql:ty) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq)]
-        pub struct $name(Typed0);
+        pub struct $name(PolyValue);
 
         impl $name {
             /// The type the call resolved (for a query column: the column's type).
@@ -105,13 +105,13 @@ macro_rules! polymorphic {
             /// int4, `vec![Some(1)]` an int4[]), which must be the type the
             /// call resolved for the result. None for NULL.
             pub fn new<T: IntoDatum>(value: T) -> Option<$name> {
-                Typed0::new(value).map($name)
+                PolyValue::new(value).map($name)
             }
         }
 
         impl<'a> FromArg<'a, $sql> for $name {
             unsafe fn from_arg(v: &'a PlrustValue) -> Result<Self, ArgProblem> {
-                Typed0::read(v).map($name)
+                PolyValue::read(v).map($name)
             }
         }
 
@@ -126,7 +126,7 @@ macro_rules! polymorphic {
         impl FromDatum for $name {
             fn from_typed(v: &Typed<'_>) -> Result<Self, String> {
                 let elem = element_of(v.oid).unwrap_or(0);
-                Ok($name(Typed0 { oid: v.oid, elem, as_text: v.as_text, value: v.value.clone() }))
+                Ok($name(PolyValue { oid: v.oid, elem, as_text: v.as_text, value: v.value.clone() }))
             }
         }
     };
