@@ -9,7 +9,7 @@
  * prebuilt artifact is found by the server without a compiler.
  */
 import { PlrustError } from '../util/errors.js';
-import type { FunctionArg, FunctionDef } from './definition.js';
+import type { FunctionArg, FunctionDef, SqlType } from './definition.js';
 import { extractRsItems, type RsFunction } from './rs-items.js';
 import { sqlTypeOfRustParam, sqlTypeOfRustReturn } from './rust-types.js';
 import { rsHeaderToBody } from '../deps/body.js';
@@ -23,9 +23,9 @@ export interface RsFileResult {
 /** The last line of the body: bind NULLs, call the function, convert its result. */
 function callLine(
   fn: RsFunction,
-  params: { name: string; nullable: boolean; array: boolean; asU32?: true }[],
+  params: { name: string; nullable: boolean; array: boolean; asU32?: true; type: SqlType }[],
   strict: boolean,
-  ret: { rsReturn: 'option' | 'result-option'; asU32?: true },
+  ret: { rsReturn: 'option' | 'result-option'; asU32?: true; type: SqlType },
   returnsUnit: boolean,
 ): string {
   const resultKind = ret.rsReturn;
@@ -53,18 +53,32 @@ function callLine(
         `let ${p.name}: ${p.nullable ? 'Option<u32>' : 'u32'} = ${p.name}${p.nullable ? '.map(u32::from)' : '.into()'}; `,
     )
     .join('');
+  // The body's numeric is AnyNumeric; the function's may be Numeric<P, S>, whose typmod the call applies.
+  const isNumeric = (t: SqlType): boolean => t.kind === 'scalar' && t.name === 'numeric';
+  const numerics = params
+    .filter((p) => isNumeric(p.type))
+    .map((p) =>
+      p.nullable
+        ? `let ${p.name} = ${p.name}.map(::pgrx::datum::numeric_arg); `
+        : `let ${p.name} = ::pgrx::datum::numeric_arg(${p.name}); `,
+    )
+    .join('');
   const call = `${fn.name}(${params.map((p) => p.name).join(', ')})`;
+  // The body's result is Oid for a u32 and AnyNumeric for a Numeric<P, S>.
+  const convert = ret.asU32
+    ? '.map(::pgrx::pg_sys::Oid::from)'
+    : isNumeric(ret.type)
+      ? '.map(::pgrx::datum::AnyNumeric::from)'
+      : '';
   // A function returning () is a void SQL function: its "value" is Some(()).
-  const ok = returnsUnit ? 'Some(v)' : ret.asU32 ? 'v.map(::pgrx::pg_sys::Oid::from)' : 'v';
+  const ok = returnsUnit ? 'Some(v)' : `v${convert}`;
   const result =
     resultKind === 'option'
       ? returnsUnit
         ? `Ok(Some(${call}))`
-        : ret.asU32
-          ? `Ok(${call}.map(::pgrx::pg_sys::Oid::from))`
-          : `Ok(${call})`
+        : `Ok(${call}${convert})`
       : `match ${call} { Ok(v) => Ok(${ok}), Err(e) => Err(e.to_string().into()) }`;
-  return `${unwrap}${arrays}${oids}${result}`;
+  return `${unwrap}${arrays}${oids}${numerics}${result}`;
 }
 
 /** `()` or no `->` at all, possibly inside Result<(), E>. */

@@ -168,6 +168,15 @@ function onlyArg(t: RustType & { kind: 'path' }): RustType | null {
   return parseTokens(t.args[0]!);
 }
 
+/** pgrx's `Numeric<P, S>`: SQL `numeric` (PostgreSQL keeps no typmod on a signature; the runtime applies P, S). */
+function isConstrainedNumeric(t: RustType & { kind: 'path' }): boolean {
+  return (
+    /^((pgrx|plrust_rt)::(datum::)?)?Numeric$/.test(t.name) &&
+    t.args.length === 2 &&
+    t.args.every((a) => a.length === 1 && /^[0-9]+$/.test(a[0]!))
+  );
+}
+
 /** A scalar SQL type from a Rust type, or null. */
 function scalarOf(t: RustType): ScalarType | null {
   if (t.kind === 'path') {
@@ -181,6 +190,7 @@ function scalarOf(t: RustType): ScalarType | null {
       const inner = onlyArg(t);
       return inner?.kind === 'path' && inner.args.length === 0 ? rangeOfRust(inner.name, PRIMITIVES) : null;
     }
+    if (isConstrainedNumeric(t)) return 'numeric';
     if (t.name === 'Vec') {
       const inner = onlyArg(t);
       return inner?.kind === 'path' && inner.name === 'u8' && inner.args.length === 0 ? 'bytea' : null;
