@@ -210,6 +210,90 @@ for (const major of matrixMajors()) {
       await assertIdentities(pg);
     });
 
+    test('infinite intervals as the major has them: PostgreSQL 17+ infinity, face-value extremes before', async () => {
+      const infinite = major >= 17;
+      // The extreme fields: ±infinity from 17 on, a finite interval PostgreSQL prints as numbers before.
+      const [top, bottom] = infinite
+        ? [`'infinity'::interval`, `'-infinity'::interval`]
+        : [
+            `('178956970 years 7 mons'::interval + '2147483647 days') + '2562047788:00:54.775807'`,
+            `('-178956970 years -8 mons'::interval + '-2147483648 days') + ('-2562047788:00:54.775807'::interval - '0.000001')`,
+          ];
+      const ivs = `ARRAY[${top}, ${bottom}, '1 day 02:00', '-1 mon +2 days', '2562047788:00:54.775807', '-178956970 years -8 mons', '0']`;
+      await pg.psql(
+        `CREATE FUNCTION iv_probe(ivs interval[], ts timestamp) RETURNS text[] STRICT LANGUAGE plrust AS $$
+    let show = |r: Option<String>| r.unwrap_or_else(|| "ERR".to_string());
+    let mut out = Vec::new();
+    for a in ivs.iter().flatten() {
+        out.push(Some(format!("{} {} {}", a, a.is_infinite(), a.is_finite())));
+        out.push(Some(show(ts.checked_add(a).map(|t| t.to_string()))));
+        out.push(Some(show(ts.checked_sub(a).map(|t| t.to_string()))));
+        out.push(Some(show(Timestamp::INFINITY.checked_add(a).map(|t| t.to_string()))));
+        out.push(Some(show(a.checked_neg().map(|t| t.to_string()))));
+        for b in ivs.iter().flatten() {
+            out.push(Some(show(a.checked_add(b).map(|t| t.to_string()))));
+            out.push(Some(show(a.checked_sub(b).map(|t| t.to_string()))));
+        }
+    }
+    Ok(Some(out))
+$$;
+CREATE FUNCTION iv_made(a timestamp, b timestamp) RETURNS interval[] STRICT LANGUAGE plrust AS $$
+    Ok(Some(vec![Some(Interval::INFINITY), Some(Interval::NEG_INFINITY), Some(a - b)]))
+$$;
+CREATE FUNCTION iv_attempt(q text, ts timestamp, a interval, b interval) RETURNS text LANGUAGE plpgsql AS $q$
+DECLARE r text;
+BEGIN
+    EXECUTE q INTO r USING ts, a, b;
+    RETURN r;
+EXCEPTION WHEN OTHERS THEN
+    RETURN CASE WHEN SQLSTATE = '22008' THEN 'ERR' ELSE SQLSTATE || ' ' || SQLERRM END;
+END $q$;`,
+        { user: 'alice' },
+      );
+      const ops = [
+        `$2::text || ' ' || (NOT isfinite($2)) || ' ' || isfinite($2)`,
+        '($1 + $2)::text',
+        '($1 - $2)::text',
+        `('infinity'::timestamp + $2)::text`,
+        '(-$2)::text',
+      ];
+      const [[got, want]] = (await pg.query(`
+        WITH v(i, a) AS (SELECT i, a FROM unnest(${ivs}) WITH ORDINALITY u(a, i))
+        SELECT iv_probe(${ivs}, '2024-02-29 12:00'),
+          (SELECT array_agg(r ORDER BY a.i, k) FROM v a, LATERAL (
+            SELECT k, iv_attempt(q, '2024-02-29 12:00', a.a, NULL)
+              FROM unnest(ARRAY[${ops.map((o) => `$o$SELECT ${o}$o$`).join(', ')}]) WITH ORDINALITY o(q, k)
+            UNION ALL
+            SELECT 10 + b.i * 2 + m, iv_attempt(q, NULL, a.a, b.a) FROM v b, unnest(ARRAY['SELECT ($2 + $3)::text', 'SELECT ($2 - $3)::text']) WITH ORDINALITY o(q, m)
+          ) x(k, r))`)) as [[string, string]];
+      assert.equal(got, want);
+      assert.match(
+        got,
+        infinite
+          ? /^\{"infinity true false",infinity,-infinity,infinity,-infinity,/
+          : /^\{"178956970 years 7 mons 2147483647 days 2562047788:00:54.775807 false true",ERR,/,
+      );
+      const diffs = [
+        ['2024-01-01', '2023-01-01 00:00:00.5'],
+        ['infinity', '2023-01-01'],
+        ['2023-01-01', 'infinity'],
+        ['-infinity', 'infinity'],
+        ['infinity', 'infinity'],
+      ];
+      const rows = await pg.query(
+        diffs
+          .map(
+            ([a, b]) =>
+              `SELECT iv_attempt($m$SELECT iv_made('${a}', '${b}')::text$m$, NULL, NULL, NULL),
+                iv_attempt($m$SELECT ARRAY[${top}, ${bottom}, '${a}'::timestamp - '${b}'::timestamp]::text$m$, NULL, NULL, NULL)`,
+          )
+          .join(' UNION ALL '),
+      );
+      assert.equal(rows.length, diffs.length);
+      for (const [rust, sql] of rows) assert.equal(rust, sql);
+      await pg.psql('DROP FUNCTION iv_probe, iv_made, iv_attempt;', { user: 'alice' });
+    });
+
     test('an Err and a panic raise an ERROR and roll back; the session carries on', async () => {
       await pg.psql('CREATE TABLE rollback_probe (x int); GRANT INSERT, SELECT ON rollback_probe TO alice;');
       const s = await pg.openSession({ user: 'alice' });
