@@ -213,26 +213,39 @@ for (const major of matrixMajors()) {
     test('infinite intervals as the major has them: PostgreSQL 17+ infinity, face-value extremes before', async () => {
       const infinite = major >= 17;
       // The extreme fields: ±infinity from 17 on, a finite interval PostgreSQL prints as numbers before.
+      // PostgreSQL 13 and 14 can neither read nor print an hour field this large: there, the values are made by
+      // arithmetic and compared by their fields (interval_send's order) rather than by their text.
+      const fields = major < 15;
+      const text = (x: string): string => (fields ? `encode(interval_send(${x}), 'hex')` : `(${x})::text`);
+      const texts = (x: string): string =>
+        fields ? `(SELECT string_agg(${text('e')}, ',') FROM unnest(${x}) e)` : `(${x})::text`;
+      const hours = `'1 hour'::interval * 2562047788`;
       const [top, bottom] = infinite
         ? [`'infinity'::interval`, `'-infinity'::interval`]
         : [
-            `('178956970 years 7 mons'::interval + '2147483647 days') + '2562047788:00:54.775807'`,
-            `('-178956970 years -8 mons'::interval + '-2147483648 days') + ('-2562047788:00:54.775807'::interval - '0.000001')`,
+            `('178956970 years 7 mons 2147483647 days'::interval + ${hours}) + '54.775807 seconds'`,
+            `(('-178956970 years -8 mons -1073741824 days'::interval + '-1073741824 days') - ${hours}) + '-54.775808 seconds'`,
           ];
-      const ivs = `ARRAY[${top}, ${bottom}, '1 day 02:00', '-1 mon +2 days', '2562047788:00:54.775807', '-178956970 years -8 mons', '0']`;
+      const ivs = `ARRAY[${top}, ${bottom}, '1 day 02:00', '-1 mon +2 days', ${hours} + '54.775807 seconds', '-178956970 years -8 mons', '0']`;
       await pg.psql(
         `CREATE FUNCTION iv_probe(ivs interval[], ts timestamp) RETURNS text[] STRICT LANGUAGE plrust AS $$
+    const FIELDS: bool = ${fields};
+    let text = |v: Interval| if FIELDS {
+        format!("{:016x}{:08x}{:08x}", v.micros() as u64, v.days() as u32, v.months() as u32)
+    } else {
+        v.to_string()
+    };
     let show = |r: Option<String>| r.unwrap_or_else(|| "ERR".to_string());
     let mut out = Vec::new();
     for a in ivs.iter().flatten() {
-        out.push(Some(format!("{} {} {}", a, a.is_infinite(), a.is_finite())));
+        out.push(Some(format!("{} {} {}", text(a), a.is_infinite(), a.is_finite())));
         out.push(Some(show(ts.checked_add(a).map(|t| t.to_string()))));
         out.push(Some(show(ts.checked_sub(a).map(|t| t.to_string()))));
         out.push(Some(show(Timestamp::INFINITY.checked_add(a).map(|t| t.to_string()))));
-        out.push(Some(show(a.checked_neg().map(|t| t.to_string()))));
+        out.push(Some(show(a.checked_neg().map(text))));
         for b in ivs.iter().flatten() {
-            out.push(Some(show(a.checked_add(b).map(|t| t.to_string()))));
-            out.push(Some(show(a.checked_sub(b).map(|t| t.to_string()))));
+            out.push(Some(show(a.checked_add(b).map(text))));
+            out.push(Some(show(a.checked_sub(b).map(text))));
         }
     }
     Ok(Some(out))
@@ -251,11 +264,11 @@ END $q$;`,
         { user: 'alice' },
       );
       const ops = [
-        `$2::text || ' ' || (NOT isfinite($2)) || ' ' || isfinite($2)`,
+        `${text('$2')} || ' ' || (NOT isfinite($2)) || ' ' || isfinite($2)`,
         '($1 + $2)::text',
         '($1 - $2)::text',
         `('infinity'::timestamp + $2)::text`,
-        '(-$2)::text',
+        text('-$2'),
       ];
       const [[got, want]] = (await pg.query(`
         WITH v(i, a) AS (SELECT i, a FROM unnest(${ivs}) WITH ORDINALITY u(a, i))
@@ -264,15 +277,13 @@ END $q$;`,
             SELECT k, iv_attempt(q, '2024-02-29 12:00', a.a, NULL)
               FROM unnest(ARRAY[${ops.map((o) => `$o$SELECT ${o}$o$`).join(', ')}]) WITH ORDINALITY o(q, k)
             UNION ALL
-            SELECT 10 + b.i * 2 + m, iv_attempt(q, NULL, a.a, b.a) FROM v b, unnest(ARRAY['SELECT ($2 + $3)::text', 'SELECT ($2 - $3)::text']) WITH ORDINALITY o(q, m)
+            SELECT 10 + b.i * 2 + m, iv_attempt(q, NULL, a.a, b.a) FROM v b, unnest(ARRAY[$o$SELECT ${text('$2 + $3')}$o$, $o$SELECT ${text('$2 - $3')}$o$]) WITH ORDINALITY o(q, m)
           ) x(k, r))`)) as [[string, string]];
       assert.equal(got, want);
-      assert.match(
-        got,
-        infinite
-          ? /^\{"infinity true false",infinity,-infinity,infinity,-infinity,/
-          : /^\{"178956970 years 7 mons 2147483647 days 2562047788:00:54.775807 false true",ERR,/,
-      );
+      const first = infinite
+        ? 'infinity true false",infinity,-infinity,infinity,-infinity,'
+        : `${fields ? '7fffffffffffffff7fffffff7fffffff' : '178956970 years 7 mons 2147483647 days 2562047788:00:54.775807'} false true",ERR,`;
+      assert.ok(got.startsWith(`{"${first}`), got.slice(0, 300));
       const diffs = [
         ['2024-01-01', '2023-01-01 00:00:00.5'],
         ['infinity', '2023-01-01'],
@@ -284,8 +295,8 @@ END $q$;`,
         diffs
           .map(
             ([a, b]) =>
-              `SELECT iv_attempt($m$SELECT iv_made('${a}', '${b}')::text$m$, NULL, NULL, NULL),
-                iv_attempt($m$SELECT ARRAY[${top}, ${bottom}, '${a}'::timestamp - '${b}'::timestamp]::text$m$, NULL, NULL, NULL)`,
+              `SELECT iv_attempt($m$SELECT ${texts(`iv_made('${a}', '${b}')`)}$m$, NULL, NULL, NULL),
+                iv_attempt($m$SELECT ${texts(`ARRAY[${top}, ${bottom}, '${a}'::timestamp - '${b}'::timestamp]`)}$m$, NULL, NULL, NULL)`,
           )
           .join(' UNION ALL '),
       );
