@@ -242,6 +242,7 @@ for (const major of matrixMajors()) {
         out.push(Some(show(ts.checked_add(a).map(|t| t.to_string()))));
         out.push(Some(show(ts.checked_sub(a).map(|t| t.to_string()))));
         out.push(Some(show(Timestamp::INFINITY.checked_add(a).map(|t| t.to_string()))));
+        out.push(Some(show(TimestampWithTimeZone::from(ts).checked_sub(a).map(|t| t.to_string()))));
         out.push(Some(show(a.checked_neg().map(text))));
         for b in ivs.iter().flatten() {
             out.push(Some(show(a.checked_add(b).map(text))));
@@ -268,6 +269,7 @@ END $q$;`,
         '($1 + $2)::text',
         '($1 - $2)::text',
         `('infinity'::timestamp + $2)::text`,
+        '($1::timestamptz - $2)::text',
         text('-$2'),
       ];
       const [[got, want]] = (await pg.query(`
@@ -281,7 +283,7 @@ END $q$;`,
           ) x(k, r))`)) as [[string, string]];
       assert.equal(got, want);
       const first = infinite
-        ? 'infinity true false",infinity,-infinity,infinity,-infinity,'
+        ? 'infinity true false",infinity,-infinity,infinity,-infinity,-infinity,'
         : `${fields ? '7fffffffffffffff7fffffff7fffffff' : '178956970 years 7 mons 2147483647 days 2562047788:00:54.775807'} false true",ERR,`;
       assert.ok(got.startsWith(`{"${first}`), got.slice(0, 300));
       const diffs = [
