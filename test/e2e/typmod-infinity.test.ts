@@ -1,11 +1,15 @@
 /**
- * pgrx's `Numeric<P, S>` against PostgreSQL's own typmod rule: for
+ * Two edges of the value types on PostgreSQL 15. pgrx's `Numeric<P, S>`
+ * against PostgreSQL's own typmod rule: for
  * hundreds of generated values (1000-digit ones, values on the rounding
  * edge, NaN, ±Infinity) and several (P, S), what the Rust conversion gives
  * (the value, or the error's SQLSTATE, message and detail) equals
  * `v::numeric(P, S)` on the server. Also the typmod of a `.rs` signature
  * applied at the call, arithmetic yielding AnyNumeric, and a nonsensical
- * (P, S) refused when the function is compiled.
+ * (P, S) refused when the function is compiled. And the extreme intervals,
+ * which are ±infinity only from PostgreSQL 17 on (test/matrix covers the
+ * majors): here `Interval::INFINITY` is the finite value 15 prints, also
+ * under process isolation, and adding it to a timestamp is an ERROR.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -63,6 +67,14 @@ CREATE FUNCTION typmod_raise(x numeric) RETURNS numeric STRICT LANGUAGE plrust A
     }
     Ok(Some(n.into()))
 $$;
+CREATE FUNCTION iv_extreme(ts timestamp) RETURNS interval[] STRICT LANGUAGE plrust AS $$
+    assert!(!Interval::INFINITY.is_infinite() && Interval::NEG_INFINITY.is_finite());
+    assert_eq!(Interval::INFINITY.to_string(), "178956970 years 7 mons 2147483647 days 2562047788:00:54.775807");
+    if ts.is_finite() {
+        notice!("{}", ts + Interval::INFINITY);
+    }
+    Ok(Some(vec![Some(Interval::INFINITY), Some(Interval::NEG_INFINITY)]))
+$$;
 CREATE FUNCTION attempt(q text, v numeric) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE r text; st text; m text; d text;
 BEGIN
@@ -96,12 +108,12 @@ const VALUES_SQL = `
     ('${ONE_THOUSAND_NINES}'), ('-${ONE_THOUSAND_NINES}.5'), ('${ONE_THOUSAND_NINES.slice(1)}.5'), ('1${'0'.repeat(999)}'),
     ('0.${'9'.repeat(990)}5'), ('9.${'9'.repeat(995)}'), ('-0.${'0'.repeat(989)}5'), ('12345678901234567890123456789.0123456789012345')`;
 
-describe("Numeric<P, S> applies PostgreSQL 15's typmod rule", () => {
+describe('numeric typmods and interval extremes on PostgreSQL 15', () => {
   let home: string;
   let pg: PgCluster;
 
   before(async () => {
-    home = await tempHome('numeric-typmod', { toolchain: true });
+    home = await tempHome('typmod-infinity', { toolchain: true });
     await installPlrust(home);
     pg = await startCluster();
     const rs = parseRsFile(RS, 'money.rs');
@@ -177,5 +189,25 @@ describe("Numeric<P, S> applies PostgreSQL 15's typmod rule", () => {
       assert.notEqual(r.code, 0, ps);
       assert.match(r.stderr, /Numeric<P, S> needs 1 <= P <= 1000 and S <= P/, ps);
     }
+  });
+
+  test('Interval::INFINITY reaches PostgreSQL 15 as the finite value it prints, also isolated; + a timestamp is an ERROR', async () => {
+    const extremes =
+      '{"178956970 years 7 mons 2147483647 days 2562047788:00:54.775807","-178956970 years -8 mons -2147483648 days -2562047788:00:54.775808"}';
+    const db = await pg.psql('SELECT current_database();');
+    for (const isolation of ['off', 'process']) {
+      await pg.psql(`ALTER DATABASE ${db} SET plrust.isolation = '${isolation}';`);
+      const s = await pg.openSession();
+      try {
+        const ok = await s.run(`SELECT iv_extreme('infinity')::text;`);
+        assert.equal(ok.stdout.trim(), extremes, ok.stderr);
+        const err = await s.run(`\\set VERBOSITY verbose\nSELECT iv_extreme('2024-01-01');`);
+        assert.match(err.stderr, /ERROR: {2}22008: timestamp out of range/, isolation);
+        assert.equal((await s.run(`SELECT iv_extreme('-infinity') IS NOT NULL;`)).stdout.trim(), 't', isolation);
+      } finally {
+        await s.close();
+      }
+    }
+    await pg.psql(`ALTER DATABASE ${db} RESET plrust.isolation;`);
   });
 });
