@@ -69,6 +69,9 @@ CREATE FUNCTION typmod_raise(x numeric) RETURNS numeric STRICT LANGUAGE plrust A
 $$;
 CREATE FUNCTION iv_extreme(ts timestamp) RETURNS interval[] STRICT LANGUAGE plrust AS $$
     assert!(!Interval::INFINITY.is_infinite() && Interval::NEG_INFINITY.is_finite());
+    // Equal intervals hash alike: '1 mon' = '30 days'.
+    let set: std::collections::HashSet<Interval> = [Interval::from_months(1), Interval::from_days(30)].into_iter().collect();
+    assert_eq!(set.len(), 1);
     assert_eq!(Interval::INFINITY.to_string(), "178956970 years 7 mons 2147483647 days 2562047788:00:54.775807");
     if ts.is_finite() {
         notice!("{}", ts + Interval::INFINITY);

@@ -770,7 +770,7 @@ fn datetime_overflow(message: &str) -> ! {
 /// their minimum `-infinity`; an older server has no infinite interval and
 /// takes those fields at face value (a huge finite interval), so whether a
 /// value is infinite depends on the server the function runs on.
-#[derive(Debug, Clone, Copy, Hash)]
+#[derive(Debug, Clone, Copy)]
 pub struct Interval {
     months: i32,
     days: i32,
@@ -1029,6 +1029,13 @@ impl PartialEq for Interval {
 }
 
 impl Eq for Interval {}
+
+impl core::hash::Hash for Interval {
+    /// By the span `==` compares, so that '1 mon' and '30 days' hash alike.
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        self.span().hash(state)
+    }
+}
 
 impl PartialOrd for Interval {
     fn partial_cmp(&self, o: &Interval) -> Option<core::cmp::Ordering> {
