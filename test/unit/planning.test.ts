@@ -231,6 +231,66 @@ describe('definitions', () => {
     assert.match(unsupported.errors[0]!, /u128/);
   });
 
+  test('.rs calls convert what the SQL body and the function disagree on', () => {
+    const src = [
+      "pub fn first<'a>(s: &'a str) -> Option<&'a str> { s.split(' ').next() }",
+      'pub fn nums(n: i32) -> Vec<i32> { vec![n] }',
+      'pub fn one(c: char, d: Option<char>) -> char { c }',
+      'pub fn rows(p: composite_type!("pair"), ps: Option<Vec<Option<composite_type!("pair")>>>) -> Result<composite_type!("pair"), String> { Ok(p) }',
+      'pub fn unit() {}',
+    ].join('\n');
+    const { functions, errors } = parseRsFile(src, 'c.rs');
+    assert.deepEqual(errors, []);
+    const calls = functions.map((f) => f.source.split('\n').at(-2));
+    assert.deepEqual(calls, [
+      'Ok(first(s).map(|v| ::std::borrow::ToOwned::to_owned(v)))',
+      'Ok(Some(nums(n)).map(|v| v.into_iter().map(Some).collect::<::std::vec::Vec<_>>()))',
+      'let c = match c { Some(v) => v, None => return Ok(None) }; ' +
+        'let c = ::pgrx::rs_fn::char_arg(c, "c")?; ' +
+        'let d = match d { Some(a) => Some(::pgrx::rs_fn::char_arg(a, "d")?), None => None }; ' +
+        'Ok(Some(one(c, d)).map(|v: char| ::std::string::ToString::to_string(&v)))',
+      'let p = match p { Some(v) => v, None => return Ok(None) }; ' +
+        'let p = ::pgrx::rs_fn::composite_arg(p); ' +
+        'let ps = match ps { Some(a) => Some(::pgrx::rs_fn::composite_arg(a)), None => None }; ' +
+        'match rows(p, ps) { Ok(v) => Ok(Some(v).map(::pgrx::rs_fn::composite_result)), Err(e) => Err(e.to_string().into()) }',
+      'Ok(Some(unit()))',
+    ]);
+    assert.deepEqual(
+      functions.map((f) => [f.strict, f.returns]),
+      [
+        [true, { kind: 'scalar', name: 'text' }],
+        [true, { kind: 'array', element: 'int4' }],
+        [false, { kind: 'scalar', name: 'varchar' }],
+        [false, { kind: 'composite', name: 'pair', array: false }],
+        [true, { kind: 'void' }],
+      ],
+    );
+    const sql = createFunctionSql(functions[3]!);
+    assert.match(sql, /^CREATE OR REPLACE FUNCTION rows\(p pair, ps pair\[\]\)\n\s+RETURNS pair CALLED ON NULL INPUT/);
+  });
+
+  test('.rs Numeric<P, S>: numeric in SQL, the typmod applied by the call, AnyNumeric to the body; not in arrays', () => {
+    const { functions, errors } = parseRsFile(
+      'pub fn money(x: Numeric<10, 2>, y: Option<pgrx::Numeric<4, 0>>) -> Numeric<12, 4> { todo!() }',
+      'n.rs',
+    );
+    assert.deepEqual(errors, []);
+    assert.deepEqual(functions[0]!.args, [
+      { name: 'x', type: { kind: 'scalar', name: 'numeric' } },
+      { name: 'y', type: { kind: 'scalar', name: 'numeric' } },
+    ]);
+    assert.deepEqual(functions[0]!.returns, { kind: 'scalar', name: 'numeric' });
+    assert.equal(
+      functions[0]!.source.split('\n').at(-2),
+      'let x = match x { Some(v) => v, None => return Ok(None) }; ' +
+        'let x = ::pgrx::datum::numeric_arg(x); ' +
+        'let y = match y { Some(a) => Some(::pgrx::datum::numeric_arg(a)), None => None }; ' +
+        'Ok(Some(money(x, y)).map(::pgrx::datum::AnyNumeric::from))',
+    );
+    const arrays = parseRsFile('pub fn v(xs: Vec<Option<Numeric<4, 2>>>) -> Option<i32> { None }', 'v.rs');
+    assert.match(arrays.errors[0]!, /Numeric<4, 2>/);
+  });
+
   test('the generated CREATE FUNCTION parses back to the same definition (and hash)', () => {
     const { functions } = parseRsFile(
       'pub fn weird(s: &str) -> Option<String> { Some(format!("$plrust$ {s}")) }',
