@@ -181,6 +181,7 @@ extern char *plrust_request_json(const PlrustDef *def, List *arches);
 
 /* ---- the session's TimeZone for timestamptz (plrust_timezone.c) ---- */
 extern void plrust_timezone_op(const uint8_t *payload, size_t len, StringInfo out);
+extern void plrust_server_version_op(size_t len, StringInfo out);
 
 /* ---- the types beyond the first ABI's (plrust_types.c) ---- */
 

@@ -46,6 +46,7 @@
 #define OP_FN_CALL 6
 #define OP_TYPE 7
 #define OP_TIMEZONE 16
+#define OP_SERVER_VERSION 17
 
 #define SHAPE_NULL 0
 #define SHAPE_PLAIN 1
@@ -1209,6 +1210,9 @@ plrust_host_request(void *ctx, const uint8_t *msg, size_t len, PlrustSlice *repl
 				break;
 			case OP_TIMEZONE:
 				plrust_timezone_op(r.p + r.at, r.len - r.at, &out);
+				break;
+			case OP_SERVER_VERSION:
+				plrust_server_version_op(r.len - r.at, &out);
 				break;
 			case OP_TYPE:
 				type_op(&r, &out);

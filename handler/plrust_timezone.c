@@ -3,6 +3,9 @@
  * PL/Rust functions (docs/TYPES.md). The runtime crate has no time zone
  * database, so it asks the backend for the UTC offset PostgreSQL itself
  * would apply (one host request; forwarded unchanged under isolation).
+ * Also the server's version: a library is built once for every major, and
+ * some values mean different things across them (PostgreSQL 17 made the
+ * extreme intervals infinite).
  */
 #include "plrust.h"
 
@@ -51,5 +54,23 @@ plrust_timezone_op(const uint8_t *payload, size_t len, StringInfo out)
 	east = (uint32) (-tz);
 	for (int i = 0; i < 4; i++)
 		reply[i] = (uint8) (east >> (8 * i));
+	appendBinaryStringInfo(out, (const char *) reply, 4);
+}
+
+/*
+ * No payload. Reply: PG_VERSION_NUM of the running server (u32 little-endian).
+ */
+void
+plrust_server_version_op(size_t len, StringInfo out)
+{
+	uint32		version = PG_VERSION_NUM;
+	uint8		reply[4];
+
+	if (len != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROTOCOL_VIOLATION),
+				 errmsg("malformed request from a PL/Rust function library")));
+	for (int i = 0; i < 4; i++)
+		reply[i] = (uint8) (version >> (8 * i));
 	appendBinaryStringInfo(out, (const char *) reply, 4);
 }

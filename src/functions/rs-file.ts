@@ -23,7 +23,15 @@ export interface RsFileResult {
 /** The last line of the body: bind NULLs, convert the arguments, call the function, convert its result. */
 function callLine(
   fn: RsFunction,
-  params: { name: string; nullable: boolean; array: boolean; row: boolean; asU32?: true; asChar?: true }[],
+  params: {
+    name: string;
+    nullable: boolean;
+    array: boolean;
+    row: boolean;
+    asU32?: true;
+    asChar?: true;
+    typmod?: true;
+  }[],
   strict: boolean,
   ret: RustReturn,
 ): string {
@@ -35,7 +43,8 @@ function callLine(
         .map((p) => `let ${p.name} = match ${p.name} { Some(v) => v, None => return Ok(None) }; `)
         .join('');
   // The body's argument types are fixed by the SQL types; the function's own parameter may differ:
-  // Array<T>, Vec<Option<T>> or Vec<T> for an array, u32 for an oid, char for a varchar. A composite_type!
+  // Array<T>, Vec<Option<T>> or Vec<T> for an array, u32 for an oid, char for a varchar, Numeric<P, S> for a
+  // numeric (its typmod applied here, as PostgreSQL keeps none on an argument). A composite_type!
   // passes through a check whose rustc message says so when the type named is no composite type.
   const converted = (p: (typeof params)[number], convert: (v: string) => string): string =>
     p.nullable
@@ -47,6 +56,7 @@ function callLine(
       if (p.array) return converted(p, (v) => `::pgrx::datum::array_arg(${v}, ${name})?`);
       if (p.asChar) return converted(p, (v) => `::pgrx::rs_fn::char_arg(${v}, ${name})?`);
       if (p.asU32) return converted(p, (v) => `u32::from(${v})`);
+      if (p.typmod) return converted(p, (v) => `::pgrx::datum::numeric_arg(${v})`);
       if (p.row) return converted(p, (v) => `::pgrx::rs_fn::composite_arg(${v})`);
       return '';
     })

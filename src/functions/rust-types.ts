@@ -36,6 +36,8 @@ export interface RustParam {
   asU32?: true;
   /** `char` for a varchar, which the call converts from the body's `&str` (one character, or an error). */
   asChar?: true;
+  /** `Numeric<P, S>`, made by the call from the body's `AnyNumeric` (the typmod applied, or an ERROR). */
+  typmod?: true;
 }
 
 export interface RustReturn {
@@ -222,6 +224,19 @@ function onlyArg(t: RustType & { kind: 'path' }): RustType | null {
   return parseTokens(t.args[0]!);
 }
 
+/**
+ * pgrx's `Numeric<P, S>`: SQL `numeric` (PostgreSQL keeps no typmod on a signature; the call applies P, S).
+ * A scalar argument or result only, converted by the .rs call like u32.
+ */
+function isConstrainedNumeric(t: RustType): boolean {
+  return (
+    t.kind === 'path' &&
+    /^((pgrx|plrust_rt)::(datum::)?)?Numeric$/.test(t.name) &&
+    t.args.length === 2 &&
+    t.args.every((a) => a.length === 1 && /^[0-9]+$/.test(a[0]!))
+  );
+}
+
 /** A scalar SQL type from a Rust type, or null. */
 function scalarOf(t: RustType): ScalarType | null {
   if (t.kind === 'path') {
@@ -313,6 +328,8 @@ export function sqlTypeOfRustParam(text: string, where: string): RustParam {
   const inner = optionInner(t);
   if (isU32(inner ?? t)) return { type: { kind: 'scalar', name: 'oid' }, nullable: inner !== null, asU32: true };
   if (isChar(inner ?? t)) return { type: { kind: 'scalar', name: 'varchar' }, nullable: inner !== null, asChar: true };
+  if (isConstrainedNumeric(inner ?? t))
+    return { type: { kind: 'scalar', name: 'numeric' }, nullable: inner !== null, typmod: true };
   const type = valueTypeOf(inner ?? t, where) ?? arrayParamOf(inner ?? t);
   if (type === null) {
     const hint = t.kind === 'path' && t.name === 'Vec' ? 'arrays are Vec<Option<T>>' : undefined;
@@ -332,6 +349,8 @@ function resultValueOf(t: RustType, where: string): { type: SqlType; convert?: s
   if (isU32(t)) return { type: { kind: 'scalar', name: 'oid' }, convert: '::pgrx::pg_sys::Oid::from' };
   if (isChar(t))
     return { type: { kind: 'scalar', name: 'varchar' }, convert: '|v: char| ::std::string::ToString::to_string(&v)' };
+  if (isConstrainedNumeric(t))
+    return { type: { kind: 'scalar', name: 'numeric' }, convert: '::pgrx::datum::AnyNumeric::from' };
   const scalar = scalarOf(t);
   if (scalar !== null)
     return { type: { kind: 'scalar', name: scalar }, ...(t.kind === 'ref' ? { convert: TO_OWNED } : {}) };

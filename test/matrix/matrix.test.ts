@@ -210,6 +210,115 @@ for (const major of matrixMajors()) {
       await assertIdentities(pg);
     });
 
+    test('infinite intervals as the major has them: PostgreSQL 17+ infinity, face-value extremes before', async () => {
+      const infinite = major >= 17;
+      // The extreme fields: ±infinity from 17 on, a finite interval PostgreSQL prints as numbers before.
+      // PostgreSQL 13 and 14 can neither read nor print an hour field this large: there, the values are made by
+      // arithmetic and compared by their fields (interval_send's order) rather than by their text.
+      const fields = major < 15;
+      const text = (x: string): string => (fields ? `encode(interval_send(${x}), 'hex')` : `(${x})::text`);
+      const texts = (x: string): string =>
+        fields ? `(SELECT string_agg(${text('e')}, ',') FROM unnest(${x}) e)` : `(${x})::text`;
+      const hours = `'1 hour'::interval * 2562047788`;
+      const [top, bottom] = infinite
+        ? [`'infinity'::interval`, `'-infinity'::interval`]
+        : [
+            `('178956970 years 7 mons 2147483647 days'::interval + ${hours}) + '54.775807 seconds'`,
+            `(('-178956970 years -8 mons -1073741824 days'::interval + '-1073741824 days') - ${hours}) + '-54.775808 seconds'`,
+          ];
+      // Generated ones too (seeded, the seed in the failure message): fields up to 2e9, mixed signs.
+      const seed = Date.now() % 2147483646 || 1;
+      let state = seed;
+      const rand = (): number => (state = (state * 48271) % 2147483647) / 2147483647;
+      const big = (): number => Math.floor(10 ** (rand() * 9.3)) * (rand() < 0.5 ? -1 : 1);
+      const generated = Array.from({ length: 8 }, () => {
+        const [m, d, h] = [big(), big(), big()];
+        const [mi, se, us] = [rand() * 60, rand() * 60, rand() * 1e6].map((x) =>
+          String(Math.floor(x)).padStart(2, '0'),
+        );
+        return `'${m} mons ${d} days ${h < 0 ? '-' : ''}${Math.abs(h)}:${mi}:${se}.${us!.padStart(6, '0')}'::interval`;
+      });
+      const ivs = `ARRAY[${top}, ${bottom}, '1 day 02:00', '-1 mon +2 days', ${hours} + '54.775807 seconds', '-178956970 years -8 mons', '0', ${generated.join(', ')}]`;
+      await pg.psql(
+        `CREATE FUNCTION iv_probe(ivs interval[], ts timestamp) RETURNS text[] STRICT LANGUAGE plrust AS $$
+    const FIELDS: bool = ${fields};
+    let text = |v: Interval| if FIELDS {
+        format!("{:016x}{:08x}{:08x}", v.micros() as u64, v.days() as u32, v.months() as u32)
+    } else {
+        v.to_string()
+    };
+    let show = |r: Option<String>| r.unwrap_or_else(|| "ERR".to_string());
+    let mut out = Vec::new();
+    for a in ivs.iter().flatten() {
+        out.push(Some(format!("{} {} {}", text(a), a.is_infinite(), a.is_finite())));
+        out.push(Some(show(ts.checked_add(a).map(|t| t.to_string()))));
+        out.push(Some(show(ts.checked_sub(a).map(|t| t.to_string()))));
+        out.push(Some(show(Timestamp::INFINITY.checked_add(a).map(|t| t.to_string()))));
+        out.push(Some(show(TimestampWithTimeZone::from(ts).checked_sub(a).map(|t| t.to_string()))));
+        out.push(Some(show(a.checked_neg().map(text))));
+        for b in ivs.iter().flatten() {
+            out.push(Some(show(a.checked_add(b).map(text))));
+            out.push(Some(show(a.checked_sub(b).map(text))));
+        }
+    }
+    Ok(Some(out))
+$$;
+CREATE FUNCTION iv_made(a timestamp, b timestamp) RETURNS interval[] STRICT LANGUAGE plrust AS $$
+    Ok(Some(vec![Some(Interval::INFINITY), Some(Interval::NEG_INFINITY), Some(a - b)]))
+$$;
+CREATE FUNCTION iv_attempt(q text, ts timestamp, a interval, b interval) RETURNS text LANGUAGE plpgsql AS $q$
+DECLARE r text;
+BEGIN
+    EXECUTE q INTO r USING ts, a, b;
+    RETURN r;
+EXCEPTION WHEN OTHERS THEN
+    RETURN CASE WHEN SQLSTATE = '22008' THEN 'ERR' ELSE SQLSTATE || ' ' || SQLERRM END;
+END $q$;`,
+        { user: 'alice' },
+      );
+      const ops = [
+        `${text('$2')} || ' ' || (NOT isfinite($2)) || ' ' || isfinite($2)`,
+        '($1 + $2)::text',
+        '($1 - $2)::text',
+        `('infinity'::timestamp + $2)::text`,
+        '($1::timestamptz - $2)::text',
+        text('-$2'),
+      ];
+      const [[got, want]] = (await pg.query(`
+        WITH v(i, a) AS (SELECT i, a FROM unnest(${ivs}) WITH ORDINALITY u(a, i))
+        SELECT iv_probe(${ivs}, '2024-02-29 12:00'),
+          (SELECT array_agg(r ORDER BY a.i, k) FROM v a, LATERAL (
+            SELECT k, iv_attempt(q, '2024-02-29 12:00', a.a, NULL)
+              FROM unnest(ARRAY[${ops.map((o) => `$o$SELECT ${o}$o$`).join(', ')}]) WITH ORDINALITY o(q, k)
+            UNION ALL
+            SELECT 10 + b.i * 2 + m, iv_attempt(q, NULL, a.a, b.a) FROM v b, unnest(ARRAY[$o$SELECT ${text('$2 + $3')}$o$, $o$SELECT ${text('$2 - $3')}$o$]) WITH ORDINALITY o(q, m)
+          ) x(k, r))`)) as [[string, string]];
+      assert.equal(got, want, `seed ${seed}`);
+      const first = infinite
+        ? 'infinity true false",infinity,-infinity,infinity,-infinity,-infinity,'
+        : `${fields ? '7fffffffffffffff7fffffff7fffffff' : '178956970 years 7 mons 2147483647 days 2562047788:00:54.775807'} false true",ERR,`;
+      assert.ok(got.startsWith(`{"${first}`), got.slice(0, 300));
+      const diffs = [
+        ['2024-01-01', '2023-01-01 00:00:00.5'],
+        ['infinity', '2023-01-01'],
+        ['2023-01-01', 'infinity'],
+        ['-infinity', 'infinity'],
+        ['infinity', 'infinity'],
+      ];
+      const rows = await pg.query(
+        diffs
+          .map(
+            ([a, b]) =>
+              `SELECT iv_attempt($m$SELECT ${texts(`iv_made('${a}', '${b}')`)}$m$, NULL, NULL, NULL),
+                iv_attempt($m$SELECT ${texts(`ARRAY[${top}, ${bottom}, '${a}'::timestamp - '${b}'::timestamp]`)}$m$, NULL, NULL, NULL)`,
+          )
+          .join(' UNION ALL '),
+      );
+      assert.equal(rows.length, diffs.length);
+      for (const [rust, sql] of rows) assert.equal(rust, sql);
+      await pg.psql('DROP FUNCTION iv_probe, iv_made, iv_attempt;', { user: 'alice' });
+    });
+
     test('an Err and a panic raise an ERROR and roll back; the session carries on', async () => {
       await pg.psql('CREATE TABLE rollback_probe (x int); GRANT INSERT, SELECT ON rollback_probe TO alice;');
       const s = await pg.openSession({ user: 'alice' });

@@ -269,6 +269,28 @@ describe('definitions', () => {
     assert.match(sql, /^CREATE OR REPLACE FUNCTION rows\(p pair, ps pair\[\]\)\n\s+RETURNS pair CALLED ON NULL INPUT/);
   });
 
+  test('.rs Numeric<P, S>: numeric in SQL, the typmod applied by the call, AnyNumeric to the body; not in arrays', () => {
+    const { functions, errors } = parseRsFile(
+      'pub fn money(x: Numeric<10, 2>, y: Option<pgrx::Numeric<4, 0>>) -> Numeric<12, 4> { todo!() }',
+      'n.rs',
+    );
+    assert.deepEqual(errors, []);
+    assert.deepEqual(functions[0]!.args, [
+      { name: 'x', type: { kind: 'scalar', name: 'numeric' } },
+      { name: 'y', type: { kind: 'scalar', name: 'numeric' } },
+    ]);
+    assert.deepEqual(functions[0]!.returns, { kind: 'scalar', name: 'numeric' });
+    assert.equal(
+      functions[0]!.source.split('\n').at(-2),
+      'let x = match x { Some(v) => v, None => return Ok(None) }; ' +
+        'let x = ::pgrx::datum::numeric_arg(x); ' +
+        'let y = match y { Some(a) => Some(::pgrx::datum::numeric_arg(a)), None => None }; ' +
+        'Ok(Some(money(x, y)).map(::pgrx::datum::AnyNumeric::from))',
+    );
+    const arrays = parseRsFile('pub fn v(xs: Vec<Option<Numeric<4, 2>>>) -> Option<i32> { None }', 'v.rs');
+    assert.match(arrays.errors[0]!, /Numeric<4, 2>/);
+  });
+
   test('the generated CREATE FUNCTION parses back to the same definition (and hash)', () => {
     const { functions } = parseRsFile(
       'pub fn weird(s: &str) -> Option<String> { Some(format!("$plrust$ {s}")) }',

@@ -411,11 +411,24 @@ fn timestamp_from_parts(
     if (MIN_TIMESTAMP..END_TIMESTAMP).contains(&usecs) { Ok(usecs) } else { Err(DateTimeConversionError::OutOfRange) }
 }
 
+/// The sum when an operand is infinite: PostgreSQL 17's infinite interval
+/// moves a finite timestamp to that infinity, and meets the opposite
+/// infinity with "timestamp out of range"; an infinite timestamp plus a
+/// finite interval stays as it is.
+fn infinite_operand(ts: i64, iv: &Interval) -> Option<Option<i64>> {
+    let ts_inf = ts == i64::MIN || ts == i64::MAX;
+    match iv.infinite_sign() {
+        Some(up) if ts_inf => Some(((ts == i64::MAX) == up).then_some(ts)),
+        Some(up) => Some(Some(if up { i64::MAX } else { i64::MIN })),
+        None => ts_inf.then_some(Some(ts)),
+    }
+}
+
 /// `timestamp + interval` with PostgreSQL's rules: months first (the day
 /// clamped to the month's end), then days, then microseconds.
 fn add_interval(ts: i64, iv: &Interval) -> Option<i64> {
-    if ts == i64::MIN || ts == i64::MAX {
-        return Some(ts);
+    if let Some(early) = infinite_operand(ts, iv) {
+        return early;
     }
     let mut ts = ts;
     if iv.months != 0 {
@@ -438,8 +451,8 @@ fn add_interval(ts: i64, iv: &Interval) -> Option<i64> {
 /// local calendar (a day across a DST change is 23 or 25 hours), then the
 /// time.
 fn add_interval_zoned(ts: i64, iv: &Interval) -> Option<i64> {
-    if ts == i64::MIN || ts == i64::MAX {
-        return Some(ts);
+    if let Some(early) = infinite_operand(ts, iv) {
+        return early;
     }
     let mut ts = ts;
     for step in [Interval { months: iv.months, days: 0, micros: 0 }, Interval { months: 0, days: iv.days, micros: 0 }] {
@@ -627,22 +640,31 @@ macro_rules! timestamp_type {
         impl Add<Interval> for $name {
             type Output = $name;
             fn add(self, iv: Interval) -> $name {
-                self.checked_add(iv).expect("timestamp out of range")
+                self.checked_add(iv).unwrap_or_else(|| datetime_overflow("timestamp out of range"))
             }
         }
 
         impl Sub<Interval> for $name {
             type Output = $name;
             fn sub(self, iv: Interval) -> $name {
-                self.checked_sub(iv).expect("timestamp out of range")
+                self.checked_sub(iv).unwrap_or_else(|| datetime_overflow("timestamp out of range"))
             }
         }
 
         impl Sub for $name {
             type Output = Interval;
-            /// As PostgreSQL: whole days and the rest as time (`justify_hours`).
+            /// As PostgreSQL: whole days and the rest as time (`justify_hours`);
+            /// from 17 on, an infinite operand gives an infinite interval.
             fn sub(self, other: $name) -> Interval {
-                assert!(self.is_finite() && other.is_finite(), "cannot subtract infinite timestamps");
+                if !self.is_finite() || !other.is_finite() {
+                    if !session_zone::intervals_have_infinity() {
+                        datetime_overflow("cannot subtract infinite timestamps");
+                    }
+                    if self == other {
+                        datetime_overflow("interval out of range");
+                    }
+                    return if self.is_infinity() || other.is_neg_infinity() { Interval::INFINITY } else { Interval::NEG_INFINITY };
+                }
                 let diff = self.0.checked_sub(other.0).expect("interval out of range");
                 Interval { months: 0, days: (diff / USECS_PER_DAY) as i32, micros: diff % USECS_PER_DAY }
             }
@@ -737,9 +759,18 @@ impl fmt::Display for IntervalConversionError {
 
 impl std::error::Error for IntervalConversionError {}
 
+/// Ends the call with PostgreSQL's ERROR for a date/time result out of range (SQLSTATE 22008).
+fn datetime_overflow(message: &str) -> ! {
+    crate::log::raise(crate::log::PgSqlErrorCode::ERRCODE_DATETIME_FIELD_OVERFLOW, message, None)
+}
+
 /// `interval`: months, days and microseconds, kept apart as PostgreSQL
-/// keeps them (a month is not a fixed number of days).
-#[derive(Debug, Clone, Copy, Hash)]
+/// keeps them (a month is not a fixed number of days). From PostgreSQL 17
+/// on, all three fields at their maximum are `infinity` and all three at
+/// their minimum `-infinity`; an older server has no infinite interval and
+/// takes those fields at face value (a huge finite interval), so whether a
+/// value is infinite depends on the server the function runs on.
+#[derive(Debug, Clone, Copy)]
 pub struct Interval {
     months: i32,
     days: i32,
@@ -747,6 +778,11 @@ pub struct Interval {
 }
 
 impl Interval {
+    /// `'infinity'::interval` on PostgreSQL 17+.
+    pub const INFINITY: Interval = Interval { months: i32::MAX, days: i32::MAX, micros: i64::MAX };
+    /// `'-infinity'::interval` on PostgreSQL 17+.
+    pub const NEG_INFINITY: Interval = Interval { months: i32::MIN, days: i32::MIN, micros: i64::MIN };
+
     pub(crate) fn from_raw(micros: i64, days: i32, months: i32) -> Interval {
         Interval { months, days, micros }
     }
@@ -818,27 +854,104 @@ impl Interval {
         (self.micros % USECS_PER_MINUTE) as f64 / 1e6
     }
 
-    /// `extract(epoch …)`: a month counts 30 days and a year 365.25 days.
+    /// Which sentinel the fields are, whatever the server makes of them.
+    fn sentinel(&self) -> Option<bool> {
+        let f = (self.months, self.days, self.micros);
+        if f == (i32::MAX, i32::MAX, i64::MAX) {
+            Some(true)
+        } else if f == (i32::MIN, i32::MIN, i64::MIN) {
+            Some(false)
+        } else {
+            None
+        }
+    }
+
+    /// Some(true) for infinity, Some(false) for -infinity, None when finite
+    /// (always None before PostgreSQL 17; the server is asked only about a sentinel).
+    pub(crate) fn infinite_sign(&self) -> Option<bool> {
+        self.sentinel().filter(|_| session_zone::intervals_have_infinity())
+    }
+
+    /// `infinity` or `-infinity` (never before PostgreSQL 17).
+    pub fn is_infinite(&self) -> bool {
+        self.infinite_sign().is_some()
+    }
+
+    pub fn is_finite(&self) -> bool {
+        !self.is_infinite()
+    }
+
+    pub fn is_infinity(&self) -> bool {
+        self.infinite_sign() == Some(true)
+    }
+
+    pub fn is_neg_infinity(&self) -> bool {
+        self.infinite_sign() == Some(false)
+    }
+
+    /// `extract(epoch …)`: a month counts 30 days and a year 365.25 days
+    /// (±inf for the infinities).
     pub fn as_seconds(&self) -> f64 {
+        match self.infinite_sign() {
+            Some(true) => return f64::INFINITY,
+            Some(false) => return f64::NEG_INFINITY,
+            None => {}
+        }
         let years = f64::from(self.months / 12);
         let months = f64::from(self.months % 12);
         years * 365.25 * 86400.0 + months * 30.0 * 86400.0 + f64::from(self.days) * 86400.0 + self.micros as f64 / 1e6
     }
 
+    /// A finite computation that lands on a sentinel has no value on 17+.
+    fn finite_result(months: Option<i32>, days: Option<i32>, micros: Option<i64>) -> Option<Interval> {
+        let iv = Interval { months: months?, days: days?, micros: micros? };
+        if iv.infinite_sign().is_some() { None } else { Some(iv) }
+    }
+
     pub fn checked_neg(&self) -> Option<Interval> {
-        Some(Interval { months: self.months.checked_neg()?, days: self.days.checked_neg()?, micros: self.micros.checked_neg()? })
+        match self.infinite_sign() {
+            Some(true) => Some(Interval::NEG_INFINITY),
+            Some(false) => Some(Interval::INFINITY),
+            None => Interval::finite_result(self.months.checked_neg(), self.days.checked_neg(), self.micros.checked_neg()),
+        }
     }
 
+    /// `+`: None where PostgreSQL says "interval out of range" (a field
+    /// overflows; on 17+ also infinity + -infinity, or a finite sum that
+    /// would read as an infinity).
     pub fn checked_add(&self, o: Interval) -> Option<Interval> {
-        Some(Interval {
-            months: self.months.checked_add(o.months)?,
-            days: self.days.checked_add(o.days)?,
-            micros: self.micros.checked_add(o.micros)?,
-        })
+        match (self.infinite_sign(), o.infinite_sign()) {
+            (Some(a), Some(b)) => (a == b).then_some(*self),
+            (Some(_), None) => Some(*self),
+            (None, Some(_)) => Some(o),
+            (None, None) => Interval::finite_result(
+                self.months.checked_add(o.months),
+                self.days.checked_add(o.days),
+                self.micros.checked_add(o.micros),
+            ),
+        }
     }
 
-    /// `justify_hours`: 24-hour periods become days.
+    /// `-`: None where PostgreSQL says "interval out of range" (including
+    /// infinity - infinity on 17+).
+    pub fn checked_sub(&self, o: Interval) -> Option<Interval> {
+        match (self.infinite_sign(), o.infinite_sign()) {
+            (Some(a), Some(b)) => (a != b).then_some(*self),
+            (Some(_), None) => Some(*self),
+            (None, Some(_)) => o.checked_neg(),
+            (None, None) => Interval::finite_result(
+                self.months.checked_sub(o.months),
+                self.days.checked_sub(o.days),
+                self.micros.checked_sub(o.micros),
+            ),
+        }
+    }
+
+    /// `justify_hours`: 24-hour periods become days (infinities stay).
     pub fn justify_hours(&self) -> Interval {
+        if self.is_infinite() {
+            return *self;
+        }
         let mut days = i64::from(self.days) + self.micros / USECS_PER_DAY;
         let mut micros = self.micros % USECS_PER_DAY;
         if days > 0 && micros < 0 {
@@ -848,11 +961,16 @@ impl Interval {
             micros -= USECS_PER_DAY;
             days += 1;
         }
-        Interval { months: self.months, days: i32::try_from(days).expect("interval out of range"), micros }
+        let days = i32::try_from(days).unwrap_or_else(|_| datetime_overflow("interval out of range"));
+        Interval::finite_result(Some(self.months), Some(days), Some(micros))
+            .unwrap_or_else(|| datetime_overflow("interval out of range"))
     }
 
-    /// `justify_days`: 30-day periods become months.
+    /// `justify_days`: 30-day periods become months (infinities stay).
     pub fn justify_days(&self) -> Interval {
+        if self.is_infinite() {
+            return *self;
+        }
         let mut months = i64::from(self.months) + i64::from(self.days / 30);
         let mut days = self.days % 30;
         if months > 0 && days < 0 {
@@ -862,11 +980,16 @@ impl Interval {
             days -= 30;
             months += 1;
         }
-        Interval { months: i32::try_from(months).expect("interval out of range"), days, micros: self.micros }
+        let months = i32::try_from(months).unwrap_or_else(|_| datetime_overflow("interval out of range"));
+        Interval::finite_result(Some(months), Some(days), Some(self.micros))
+            .unwrap_or_else(|| datetime_overflow("interval out of range"))
     }
 
-    /// `justify_interval`: both, signs made consistent.
+    /// `justify_interval`: both, signs made consistent (infinities stay).
     pub fn justify_interval(&self) -> Interval {
+        if self.is_infinite() {
+            return *self;
+        }
         let mut months = i64::from(self.months) + i64::from(self.days / 30);
         let mut days = i64::from(self.days % 30) + self.micros / USECS_PER_DAY;
         let mut micros = self.micros % USECS_PER_DAY;
@@ -886,14 +1009,13 @@ impl Interval {
             micros -= USECS_PER_DAY;
             days += 1;
         }
-        Interval {
-            months: i32::try_from(months).expect("interval out of range"),
-            days: days as i32,
-            micros,
-        }
+        let months = i32::try_from(months).unwrap_or_else(|_| datetime_overflow("interval out of range"));
+        Interval::finite_result(Some(months), Some(days as i32), Some(micros))
+            .unwrap_or_else(|| datetime_overflow("interval out of range"))
     }
 
-    /// The 128-bit span PostgreSQL compares intervals by (a month is 30 days).
+    /// The 128-bit span PostgreSQL compares intervals by (a month is 30
+    /// days); the sentinels are its extremes, so infinities order right.
     fn span(&self) -> i128 {
         i128::from(self.micros) + (i128::from(self.days) + i128::from(self.months) * 30) * i128::from(USECS_PER_DAY)
     }
@@ -907,6 +1029,13 @@ impl PartialEq for Interval {
 }
 
 impl Eq for Interval {}
+
+impl core::hash::Hash for Interval {
+    /// By the span `==` compares, so that '1 mon' and '30 days' hash alike.
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        self.span().hash(state)
+    }
+}
 
 impl PartialOrd for Interval {
     fn partial_cmp(&self, o: &Interval) -> Option<core::cmp::Ordering> {
@@ -923,27 +1052,32 @@ impl Ord for Interval {
 impl Add for Interval {
     type Output = Interval;
     fn add(self, o: Interval) -> Interval {
-        self.checked_add(o).expect("interval out of range")
+        self.checked_add(o).unwrap_or_else(|| datetime_overflow("interval out of range"))
     }
 }
 
 impl Sub for Interval {
     type Output = Interval;
     fn sub(self, o: Interval) -> Interval {
-        self.checked_add(o.checked_neg().expect("interval out of range")).expect("interval out of range")
+        self.checked_sub(o).unwrap_or_else(|| datetime_overflow("interval out of range"))
     }
 }
 
 impl Neg for Interval {
     type Output = Interval;
     fn neg(self) -> Interval {
-        self.checked_neg().expect("interval out of range")
+        self.checked_neg().unwrap_or_else(|| datetime_overflow("interval out of range"))
     }
 }
 
 impl fmt::Display for Interval {
     /// IntervalStyle `postgres`, PostgreSQL's default.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.infinite_sign() {
+            Some(true) => return f.write_str("infinity"),
+            Some(false) => return f.write_str("-infinity"),
+            None => {}
+        }
         let mut is_zero = true;
         let mut is_before = false;
         let mut field = |f: &mut fmt::Formatter<'_>, value: i64, unit: &str| -> fmt::Result {

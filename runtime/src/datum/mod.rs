@@ -19,6 +19,6 @@ pub use datetime::{
 };
 pub use inet::Inet;
 pub use json::{Json, JsonB};
-pub use numeric::{AnyNumeric, Error as NumericError, Numeric, Sign};
+pub use numeric::{numeric_arg, AnyNumeric, Error as NumericError, Numeric, NumericArg, Sign};
 pub use range::{Range, RangeBound};
 pub use uuid::{Uuid, UuidLengthError};

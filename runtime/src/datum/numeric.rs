@@ -4,6 +4,7 @@
 //! text `numeric_out` prints and `numeric_in` reads.
 use core::cmp::Ordering;
 use core::fmt;
+use crate::log::PgSqlErrorCode;
 use core::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Rem, Sub, SubAssign};
 
 /// PostgreSQL's limit on the exponent of numeric input.
@@ -14,6 +15,7 @@ const MAX_DSCALE: u32 = 16383;
 /// select_div_scale's constants: significant digits of a quotient, and the display scale cap.
 const MIN_SIG_DIGITS: i64 = 16;
 const MAX_DISPLAY_SCALE: i64 = 1000;
+const DIVISION_BY_ZERO: &str = "division by zero";
 
 #[derive(Clone, Debug)]
 enum Repr {
@@ -46,6 +48,55 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+impl Error {
+    fn text(&self) -> &str {
+        match self {
+            Error::ConversionNotSupported(s) | Error::OutOfRange(s) | Error::Invalid(s) => s,
+        }
+    }
+
+    /// PostgreSQL's primary message (`numeric field overflow`), without the detail.
+    pub fn message(&self) -> &str {
+        self.split().0
+    }
+
+    /// PostgreSQL's detail sentence, where it gives one (a typmod overflow).
+    pub fn detail(&self) -> Option<&str> {
+        self.split().1
+    }
+
+    /// A typmod error carries PostgreSQL's message and detail as
+    /// `message: Detail sentence.` so that the enum keeps pgrx's shape.
+    fn split(&self) -> (&str, Option<&str>) {
+        let text = self.text();
+        match text.split_once(": ") {
+            Some((m, d)) if d.starts_with(|c: char| c.is_ascii_uppercase()) && d.ends_with('.') => (m, Some(d)),
+            _ => (text, None),
+        }
+    }
+
+    /// The SQLSTATE PostgreSQL raises for the same failure.
+    pub fn sqlstate(&self) -> &'static str {
+        self.code().sqlstate()
+    }
+
+    fn code(&self) -> PgSqlErrorCode {
+        match self {
+            Error::ConversionNotSupported(_) => PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
+            Error::OutOfRange(_) => PgSqlErrorCode::ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
+            Error::Invalid(s) if s == DIVISION_BY_ZERO => PgSqlErrorCode::ERRCODE_DIVISION_BY_ZERO,
+            Error::Invalid(_) => PgSqlErrorCode::ERRCODE_INVALID_TEXT_REPRESENTATION,
+        }
+    }
+
+    /// Ends the call with this ERROR as PostgreSQL reports it (SQLSTATE,
+    /// message, detail), rather than the generic error a returned `Err` gives.
+    pub fn raise(&self) -> ! {
+        let (message, detail) = self.split();
+        crate::log::raise(self.code(), message, detail)
+    }
+}
 
 /// The sign of a numeric.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -303,7 +354,7 @@ impl AnyNumeric {
 
     fn checked_div_impl(&self, o: &AnyNumeric) -> Result<AnyNumeric, Error> {
         use Repr::*;
-        let by_zero = || Error::Invalid("division by zero".into());
+        let by_zero = || Error::Invalid(DIVISION_BY_ZERO.into());
         match (&self.0, &o.0) {
             (NaN, _) | (_, NaN) => Ok(AnyNumeric::nan()),
             (PosInf | NegInf, PosInf | NegInf) => Ok(AnyNumeric::nan()),
@@ -347,12 +398,12 @@ impl AnyNumeric {
         use Repr::*;
         match (&self.0, &o.0) {
             (NaN, _) | (_, NaN) => Ok(AnyNumeric::nan()),
-            (PosInf | NegInf, _) if o.sign() == Sign::Zero => Err(Error::Invalid("division by zero".into())),
+            (PosInf | NegInf, _) if o.sign() == Sign::Zero => Err(Error::Invalid(DIVISION_BY_ZERO.into())),
             (PosInf | NegInf, _) => Ok(AnyNumeric::nan()),
             (Finite { .. }, PosInf | NegInf) => Ok(self.clone()),
             (Finite { neg, digits: d1, scale: s1 }, Finite { digits: d2, scale: s2, .. }) => {
                 if d2.is_empty() {
-                    return Err(Error::Invalid("division by zero".into()));
+                    return Err(Error::Invalid(DIVISION_BY_ZERO.into()));
                 }
                 let s = (*s1).max(*s2);
                 let (_, r) = divmod_mag(&shift(d1, s - s1), &shift(d2, s - s2));
@@ -736,33 +787,110 @@ impl<T: Into<AnyNumeric>> Rem<T> for AnyNumeric {
     }
 }
 
-/// `numeric(P, S)`: a numeric rounded to `S` digits after the point with at
-/// most `P` digits in all, checked when it is made.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+
+/// `numeric(P, S)`: PostgreSQL's typmod rule applied when one is made —
+/// rounded half away from zero to `S` digits after the point, refused
+/// ("numeric field overflow") when more than `P - S` digits remain before
+/// it or when it is infinite; NaN passes. `P` must be 1..=1000 and `S` at
+/// most `P` (pgrx's SQL-standard subset of what PostgreSQL accepts): any
+/// other pair fails to compile where a value is made. Arithmetic yields
+/// `AnyNumeric`, as in pgrx.
+#[derive(Clone, Debug)]
 pub struct Numeric<const P: u32, const S: u32>(AnyNumeric);
 
 impl<const P: u32, const S: u32> Numeric<P, S> {
+    /// Evaluated by every constructor, so a nonsensical pair is a build error, not a runtime one.
+    const VALID: () = assert!(P >= 1 && P <= 1000 && S <= P, "Numeric<P, S> needs 1 <= P <= 1000 and S <= P");
+
+    fn constrain(n: &AnyNumeric) -> Result<Numeric<P, S>, Error> {
+        #[allow(clippy::let_unit_value)]
+        let () = Self::VALID;
+        let overflow = |why: String| Error::OutOfRange(format!("numeric field overflow: A field with precision {P}, scale {S} {why}."));
+        match &n.0 {
+            Repr::NaN => Ok(Numeric(n.clone())),
+            Repr::PosInf | Repr::NegInf => Err(overflow("cannot hold an infinite value".into())),
+            Repr::Finite { .. } => {
+                let r = n.round(S as i32);
+                let Repr::Finite { digits, scale, .. } = &r.0 else { unreachable!("rounding keeps a value finite") };
+                let room = P - S;
+                if digits.len().saturating_sub(*scale as usize) > room as usize {
+                    let bound = if room > 0 { format!("10^{room}") } else { "1".into() };
+                    return Err(overflow(format!("must round to an absolute value less than {bound}")));
+                }
+                Ok(Numeric(r))
+            }
+        }
+    }
+
     pub fn as_anynumeric(&self) -> &AnyNumeric {
         &self.0
+    }
+
+    /// The same value under another precision and scale (PostgreSQL's rule again).
+    pub fn rescale<const NEW_P: u32, const NEW_S: u32>(self) -> Result<Numeric<NEW_P, NEW_S>, Error> {
+        Numeric::constrain(&self.0)
     }
 }
 
 impl<const P: u32, const S: u32> TryFrom<AnyNumeric> for Numeric<P, S> {
     type Error = Error;
-    /// As a cast to `numeric(P, S)`: rounds to S digits, refuses more than P - S before the point.
     fn try_from(n: AnyNumeric) -> Result<Numeric<P, S>, Error> {
-        let r = n.round(S as i32);
-        if let Repr::Finite { digits, scale, .. } = &r.0 {
-            if digits.len().saturating_sub(*scale as usize) > P.saturating_sub(S) as usize {
-                return Err(Error::OutOfRange(format!(
-                    "numeric field overflow: a field with precision {P}, scale {S} must round to an absolute value less than 10^{}",
-                    P.saturating_sub(S)
-                )));
+        Numeric::constrain(&n)
+    }
+}
+
+impl<const P: u32, const S: u32> TryFrom<&AnyNumeric> for Numeric<P, S> {
+    type Error = Error;
+    fn try_from(n: &AnyNumeric) -> Result<Numeric<P, S>, Error> {
+        Numeric::constrain(n)
+    }
+}
+
+macro_rules! numeric_from {
+    ($($t:ty),*) => {$(
+        impl<const P: u32, const S: u32> TryFrom<$t> for Numeric<P, S> {
+            type Error = Error;
+            fn try_from(n: $t) -> Result<Numeric<P, S>, Error> {
+                Numeric::constrain(&AnyNumeric::from(n))
             }
-        } else if r.is_infinite() {
-            return Err(Error::OutOfRange(format!("numeric field overflow: a field with precision {P}, scale {S} cannot hold an infinite value")));
         }
-        Ok(Numeric(r))
+    )*};
+}
+
+numeric_from!(i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize);
+
+impl<const P: u32, const S: u32> TryFrom<f64> for Numeric<P, S> {
+    type Error = Error;
+    fn try_from(f: f64) -> Result<Numeric<P, S>, Error> {
+        Numeric::constrain(&AnyNumeric::try_from(f)?)
+    }
+}
+
+impl<const P: u32, const S: u32> TryFrom<f32> for Numeric<P, S> {
+    type Error = Error;
+    fn try_from(f: f32) -> Result<Numeric<P, S>, Error> {
+        Numeric::constrain(&AnyNumeric::try_from(f)?)
+    }
+}
+
+impl<const P: u32, const S: u32> TryFrom<&str> for Numeric<P, S> {
+    type Error = Error;
+    fn try_from(s: &str) -> Result<Numeric<P, S>, Error> {
+        Numeric::constrain(&AnyNumeric::parse(s)?)
+    }
+}
+
+impl<const P: u32, const S: u32> core::str::FromStr for Numeric<P, S> {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Numeric<P, S>, Error> {
+        Numeric::try_from(s)
+    }
+}
+
+impl<const P: u32, const S: u32> TryFrom<Numeric<P, S>> for f64 {
+    type Error = Error;
+    fn try_from(n: Numeric<P, S>) -> Result<f64, Error> {
+        f64::try_from(&n.0)
     }
 }
 
@@ -772,8 +900,116 @@ impl<const P: u32, const S: u32> From<Numeric<P, S>> for AnyNumeric {
     }
 }
 
+impl<const P: u32, const S: u32> From<&Numeric<P, S>> for AnyNumeric {
+    fn from(n: &Numeric<P, S>) -> AnyNumeric {
+        n.0.clone()
+    }
+}
+
 impl<const P: u32, const S: u32> fmt::Display for Numeric<P, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(&self.0, f)
     }
+}
+
+/// Numerics compare by value whatever their precision and scale, as in SQL.
+impl<const P: u32, const S: u32, T: Into<AnyNumeric> + Clone> PartialEq<T> for Numeric<P, S> {
+    fn eq(&self, o: &T) -> bool {
+        self.0 == o.clone().into()
+    }
+}
+
+impl<const P: u32, const S: u32> Eq for Numeric<P, S> {}
+
+impl<const P: u32, const S: u32, T: Into<AnyNumeric> + Clone> PartialOrd<T> for Numeric<P, S> {
+    fn partial_cmp(&self, o: &T) -> Option<Ordering> {
+        Some(self.0.cmp(&o.clone().into()))
+    }
+}
+
+impl<const P: u32, const S: u32> Ord for Numeric<P, S> {
+    fn cmp(&self, o: &Numeric<P, S>) -> Ordering {
+        self.0.cmp(&o.0)
+    }
+}
+
+impl<const P: u32, const S: u32> PartialEq<Numeric<P, S>> for AnyNumeric {
+    fn eq(&self, o: &Numeric<P, S>) -> bool {
+        *self == o.0
+    }
+}
+
+impl<const P: u32, const S: u32> PartialOrd<Numeric<P, S>> for AnyNumeric {
+    fn partial_cmp(&self, o: &Numeric<P, S>) -> Option<Ordering> {
+        Some(self.cmp(&o.0))
+    }
+}
+
+impl<const P: u32, const S: u32> core::hash::Hash for Numeric<P, S> {
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state)
+    }
+}
+
+impl<const P: u32, const S: u32> Neg for Numeric<P, S> {
+    type Output = Numeric<P, S>;
+    /// The bounds are symmetric, so a negated value still fits.
+    fn neg(self) -> Numeric<P, S> {
+        Numeric(-self.0)
+    }
+}
+
+macro_rules! numeric_op {
+    ($trait:ident, $method:ident) => {
+        impl<const P: u32, const S: u32, T: Into<AnyNumeric>> $trait<T> for Numeric<P, S> {
+            type Output = AnyNumeric;
+            fn $method(self, rhs: T) -> AnyNumeric {
+                self.0.$method(rhs)
+            }
+        }
+        impl<const P: u32, const S: u32, T: Into<AnyNumeric>> $trait<T> for &Numeric<P, S> {
+            type Output = AnyNumeric;
+            fn $method(self, rhs: T) -> AnyNumeric {
+                (&self.0).$method(rhs)
+            }
+        }
+    };
+}
+
+numeric_op!(Add, add);
+numeric_op!(Sub, sub);
+numeric_op!(Mul, mul);
+numeric_op!(Div, div);
+
+impl<const P: u32, const S: u32, T: Into<AnyNumeric>> Rem<T> for Numeric<P, S> {
+    type Output = AnyNumeric;
+    fn rem(self, rhs: T) -> AnyNumeric {
+        self.0.rem(rhs)
+    }
+}
+
+/// A `.rs` function's numeric parameter: `AnyNumeric` as it arrives, or a
+/// `Numeric<P, S>` with its typmod applied at the call (PostgreSQL keeps no
+/// typmod on a function's argument), a value that does not fit being the
+/// ERROR a cast to numeric(P, S) gives.
+#[doc(hidden)]
+pub trait NumericArg: Sized {
+    fn from_numeric_arg(n: AnyNumeric) -> Self;
+}
+
+impl NumericArg for AnyNumeric {
+    fn from_numeric_arg(n: AnyNumeric) -> AnyNumeric {
+        n
+    }
+}
+
+impl<const P: u32, const S: u32> NumericArg for Numeric<P, S> {
+    fn from_numeric_arg(n: AnyNumeric) -> Numeric<P, S> {
+        Numeric::constrain(&n).unwrap_or_else(|e| e.raise())
+    }
+}
+
+#[doc(hidden)]
+pub fn numeric_arg<T: NumericArg>(n: AnyNumeric) -> T {
+    T::from_numeric_arg(n)
 }
