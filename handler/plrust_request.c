@@ -45,6 +45,7 @@
 #define OP_TRIGGER_RETURN 5
 #define OP_FN_CALL 6
 #define OP_TYPE 7
+#define OP_ROW 8
 #define OP_TIMEZONE 16
 
 #define SHAPE_NULL 0
@@ -413,10 +414,14 @@ put_column(StringInfo out, Datum d, bool isnull, const PlrustType *t, Oid type_o
 }
 
 /* One query argument: its type and value (the text form of a type PL/Rust does not convert). */
+static Datum row_arg(const PlrustValue *v, uint32 i, Oid *type);
+static Datum rows_arg(Reader *r, uint32 i, Oid *type, Oid elem, char *null);
+
 static void
 get_arg(Reader *r, uint32 i, Oid *type, Datum *value, char *null)
 {
 	PlrustType	t;
+	Oid			elem;
 
 	*type = get_u32(r);
 	if (!OidIsValid(*type) || get_typtype(*type) == '\0')
@@ -424,7 +429,20 @@ get_arg(Reader *r, uint32 i, Oid *type, Datum *value, char *null)
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("type with OID %u does not exist", *type),
 				 errdetail("Argument %u names it.", i + 1)));
-	if (request_type_of(*type, &t))
+	if (*type == RECORDOID || get_typtype(getBaseType(*type)) == TYPTYPE_COMPOSITE)
+	{
+		PlrustValue v;
+
+		get_scalar(r, &v, PLRUST_COMPOSITE);
+		*null = v.is_null ? 'n' : ' ';
+		*value = v.is_null ? (Datum) 0 : row_arg(&v, i, type);
+		if (v.is_null && get_typtype(*type) == TYPTYPE_DOMAIN)
+			domain_check((Datum) 0, true, *type, NULL, NULL);
+	}
+	else if (OidIsValid(elem = get_element_type(*type)) &&
+			 (elem == RECORDOID || get_typtype(getBaseType(elem)) == TYPTYPE_COMPOSITE))
+		*value = rows_arg(r, i, type, elem, null);
+	else if (request_type_of(*type, &t))
 	{
 		PlrustValue v;
 
@@ -957,40 +975,198 @@ plrust_composite_arg(PlrustValue *v, Datum d)
 	v->v.bytes.len = out.len;
 }
 
-/* A composite result: the row type's OID, the number of columns, the values. */
-Datum
-plrust_composite_result(const PlrustValue *v, Oid type_oid)
+/*
+ * A row of the named composite type type_oid the function built: the number
+ * of columns, then each value in its column's shape (form_row).
+ */
+static Datum
+row_of_type(Reader *r, Oid type_oid)
 {
-	Reader		r;
-	TupleDesc	desc;
+	TupleDesc	desc = lookup_rowtype_tupdesc_copy(type_oid, -1);
 	Datum	   *values;
 	bool	   *nulls;
-	Oid			given;
-	HeapTuple	tuple;
+
+	if (get_u32(r) != (uint32) desc->natts)
+		malformed();
+	values = palloc(sizeof(Datum) * Max(desc->natts, 1));
+	nulls = palloc(sizeof(bool) * Max(desc->natts, 1));
+	form_row(r, desc, values, nulls);
+	if (r->at != r->len)
+		malformed();
+	return HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
+}
+
+static Reader
+reader_of_bytes(const PlrustValue *v)
+{
+	Reader		r;
 
 	if (v->shape != PLRUST_SHAPE_BYTES)
 		malformed();
 	r.p = (const uint8_t *) v->v.bytes.ptr;
 	r.len = v->v.bytes.len;
 	r.at = 0;
-	given = get_u32(&r);
-	if (given != type_oid)
+	return r;
+}
+
+static const char *
+row_type_name(Oid given)
+{
+	return OidIsValid(given) && get_typtype(given) == TYPTYPE_COMPOSITE ? format_type_be(given)
+		: given == RECORDOID ? "record" : "unknown";
+}
+
+/*
+ * A composite result: the row type's OID, the number of columns, the
+ * values. For a domain over a composite type the row has the base type;
+ * the caller checks the domain's constraints.
+ */
+Datum
+plrust_composite_result(const PlrustValue *v, Oid type_oid)
+{
+	Reader		r = reader_of_bytes(v);
+	Oid			base = getBaseType(type_oid);
+	Oid			given = get_u32(&r);
+
+	if (given != base || base == RECORDOID)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("returned row has type %s, but the function returns %s",
-						OidIsValid(given) && get_typtype(given) == TYPTYPE_COMPOSITE ? format_type_be(given) : "unknown",
-						format_type_be(type_oid)),
-				 errhint("Build the row with PgHeapTuple::new_composite_type(\"%s\").", format_type_be(type_oid))));
-	desc = lookup_rowtype_tupdesc_copy(type_oid, -1);
-	if (get_u32(&r) != (uint32) desc->natts)
+						row_type_name(given), format_type_be(type_oid)),
+				 base == RECORDOID ? errhint("Declare the column with a named composite type.")
+				 : errhint("Build the row with PgHeapTuple::new_composite_type(\"%s\").", format_type_be(base))));
+	return row_of_type(&r, base);
+}
+
+/*
+ * A row as a query argument: the row says its type, which must be the
+ * composite type (or the domain's base type) the argument names; an
+ * argument named record takes the row's own type. A row of a transient
+ * record type has no type the query could name.
+ */
+static Datum
+row_arg(const PlrustValue *v, uint32 i, Oid *type)
+{
+	Reader		r = reader_of_bytes(v);
+	Oid			base = *type == RECORDOID ? RECORDOID : getBaseType(*type);
+	Oid			given = get_u32(&r);
+	Datum		d;
+
+	if (!OidIsValid(given) || get_typtype(given) != TYPTYPE_COMPOSITE)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("argument %u is a row of type %s, which a query cannot name", i + 1, row_type_name(given)),
+				 errhint("Build the row with PgHeapTuple::new_composite_type(\"name\") of a named composite type.")));
+	if (base != RECORDOID && given != base)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("argument %u is a row of type %s, but its type is given as %s",
+						i + 1, format_type_be(given), format_type_be(*type))));
+	d = row_of_type(&r, given);
+	if (base == RECORDOID)
+		*type = given;
+	else if (get_typtype(*type) == TYPTYPE_DOMAIN)
+		domain_check(d, false, *type, NULL, NULL);
+	return d;
+}
+
+/*
+ * An array of rows as a query argument. For record[] the rows give the
+ * element type, and must all have the same one.
+ */
+static Datum
+rows_arg(Reader *r, uint32 i, Oid *type, Oid elem, char *null)
+{
+	Oid			row_type = elem == RECORDOID ? InvalidOid : elem;
+	uint64		n;
+	Datum	   *elems;
+	bool	   *nulls;
+	int			dims[1];
+	int			lbs[1] = {1};
+	int16		len;
+	bool		byval;
+	char		align;
+	uint64		k;
+
+	*null = ' ';
+	switch (get_u8(r))
+	{
+		case SHAPE_NULL:
+			*null = 'n';
+			return (Datum) 0;
+		case SHAPE_ARRAY:
+			break;
+		default:
+			malformed();
+	}
+	n = get_u64(r);
+	if (n > MaxArraySize || n > r->len)
 		malformed();
-	values = palloc(sizeof(Datum) * Max(desc->natts, 1));
-	nulls = palloc(sizeof(bool) * Max(desc->natts, 1));
-	form_row(&r, desc, values, nulls);
-	if (r.at != r.len)
+	elems = palloc0(sizeof(Datum) * Max(n, 1));
+	nulls = palloc0(sizeof(bool) * Max(n, 1));
+	for (k = 0; k < n; k++)
+	{
+		PlrustValue v;
+		Oid			given = elem;
+
+		get_scalar(r, &v, PLRUST_COMPOSITE);
+		nulls[k] = v.is_null != 0;
+		if (nulls[k])
+			continue;
+		elems[k] = row_arg(&v, i, &given);
+		if (!OidIsValid(row_type))
+			row_type = given;
+		else if (elem == RECORDOID && given != row_type)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("argument %u is an array of rows of types %s and %s",
+							i + 1, format_type_be(row_type), format_type_be(given)),
+					 errdetail("The elements of an array have one type.")));
+	}
+	if (!OidIsValid(row_type))
+		row_type = RECORDOID;	/* empty, or only NULLs: record[] stays record[] */
+	else if (elem == RECORDOID)
+		*type = get_array_type(row_type);
+	if (!OidIsValid(*type))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("type %s has no array type", format_type_be(row_type))));
+	get_typlenbyvalalign(row_type, &len, &byval, &align);
+	if (n == 0)
+		return PointerGetDatum(construct_empty_array(row_type));
+	dims[0] = (int) n;
+	return PointerGetDatum(construct_md_array(elems, nulls, 1, dims, lbs, row_type, len, byval, align));
+}
+
+/*
+ * A composite value that travelled as its text form (a query's column, a
+ * row's field), read as a row for PgHeapTuple: the type's input function
+ * parses it, as a cast from text would, and it comes back as a composite
+ * argument does.
+ */
+static void
+row_op(Reader *r, StringInfo out)
+{
+	Oid			type = get_u32(r);
+	char	   *text = get_utf8_text(r, "row text");
+	Oid			input;
+	Oid			ioparam;
+	PlrustValue v;
+
+	if (r->at != r->len)
 		malformed();
-	tuple = heap_form_tuple(desc, values, nulls);
-	return HeapTupleGetDatum(tuple);
+	if (type == RECORDOID)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("a value of type record cannot be read as a PgHeapTuple"),
+				 errhint("Cast it to a named composite type in the query, as in ROW(1, 'a')::pair.")));
+	if (!OidIsValid(type) || get_typtype(type) == '\0' || get_typtype(getBaseType(type)) != TYPTYPE_COMPOSITE)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("type with OID %u is not a composite type", type)));
+	getTypeInputInfo(type, &input, &ioparam);
+	plrust_composite_arg(&v, OidInputFunctionCall(input, text, ioparam, -1));
+	appendBinaryStringInfo(out, v.v.bytes.ptr, (int) v.v.bytes.len);
 }
 
 /* The columns of a named composite type, for PgHeapTuple::new_composite_type. */
@@ -1130,13 +1306,17 @@ plrust_host_request(void *ctx, const uint8_t *msg, size_t len, PlrustSlice *repl
 				break;
 			case OP_SPI:
 			case OP_FN_CALL:
+			case OP_ROW:
+				/* these run functions of any type, which may fail after taking resources */
 				BeginInternalSubTransaction(NULL);
 				subxact = true;
 				MemoryContextSwitchTo(work);
 				if (op == OP_SPI)
 					spi_op(st, &r, &out);
-				else
+				else if (op == OP_FN_CALL)
 					fn_call_op(st, &r, &out);
+				else
+					row_op(&r, &out);
 				ReleaseCurrentSubTransaction();
 				subxact = false;
 				CurrentResourceOwner = owner;

@@ -4,8 +4,8 @@
 //! a returned row against the declared type, field by field.
 use crate::abi::PlrustValue;
 use crate::convert::{bytes, bytes_result, not_null, ArgProblem, FromArg, IntoResult, OwnedValue};
-use crate::request::{self, PgError, Reader, Writer, OP_TYPE};
-use crate::request_value::Value;
+use crate::request::{self, PgError, Reader, Writer, OP_ROW, OP_TYPE};
+use crate::request_value::{mismatch, private as datum, Datum, FromDatum, IntoDatum, PgBuiltInOids, PgOid, Typed, Value};
 use crate::sql::{private::Sealed, Layout, Scalar, SqlType};
 use crate::trigger::{read_row, AllocatedByRust, PgHeapTuple, RowType, WhoAllocated};
 use core::marker::PhantomData;
@@ -37,8 +37,7 @@ impl<'a> PgHeapTuple<'a, AllocatedByRust> {
     }
 }
 
-fn read_arg(b: &[u8]) -> Result<(RowType, Vec<Value>), PgError> {
-    let mut r = Reader::over(b);
+fn read_arg(mut r: Reader<'_>) -> Result<(RowType, Vec<Value>), PgError> {
     let ty = RowType::read(&mut r)?;
     let values = read_row(&mut r, ty.columns_len())?.ok_or_else(request::protocol_error)?;
     if !r.is_done() {
@@ -52,19 +51,73 @@ impl<'a, 'b, A: WhoAllocated> FromArg<'a, Composite> for PgHeapTuple<'b, A> {
         not_null(v)?;
         // SAFETY: the signature says a composite argument's `bytes` is set, live for 'a.
         let b = unsafe { bytes(v.v.bytes) }?;
-        let (ty, values) = read_arg(b).map_err(|_| "malformed row")?;
+        let (ty, values) = read_arg(Reader::over(b)).map_err(|_| "malformed row")?;
         Ok(PgHeapTuple { ty: Rc::new(ty), values, _marker: PhantomData })
     }
 }
 
+/// A row as the host reads one back (docs/ABI.md, "Composite types"): its
+/// type's OID, the number of columns, the values.
+fn row_bytes<A: WhoAllocated>(row: &PgHeapTuple<'_, A>) -> Writer {
+    let mut w = Writer::value();
+    w.u32(row.ty.oid);
+    w.u32(row.values.len() as u32);
+    for v in &row.values {
+        v.write(&mut w);
+    }
+    w
+}
+
 impl<A: WhoAllocated> IntoResult<Composite> for PgHeapTuple<'_, A> {
     unsafe fn into_result(self) -> OwnedValue {
-        let mut w = Writer::value();
-        w.u32(self.ty.oid);
-        w.u32(self.values.len() as u32);
-        for v in &self.values {
-            v.write(&mut w);
-        }
-        bytes_result(w.as_bytes())
+        bytes_result(row_bytes(&self).as_bytes())
+    }
+}
+
+impl<A: WhoAllocated> Clone for PgHeapTuple<'_, A> {
+    fn clone(&self) -> Self {
+        PgHeapTuple { ty: self.ty.clone(), values: self.values.clone(), _marker: PhantomData }
+    }
+}
+
+impl<A: WhoAllocated> datum::Sealed for PgHeapTuple<'_, A> {}
+
+/// A composite column of a query or a composite field of a row: it
+/// travels as its text form, which the host parses into a row of the
+/// column's type (one request).
+impl<A: WhoAllocated> FromDatum for PgHeapTuple<'_, A> {
+    fn from_typed(v: &Typed<'_>) -> Result<Self, String> {
+        let (Value::Bytes(text), true) = (v.value, v.as_text) else {
+            return Err(mismatch::<Self>(v.oid));
+        };
+        let mut w = Writer::new(OP_ROW);
+        w.u32(v.oid);
+        w.bytes(text);
+        let reply = request::send(w).map_err(|e| e.to_string())?;
+        let (ty, values) = read_arg(reply.reader()).map_err(|e| e.to_string())?;
+        Ok(PgHeapTuple { ty: Rc::new(ty), values, _marker: PhantomData })
+    }
+}
+
+/// A query or `fn_call` argument. The row knows its type, so the argument
+/// may be given as `PgBuiltInOids::RECORDOID` (what `type_oid()` says): the
+/// host takes the row's own type. Given as a composite type's or a domain's
+/// OID, the host checks that the row has that type.
+impl<A: WhoAllocated> IntoDatum for PgHeapTuple<'_, A> {
+    fn into_datum(self) -> Option<Datum> {
+        Some(Datum(Value::Bytes(row_bytes(&self).as_bytes().to_vec())))
+    }
+    fn type_oid() -> PgOid {
+        PgBuiltInOids::RECORDOID.oid()
+    }
+}
+
+impl<A: WhoAllocated> datum::Sealed for Vec<PgHeapTuple<'_, A>> {}
+impl<A: WhoAllocated> IntoDatum for Vec<PgHeapTuple<'_, A>> {
+    fn into_datum(self) -> Option<Datum> {
+        self.into_iter().map(Some).collect::<Vec<Option<PgHeapTuple<'_, A>>>>().into_datum()
+    }
+    fn type_oid() -> PgOid {
+        PgBuiltInOids::RECORDARRAYOID.oid()
     }
 }
