@@ -758,8 +758,12 @@ rows_op(PlrustCallState *st, Reader *r)
 			get_value(r, &v, t);
 			nulls[c] = v.is_null != 0;
 			values[c] = nulls[c] ? (Datum) 0 : plrust_value_to_datum(&v, t);
+			/* PostgreSQL does not check what a set-returning function returns */
+			if (t->is_domain)
+				domain_check(values[c], nulls[c], t->type_oid, NULL, NULL);
 		}
-		if (ncols == 1 && one->scalar == PLRUST_COMPOSITE && !one->is_array && st->rows_desc->tdtypeid == one->type_oid)
+		if (ncols == 1 && one->scalar == PLRUST_COMPOSITE && !one->is_array &&
+			st->rows_desc->tdtypeid == getBaseType(one->type_oid))
 			put_composite_row(st, values[0], nulls[0]);
 		else
 			tuplestore_putvalues(st->rows, st->rows_desc, values, nulls);

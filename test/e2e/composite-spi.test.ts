@@ -86,6 +86,15 @@ CREATE FUNCTION pos_make(n int4) RETURNS pos_pair STRICT LANGUAGE plrust AS $$
     p.set_by_name("a", n)?;
     Ok(Some(p))
 $$;
+CREATE FUNCTION pos_rows(n int4) RETURNS SETOF pos_pair STRICT LANGUAGE plrust AS $$
+    let mut rows = Vec::new();
+    for i in 0..2 {
+        let mut p = PgHeapTuple::new_composite_type("pair")?;
+        p.set_by_name("a", n - i)?;
+        rows.push(Some(p));
+    }
+    Ok(Some(SetOfIterator::new(rows)))
+$$;
 CREATE FUNCTION pos_many(ps pos_pair[]) RETURNS int4 STRICT LANGUAGE plrust AS $$
     Ok(Some(ps.len() as i32))
 $$;
@@ -188,6 +197,12 @@ describe('composite values through SPI and fn_call in PostgreSQL 15', () => {
       const pid = (await s.run('SELECT pg_backend_pid();')).stdout.trim();
       const bad = await s.run('SELECT pos_make(-1);');
       assert.match(bad.stderr, /ERROR: +value for domain pos_pair violates check constraint "pos_pair_check"/);
+      assert.equal(
+        (await s.run(`SELECT string_agg(p::text || a, ' ') FROM pos_rows(2) p;`)).stdout.trim(),
+        '(2,)2 (1,)1',
+      );
+      const badRows = await s.run('SELECT * FROM pos_rows(1);');
+      assert.match(badRows.stderr, /ERROR: +value for domain pos_pair violates check constraint "pos_pair_check"/);
       assert.equal((await s.run('SELECT pg_backend_pid();')).stdout.trim(), pid, 'the same backend');
     } finally {
       await s.close();
