@@ -235,6 +235,30 @@ fn array_of(elem_oid: u32) -> u32 {
     }
 }
 
+/// A column of a query result or a row type, as the host describes it
+/// (docs/ABI.md, ops 2, 4 and 7); only row types mark dropped columns.
+pub(crate) struct Column {
+    pub(crate) name: String,
+    pub(crate) oid: u32,
+    pub(crate) as_text: bool,
+    pub(crate) dropped: bool,
+}
+
+impl Column {
+    pub(crate) fn read_all(r: &mut Reader<'_>, with_dropped: bool) -> Result<Vec<Column>, PgError> {
+        let n = r.u32()? as usize;
+        let mut columns = Vec::with_capacity(n.min(1664));
+        for _ in 0..n {
+            let name = r.string()?;
+            let oid = r.u32()?;
+            let as_text = r.u8()? != 0;
+            let dropped = with_dropped && r.u8()? != 0;
+            columns.push(Column { name, oid, as_text, dropped });
+        }
+        Ok(columns)
+    }
+}
+
 /// A value ready to be sent as a query argument (`42.into_datum()`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Datum(pub(crate) Value);

@@ -6,7 +6,7 @@
 //! (op 5); the host checks it has the trigger relation's row type and
 //! builds the tuple PostgreSQL gets.
 use crate::convert::{Outcome, OwnedValue};
-use crate::request_value::{IntoDatum, Typed, Value, TEXTOID, VARCHAROID};
+use crate::request_value::{Column, IntoDatum, Typed, Value, TEXTOID, VARCHAROID};
 use crate::request::{self, PgError, Reader, Writer, OP_TRIGGER, OP_TRIGGER_RETURN};
 use crate::sql::{private::Sealed, SqlType};
 use core::fmt;
@@ -61,13 +61,6 @@ impl fmt::Display for TryFromDatumError {
 }
 impl std::error::Error for TryFromDatumError {}
 
-pub(crate) struct Column {
-    name: String,
-    oid: u32,
-    as_text: bool,
-    dropped: bool,
-}
-
 pub(crate) struct RowType {
     pub(crate) oid: u32,
     columns: Vec<Column>,
@@ -77,16 +70,7 @@ impl RowType {
     /// A row type as the host sends it (docs/ABI.md, "Host requests": OP_TRIGGER, OP_TYPE).
     pub(crate) fn read(r: &mut Reader<'_>) -> Result<RowType, PgError> {
         let oid = r.u32()?;
-        let ncols = r.u32()? as usize;
-        let mut columns = Vec::with_capacity(ncols.min(1664));
-        for _ in 0..ncols {
-            let name = r.string()?;
-            let oid = r.u32()?;
-            let as_text = r.u8()? != 0;
-            let dropped = r.u8()? != 0;
-            columns.push(Column { name, oid, as_text, dropped });
-        }
-        Ok(RowType { oid, columns })
+        Ok(RowType { oid, columns: Column::read_all(r, true)? })
     }
 
     pub(crate) fn columns_len(&self) -> usize {
