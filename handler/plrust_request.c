@@ -1143,34 +1143,40 @@ rows_arg(Reader *r, uint32 i, Oid *type, Oid elem, char *null)
 }
 
 /*
- * A composite value that travelled as its text form (a query's column, a
- * row's field), read as a row for PgHeapTuple: the type's input function
- * parses it, as a cast from text would, and it comes back as a composite
- * argument does.
+ * A composite value (or an array of them) that travelled as its text form
+ * (a query's column, a row's field), read as rows for PgHeapTuple: the
+ * type's input function parses it, as a cast from text would, and it comes
+ * back as a value of the type's shape, each row as a composite argument.
  */
 static void
 row_op(Reader *r, StringInfo out)
 {
 	Oid			type = get_u32(r);
 	char	   *text = get_utf8_text(r, "row text");
+	PlrustType	t;
 	Oid			input;
 	Oid			ioparam;
+	Datum		d;
 	PlrustValue v;
 
 	if (r->at != r->len)
 		malformed();
-	if (type == RECORDOID)
+	if (type == RECORDOID || type == RECORDARRAYOID)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("a value of type record cannot be read as a PgHeapTuple"),
+				 errmsg("a value of type %s cannot be read as a PgHeapTuple", format_type_be(type)),
 				 errhint("Cast it to a named composite type in the query, as in ROW(1, 'a')::pair.")));
-	if (!OidIsValid(type) || get_typtype(type) == '\0' || get_typtype(getBaseType(type)) != TYPTYPE_COMPOSITE)
+	if (!OidIsValid(type) || get_typtype(type) == '\0' || !plrust_type_of(type, &t) || t.scalar != PLRUST_COMPOSITE)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("type with OID %u is not a composite type", type)));
+				 errmsg("type with OID %u is not a composite type or an array of one", type)));
 	getTypeInputInfo(type, &input, &ioparam);
-	plrust_composite_arg(&v, OidInputFunctionCall(input, text, ioparam, -1));
-	appendBinaryStringInfo(out, v.v.bytes.ptr, (int) v.v.bytes.len);
+	d = OidInputFunctionCall(input, text, ioparam, -1);
+	if (t.is_array)
+		plrust_value_from_datum(&v, d, &t);
+	else
+		plrust_composite_arg(&v, d);
+	put_value(out, &v);
 }
 
 /* The columns of a named composite type, for PgHeapTuple::new_composite_type. */

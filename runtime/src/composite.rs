@@ -82,20 +82,47 @@ impl<A: WhoAllocated> Clone for PgHeapTuple<'_, A> {
 
 impl<A: WhoAllocated> datum::Sealed for PgHeapTuple<'_, A> {}
 
-/// A composite column of a query or a composite field of a row: it
-/// travels as its text form, which the host parses into a row of the
-/// column's type (one request).
+/// A value that travelled as its text form, parsed by the host into the
+/// type's shape (one request, docs/ABI.md op 8).
+fn parse_text<T>(v: &Typed<'_>) -> Result<Value, String> {
+    let (Value::Bytes(text), true) = (v.value, v.as_text) else {
+        return Err(mismatch::<T>(v.oid));
+    };
+    let mut w = Writer::new(OP_ROW);
+    w.u32(v.oid);
+    w.bytes(text);
+    let reply = request::send(w).map_err(|e| e.to_string())?;
+    let mut r = reply.reader();
+    let value = Value::read(&mut r, 0).map_err(|e| e.to_string())?;
+    if !r.is_done() {
+        return Err(request::protocol_error().to_string());
+    }
+    Ok(value)
+}
+
+fn row_of<'a, A: WhoAllocated>(v: &Value, oid: u32) -> Result<PgHeapTuple<'a, A>, String> {
+    let Value::Bytes(b) = v else {
+        return Err(mismatch::<PgHeapTuple<'a, A>>(oid));
+    };
+    let (ty, values) = read_arg(Reader::over(b)).map_err(|e| e.to_string())?;
+    Ok(PgHeapTuple { ty: Rc::new(ty), values, _marker: PhantomData })
+}
+
+/// A composite column of a query or a composite field of a row, and arrays
+/// of them: they travel as text, which the host parses into rows.
 impl<A: WhoAllocated> FromDatum for PgHeapTuple<'_, A> {
     fn from_typed(v: &Typed<'_>) -> Result<Self, String> {
-        let (Value::Bytes(text), true) = (v.value, v.as_text) else {
-            return Err(mismatch::<Self>(v.oid));
-        };
-        let mut w = Writer::new(OP_ROW);
-        w.u32(v.oid);
-        w.bytes(text);
-        let reply = request::send(w).map_err(|e| e.to_string())?;
-        let (ty, values) = read_arg(reply.reader()).map_err(|e| e.to_string())?;
-        Ok(PgHeapTuple { ty: Rc::new(ty), values, _marker: PhantomData })
+        row_of(&parse_text::<Self>(v)?, v.oid)
+    }
+
+    fn array_from_text(v: &Typed<'_>) -> Result<Vec<Option<Self>>, String> {
+        match parse_text::<Vec<Option<Self>>>(v)? {
+            Value::Array(items) => items
+                .iter()
+                .map(|e| if *e == Value::Null { Ok(None) } else { row_of(e, v.oid).map(Some) })
+                .collect(),
+            _ => Err(mismatch::<Vec<Option<Self>>>(v.oid)),
+        }
     }
 }
 

@@ -281,6 +281,11 @@ pub(crate) mod private {
 pub trait FromDatum: Sized + private::Sealed {
     #[doc(hidden)]
     fn from_typed(v: &Typed<'_>) -> Result<Self, String>;
+    /// An array of this type that travelled as its text form.
+    #[doc(hidden)]
+    fn array_from_text(v: &Typed<'_>) -> Result<Vec<Option<Self>>, String> {
+        Err(mismatch::<Vec<Option<Self>>>(v.oid))
+    }
 }
 
 /// A Rust value that converts into a SQL value (`into_datum()`); `None`
@@ -403,7 +408,10 @@ impl IntoDatum for Vec<u8> {
 impl<T: FromDatum> private::Sealed for Vec<Option<T>> {}
 impl<T: FromDatum> FromDatum for Vec<Option<T>> {
     fn from_typed(v: &Typed<'_>) -> Result<Self, String> {
-        let (Value::Array(items), Some(elem), false) = (v.value, element_of(v.oid), v.as_text) else {
+        if v.as_text {
+            return T::array_from_text(v);
+        }
+        let (Value::Array(items), Some(elem)) = (v.value, element_of(v.oid)) else {
             return Err(mismatch::<Self>(v.oid));
         };
         items

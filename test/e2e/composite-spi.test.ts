@@ -71,6 +71,36 @@ CREATE FUNCTION row_columns() RETURNS text LANGUAGE plrust AS $$
     }
     Ok(Some(out.join(" ")))
 $$;
+CREATE FUNCTION row_array_column() RETURNS text LANGUAGE plrust AS $$
+    let rows: Option<Vec<Option<PgHeapTuple<'static, AllocatedByRust>>>> =
+        Spi::get_one("SELECT array_agg(p ORDER BY id) FROM pairs WHERE id < 100")?;
+    let rows = rows.unwrap_or_default();
+    let mut a = Vec::new();
+    for r in &rows {
+        a.push(match r {
+            Some(r) => format!("{:?}", r.get_by_name::<i32>("a")?),
+            None => "NULL".to_string(),
+        });
+    }
+    Ok(Some(format!("{} {}", rows.len(), a.join(","))))
+$$;
+CREATE FUNCTION row_read_cost(n int4, as_row bool) RETURNS int8 STRICT LANGUAGE plrust AS $$
+    let mut sum = 0i64;
+    Spi::connect(|c| {
+        let q = "SELECT ROW(i, 'x')::pair AS p FROM generate_series(1, $1) i";
+        for row in c.select(q, None, Some(vec![(PgBuiltInOids::INT4OID.oid(), n.into_datum())]))? {
+            if as_row {
+                let p: Option<PgHeapTuple<'static, AllocatedByRust>> = row.get(1)?;
+                sum += p.and_then(|p| p.get_by_name::<i32>("a").ok().flatten()).unwrap_or(0) as i64;
+            } else {
+                let s: Option<String> = row.get(1)?;
+                sum += s.map_or(0, |s| s.len() as i64);
+            }
+        }
+        Ok::<_, SpiError>(())
+    })?;
+    Ok(Some(sum))
+$$;
 CREATE FUNCTION nest_inner(x nest) RETURNS text STRICT LANGUAGE plrust AS $$
     let p: Option<PgHeapTuple<'static, AllocatedByRust>> = x.get_by_name("p")?;
     let text: Option<String> = x.get_by_name("p")?;
@@ -179,6 +209,12 @@ describe('composite values through SPI and fn_call in PostgreSQL 15', () => {
     assert.deepEqual(await pg.query(`SELECT row_columns()`), [
       ['Some(10)/Some("ten")/Some("(10,ten)") NULL/None None/Some("x")/Some("(,x)")'],
     ]);
+    assert.deepEqual(await pg.query(`SELECT row_array_column()`), [['3 Some(10),NULL,None']]);
+    const t0 = Date.now();
+    assert.deepEqual(await pg.query(`SELECT row_read_cost(10000, false)`), [['78894']]);
+    const t1 = Date.now();
+    assert.deepEqual(await pg.query(`SELECT row_read_cost(10000, true)`), [['50005000']]);
+    console.log(`10,000 composite columns: as String ${t1 - t0} ms, as PgHeapTuple ${Date.now() - t1} ms`);
     assert.deepEqual(await pg.query(`SELECT nest_inner(ROW(ROW(3, 'q'), 1)::nest), nest_inner(ROW(NULL, 1)::nest)`), [
       ['Some(3) Some("(3,q)")', 'None None'],
     ]);
