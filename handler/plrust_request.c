@@ -429,6 +429,11 @@ get_arg(Reader *r, uint32 i, Oid *type, Datum *value, char *null)
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("type with OID %u does not exist", *type),
 				 errdetail("Argument %u names it.", i + 1)));
+	/* a pseudo-type has no values of its own; record takes the row's type */
+	if (get_typtype(*type) == TYPTYPE_PSEUDO && *type != RECORDOID && *type != RECORDARRAYOID)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("argument %u cannot have type %s", i + 1, format_type_be(*type))));
 	if (*type == RECORDOID || get_typtype(getBaseType(*type)) == TYPTYPE_COMPOSITE)
 	{
 		PlrustValue v;

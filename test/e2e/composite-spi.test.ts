@@ -170,6 +170,11 @@ CREATE FUNCTION abuse(k int4) RETURNS text STRICT LANGUAGE plrust AS $$
             Ok(None) => "ok NULL".to_string(),
             Err(e) => format!("err {e}"),
         })),
+        11 => vec![(PgOid::from(2281u32), "x".into_datum())],
+        12 => vec![(PgOid::from(2275u32), "abc".into_datum())],
+        13 => vec![(PgOid::from(2278u32), 5i32.into_datum())],
+        14 => vec![(PgBuiltInOids::RECORDOID.oid(), 5i32.into_datum())],
+        15 => vec![(PgOid::Custom(pg_sys::Oid::from(0u32)), 5i32.into_datum())],
         _ => {
             p.set_by_name("b", "y".repeat(4 << 20))?;
             vec![(PgBuiltInOids::RECORDOID.oid(), p.clone().into_datum())]
@@ -270,7 +275,7 @@ describe('composite values through SPI and fn_call in PostgreSQL 15', () => {
     try {
       const pid = (await s.run('SELECT pg_backend_pid();')).stdout.trim();
       await s.run('CREATE ROLE mallory; SET ROLE mallory;');
-      const rows = (await s.run(`SELECT k || ': ' || abuse(k) FROM generate_series(1, 11) k;`)).stdout
+      const rows = (await s.run(`SELECT k || ': ' || abuse(k) FROM generate_series(1, 16) k;`)).stdout
         .trim()
         .split('\n')
         .map((l) => l.trim());
@@ -285,7 +290,12 @@ describe('composite values through SPI and fn_call in PostgreSQL 15', () => {
         /^8: err argument 1 is a row of type unknown, which a query cannot name$/,
         /^9: err a value of type record cannot be read as a PgHeapTuple$/,
         /^10: ok Some\(-1\)$/,
-        /^11: ok Some\("\(-1,y{8}"\)$/,
+        /^11: err argument 1 cannot have type internal$/,
+        /^12: err argument 1 cannot have type cstring$/,
+        /^13: err argument 1 cannot have type void$/,
+        /^14: err malformed request from a PL\/Rust function library$/,
+        /^15: err type with OID 0 does not exist$/,
+        /^16: ok Some\("\(-1,y{8}"\)$/,
       ];
       assert.equal(rows.length, expect.length, rows.join('\n'));
       rows.forEach((r, i) => assert.match(r, expect[i]!));
