@@ -1086,8 +1086,11 @@ row_arg(const PlrustValue *v, uint32 i, Oid *type)
 static Datum
 rows_arg(Reader *r, uint32 i, Oid *type, Oid elem, char *null)
 {
+	PlrustType	rows = {.scalar = PLRUST_COMPOSITE, .is_array = true};
 	Oid			row_type = elem == RECORDOID ? InvalidOid : elem;
-	uint64		n;
+	PlrustValue v;
+	const PlrustValue *given_rows;
+	Size		n;
 	Datum	   *elems;
 	bool	   *nulls;
 	int			dims[1];
@@ -1095,34 +1098,24 @@ rows_arg(Reader *r, uint32 i, Oid *type, Oid elem, char *null)
 	int16		len;
 	bool		byval;
 	char		align;
-	uint64		k;
+	Size		k;
 
-	*null = ' ';
-	switch (get_u8(r))
-	{
-		case SHAPE_NULL:
-			*null = 'n';
-			return (Datum) 0;
-		case SHAPE_ARRAY:
-			break;
-		default:
-			malformed();
-	}
-	n = get_u64(r);
-	if (n > MaxArraySize || n > r->len)
-		malformed();
+	get_value(r, &v, &rows);
+	*null = v.is_null ? 'n' : ' ';
+	if (v.is_null)
+		return (Datum) 0;
+	given_rows = v.v.array.ptr;
+	n = v.v.array.len;
 	elems = palloc0(sizeof(Datum) * Max(n, 1));
 	nulls = palloc0(sizeof(bool) * Max(n, 1));
 	for (k = 0; k < n; k++)
 	{
-		PlrustValue v;
 		Oid			given = elem;
 
-		get_scalar(r, &v, PLRUST_COMPOSITE);
-		nulls[k] = v.is_null != 0;
+		nulls[k] = given_rows[k].is_null != 0;
 		if (nulls[k])
 			continue;
-		elems[k] = row_arg(&v, i, &given);
+		elems[k] = row_arg(&given_rows[k], i, &given);
 		if (!OidIsValid(row_type))
 			row_type = given;
 		else if (elem == RECORDOID && given != row_type)
