@@ -19,6 +19,7 @@ CREATE DOMAIN pos_pair AS pair CHECK ((VALUE).a > 0);
 CREATE TABLE pairs (id int4, p pair);
 INSERT INTO pairs VALUES (1, ROW(10, 'ten')), (2, NULL), (3, ROW(NULL, 'x'));
 CREATE FUNCTION pair_text(p pair) RETURNS text LANGUAGE sql AS $$ SELECT p::text $$;
+CREATE FUNCTION pair_bump(p pair) RETURNS pair LANGUAGE sql AS $$ SELECT ROW((p).a + 1, (p).b)::pair $$;
 GRANT ALL ON pairs TO PUBLIC;
 CREATE FUNCTION row_args(n int4) RETURNS text STRICT LANGUAGE plrust AS $$
     let mut p = PgHeapTuple::new_composite_type("pair")?;
@@ -34,6 +35,8 @@ CREATE FUNCTION row_args(n int4) RETURNS text STRICT LANGUAGE plrust AS $$
         vec![(PgOid::from(oid.unwrap()), p.clone().into_datum())],
     )?;
     let t: Option<String> = fn_call("pair_text", &[&Arg::Value(p.clone())])?;
+    let bumped: Option<PgHeapTuple<'static, AllocatedByRust>> = fn_call("pair_bump", &[&Arg::Value(p.clone())])?;
+    let bumped: Option<i32> = bumped.unwrap().get_by_name("a")?;
     Spi::connect(|mut c| {
         c.update(
             "INSERT INTO pairs VALUES ($1, $2)",
@@ -46,7 +49,7 @@ CREATE FUNCTION row_args(n int4) RETURNS text STRICT LANGUAGE plrust AS $$
         "SELECT sum(a)::int8 FROM unnest($1)",
         vec![(PgBuiltInOids::RECORDARRAYOID.oid(), vec![p.clone(), p].into_datum())],
     )?;
-    Ok(Some(format!("{a:?} {b:?} {t:?} {sum:?}")))
+    Ok(Some(format!("{a:?} {b:?} {t:?} {bumped:?} {sum:?}")))
 $$;
 CREATE FUNCTION row_array_type(n int4) RETURNS text STRICT LANGUAGE plrust AS $$
     let mut p = PgHeapTuple::new_composite_type("pair")?;
@@ -205,7 +208,9 @@ describe('composite values through SPI and fn_call in PostgreSQL 15', () => {
   });
 
   test('a row is a query, client.update and fn_call argument: its type from the row or named by OID', async () => {
-    assert.deepEqual(await pg.query(`SELECT row_args(7)`), [['Some(8) Some("n7 pair") Some("(7,n7)") Some(14)']]);
+    assert.deepEqual(await pg.query(`SELECT row_args(7)`), [
+      ['Some(8) Some("n7 pair") Some("(7,n7)") Some(8) Some(14)'],
+    ]);
     assert.deepEqual(await pg.query(`SELECT id, p::text FROM pairs WHERE id >= 100`), [['107', '(7,n7)']]);
     assert.deepEqual(await pg.query(`SELECT row_array_type(4)`), [['8 pair[]']]);
   });
