@@ -46,6 +46,7 @@
 #define OP_FN_CALL 6
 #define OP_TYPE 7
 #define OP_ROW 8
+#define OP_ROW_TEXT 9
 #define OP_TIMEZONE 16
 
 #define SHAPE_NULL 0
@@ -1177,6 +1178,45 @@ row_op(Reader *r, StringInfo out)
 	put_value(out, &v);
 }
 
+/*
+ * A row stored into a field of a composite type (or a domain over one),
+ * which travels as text: the row must have the field's type, and becomes
+ * the text its output function prints.
+ */
+static void
+row_text_op(Reader *r, StringInfo out)
+{
+	Oid			type = get_u32(r);
+	Size		len;
+	const uint8_t *row = get_bytes(r, &len);
+	Reader		rr = {row, len, 0};
+	Oid			base;
+	Oid			given;
+	Oid			output;
+	bool		varlena;
+	Datum		d;
+	char	   *text;
+
+	if (r->at != r->len)
+		malformed();
+	if (!OidIsValid(type) || get_typtype(type) == '\0' || get_typtype(base = getBaseType(type)) != TYPTYPE_COMPOSITE)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("type with OID %u is not a composite type", type)));
+	given = get_u32(&rr);
+	if (given != base)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("a row of type %s cannot be stored in a field of type %s",
+						row_type_name(given), format_type_be(type))));
+	d = row_of_type(&rr, base);
+	if (base != type)
+		domain_check(d, false, type, NULL, NULL);
+	getTypeOutputInfo(type, &output, &varlena);
+	text = OidOutputFunctionCall(output, d);
+	put_text(out, text);
+}
+
 /* The columns of a named composite type, for PgHeapTuple::new_composite_type. */
 static void
 type_op(Reader *r, StringInfo out)
@@ -1315,6 +1355,7 @@ plrust_host_request(void *ctx, const uint8_t *msg, size_t len, PlrustSlice *repl
 			case OP_SPI:
 			case OP_FN_CALL:
 			case OP_ROW:
+			case OP_ROW_TEXT:
 				/* these run functions of any type, which may fail after taking resources */
 				BeginInternalSubTransaction(NULL);
 				subxact = true;
@@ -1323,8 +1364,10 @@ plrust_host_request(void *ctx, const uint8_t *msg, size_t len, PlrustSlice *repl
 					spi_op(st, &r, &out);
 				else if (op == OP_FN_CALL)
 					fn_call_op(st, &r, &out);
-				else
+				else if (op == OP_ROW)
 					row_op(&r, &out);
+				else
+					row_text_op(&r, &out);
 				ReleaseCurrentSubTransaction();
 				subxact = false;
 				CurrentResourceOwner = owner;

@@ -4,7 +4,7 @@
 //! a returned row against the declared type, field by field.
 use crate::abi::PlrustValue;
 use crate::convert::{bytes, bytes_result, not_null, ArgProblem, FromArg, IntoResult, OwnedValue};
-use crate::request::{self, PgError, Reader, Writer, OP_ROW, OP_TYPE};
+use crate::request::{self, PgError, Reader, Writer, OP_ROW, OP_ROW_TEXT, OP_TYPE};
 use crate::request_value::{mismatch, private as datum, Datum, FromDatum, IntoDatum, PgBuiltInOids, PgOid, Typed, Value};
 use crate::sql::{private::Sealed, Layout, Scalar, SqlType};
 use crate::trigger::{read_row, AllocatedByRust, PgHeapTuple, RowType, WhoAllocated};
@@ -124,6 +124,21 @@ impl<A: WhoAllocated> FromDatum for PgHeapTuple<'_, A> {
             _ => Err(mismatch::<Vec<Option<Self>>>(v.oid)),
         }
     }
+}
+
+/// A row (as `into_datum` gives it) as the text a field of composite type
+/// `oid` holds: the host checks its type and prints it (docs/ABI.md op 9).
+pub(crate) fn row_as_field_text(oid: u32, row: &[u8]) -> Result<Vec<u8>, String> {
+    let mut w = Writer::new(OP_ROW_TEXT);
+    w.u32(oid);
+    w.bytes(row);
+    let reply = request::send(w).map_err(|e| e.to_string())?;
+    let mut r = reply.reader();
+    let text = r.bytes().map_err(|e| e.to_string())?.to_vec();
+    if !r.is_done() {
+        return Err(request::protocol_error().to_string());
+    }
+    Ok(text)
 }
 
 /// A query or `fn_call` argument. The row knows its type, so the argument

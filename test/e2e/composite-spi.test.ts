@@ -16,6 +16,7 @@ CREATE TYPE pair AS (a int4, b text);
 CREATE TYPE other AS (x int4);
 CREATE TYPE nest AS (p pair, n int4);
 CREATE DOMAIN pos_pair AS pair CHECK ((VALUE).a > 0);
+CREATE TYPE dnest AS (p pos_pair);
 CREATE TABLE pairs (id int4, p pair);
 INSERT INTO pairs VALUES (1, ROW(10, 'ten')), (2, NULL), (3, ROW(NULL, 'x'));
 CREATE FUNCTION pair_text(p pair) RETURNS text LANGUAGE sql AS $$ SELECT p::text $$;
@@ -112,6 +113,28 @@ CREATE FUNCTION nest_inner(x nest) RETURNS text STRICT LANGUAGE plrust AS $$
         None => None,
     };
     Ok(Some(format!("{a:?} {text:?}")))
+$$;
+CREATE FUNCTION nest_build(n int4) RETURNS nest STRICT LANGUAGE plrust AS $$
+    let mut p = PgHeapTuple::new_composite_type("pair")?;
+    p.set_by_name("a", n)?;
+    p.set_by_name("b", "in")?;
+    let mut x = PgHeapTuple::new_composite_type("nest")?;
+    x.set_by_name("p", p)?;
+    x.set_by_name("n", n)?;
+    Ok(Some(x))
+$$;
+CREATE FUNCTION nest_wrong() RETURNS text LANGUAGE plrust AS $$
+    let mut o = PgHeapTuple::new_composite_type("other")?;
+    o.set_by_name("x", 1i32)?;
+    let mut x = PgHeapTuple::new_composite_type("nest")?;
+    let mut p = PgHeapTuple::new_composite_type("pair")?;
+    p.set_by_name("a", -1i32)?;
+    let mut d = PgHeapTuple::new_composite_type("dnest")?;
+    let results = [x.set_by_name("p", o), d.set_by_name("p", p)];
+    Ok(Some(results.iter().map(|r| match r {
+        Ok(()) => "stored".to_string(),
+        Err(e) => e.to_string(),
+    }).collect::<Vec<_>>().join(" | ")))
 $$;
 CREATE FUNCTION pos_id(p pos_pair) RETURNS pos_pair LANGUAGE plrust AS $$ Ok(p) $$;
 CREATE FUNCTION pos_make(n int4) RETURNS pos_pair STRICT LANGUAGE plrust AS $$
@@ -215,11 +238,18 @@ describe('composite values through SPI and fn_call in PostgreSQL 15', () => {
     assert.deepEqual(await pg.query(`SELECT row_array_type(4)`), [['8 pair[]']]);
   });
 
-  test('a composite column and a nested composite field read as PgHeapTuple; as text too', async () => {
+  test('composite columns and nested fields read as PgHeapTuple, nested fields set from one; text too', async () => {
     assert.deepEqual(await pg.query(`SELECT row_columns()`), [
       ['Some(10)/Some("ten")/Some("(10,ten)") NULL/None None/Some("x")/Some("(,x)")'],
     ]);
     assert.deepEqual(await pg.query(`SELECT row_array_column()`), [['3 Some(10),NULL,None']]);
+    assert.deepEqual(await pg.query(`SELECT nest_build(4)::text, (nest_build(4)).p.b`), [['("(4,in)",4)', 'in']]);
+    assert.deepEqual(await pg.query(`SELECT nest_wrong()`), [
+      [
+        'column "p": a row of type other cannot be stored in a field of type pair | ' +
+          'column "p": value for domain pos_pair violates check constraint "pos_pair_check"',
+      ],
+    ]);
     const t0 = Date.now();
     assert.deepEqual(await pg.query(`SELECT row_read_cost(10000, false)`), [['78894']]);
     const t1 = Date.now();
