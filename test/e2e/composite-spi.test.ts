@@ -136,6 +136,18 @@ CREATE FUNCTION nest_wrong() RETURNS text LANGUAGE plrust AS $$
         Err(e) => e.to_string(),
     }).collect::<Vec<_>>().join(" | ")))
 $$;
+CREATE TABLE bumped (id int4, p pair);
+CREATE FUNCTION bump_before() RETURNS trigger LANGUAGE plrust AS $$
+    let mut row = trigger.new().ok_or("no new row")?.into_owned();
+    let p: Option<PgHeapTuple<'static, AllocatedByRust>> = row.get_by_name("p")?;
+    if let Some(mut p) = p {
+        let a: Option<i32> = p.get_by_name("a")?;
+        p.set_by_name("a", a.map(|a| a + 1))?;
+        row.set_by_name("p", p)?;
+    }
+    Ok(Some(row))
+$$;
+CREATE TRIGGER bump BEFORE INSERT ON bumped FOR EACH ROW EXECUTE FUNCTION bump_before();
 CREATE FUNCTION pos_id(p pos_pair) RETURNS pos_pair LANGUAGE plrust AS $$ Ok(p) $$;
 CREATE FUNCTION pos_make(n int4) RETURNS pos_pair STRICT LANGUAGE plrust AS $$
     let mut p = PgHeapTuple::new_composite_type("pair")?;
@@ -238,12 +250,17 @@ describe('composite values through SPI and fn_call in PostgreSQL 15', () => {
     assert.deepEqual(await pg.query(`SELECT row_array_type(4)`), [['8 pair[]']]);
   });
 
-  test('composite columns and nested fields read as PgHeapTuple, nested fields set from one; text too', async () => {
+  test('composite columns, nested fields and trigger columns read as PgHeapTuple and set from one; text too', async () => {
     assert.deepEqual(await pg.query(`SELECT row_columns()`), [
       ['Some(10)/Some("ten")/Some("(10,ten)") NULL/None None/Some("x")/Some("(,x)")'],
     ]);
     assert.deepEqual(await pg.query(`SELECT row_array_column()`), [['3 Some(10),NULL,None']]);
     assert.deepEqual(await pg.query(`SELECT nest_build(4)::text, (nest_build(4)).p.b`), [['("(4,in)",4)', 'in']]);
+    await pg.psql(`INSERT INTO bumped VALUES (1, ROW(41, 'q')), (2, NULL)`);
+    assert.deepEqual(await pg.query(`SELECT id, p::text FROM bumped ORDER BY id`), [
+      ['1', '(42,q)'],
+      ['2', ''],
+    ]);
     assert.deepEqual(await pg.query(`SELECT nest_wrong()`), [
       [
         'column "p": a row of type other cannot be stored in a field of type pair | ' +
