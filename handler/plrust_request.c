@@ -987,17 +987,41 @@ plrust_composite_arg(PlrustValue *v, Datum d)
 
 /*
  * A row of the named composite type type_oid the function built: the number
- * of columns, then each value in its column's shape (form_row).
+ * of columns and their types as the row type was described to it
+ * (put_columns), then each value in its column's shape (form_row). A row
+ * built before ALTER TYPE changed the type is refused, so that no value is
+ * read as another column type of the same shape.
  */
 static Datum
 row_of_type(Reader *r, Oid type_oid)
 {
 	TupleDesc	desc = lookup_rowtype_tupdesc_copy(type_oid, -1);
+	uint32		ncols = get_u32(r);
 	Datum	   *values;
 	bool	   *nulls;
+	int			c;
 
-	if (get_u32(r) != (uint32) desc->natts)
-		malformed();
+	if (ncols != (uint32) desc->natts)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("row of type %s has %u columns, but the type has %d", format_type_be(type_oid), ncols,
+						desc->natts),
+				 errdetail("The type was changed after the row was built.")));
+	for (c = 0; c < desc->natts; c++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, c);
+		Oid			built = get_u32(r);
+		PlrustType	t;
+
+		if (!att->attisdropped &&
+			built != (request_type_of(att->atttypid, &t) ? getBaseType(att->atttypid) : att->atttypid))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("column \"%s\" of type %s has type %s, but the row has a value of type %s",
+							NameStr(att->attname), format_type_be(type_oid), format_type_be(att->atttypid),
+							OidIsValid(built) && get_typtype(built) != '\0' ? format_type_be(built) : "unknown"),
+					 errdetail("The type was changed after the row was built.")));
+	}
 	values = palloc(sizeof(Datum) * Max(desc->natts, 1));
 	nulls = palloc(sizeof(bool) * Max(desc->natts, 1));
 	form_row(r, desc, values, nulls);

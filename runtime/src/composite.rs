@@ -57,11 +57,15 @@ impl<'a, 'b, A: WhoAllocated> FromArg<'a, Composite> for PgHeapTuple<'b, A> {
 }
 
 /// A row as the host reads one back (docs/ABI.md, "Composite types"): its
-/// type's OID, the number of columns, the values.
+/// type's OID, the number of columns, their types as the host described
+/// them (so that a row built before ALTER TYPE is refused), the values.
 fn row_bytes<A: WhoAllocated>(row: &PgHeapTuple<'_, A>) -> Writer {
     let mut w = Writer::value();
     w.u32(row.ty.oid);
     w.u32(row.values.len() as u32);
+    for c in &row.ty.columns {
+        w.u32(c.oid);
+    }
     for v in &row.values {
         v.write(&mut w);
     }

@@ -63,7 +63,7 @@ impl std::error::Error for TryFromDatumError {}
 
 pub(crate) struct RowType {
     pub(crate) oid: u32,
-    columns: Vec<Column>,
+    pub(crate) columns: Vec<Column>,
 }
 
 impl RowType {

@@ -177,6 +177,17 @@ $$;
 CREATE FUNCTION rec_to_query(r record) RETURNS text STRICT LANGUAGE plrust AS $$
     Ok(Spi::get_one_with_args("SELECT $1::text", vec![(PgBuiltInOids::RECORDOID.oid(), r.into_datum())])?)
 $$;
+CREATE TYPE morph AS (a int4, b text);
+CREATE FUNCTION morph_stale(k int4) RETURNS text STRICT VOLATILE LANGUAGE plrust AS $$
+    let mut m = PgHeapTuple::new_composite_type("morph")?;
+    m.set_by_name("a", -1i32)?;
+    Spi::run(match k {
+        1 => "ALTER TYPE morph ALTER ATTRIBUTE a TYPE int8",
+        2 => "ALTER TYPE morph ADD ATTRIBUTE c int4",
+        _ => "SELECT 1",
+    })?;
+    Ok(Spi::get_one_with_args("SELECT $1::text", vec![(PgBuiltInOids::RECORDOID.oid(), m.into_datum())])?)
+$$;
 CREATE FUNCTION abuse(k int4) RETURNS text STRICT LANGUAGE plrust AS $$
     let mut p = PgHeapTuple::new_composite_type("pair")?;
     p.set_by_name("a", -1i32)?;
@@ -322,7 +333,7 @@ describe('composite values through SPI and fn_call in PostgreSQL 15', () => {
     }
   });
 
-  test('an attacker: wrong shapes, wrong or unknown OIDs, failing CHECKs, transient record types, huge rows', async () => {
+  test('an attacker: wrong shapes, wrong or unknown OIDs, failing CHECKs, transient record types, stale rows, huge rows', async () => {
     const s = await pg.openSession();
     try {
       const pid = (await s.run('SELECT pg_backend_pid();')).stdout.trim();
@@ -351,6 +362,16 @@ describe('composite values through SPI and fn_call in PostgreSQL 15', () => {
       ];
       assert.equal(rows.length, expect.length, rows.join('\n'));
       rows.forEach((r, i) => assert.match(r, expect[i]!));
+      // the type's owner changes it under a row the function holds
+      await s.run('RESET ROLE;');
+      const changed = await s.run('SELECT morph_stale(1);');
+      assert.match(
+        changed.stderr,
+        /ERROR: +column "a" of type morph has type bigint, but the row has a value of type integer\nDETAIL: +The type was changed after the row was built\./,
+      );
+      const added = await s.run('SELECT morph_stale(2);');
+      assert.match(added.stderr, /ERROR: +row of type morph has 2 columns, but the type has 3/);
+      assert.equal((await s.run('SELECT morph_stale(3);')).stdout.trim(), '(-1,)');
       const rec = await s.run(`SELECT rec_to_query(ROW(1, 'a'));`);
       assert.match(rec.stderr, /ERROR: +argument 1 is a row of type record, which a query cannot name/);
       assert.equal((await s.run(`SELECT rec_to_query(ROW(1, 'a')::pair);`)).stdout.trim(), '(1,a)');
