@@ -52,6 +52,18 @@ CREATE FUNCTION row_args(n int4) RETURNS text STRICT LANGUAGE plrust AS $$
     )?;
     Ok(Some(format!("{a:?} {b:?} {t:?} {bumped:?} {sum:?}")))
 $$;
+CREATE TABLE holes (a int4, gone int4, c text);
+ALTER TABLE holes DROP COLUMN gone;
+INSERT INTO holes VALUES (1, 'one');
+CREATE FUNCTION holes_round() RETURNS text LANGUAGE plrust AS $$
+    let h: Option<PgHeapTuple<'static, AllocatedByRust>> = Spi::get_one("SELECT h FROM holes h")?;
+    let mut h = h.ok_or("no row")?;
+    h.set_by_name("a", 2i32)?;
+    Ok(Spi::get_one_with_args(
+        "SELECT $1::text || ' ' || ($1).c || ' ' || pg_typeof($1)::text",
+        vec![(PgBuiltInOids::RECORDOID.oid(), h.into_datum())],
+    )?)
+$$;
 CREATE FUNCTION row_array_type(n int4) RETURNS text STRICT LANGUAGE plrust AS $$
     let mut p = PgHeapTuple::new_composite_type("pair")?;
     p.set_by_name("a", n)?;
@@ -259,6 +271,11 @@ describe('composite values through SPI and fn_call in PostgreSQL 15', () => {
     ]);
     assert.deepEqual(await pg.query(`SELECT id, p::text FROM pairs WHERE id >= 100`), [['107', '(7,n7)']]);
     assert.deepEqual(await pg.query(`SELECT row_array_type(4)`), [['8 pair[]']]);
+    assert.deepEqual(
+      await pg.query(`SELECT holes_round()`),
+      [['(2,one) one holes']],
+      'a row type with a dropped column',
+    );
   });
 
   test('composite columns, nested fields and trigger columns read as PgHeapTuple and set from one; text too', async () => {
