@@ -23,6 +23,11 @@ const SECTIONS: Section[] = [
   { id: 'deps', title: 'Functions with dependencies', run: async () => (await import('./deps.js')).benchDeps() },
   { id: 'sandbox', title: "The compiler's box", run: async () => (await import('./sandbox.js')).benchSandbox() },
   { id: 'sql', title: 'PL/Rust in PostgreSQL', run: async () => (await import('./sql.js')).benchSql() },
+  {
+    id: 'types',
+    title: 'Types: numeric, timestamptz, jsonb, composite',
+    run: async () => (await import('./types.js')).benchTypes(),
+  },
   { id: 'spi', title: 'Queries, triggers and sets', run: async () => (await import('./spi.js')).benchSpi() },
   {
     id: 'isolation',

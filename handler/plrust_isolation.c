@@ -199,23 +199,6 @@ plrust_isolation_wanted(const PlrustDef *def)
 
 /* ---- the runner's life ---- */
 
-static uint64
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64) ts.tv_sec * 1000000000u + (uint64) ts.tv_nsec;
-}
-
-static void
-post(uint32 state)
-{
-	__atomic_store_n(&runner.hdr->state, state, __ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&runner.hdr->sleeping[1], __ATOMIC_SEQ_CST))
-		syscall(SYS_futex, &runner.hdr->state, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
-}
-
 /* Ends the runner (if any) and forgets it; its libraries load again in the next one. */
 static void
 stop_runner(void)
@@ -458,7 +441,7 @@ start_runner(void)
 		refuse_start("cannot run bubblewrap", strerror(rc));
 	}
 
-	deadline = now_ns() + (uint64) START_TIMEOUT_MS * 1000000;
+	deadline = plrust_iso_now_ns() + (uint64) START_TIMEOUT_MS * 1000000;
 	while (__atomic_load_n(&runner.hdr->state, __ATOMIC_SEQ_CST) != PLRUST_ISO_DONE)
 	{
 		struct timespec ts = {.tv_sec = 0,.tv_nsec = POLL_MS * 1000000L};
@@ -475,7 +458,7 @@ start_runner(void)
 						 : psprintf("The runner exited with status %d before it was ready.",
 									WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st)));
 		}
-		if (now_ns() > deadline)
+		if (plrust_iso_now_ns() > deadline)
 			refuse_start("the runner did not become ready", "It was still starting after 10 seconds.");
 	}
 	runner.epoch++;
@@ -553,9 +536,9 @@ cancel_overdue(uint64 *cancel_at)
 	if (InterruptPending && (QueryCancelPending || ProcDiePending) && *cancel_at == 0)
 	{
 		__atomic_store_n(&runner.hdr->interrupt, 1, __ATOMIC_SEQ_CST);
-		*cancel_at = now_ns();
+		*cancel_at = plrust_iso_now_ns();
 	}
-	return *cancel_at != 0 && now_ns() - *cancel_at > (uint64) CANCEL_GRACE_MS * 1000000;
+	return *cancel_at != 0 && plrust_iso_now_ns() - *cancel_at > (uint64) CANCEL_GRACE_MS * 1000000;
 }
 
 /*
@@ -569,7 +552,7 @@ static uint32
 await_runner(const PlrustDef *def, uint64 *cancel_at, bool *canceled)
 {
 	static uint64 spin_ns = SPIN_MAX_NS;
-	uint64		start = now_ns();
+	uint64		start = plrust_iso_now_ns();
 	uint32		s;
 
 	if (cancel_overdue(cancel_at))
@@ -587,7 +570,7 @@ await_runner(const PlrustDef *def, uint64 *cancel_at, bool *canceled)
 			spin_ns = Min(spin_ns * 2, SPIN_MAX_NS);
 			return s;
 		}
-		if (now_ns() - start > spin_ns)
+		if (plrust_iso_now_ns() - start > spin_ns)
 		{
 			/* as the runner's: a spin that ended in the futex halves the next one */
 			spin_ns = Max(spin_ns / 2, SPIN_MIN_NS);
@@ -856,7 +839,7 @@ forward_request(PlrustFunction *fn)
 		fn->host.dealloc(fn->host.ctx, (void *) reply.ptr, reply.len, 1);
 	runner.hdr->req_len = reply.len;
 	runner.hdr->req_status = status;
-	post(PLRUST_ISO_REPLY);
+	plrust_iso_post(runner.hdr, PLRUST_ISO_REPLY, 1);
 }
 
 /* Posts the command set up in the header and waits for its end; false when canceled. */
@@ -866,7 +849,7 @@ run_command(PlrustFunction *fn)
 	bool		canceled = false;
 	uint64		cancel_at = 0;
 
-	post(PLRUST_ISO_COMMAND);
+	plrust_iso_post(runner.hdr, PLRUST_ISO_COMMAND, 1);
 	while (await_runner(fn->def, &cancel_at, &canceled) == PLRUST_ISO_REQUEST)
 		forward_request(fn);
 	return !canceled;

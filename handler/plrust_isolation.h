@@ -17,7 +17,12 @@
 #ifndef PLRUST_ISOLATION_H
 #define PLRUST_ISOLATION_H
 
+#include <limits.h>
+#include <linux/futex.h>
 #include <stdint.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
 
 /* Descriptors the runner finds open: the control socket and the region. */
 #define PLRUST_ISO_SOCKET_FD 3
@@ -87,6 +92,28 @@ static inline uint64_t
 plrust_iso_pad8(uint64_t n)
 {
 	return (n + 7) & ~(uint64_t) 7;
+}
+
+/* Monotonic nanoseconds: the deadlines and spin budgets of both sides. */
+static inline uint64_t
+plrust_iso_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
+}
+
+/*
+ * Posts a new state for the other side; the futex wake, a system call, only
+ * when `peer` (0 the backend, 1 the runner) said it sleeps.
+ */
+static inline void
+plrust_iso_post(PlrustIsoHeader *hdr, uint32_t state, int peer)
+{
+	__atomic_store_n(&hdr->state, state, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&hdr->sleeping[peer], __ATOMIC_SEQ_CST))
+		syscall(SYS_futex, &hdr->state, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
 }
 
 #endif							/* PLRUST_ISOLATION_H */

@@ -66,23 +66,6 @@ static void dispatch(void);
 
 /* ---- handshake ---- */
 
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
-}
-
-static void
-post(uint32_t state)
-{
-	__atomic_store_n(&hdr->state, state, __ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&hdr->sleeping[0], __ATOMIC_SEQ_CST))
-		syscall(SYS_futex, &hdr->state, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
-}
-
 /*
  * Until the state is a or b: a short spin (calls often come in a row), then
  * the futex. The spin adapts: a spin that ended in the futex halves the
@@ -93,7 +76,7 @@ static uint32_t
 await_state(uint32_t a, uint32_t b)
 {
 	static uint64_t spin_ns = SPIN_MAX_NS;
-	uint64_t	start = now_ns();
+	uint64_t	start = plrust_iso_now_ns();
 	uint32_t	s;
 
 	for (;;)
@@ -104,7 +87,7 @@ await_state(uint32_t a, uint32_t b)
 			spin_ns = spin_ns * 2 < SPIN_MAX_NS ? spin_ns * 2 : SPIN_MAX_NS;
 			return s;
 		}
-		if (now_ns() - start > spin_ns)
+		if (plrust_iso_now_ns() - start > spin_ns)
 		{
 			spin_ns = spin_ns / 2 > SPIN_MIN_NS ? spin_ns / 2 : SPIN_MIN_NS;
 			break;
@@ -222,13 +205,13 @@ host_request(void *ctx, const uint8_t *msg, size_t len, PlrustSlice *reply)
 	memcpy(region + off, msg, len);
 	hdr->req_off = off;
 	hdr->req_len = len;
-	post(PLRUST_ISO_REQUEST);
+	plrust_iso_post(hdr, PLRUST_ISO_REQUEST, 0);
 	while (await_state(PLRUST_ISO_REPLY, PLRUST_ISO_COMMAND) == PLRUST_ISO_COMMAND)
 	{
 		dispatch();
 		cur_base = saved_base;
 		cur_top = saved_top;
-		post(PLRUST_ISO_DONE);
+		plrust_iso_post(hdr, PLRUST_ISO_DONE, 0);
 	}
 	len = hdr->req_len;
 	if (len > PLRUST_ISO_REGION_SIZE - off)
@@ -608,7 +591,7 @@ plrust_host_fatal(const uint8_t *msg, size_t len)
 {
 	fail(PLRUST_ISO_FATAL, "");
 	hdr->out_len = put_bytes(cur_base, msg, len > 4096 ? 4096 : len) - cur_base;
-	post(PLRUST_ISO_DONE);
+	plrust_iso_post(hdr, PLRUST_ISO_DONE, 0);
 	_exit(70);
 }
 
@@ -742,11 +725,11 @@ main(int argc, char **argv)
 	if (watch_faults() != 0 || confine_syscalls() != 0)
 		return 67;
 
-	post(PLRUST_ISO_DONE);		/* ready */
+	plrust_iso_post(hdr, PLRUST_ISO_DONE, 0);		/* ready */
 	for (;;)
 	{
 		await_state(PLRUST_ISO_COMMAND, PLRUST_ISO_COMMAND);
 		dispatch();
-		post(PLRUST_ISO_DONE);
+		plrust_iso_post(hdr, PLRUST_ISO_DONE, 0);
 	}
 }

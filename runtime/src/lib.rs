@@ -34,6 +34,8 @@ mod request;
 #[doc(hidden)]
 pub mod request_value;
 mod request_types;
+#[doc(hidden)]
+pub mod rs_fn;
 pub mod spi;
 pub mod sql;
 pub mod srf;

@@ -17,4 +17,4 @@ pub use crate::trigger::{
     AllocatedByPostgres, AllocatedByRust, PgHeapTuple, PgTrigger, PgTriggerError, PgTriggerLevel, PgTriggerOperation,
     PgTriggerWhen, TryFromDatumError, WhoAllocated,
 };
-pub use crate::{debug1, debug2, debug3, debug4, debug5, ereport, error, info, log, notice, warning};
+pub use crate::{composite_type, debug1, debug2, debug3, debug4, debug5, ereport, error, info, log, notice, warning};

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
-import { sqlTypeName, type FunctionDef } from '../functions/definition.js';
+import { sqlTypeName, type FunctionDef, type SqlType } from '../functions/definition.js';
 import type { Artifact } from './compile-function.js';
 import { ABI_VERSION } from './compile-function.js';
 import { CHECKER_VERSION } from '../analysis/checker/index.js';
@@ -44,6 +44,11 @@ function quoteIdent(name: string): string {
     .join('.');
 }
 
+/** A type as CREATE FUNCTION writes it: a composite type by its name (checked plain by src/functions/rust-types.ts). */
+function sqlTypeSql(t: SqlType): string {
+  return t.kind === 'composite' ? `${t.name}${t.array ? '[]' : ''}` : sqlTypeName(t);
+}
+
 function signatureText(def: FunctionDef): string {
   return `${def.sqlName}(${def.args.map((a) => `${a.name} ${sqlTypeName(a.type)}`).join(', ')}) RETURNS ${sqlTypeName(def.returns)}`;
 }
@@ -57,8 +62,8 @@ export function createFunctionSql(def: FunctionDef): string {
     `PARALLEL ${def.parallel.toUpperCase()}`,
   ];
   return (
-    `CREATE OR REPLACE FUNCTION ${quoteIdent(def.sqlName)}(${def.args.map((a) => `${a.name} ${sqlTypeName(a.type)}`).join(', ')})\n` +
-    `    RETURNS ${sqlTypeName(def.returns)} ${opts.join(' ')}\n` +
+    `CREATE OR REPLACE FUNCTION ${quoteIdent(def.sqlName)}(${def.args.map((a) => `${a.name} ${sqlTypeSql(a.type)}`).join(', ')})\n` +
+    `    RETURNS ${sqlTypeSql(def.returns)} ${opts.join(' ')}\n` +
     `    LANGUAGE plrust\nAS ${tag}${def.source}${tag};\n`
   );
 }

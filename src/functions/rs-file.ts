@@ -11,7 +11,7 @@
 import { PlrustError } from '../util/errors.js';
 import type { FunctionArg, FunctionDef } from './definition.js';
 import { extractRsItems, type RsFunction } from './rs-items.js';
-import { sqlTypeOfRustParam, sqlTypeOfRustReturn } from './rust-types.js';
+import { sqlTypeOfRustParam, sqlTypeOfRustReturn, type RustReturn } from './rust-types.js';
 import { rsHeaderToBody } from '../deps/body.js';
 
 export interface RsFileResult {
@@ -20,15 +20,13 @@ export interface RsFileResult {
   errors: string[];
 }
 
-/** The last line of the body: bind NULLs, call the function, convert its result. */
+/** The last line of the body: bind NULLs, convert the arguments, call the function, convert its result. */
 function callLine(
   fn: RsFunction,
-  params: { name: string; nullable: boolean; array: boolean; asU32?: true }[],
+  params: { name: string; nullable: boolean; array: boolean; row: boolean; asU32?: true; asChar?: true }[],
   strict: boolean,
-  ret: { rsReturn: 'option' | 'result-option'; asU32?: true },
-  returnsUnit: boolean,
+  ret: RustReturn,
 ): string {
-  const resultKind = ret.rsReturn;
   // In a non-STRICT function every argument arrives as Option; a plain Rust parameter turns NULL into a NULL result.
   const unwrap = strict
     ? ''
@@ -36,42 +34,35 @@ function callLine(
         .filter((p) => !p.nullable)
         .map((p) => `let ${p.name} = match ${p.name} { Some(v) => v, None => return Ok(None) }; `)
         .join('');
-  // The body's array arguments are Array<T>; the function's own parameter may be Array<T>, Vec<Option<T>> or Vec<T>.
-  const arrays = params
-    .filter((p) => p.array)
+  // The body's argument types are fixed by the SQL types; the function's own parameter may differ:
+  // Array<T>, Vec<Option<T>> or Vec<T> for an array, u32 for an oid, char for a varchar. A composite_type!
+  // passes through a check whose rustc message says so when the type named is no composite type.
+  const converted = (p: (typeof params)[number], convert: (v: string) => string): string =>
+    p.nullable
+      ? `let ${p.name} = match ${p.name} { Some(a) => Some(${convert('a')}), None => None }; `
+      : `let ${p.name} = ${convert(p.name)}; `;
+  const conversions = params
     .map((p) => {
-      const convert = (v: string): string => `::pgrx::datum::array_arg(${v}, ${JSON.stringify(p.name)})?`;
-      return p.nullable
-        ? `let ${p.name} = match ${p.name} { Some(a) => Some(${convert('a')}), None => None }; `
-        : `let ${p.name} = ${convert(p.name)}; `;
+      const name = JSON.stringify(p.name);
+      if (p.array) return converted(p, (v) => `::pgrx::datum::array_arg(${v}, ${name})?`);
+      if (p.asChar) return converted(p, (v) => `::pgrx::rs_fn::char_arg(${v}, ${name})?`);
+      if (p.asU32) return converted(p, (v) => `u32::from(${v})`);
+      if (p.row) return converted(p, (v) => `::pgrx::rs_fn::composite_arg(${v})`);
+      return '';
     })
     .join('');
-  const oids = params
-    .filter((p) => p.asU32)
-    .map(
-      (p) =>
-        `let ${p.name}: ${p.nullable ? 'Option<u32>' : 'u32'} = ${p.name}${p.nullable ? '.map(u32::from)' : '.into()'}; `,
-    )
-    .join('');
   const call = `${fn.name}(${params.map((p) => p.name).join(', ')})`;
-  // A function returning () is a void SQL function: its "value" is Some(()).
-  const ok = returnsUnit ? 'Some(v)' : ret.asU32 ? 'v.map(::pgrx::pg_sys::Oid::from)' : 'v';
+  // The body returns Option<T> of its own (owned) T: a plain T is never NULL, a borrowed one is copied out.
+  const value = (v: string): string => {
+    const option = ret.notNull ? `Some(${v})` : v;
+    const owned = ret.convert ? `${option}.map(${ret.convert})` : option;
+    return ret.type.kind === 'composite' ? `${owned}.map(::pgrx::rs_fn::composite_result)` : owned;
+  };
   const result =
-    resultKind === 'option'
-      ? returnsUnit
-        ? `Ok(Some(${call}))`
-        : ret.asU32
-          ? `Ok(${call}.map(::pgrx::pg_sys::Oid::from))`
-          : `Ok(${call})`
-      : `match ${call} { Ok(v) => Ok(${ok}), Err(e) => Err(e.to_string().into()) }`;
-  return `${unwrap}${arrays}${oids}${result}`;
-}
-
-/** `()` or no `->` at all, possibly inside Result<(), E>. */
-function returnsUnit(returnType: string | undefined): boolean {
-  if (returnType === undefined) return true;
-  const t = returnType.replace(/\s+/g, '');
-  return t === '()' || /^Result<\(\),/.test(t);
+    ret.rsReturn === 'option'
+      ? `Ok(${value(call)})`
+      : `match ${call} { Ok(v) => Ok(${value('v')}), Err(e) => Err(e.to_string().into()) }`;
+  return `${unwrap}${conversions}${result}`;
 }
 
 export function parseRsFile(source: string, file: string): RsFileResult {
@@ -98,8 +89,8 @@ export function parseRsFile(source: string, file: string): RsFileResult {
         continue;
       }
       const args: FunctionArg[] = params.map((p) => ({ name: p.name, type: p.type }));
-      const called = params.map((p) => ({ ...p, array: p.type.kind === 'array' }));
-      const body = `${text.replace(/\s+$/, '')}\n${callLine(fn, called, strict, ret, returnsUnit(fn.returnType))}\n`;
+      const called = params.map((p) => ({ ...p, array: p.type.kind === 'array', row: p.type.kind === 'composite' }));
+      const body = `${text.replace(/\s+$/, '')}\n${callLine(fn, called, strict, ret)}\n`;
       functions.push({
         sqlName: fn.options.sqlName ?? fn.name,
         rustName: fn.name,

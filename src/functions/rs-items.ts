@@ -4,11 +4,11 @@
  * else in the file (private fns, structs, impls, nested modules) is a helper
  * and is not listed.
  *
- * A SQL function cannot be generic, so a `pub fn` with generic parameters,
- * `impl Trait` parameters or a `where` clause is a diagnostic naming it, as
- * are `const`/`async`/
- * `unsafe`/`extern` qualifiers, `self` receivers and parameters that are
- * patterns rather than names.
+ * A SQL function cannot be generic, so a `pub fn` with type or const
+ * parameters, `impl Trait` parameters or a `where` clause is a diagnostic
+ * naming it (lifetime parameters are fine: they only relate borrows), as are
+ * `const`/`async`/`unsafe`/`extern` qualifiers, `self` receivers and
+ * parameters that are patterns rather than names.
  *
  * ## Annotation grammar
  *
@@ -367,12 +367,22 @@ function parsePubFn(
     );
   k += 2;
   if (isPunct(nodes[k], '<')) {
-    bad('generic-function', nameTok, `\`${name}\` is generic; a SQL function needs concrete argument and return types`);
+    const from = k;
     let depth = 0;
     do {
       depth += angleChange(nodes[k]!);
       k++;
     } while (k < end && depth > 0);
+    // Lifetime parameters (`<'a>`, `<'a, 'b: 'a>`) only relate borrows: the SQL signature stays concrete.
+    const lifetimesOnly = flatten(nodes.slice(from + 1, k - 1)).every(
+      (t) => t.kind === 'lifetime' || (t.kind === 'punct' && [',', ':', '+'].includes(t.text)),
+    );
+    if (!lifetimesOnly)
+      bad(
+        'generic-function',
+        nameTok,
+        `\`${name}\` is generic; a SQL function needs concrete argument and return types`,
+      );
   }
   const paramGroup = asGroup(nodes[k], '(');
   if (!paramGroup) return;

@@ -8,6 +8,7 @@
  */
 import { PlrustError } from '../util/errors.js';
 import type { ScalarType, SqlType } from './definition.js';
+import { parseSqlType } from './sql-types.js';
 import {
   EXTRA_RUST_TYPES,
   type ExtraScalarType,
@@ -19,11 +20,12 @@ import {
 
 const SUPPORTED_RUST_TYPES_TEXT =
   'bool (bool), i16 (int2), i32 (int4), i64 (int8), f32 (float4), f64 (float8), &str or String (text), ' +
-  '&[u8] or Vec<u8> (bytea), ' +
+  '&[u8] or Vec<u8> (bytea), char (varchar of one character), u32 (oid), ' +
   EXTRA_RUST_TYPES +
-  ', Vec<Option<T>> of those (arrays; an argument may also be Array<T> or Vec<T>, which refuses a NULL element), ' +
+  ', composite_type!("name") (a named composite type), ' +
+  'Vec<Option<T>> or Vec<T> of those (arrays; an argument may also be Array<T>; a Vec<T> argument refuses a NULL element), ' +
   'Option<T> for a nullable argument; ' +
-  'results are Option<T> or Result<Option<T>, E> with E: Display, and () for void';
+  'results are T, Option<T>, Result<T, E> or Result<Option<T>, E> with E: Display (borrowed &str, &[u8] and &CStr included), and () for void';
 
 export interface RustParam {
   type: SqlType;
@@ -31,13 +33,22 @@ export interface RustParam {
   nullable: boolean;
   /** `u32` for an oid, which the call converts from the body's `Oid`. */
   asU32?: true;
+  /** `char` for a varchar, which the call converts from the body's `&str` (one character, or an error). */
+  asChar?: true;
 }
 
 export interface RustReturn {
   type: SqlType;
+  /** `Result<…, E>` or not. */
   rsReturn: 'option' | 'result-option';
-  /** `u32` for an oid, which the call converts to the body's `Oid`. */
-  asU32?: true;
+  /** The value is `T`, not `Option<T>`: never NULL. */
+  notNull?: true;
+  /**
+   * A Rust function (a path or a closure) turning the function's `T` into the
+   * SQL body's owned result type: `&str` into `String`, `u32` into `Oid`,
+   * `Vec<T>` into `Vec<Option<T>>`; absent when they are the same type.
+   */
+  convert?: string;
 }
 
 /** A parsed Rust type, only as detailed as the mapping needs. */
@@ -45,7 +56,9 @@ type RustType =
   | { kind: 'path'; name: string; args: Token[][] }
   | { kind: 'ref'; inner: RustType }
   | { kind: 'slice'; inner: RustType }
-  | { kind: 'unit' };
+  | { kind: 'unit' }
+  /** pgrx's `composite_type!("name")`, with the name checked (compositeName). */
+  | { kind: 'composite'; name: string };
 
 type Token = string;
 
@@ -71,6 +84,11 @@ function isU32(t: RustType | null): boolean {
   return t?.kind === 'path' && t.name === 'u32' && t.args.length === 0;
 }
 
+/** `char` for a one-character varchar: a scalar argument or result only, converted by the .rs call like u32. */
+function isChar(t: RustType | null): boolean {
+  return t?.kind === 'path' && /^((std|core)::primitive::)?char$/.test(t.name) && t.args.length === 0;
+}
+
 function unsupported(text: string, where: string, why?: string): PlrustError {
   return new PlrustError({
     code: 'UNSUPPORTED_TYPE',
@@ -81,7 +99,8 @@ function unsupported(text: string, where: string, why?: string): PlrustError {
 
 function tokenize(text: string): Token[] {
   const tokens: Token[] = [];
-  const re = /\s+|(r#[A-Za-z_][A-Za-z0-9_]*|[A-Za-z_][A-Za-z0-9_]*|'[A-Za-z_][A-Za-z0-9_]*|::|->|[0-9]+|.)/gsy;
+  const re =
+    /\s+|(r#[A-Za-z_][A-Za-z0-9_]*|[A-Za-z_][A-Za-z0-9_]*|'[A-Za-z_][A-Za-z0-9_]*|"(?:[^"\\]|\\.)*"|::|->|[0-9]+|.)/gsy;
   for (let m = re.exec(text); m !== null && m[0] !== ''; m = re.exec(text)) {
     if (m[1] !== undefined) tokens.push(m[1]);
   }
@@ -146,6 +165,14 @@ function parseAt(tokens: Token[], i: number): { type: RustType; end: number } | 
     if (tokens[j] !== '::') break;
     j++;
   }
+  if (tokens[j] === '!' && tokens[j + 1] === '(' && COMPOSITE_MACRO.test(segments.join('::'))) {
+    // composite_type!("name") or composite_type!('a, "name")
+    let k = j + 2;
+    if (tokens[k]?.startsWith("'") && tokens[k + 1] === ',') k += 2;
+    const literal = tokens[k];
+    if (literal === undefined || !literal.startsWith('"') || tokens[k + 1] !== ')') return null;
+    return { type: { kind: 'composite', name: literal }, end: k + 2 };
+  }
   let args: Token[][] = [];
   if (tokens[j] === '<') {
     const g = splitGenerics(tokens, j + 1);
@@ -154,6 +181,32 @@ function parseAt(tokens: Token[], i: number): { type: RustType; end: number } | 
     j = g.end;
   }
   return { type: { kind: 'path', name: canonicalPath(segments.join('::')), args }, end: j };
+}
+
+const COMPOSITE_MACRO = /^((pgrx|plrust_rt)::(prelude::)?)?composite_type$/;
+
+/** Only a plain SQL name (optionally schema-qualified) goes into the CREATE FUNCTION statement. */
+const COMPOSITE_NAME = /^[a-z_][a-z0-9_]{0,62}(\.[a-z_][a-z0-9_]{0,62})?$/;
+
+/** The SQL type a `composite_type!` literal names, or an error saying why it cannot be one. */
+function compositeName(literal: string, where: string): string {
+  const name = literal.slice(1, -1);
+  const refuse = (why: string): PlrustError =>
+    new PlrustError({
+      code: 'UNSUPPORTED_TYPE',
+      message: `${where}: composite_type!(${literal}) ${why}`,
+      hint: 'Name a composite type (CREATE TYPE name AS (…), or a table) as SQL spells it unquoted: lowercase letters, digits and _, optionally schema.name.',
+    });
+  if (!COMPOSITE_NAME.test(name)) throw refuse('is not a plain lowercase SQL type name');
+  let builtin = false;
+  try {
+    parseSqlType(name, where, true);
+    builtin = true;
+  } catch {
+    // Not a base type plrust knows: PostgreSQL decides at CREATE FUNCTION whether it is a composite type.
+  }
+  if (builtin) throw refuse(`names the base type ${name}, not a composite type; use its Rust type`);
+  return name;
 }
 
 function canonicalPath(path: string): string {
@@ -215,10 +268,23 @@ function arrayParamOf(t: RustType): SqlType | null {
   return scalar === null ? null : { kind: 'array', element: scalar };
 }
 
-/** A scalar or array SQL type (no Option around it), or null. */
-function valueTypeOf(t: RustType): SqlType | null {
+/** `composite_type!("name")`, `Vec<Option<composite_type!(…)>>` (and `Vec<composite_type!(…)>` when `bare`), or null. */
+function compositeOf(t: RustType, where: string, bare: boolean): SqlType | null {
+  if (t.kind === 'composite') return { kind: 'composite', name: compositeName(t.name, where), array: false };
+  if (t.kind !== 'path' || t.name !== 'Vec') return null;
+  const inner = onlyArg(t);
+  const element = inner && (optionInner(inner) ?? (bare ? inner : null));
+  return element?.kind === 'composite'
+    ? { kind: 'composite', name: compositeName(element.name, where), array: true }
+    : null;
+}
+
+/** A scalar, array or composite SQL type (no Option around it), or null. */
+function valueTypeOf(t: RustType, where: string): SqlType | null {
   const scalar = scalarOf(t);
   if (scalar !== null) return { kind: 'scalar', name: scalar };
+  const composite = compositeOf(t, where, false);
+  if (composite !== null) return composite;
   if (t.kind === 'path' && t.name === 'Vec') {
     const inner = onlyArg(t);
     if (inner?.kind === 'path' && inner.name === 'Option') {
@@ -245,7 +311,8 @@ export function sqlTypeOfRustParam(text: string, where: string): RustParam {
   const t = parse(text, where);
   const inner = optionInner(t);
   if (isU32(inner ?? t)) return { type: { kind: 'scalar', name: 'oid' }, nullable: inner !== null, asU32: true };
-  const type = valueTypeOf(inner ?? t) ?? arrayParamOf(inner ?? t);
+  if (isChar(inner ?? t)) return { type: { kind: 'scalar', name: 'varchar' }, nullable: inner !== null, asChar: true };
+  const type = valueTypeOf(inner ?? t, where) ?? arrayParamOf(inner ?? t);
   if (type === null) {
     const hint = t.kind === 'path' && t.name === 'Vec' ? 'arrays are Vec<Option<T>>' : undefined;
     throw unsupported(text, where, hint);
@@ -253,24 +320,51 @@ export function sqlTypeOfRustParam(text: string, where: string): RustParam {
   return { type, nullable: inner !== null };
 }
 
+/** Owns a borrowed `&str`, `&[u8]` or `&CStr` as the String, Vec<u8> or CString the runtime sends. */
+const TO_OWNED = '|v| ::std::borrow::ToOwned::to_owned(v)';
+
+/**
+ * A result value: its SQL type and the conversion into the SQL body's result
+ * type. Arrays may hold `T` or `Option<T>`, borrowed or owned.
+ */
+function resultValueOf(t: RustType, where: string): { type: SqlType; convert?: string } | null {
+  if (isU32(t)) return { type: { kind: 'scalar', name: 'oid' }, convert: '::pgrx::pg_sys::Oid::from' };
+  if (isChar(t))
+    return { type: { kind: 'scalar', name: 'varchar' }, convert: '|v: char| ::std::string::ToString::to_string(&v)' };
+  const scalar = scalarOf(t);
+  if (scalar !== null)
+    return { type: { kind: 'scalar', name: scalar }, ...(t.kind === 'ref' ? { convert: TO_OWNED } : {}) };
+  const composite = compositeOf(t, where, true);
+  if (t.kind === 'path' && t.name === 'Vec') {
+    const inner = onlyArg(t);
+    const option = inner && optionInner(inner);
+    const element = option ?? inner;
+    const elementScalar = element && scalarOf(element);
+    if (composite === null && elementScalar === null) return null;
+    const type: SqlType = composite ?? { kind: 'array', element: elementScalar! };
+    const owned = element?.kind === 'ref' ? `.map(|e| e.map(${TO_OWNED}))` : '';
+    if (option === null)
+      return { type, convert: `|v| v.into_iter().map(Some)${owned}.collect::<::std::vec::Vec<_>>()` };
+    return owned === '' ? { type } : { type, convert: `|v| v.into_iter()${owned}.collect::<::std::vec::Vec<_>>()` };
+  }
+  return composite && { type: composite };
+}
+
 /** The SQL result type of a `.rs` function; `text` is undefined when the function has no `->`. */
 export function sqlTypeOfRustReturn(text: string | undefined, where: string): RustReturn {
-  if (text === undefined || text.trim() === '') return { type: { kind: 'void' }, rsReturn: 'option' };
+  if (text === undefined || text.trim() === '') return { type: { kind: 'void' }, rsReturn: 'option', notNull: true };
   const t = parse(text, where);
-  if (t.kind === 'unit') return { type: { kind: 'void' }, rsReturn: 'option' };
+  if (t.kind === 'unit') return { type: { kind: 'void' }, rsReturn: 'option', notNull: true };
   const resultOk = t.kind === 'path' && t.name === 'Result' && t.args.length === 2 ? parseTokens(t.args[0]!) : null;
   const rsReturn = resultOk ? 'result-option' : 'option';
   const outer = resultOk ?? t;
-  if (resultOk?.kind === 'unit') return { type: { kind: 'void' }, rsReturn };
   const inner = optionInner(outer);
-  if (inner === null) {
-    throw unsupported(text, where, 'results are Option<T> or Result<Option<T>, E>, so that NULL can be returned');
-  }
-  if (inner.kind === 'unit') return { type: { kind: 'void' }, rsReturn };
-  if (isU32(inner)) return { type: { kind: 'scalar', name: 'oid' }, rsReturn, asU32: true };
-  const type = valueTypeOf(inner);
-  if (type === null) throw unsupported(text, where);
-  return { type, rsReturn };
+  const notNull = inner === null ? ({ notNull: true } as const) : {};
+  const value = inner ?? outer;
+  if (value.kind === 'unit') return { type: { kind: 'void' }, rsReturn, ...notNull };
+  const mapped = resultValueOf(value, where);
+  if (mapped === null) throw unsupported(text, where);
+  return { ...mapped, rsReturn, ...notNull };
 }
 
 function rustScalar(s: ScalarType, position: 'arg' | 'result'): string {

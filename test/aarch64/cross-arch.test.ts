@@ -65,6 +65,13 @@ RETURNS text STRICT LANGUAGE plrust AS $$
     let s = s.to_str()?;
     Ok(Some(format!("{c} {o} {t} {tz} {ts} {},{} {},{},{},{} {id} {s} {n} {r} {j}", p.x, p.y, b.high.x, b.high.y, b.low.x, b.low.y)))
 $$;
+CREATE TYPE xpair AS (a int4, b text, c numeric[]);
+CREATE FUNCTION x_pair(p xpair) RETURNS xpair[] STRICT LANGUAGE plrust AS $$
+    let mut q = PgHeapTuple::new_composite_type("xpair")?;
+    q.set_by_name("a", p.get_by_name::<i32>("a")?.map(|a| a * 2))?;
+    q.set_by_index(2usize, p.get_by_name::<String>("b")?.map(|b| b.to_uppercase()))?;
+    Ok(Some(vec![Some(p), None, Some(q)]))
+$$;
 CREATE FUNCTION x_flip(b box, tz timetz) RETURNS box[] STRICT LANGUAGE plrust AS $$
     let x = tz.timezone_offset() as f64;
     Ok(Some(vec![Some(BOX { high: b.low, low: b.high }), Some(BOX { high: Point { x, y: x }, low: Point::default() })]))
@@ -86,6 +93,7 @@ const NAMES = [
   'x_days',
   'x_more',
   'x_flip',
+  'x_pair',
 ];
 
 /** One line of results per function, NULL-input cases included. */
@@ -105,6 +113,7 @@ SELECT x_types('2024-02-29', '2024-02-29 12:00+02', '1 mon -2 days 03:00', 'A0EE
 SELECT x_days('2024-02-28', 2);
 SELECT x_more('A', 7, '01:02:03.5', '04:05:06+05:30', '2024-02-29 23:59:59.000001', '(1.5,-2)', '(1,2),(3,4)', '(5,6)', 'hi', '[1.5,2.25)', '[2024-01-01,2024-02-01)', '{"k": [1, "v"]}');
 SELECT x_flip('(1,2),(3,4)', '00:00-00:30');
+SELECT x_pair(ROW(21, 'arm', '{1.5,NULL}'));
 `;
 const EXPECTED = [
   '42|t',
@@ -122,6 +131,7 @@ const EXPECTED = [
   '{"[2024-02-28,2024-03-02)",NULL,empty}',
   '65 7 01:02:03.5 04:05:06+05:30 2024-02-29 23:59:59.000001 1.5,-2 3,4,1,2 (5,6) hi [1.5,2.25) [2024-01-01 00:00:00,2024-02-01 00:00:00) {"k":[1,"v"]}',
   '{(3,4),(1,2);(0,0),(-1800,-1800)}',
+  '{"(21,arm,\\"{1.5,NULL}\\")",NULL,"(42,ARM,)"}',
 ];
 const ERR = 'SELECT x_div(1, 0);';
 

@@ -231,6 +231,44 @@ describe('definitions', () => {
     assert.match(unsupported.errors[0]!, /u128/);
   });
 
+  test('.rs calls convert what the SQL body and the function disagree on', () => {
+    const src = [
+      "pub fn first<'a>(s: &'a str) -> Option<&'a str> { s.split(' ').next() }",
+      'pub fn nums(n: i32) -> Vec<i32> { vec![n] }',
+      'pub fn one(c: char, d: Option<char>) -> char { c }',
+      'pub fn rows(p: composite_type!("pair"), ps: Option<Vec<Option<composite_type!("pair")>>>) -> Result<composite_type!("pair"), String> { Ok(p) }',
+      'pub fn unit() {}',
+    ].join('\n');
+    const { functions, errors } = parseRsFile(src, 'c.rs');
+    assert.deepEqual(errors, []);
+    const calls = functions.map((f) => f.source.split('\n').at(-2));
+    assert.deepEqual(calls, [
+      'Ok(first(s).map(|v| ::std::borrow::ToOwned::to_owned(v)))',
+      'Ok(Some(nums(n)).map(|v| v.into_iter().map(Some).collect::<::std::vec::Vec<_>>()))',
+      'let c = match c { Some(v) => v, None => return Ok(None) }; ' +
+        'let c = ::pgrx::rs_fn::char_arg(c, "c")?; ' +
+        'let d = match d { Some(a) => Some(::pgrx::rs_fn::char_arg(a, "d")?), None => None }; ' +
+        'Ok(Some(one(c, d)).map(|v: char| ::std::string::ToString::to_string(&v)))',
+      'let p = match p { Some(v) => v, None => return Ok(None) }; ' +
+        'let p = ::pgrx::rs_fn::composite_arg(p); ' +
+        'let ps = match ps { Some(a) => Some(::pgrx::rs_fn::composite_arg(a)), None => None }; ' +
+        'match rows(p, ps) { Ok(v) => Ok(Some(v).map(::pgrx::rs_fn::composite_result)), Err(e) => Err(e.to_string().into()) }',
+      'Ok(Some(unit()))',
+    ]);
+    assert.deepEqual(
+      functions.map((f) => [f.strict, f.returns]),
+      [
+        [true, { kind: 'scalar', name: 'text' }],
+        [true, { kind: 'array', element: 'int4' }],
+        [false, { kind: 'scalar', name: 'varchar' }],
+        [false, { kind: 'composite', name: 'pair', array: false }],
+        [true, { kind: 'void' }],
+      ],
+    );
+    const sql = createFunctionSql(functions[3]!);
+    assert.match(sql, /^CREATE OR REPLACE FUNCTION rows\(p pair, ps pair\[\]\)\n\s+RETURNS pair CALLED ON NULL INPUT/);
+  });
+
   test('the generated CREATE FUNCTION parses back to the same definition (and hash)', () => {
     const { functions } = parseRsFile(
       'pub fn weird(s: &str) -> Option<String> { Some(format!("$plrust$ {s}")) }',

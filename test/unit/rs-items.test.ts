@@ -105,7 +105,8 @@ describe('extractRsItems', () => {
 
   test('generic functions and where clauses are diagnostics naming the function', () => {
     const r = extractRsItems(
-      "pub fn id<T>(x: T) -> T { x }\npub fn w(x: i32) -> i32 where i32: Copy { x }\npub fn life<'a>(x: &'a str) -> &'a str { x }",
+      "pub fn id<T>(x: T) -> T { x }\npub fn w(x: i32) -> i32 where i32: Copy { x }\npub fn life<'a>(x: &'a str) -> &'a str { x }\n" +
+        "pub fn two<'a, 'b: 'a>(x: &'a str, y: &'b str) -> &'a str { x }\npub fn mixed<'a, T>(x: &'a T) {}\npub fn n<const N: usize>() {}",
       'g.rs',
     );
     assert.deepEqual(
@@ -113,8 +114,14 @@ describe('extractRsItems', () => {
       [
         ['generic-function', 1, 8],
         ['generic-function', 2, 25],
-        ['generic-function', 3, 8],
+        ['generic-function', 5, 8],
+        ['generic-function', 6, 8],
       ],
+    );
+    // Lifetime parameters only relate borrows: the SQL signature stays concrete.
+    assert.deepEqual(
+      r.functions.filter((f) => f.name === 'life' || f.name === 'two').map((f) => f.params.map((p) => p.type)),
+      [["&'a str"], ["&'a str", "&'b str"]],
     );
     assert.match(r.diagnostics[0]!.message, /^g\.rs:1:8: generic-function: `id` is generic/);
     assert.match(r.diagnostics[1]!.message, /`w` has a `where` clause/);

@@ -68,7 +68,7 @@ describe('Rust parameter types -> SQL', () => {
     assert.deepEqual(sqlTypeOfRustReturn('Option<u32>', 'result'), {
       type: scalar('oid'),
       rsReturn: 'option',
-      asU32: true,
+      convert: '::pgrx::pg_sys::Oid::from',
     });
     rejects(() => sqlTypeOfRustParam('Vec<Option<u32>>', 'argument `os`'), /not supported/);
   });
@@ -81,7 +81,8 @@ describe('Rust parameter types -> SQL', () => {
     rejects(() => sqlTypeOfRustParam('HashMap<String, i32>', 'argument `m`'), /`HashMap<String, i32>`/);
     rejects(() => sqlTypeOfRustParam('Vec<u16>', 'argument `v`'), /arrays are Vec<Option<T>>/);
     rejects(() => sqlTypeOfRustParam('Array<Option<i32>>', 'argument `a`'), /not supported/);
-    rejects(() => sqlTypeOfRustReturn('Option<Vec<i32>>', 'result of f'), /not supported/);
+    rejects(() => sqlTypeOfRustReturn('Option<Vec<u16>>', 'result of f'), /not supported/);
+    rejects(() => sqlTypeOfRustParam('Vec<char>', 'argument `cs`'), /not supported/);
     rejects(() => sqlTypeOfRustParam('Option<Option<i32>>', 'argument `o`'), /`Option<Option<i32>>`/);
     rejects(() => sqlTypeOfRustParam('Vec<Option<Vec<Option<i32>>>>', 'argument `n`'), /not supported/);
     rejects(() => sqlTypeOfRustParam('&mut str', 'argument `s`'), /`&mut str`/);
@@ -92,27 +93,144 @@ describe('Rust parameter types -> SQL', () => {
 });
 
 describe('Rust return types -> SQL', () => {
-  const cases: [string | undefined, SqlType, 'option' | 'result-option'][] = [
-    [undefined, { kind: 'void' }, 'option'],
-    ['()', { kind: 'void' }, 'option'],
-    ['Option<()>', { kind: 'void' }, 'option'],
-    ['Result<(), String>', { kind: 'void' }, 'result-option'],
-    ['Result<Option<()>, MyError>', { kind: 'void' }, 'result-option'],
-    ['Option<i32>', scalar('int4'), 'option'],
-    ['Option<String>', scalar('text'), 'option'],
-    ["Option<&'static str>", scalar('text'), 'option'],
-    ['Option<Vec<u8>>', scalar('bytea'), 'option'],
-    ["Result<Option<String>, Box<dyn std::error::Error + Send + Sync + 'static>>", scalar('text'), 'result-option'],
-    ['std::result::Result<Option<Vec<Option<f64>>>, Error<Vec<(u8, u8)>>>', array('float8'), 'result-option'],
+  const owned = '|v| ::std::borrow::ToOwned::to_owned(v)';
+  const cases: [string | undefined, SqlType, 'option' | 'result-option', boolean, string?][] = [
+    [undefined, { kind: 'void' }, 'option', true],
+    ['()', { kind: 'void' }, 'option', true],
+    ['Option<()>', { kind: 'void' }, 'option', false],
+    ['Result<(), String>', { kind: 'void' }, 'result-option', true],
+    ['Result<Option<()>, MyError>', { kind: 'void' }, 'result-option', false],
+    ['Option<i32>', scalar('int4'), 'option', false],
+    ['i32', scalar('int4'), 'option', true],
+    ['Result<i64, String>', scalar('int8'), 'result-option', true],
+    ['Option<String>', scalar('text'), 'option', false],
+    ["Option<&'static str>", scalar('text'), 'option', false, owned],
+    ["&'a str", scalar('text'), 'option', true, owned],
+    ['Result<Option<&str>, String>', scalar('text'), 'result-option', false, owned],
+    ['Option<&[u8]>', scalar('bytea'), 'option', false, owned],
+    ['&core::ffi::CStr', scalar('cstring'), 'option', true, owned],
+    ['Option<Vec<u8>>', scalar('bytea'), 'option', false],
+    ['char', scalar('varchar'), 'option', true, '|v: char| ::std::string::ToString::to_string(&v)'],
+    [
+      "Result<Option<String>, Box<dyn std::error::Error + Send + Sync + 'static>>",
+      scalar('text'),
+      'result-option',
+      false,
+    ],
+    ['std::result::Result<Option<Vec<Option<f64>>>, Error<Vec<(u8, u8)>>>', array('float8'), 'result-option', false],
+    ['Option<Vec<i32>>', array('int4'), 'option', false, '|v| v.into_iter().map(Some).collect::<::std::vec::Vec<_>>()'],
+    [
+      'Vec<&str>',
+      array('text'),
+      'option',
+      true,
+      `|v| v.into_iter().map(Some).map(|e| e.map(${owned})).collect::<::std::vec::Vec<_>>()`,
+    ],
+    [
+      'Vec<Option<&[u8]>>',
+      array('bytea'),
+      'option',
+      true,
+      `|v| v.into_iter().map(|e| e.map(${owned})).collect::<::std::vec::Vec<_>>()`,
+    ],
+    [
+      'Vec<AnyNumeric>',
+      array('numeric'),
+      'option',
+      true,
+      '|v| v.into_iter().map(Some).collect::<::std::vec::Vec<_>>()',
+    ],
+    ['Vec<Option<Date>>', array('date'), 'option', true],
   ];
-  for (const [text, type, rsReturn] of cases) {
-    test(String(text), () => assert.deepEqual(sqlTypeOfRustReturn(text, 'result of f'), { type, rsReturn }));
+  for (const [text, type, rsReturn, notNull, convert] of cases) {
+    test(String(text), () =>
+      assert.deepEqual(sqlTypeOfRustReturn(text, 'result of f'), {
+        type,
+        rsReturn,
+        ...(notNull ? { notNull: true } : {}),
+        ...(convert ? { convert } : {}),
+      }),
+    );
   }
 
-  test('a result must be able to say NULL', () => {
-    rejects(() => sqlTypeOfRustReturn('i32', 'result of f'), /results are Option<T> or Result<Option<T>, E>/);
-    rejects(() => sqlTypeOfRustReturn('Result<i32, String>', 'result of f'), /results are Option<T>/);
+  test('unsupported results are named', () => {
     rejects(() => sqlTypeOfRustReturn('Option<u64>', 'result of f'), /`Option<u64>`/);
+    rejects(() => sqlTypeOfRustReturn('&mut str', 'result of f'), /`&mut str`/);
+    rejects(() => sqlTypeOfRustReturn('Vec<Option<Vec<i32>>>', 'result of f'), /not supported/);
+  });
+});
+
+describe('composite_type! in .rs signatures', () => {
+  const pair = (array: boolean): SqlType => ({ kind: 'composite', name: 'pair', array });
+  test('argument, result and array spellings name the SQL type', () => {
+    assert.deepEqual(sqlTypeOfRustParam('composite_type!("pair")', 'argument `p`'), {
+      type: pair(false),
+      nullable: false,
+    });
+    assert.deepEqual(sqlTypeOfRustParam('Option<pgrx::composite_type!(\'a, "pair")>', 'argument `p`'), {
+      type: pair(false),
+      nullable: true,
+    });
+    assert.deepEqual(sqlTypeOfRustParam('Vec<Option<composite_type!("pair")>>', 'argument `ps`').type, pair(true));
+    assert.deepEqual(sqlTypeOfRustParam('composite_type!("myschema.pair")', 'argument `p`').type, {
+      kind: 'composite',
+      name: 'myschema.pair',
+      array: false,
+    });
+    assert.deepEqual(sqlTypeOfRustReturn('Result<Option<composite_type!("pair")>, E>', 'result'), {
+      type: pair(false),
+      rsReturn: 'result-option',
+    });
+    assert.deepEqual(sqlTypeOfRustReturn('Vec<composite_type!("pair")>', 'result'), {
+      type: pair(true),
+      rsReturn: 'option',
+      notNull: true,
+      convert: '|v| v.into_iter().map(Some).collect::<::std::vec::Vec<_>>()',
+    });
+  });
+
+  test('a name that is not a plain composite type name is refused before any SQL is written', () => {
+    for (const [literal, why] of [
+      ['"pair\\"; DROP TABLE t; --"', /is not a plain lowercase SQL type name/],
+      ['"Pair"', /is not a plain lowercase SQL type name/],
+      ['""', /is not a plain lowercase SQL type name/],
+      ['"a.b.c"', /is not a plain lowercase SQL type name/],
+      ['"int4"', /names the base type int4, not a composite type/],
+      ['"text"', /names the base type text/],
+      ['"void"', /names the base type void/],
+    ] as const) {
+      for (const refused of [
+        () => sqlTypeOfRustParam(`composite_type!(${literal})`, 'argument `p` of f'),
+        () => sqlTypeOfRustReturn(`Option<composite_type!(${literal})>`, 'result of f'),
+      ]) {
+        assert.throws(refused, (e: unknown) => {
+          assert.ok(e instanceof PlrustError);
+          assert.equal(e.code, 'UNSUPPORTED_TYPE');
+          assert.match(e.message, /^(argument `p`|result) of f: composite_type!\(/);
+          assert.match(e.message, why);
+          assert.match(e.hint ?? '', /Name a composite type/);
+          return true;
+        });
+      }
+    }
+    rejects(() => sqlTypeOfRustParam('composite_type!(r"pair")', 'argument `p`'), /not supported/);
+    rejects(() => sqlTypeOfRustParam('composite_type!(PAIR)', 'argument `p`'), /not supported/);
+    rejects(() => sqlTypeOfRustParam('other_macro!("pair")', 'argument `p`'), /not supported/);
+  });
+});
+
+describe('char in .rs signatures', () => {
+  test('a varchar the call converts', () => {
+    assert.deepEqual(sqlTypeOfRustParam('char', 'argument `c`'), {
+      type: scalar('varchar'),
+      nullable: false,
+      asChar: true,
+    });
+    assert.deepEqual(sqlTypeOfRustParam('Option<core::primitive::char>', 'argument `c`'), {
+      type: scalar('varchar'),
+      nullable: true,
+      asChar: true,
+    });
   });
 });
 
