@@ -192,8 +192,8 @@ resolve_type(Oid type_oid, bool is_result, PlrustType *t)
 				   "The supported types are bool, int2, int4, int8, float4, float8, text, varchar, "
 				   "bytea, \"char\", oid, date, time, timetz, timestamp, timestamptz, interval, uuid, "
 				   "point, box, tid, cstring, numeric, json, jsonb, int4range, int8range, numrange, daterange, "
-				   "tsrange, tstzrange, enums (as text), named composite types and domains over them, record (as an argument), one-dimensional arrays of these, and void as the "
-				   "result type.");
+				   "tsrange, tstzrange, enums (as text), named composite types and domains over them, "
+				   "record (as an argument), one-dimensional arrays of these, and void as the result type.");
 }
 
 /* Whether values of type_oid convert to PlrustValues (query arguments and results). */

@@ -414,10 +414,22 @@ put_column(StringInfo out, Datum d, bool isnull, const PlrustType *t, Oid type_o
 	}
 }
 
-/* One query argument: its type and value (the text form of a type PL/Rust does not convert). */
 static Datum row_arg(const PlrustValue *v, uint32 i, Oid *type);
 static Datum rows_arg(Reader *r, uint32 i, Oid *type, Oid elem, char *null);
 
+/*
+ * The type OID a column is described with to the runtime (query replies,
+ * row types): a domain's base type when its values travel converted, as the
+ * Rust type is the base type's.
+ */
+static Oid
+described_type(Form_pg_attribute att, PlrustType *t, bool *known)
+{
+	*known = !att->attisdropped && request_type_of(att->atttypid, t);
+	return *known ? getBaseType(att->atttypid) : att->atttypid;
+}
+
+/* One query argument: its type and value (the text form of a type PL/Rust does not convert). */
 static void
 get_arg(Reader *r, uint32 i, Oid *type, Datum *value, char *null)
 {
@@ -678,11 +690,10 @@ run_query(PlrustCallState *st, const char *query, uint32 nargs, Oid *types, Datu
 		for (c = 0; c < desc->natts; c++)
 		{
 			Form_pg_attribute att = TupleDescAttr(desc, c);
+			Oid			described = described_type(att, &types_out[c], &known[c]);
 
-			known[c] = request_type_of(att->atttypid, &types_out[c]);
 			put_text(out, NameStr(att->attname));
-			/* a domain's values are its base type's: the Rust type is the base type's */
-			put_u32(out, known[c] ? getBaseType(att->atttypid) : att->atttypid);
+			put_u32(out, described);
 			put_u8(out, known[c] ? 0 : 1);
 		}
 		put_u64(out, SPI_processed);
@@ -829,10 +840,10 @@ put_columns(StringInfo out, TupleDesc desc, PlrustType *types, bool *known)
 	for (i = 0; i < desc->natts; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(desc, i);
+		Oid			described = described_type(att, &types[i], &known[i]);
 
-		known[i] = !att->attisdropped && request_type_of(att->atttypid, &types[i]);
 		put_text(out, NameStr(att->attname));
-		put_u32(out, known[i] ? getBaseType(att->atttypid) : att->atttypid);
+		put_u32(out, described);
 		put_u8(out, known[i] ? 0 : 1);
 		put_u8(out, att->attisdropped ? 1 : 0);
 	}
@@ -1012,9 +1023,9 @@ row_of_type(Reader *r, Oid type_oid)
 		Form_pg_attribute att = TupleDescAttr(desc, c);
 		Oid			built = get_u32(r);
 		PlrustType	t;
+		bool		known;
 
-		if (!att->attisdropped &&
-			built != (request_type_of(att->atttypid, &t) ? getBaseType(att->atttypid) : att->atttypid))
+		if (!att->attisdropped && built != described_type(att, &t, &known))
 			ereport(ERROR,
 					(errcode(ERRCODE_DATATYPE_MISMATCH),
 					 errmsg("column \"%s\" of type %s has type %s, but the row has a value of type %s",

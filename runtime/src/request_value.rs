@@ -159,7 +159,6 @@ builtin_oids!(
 );
 
 pub(crate) const TEXTOID: u32 = 25;
-pub(crate) const RECORDOID: u32 = 2249;
 pub(crate) const VARCHAROID: u32 = 1043;
 
 fn element_of(array_oid: u32) -> Option<u32> {

@@ -170,7 +170,7 @@ impl<'a> PgHeapTuple<'a, AllocatedByRust> {
         } else {
             given == c.oid || (text_like(given) && text_like(c.oid)) || (text_array(given) && text_array(c.oid))
         };
-        if !fits && c.as_text && given == crate::request_value::RECORDOID {
+        if !fits && c.as_text && given == crate::request_value::PgBuiltInOids::RECORDOID.value() {
             // a row into a field of a composite type, which holds the row's text
             if let Value::Bytes(row) = &datum.0 {
                 let text = crate::composite::row_as_field_text(c.oid, row)
