@@ -162,13 +162,21 @@ resolve_type(Oid type_oid, bool is_result, PlrustType *t)
 						   "PL/Rust functions cannot take arguments of type void", NULL);
 		return NULL;
 	}
-	if (get_typtype(type_oid) == TYPTYPE_COMPOSITE)
+	elem = get_element_type(type_oid);
+	/*
+	 * PostgreSQL hands a record argument over with its (maybe transient) row
+	 * type; a record result would need the caller's column definition list.
+	 */
+	if (is_result && (type_oid == RECORDOID || elem == RECORDOID))
+		return problem(ERRCODE_FEATURE_NOT_SUPPORTED,
+					   psprintf("PL/Rust functions cannot return type %s", format_type_be(type_oid)),
+					   "Return a named composite type (CREATE TYPE ... AS (...)), or declare RETURNS TABLE(...).");
+	if (type_oid == RECORDOID || get_typtype(getBaseType(type_oid)) == TYPTYPE_COMPOSITE)
 	{
 		t->scalar = PLRUST_COMPOSITE;
 		return NULL;
 	}
-	elem = get_element_type(type_oid);
-	if (OidIsValid(elem) && get_typtype(elem) == TYPTYPE_COMPOSITE)
+	if (OidIsValid(elem) && (elem == RECORDOID || get_typtype(getBaseType(elem)) == TYPTYPE_COMPOSITE))
 	{
 		t->scalar = PLRUST_COMPOSITE;
 		t->is_array = true;
@@ -189,8 +197,9 @@ resolve_type(Oid type_oid, bool is_result, PlrustType *t)
 				   "The supported types are bool, int2, int4, int8, float4, float8, text, varchar, "
 				   "bytea, \"char\", oid, date, time, timetz, timestamp, timestamptz, interval, uuid, "
 				   "point, box, tid, cstring, numeric, json, jsonb, inet, int4range, int8range, numrange, daterange, "
-				   "tsrange, tstzrange, enums (as text), named composite types, one-dimensional arrays of these, "
-				   "anyelement and anyarray, and void as the result type.");
+				   "tsrange, tstzrange, enums (as text), named composite types and domains over them, "
+				   "record (as an argument), one-dimensional arrays of these, anyelement and anyarray, "
+				   "and void as the result type.");
 }
 
 /*

@@ -511,13 +511,15 @@ prepare_set(FunctionCallInfo fcinfo, PlrustFunction *fn, PlrustCallState *st)
 	const PlrustDef *def = fn->def;
 	MemoryContext caller;
 	TupleDesc	desc;
+	TypeFuncClass kind;
 
 	if (rsi == NULL || !IsA(rsi, ReturnSetInfo) || (rsi->allowedModes & SFRM_Materialize) == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("set-valued function called in context that cannot accept a set")));
 	caller = MemoryContextSwitchTo(rsi->econtext->ecxt_per_query_memory);
-	if (get_call_result_type(fcinfo, NULL, &desc) == TYPEFUNC_COMPOSITE)
+	kind = get_call_result_type(fcinfo, NULL, &desc);
+	if (kind == TYPEFUNC_COMPOSITE || kind == TYPEFUNC_COMPOSITE_DOMAIN)
 		desc = CreateTupleDescCopy(desc);
 	else
 	{

@@ -45,6 +45,8 @@
 #define OP_TRIGGER_RETURN 5
 #define OP_FN_CALL 6
 #define OP_TYPE 7
+#define OP_ROW 8
+#define OP_ROW_TEXT 9
 #define OP_TIMEZONE 16
 #define OP_SERVER_VERSION 17
 
@@ -413,11 +415,27 @@ put_column(StringInfo out, Datum d, bool isnull, const PlrustType *t, Oid type_o
 	}
 }
 
+static Datum row_arg(const PlrustValue *v, uint32 i, Oid *type);
+static Datum rows_arg(Reader *r, uint32 i, Oid *type, Oid elem, char *null);
+
+/*
+ * The type OID a column is described with to the runtime (query replies,
+ * row types): a domain's base type when its values travel converted, as the
+ * Rust type is the base type's.
+ */
+static Oid
+described_type(Form_pg_attribute att, PlrustType *t, bool *known)
+{
+	*known = !att->attisdropped && request_type_of(att->atttypid, t);
+	return *known ? getBaseType(att->atttypid) : att->atttypid;
+}
+
 /* One query argument: its type and value (the text form of a type PL/Rust does not convert). */
 static void
 get_arg(Reader *r, uint32 i, Oid *type, Datum *value, char *null)
 {
 	PlrustType	t;
+	Oid			elem;
 
 	*type = get_u32(r);
 	if (!OidIsValid(*type) || get_typtype(*type) == '\0')
@@ -425,7 +443,25 @@ get_arg(Reader *r, uint32 i, Oid *type, Datum *value, char *null)
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("type with OID %u does not exist", *type),
 				 errdetail("Argument %u names it.", i + 1)));
-	if (request_type_of(*type, &t))
+	/* a pseudo-type has no values of its own; record takes the row's type */
+	if (get_typtype(*type) == TYPTYPE_PSEUDO && *type != RECORDOID && *type != RECORDARRAYOID)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("argument %u cannot have type %s", i + 1, format_type_be(*type))));
+	if (*type == RECORDOID || get_typtype(getBaseType(*type)) == TYPTYPE_COMPOSITE)
+	{
+		PlrustValue v;
+
+		get_scalar(r, &v, PLRUST_COMPOSITE);
+		*null = v.is_null ? 'n' : ' ';
+		*value = v.is_null ? (Datum) 0 : row_arg(&v, i, type);
+		if (v.is_null && get_typtype(*type) == TYPTYPE_DOMAIN)
+			domain_check((Datum) 0, true, *type, NULL, NULL);
+	}
+	else if (OidIsValid(elem = get_element_type(*type)) &&
+			 (elem == RECORDOID || get_typtype(getBaseType(elem)) == TYPTYPE_COMPOSITE))
+		*value = rows_arg(r, i, type, elem, null);
+	else if (request_type_of(*type, &t))
 	{
 		PlrustValue v;
 
@@ -655,11 +691,10 @@ run_query(PlrustCallState *st, const char *query, uint32 nargs, Oid *types, Datu
 		for (c = 0; c < desc->natts; c++)
 		{
 			Form_pg_attribute att = TupleDescAttr(desc, c);
+			Oid			described = described_type(att, &types_out[c], &known[c]);
 
-			known[c] = request_type_of(att->atttypid, &types_out[c]);
 			put_text(out, NameStr(att->attname));
-			/* a domain's values are its base type's: the Rust type is the base type's */
-			put_u32(out, known[c] ? getBaseType(att->atttypid) : att->atttypid);
+			put_u32(out, described);
 			put_u8(out, known[c] ? 0 : 1);
 		}
 		put_u64(out, SPI_processed);
@@ -741,8 +776,12 @@ rows_op(PlrustCallState *st, Reader *r)
 			get_value(r, &v, t);
 			nulls[c] = v.is_null != 0;
 			values[c] = nulls[c] ? (Datum) 0 : plrust_value_to_datum(&v, t);
+			/* PostgreSQL does not check what a set-returning function returns */
+			if (t->is_domain)
+				domain_check(values[c], nulls[c], t->type_oid, NULL, NULL);
 		}
-		if (ncols == 1 && one->scalar == PLRUST_COMPOSITE && !one->is_array && st->rows_desc->tdtypeid == one->type_oid)
+		if (ncols == 1 && one->scalar == PLRUST_COMPOSITE && !one->is_array &&
+			st->rows_desc->tdtypeid == getBaseType(one->type_oid))
 			put_composite_row(st, values[0], nulls[0]);
 		else
 			tuplestore_putvalues(st->rows, st->rows_desc, values, nulls);
@@ -802,10 +841,10 @@ put_columns(StringInfo out, TupleDesc desc, PlrustType *types, bool *known)
 	for (i = 0; i < desc->natts; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(desc, i);
+		Oid			described = described_type(att, &types[i], &known[i]);
 
-		known[i] = !att->attisdropped && request_type_of(att->atttypid, &types[i]);
 		put_text(out, NameStr(att->attname));
-		put_u32(out, known[i] ? getBaseType(att->atttypid) : att->atttypid);
+		put_u32(out, described);
 		put_u8(out, known[i] ? 0 : 1);
 		put_u8(out, att->attisdropped ? 1 : 0);
 	}
@@ -958,40 +997,260 @@ plrust_composite_arg(PlrustValue *v, Datum d)
 	v->v.bytes.len = out.len;
 }
 
-/* A composite result: the row type's OID, the number of columns, the values. */
-Datum
-plrust_composite_result(const PlrustValue *v, Oid type_oid)
+/*
+ * A row of the named composite type type_oid the function built: the number
+ * of columns and their types as the row type was described to it
+ * (put_columns), then each value in its column's shape (form_row). A row
+ * built before ALTER TYPE changed the type is refused, so that no value is
+ * read as another column type of the same shape.
+ */
+static Datum
+row_of_type(Reader *r, Oid type_oid)
 {
-	Reader		r;
-	TupleDesc	desc;
+	TupleDesc	desc = lookup_rowtype_tupdesc_copy(type_oid, -1);
+	uint32		ncols = get_u32(r);
 	Datum	   *values;
 	bool	   *nulls;
-	Oid			given;
-	HeapTuple	tuple;
+	int			c;
+
+	if (ncols != (uint32) desc->natts)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("row of type %s has %u columns, but the type has %d", format_type_be(type_oid), ncols,
+						desc->natts),
+				 errdetail("The type was changed after the row was built.")));
+	for (c = 0; c < desc->natts; c++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, c);
+		Oid			built = get_u32(r);
+		PlrustType	t;
+		bool		known;
+
+		if (!att->attisdropped && built != described_type(att, &t, &known))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("column \"%s\" of type %s has type %s, but the row has a value of type %s",
+							NameStr(att->attname), format_type_be(type_oid), format_type_be(att->atttypid),
+							OidIsValid(built) && get_typtype(built) != '\0' ? format_type_be(built) : "unknown"),
+					 errdetail("The type was changed after the row was built.")));
+	}
+	values = palloc(sizeof(Datum) * Max(desc->natts, 1));
+	nulls = palloc(sizeof(bool) * Max(desc->natts, 1));
+	form_row(r, desc, values, nulls);
+	if (r->at != r->len)
+		malformed();
+	return HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
+}
+
+static Reader
+reader_of_bytes(const PlrustValue *v)
+{
+	Reader		r;
 
 	if (v->shape != PLRUST_SHAPE_BYTES)
 		malformed();
 	r.p = (const uint8_t *) v->v.bytes.ptr;
 	r.len = v->v.bytes.len;
 	r.at = 0;
-	given = get_u32(&r);
-	if (given != type_oid)
+	return r;
+}
+
+static const char *
+row_type_name(Oid given)
+{
+	return OidIsValid(given) && get_typtype(given) == TYPTYPE_COMPOSITE ? format_type_be(given)
+		: given == RECORDOID ? "record" : "unknown";
+}
+
+/*
+ * A composite result: the row type's OID, the number of columns, the
+ * values. For a domain over a composite type the row has the base type;
+ * the caller checks the domain's constraints.
+ */
+Datum
+plrust_composite_result(const PlrustValue *v, Oid type_oid)
+{
+	Reader		r = reader_of_bytes(v);
+	Oid			base = getBaseType(type_oid);
+	Oid			given = get_u32(&r);
+
+	if (given != base || base == RECORDOID)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("returned row has type %s, but the function returns %s",
-						OidIsValid(given) && get_typtype(given) == TYPTYPE_COMPOSITE ? format_type_be(given) : "unknown",
-						format_type_be(type_oid)),
-				 errhint("Build the row with PgHeapTuple::new_composite_type(\"%s\").", format_type_be(type_oid))));
-	desc = lookup_rowtype_tupdesc_copy(type_oid, -1);
-	if (get_u32(&r) != (uint32) desc->natts)
+						row_type_name(given), format_type_be(type_oid)),
+				 base == RECORDOID ? errhint("Declare the column with a named composite type.")
+				 : errhint("Build the row with PgHeapTuple::new_composite_type(\"%s\").", format_type_be(base))));
+	return row_of_type(&r, base);
+}
+
+/*
+ * A row as a query argument: the row says its type, which must be the
+ * composite type (or the domain's base type) the argument names; an
+ * argument named record takes the row's own type. A row of a transient
+ * record type has no type the query could name.
+ */
+static Datum
+row_arg(const PlrustValue *v, uint32 i, Oid *type)
+{
+	Reader		r = reader_of_bytes(v);
+	Oid			base = *type == RECORDOID ? RECORDOID : getBaseType(*type);
+	Oid			given = get_u32(&r);
+	Datum		d;
+
+	if (!OidIsValid(given) || get_typtype(given) != TYPTYPE_COMPOSITE)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("argument %u is a row of type %s, which a query cannot name", i + 1, row_type_name(given)),
+				 errhint("Build the row with PgHeapTuple::new_composite_type(\"name\") of a named composite type.")));
+	if (base != RECORDOID && given != base)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("argument %u is a row of type %s, but its type is given as %s",
+						i + 1, format_type_be(given), format_type_be(*type))));
+	d = row_of_type(&r, given);
+	if (base == RECORDOID)
+		*type = given;
+	else if (get_typtype(*type) == TYPTYPE_DOMAIN)
+		domain_check(d, false, *type, NULL, NULL);
+	return d;
+}
+
+/*
+ * An array of rows as a query argument. For record[] the rows give the
+ * element type, and must all have the same one.
+ */
+static Datum
+rows_arg(Reader *r, uint32 i, Oid *type, Oid elem, char *null)
+{
+	PlrustType	rows = {.scalar = PLRUST_COMPOSITE, .is_array = true};
+	Oid			row_type = elem == RECORDOID ? InvalidOid : elem;
+	PlrustValue v;
+	const PlrustValue *given_rows;
+	Size		n;
+	Datum	   *elems;
+	bool	   *nulls;
+	int			dims[1];
+	int			lbs[1] = {1};
+	int16		len;
+	bool		byval;
+	char		align;
+	Size		k;
+
+	get_value(r, &v, &rows);
+	*null = v.is_null ? 'n' : ' ';
+	if (v.is_null)
+		return (Datum) 0;
+	given_rows = v.v.array.ptr;
+	n = v.v.array.len;
+	elems = palloc0(sizeof(Datum) * Max(n, 1));
+	nulls = palloc0(sizeof(bool) * Max(n, 1));
+	for (k = 0; k < n; k++)
+	{
+		Oid			given = elem;
+
+		nulls[k] = given_rows[k].is_null != 0;
+		if (nulls[k])
+			continue;
+		elems[k] = row_arg(&given_rows[k], i, &given);
+		if (!OidIsValid(row_type))
+			row_type = given;
+		else if (elem == RECORDOID && given != row_type)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("argument %u is an array of rows of types %s and %s",
+							i + 1, format_type_be(row_type), format_type_be(given)),
+					 errdetail("The elements of an array have one type.")));
+	}
+	if (!OidIsValid(row_type))
+		row_type = RECORDOID;	/* empty, or only NULLs: record[] stays record[] */
+	else if (elem == RECORDOID)
+		*type = get_array_type(row_type);
+	if (!OidIsValid(*type))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("type %s has no array type", format_type_be(row_type))));
+	get_typlenbyvalalign(row_type, &len, &byval, &align);
+	if (n == 0)
+		return PointerGetDatum(construct_empty_array(row_type));
+	dims[0] = (int) n;
+	return PointerGetDatum(construct_md_array(elems, nulls, 1, dims, lbs, row_type, len, byval, align));
+}
+
+/*
+ * A composite value (or an array of them) that travelled as its text form
+ * (a query's column, a row's field), read as rows for PgHeapTuple: the
+ * type's input function parses it, as a cast from text would, and it comes
+ * back as a value of the type's shape, each row as a composite argument.
+ */
+static void
+row_op(Reader *r, StringInfo out)
+{
+	Oid			type = get_u32(r);
+	char	   *text = get_utf8_text(r, "row text");
+	PlrustType	t;
+	Oid			input;
+	Oid			ioparam;
+	Datum		d;
+	PlrustValue v;
+
+	if (r->at != r->len)
 		malformed();
-	values = palloc(sizeof(Datum) * Max(desc->natts, 1));
-	nulls = palloc(sizeof(bool) * Max(desc->natts, 1));
-	form_row(&r, desc, values, nulls);
-	if (r.at != r.len)
+	if (type == RECORDOID || type == RECORDARRAYOID)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("a value of type %s cannot be read as a PgHeapTuple", format_type_be(type)),
+				 errhint("Cast it to a named composite type in the query, as in ROW(1, 'a')::pair.")));
+	if (!OidIsValid(type) || get_typtype(type) == '\0' || !plrust_type_of(type, &t) || t.scalar != PLRUST_COMPOSITE)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("type with OID %u is not a composite type or an array of one", type)));
+	getTypeInputInfo(type, &input, &ioparam);
+	d = OidInputFunctionCall(input, text, ioparam, -1);
+	if (t.is_array)
+		plrust_value_from_datum(&v, d, &t);
+	else
+		plrust_composite_arg(&v, d);
+	put_value(out, &v);
+}
+
+/*
+ * A row stored into a field of a composite type (or a domain over one),
+ * which travels as text: the row must have the field's type, and becomes
+ * the text its output function prints.
+ */
+static void
+row_text_op(Reader *r, StringInfo out)
+{
+	Oid			type = get_u32(r);
+	Size		len;
+	const uint8_t *row = get_bytes(r, &len);
+	Reader		rr = {row, len, 0};
+	Oid			base;
+	Oid			given;
+	Oid			output;
+	bool		varlena;
+	Datum		d;
+	char	   *text;
+
+	if (r->at != r->len)
 		malformed();
-	tuple = heap_form_tuple(desc, values, nulls);
-	return HeapTupleGetDatum(tuple);
+	if (!OidIsValid(type) || get_typtype(type) == '\0' || get_typtype(base = getBaseType(type)) != TYPTYPE_COMPOSITE)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("type with OID %u is not a composite type", type)));
+	given = get_u32(&rr);
+	if (given != base)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("a row of type %s cannot be stored in a field of type %s",
+						row_type_name(given), format_type_be(type))));
+	d = row_of_type(&rr, base);
+	if (base != type)
+		domain_check(d, false, type, NULL, NULL);
+	getTypeOutputInfo(type, &output, &varlena);
+	text = OidOutputFunctionCall(output, d);
+	put_text(out, text);
 }
 
 /*
@@ -1224,13 +1483,20 @@ plrust_host_request(void *ctx, const uint8_t *msg, size_t len, PlrustSlice *repl
 				break;
 			case OP_SPI:
 			case OP_FN_CALL:
+			case OP_ROW:
+			case OP_ROW_TEXT:
+				/* these run functions of any type, which may fail after taking resources */
 				BeginInternalSubTransaction(NULL);
 				subxact = true;
 				MemoryContextSwitchTo(work);
 				if (op == OP_SPI)
 					spi_op(st, &r, &out);
-				else
+				else if (op == OP_FN_CALL)
 					fn_call_op(st, &r, &out);
+				else if (op == OP_ROW)
+					row_op(&r, &out);
+				else
+					row_text_op(&r, &out);
 				ReleaseCurrentSubTransaction();
 				subxact = false;
 				CurrentResourceOwner = owner;

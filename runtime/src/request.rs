@@ -13,6 +13,8 @@ pub(crate) const OP_TRIGGER: u32 = 4;
 pub(crate) const OP_TRIGGER_RETURN: u32 = 5;
 pub(crate) const OP_FN_CALL: u32 = 6;
 pub(crate) const OP_TYPE: u32 = 7;
+pub(crate) const OP_ROW: u32 = 8;
+pub(crate) const OP_ROW_TEXT: u32 = 9;
 
 /// Value shapes inside messages: a flattened `PlrustValue` tree.
 pub(crate) const SHAPE_NULL: u8 = 0;

@@ -87,7 +87,7 @@ macro_rules! via_abi {
                 Some(Datum(into_value(unsafe { <$rust as IntoResult<$sql>>::into_result(self) })))
             }
             fn type_oid() -> PgOid {
-                PgOid($oid)
+                PgOid::from($oid as u32)
             }
         }
         impl Sealed for Vec<$rust> {}

@@ -1,6 +1,7 @@
 //! Values exchanged with the host through requests (query arguments and
 //! results): an owned, type-tagged copy of a flattened `PlrustValue` tree,
 //! and the pgrx-shaped traits that turn Rust values into them and back.
+use crate::pg_sys::Oid;
 use crate::request::{protocol_error, PgError, Reader, Writer, SHAPE_ARRAY, SHAPE_BYTES, SHAPE_NULL, SHAPE_PLAIN};
 
 /// A value tree as it crosses the channel.
@@ -58,13 +59,32 @@ impl Value {
 /// Array of row of array of range: four levels, and some room.
 const MAX_DEPTH: u8 = 8;
 
-/// A type OID, as `PgBuiltInOids::INT4OID.oid()` returns it.
+/// A type OID, as pgrx spells it: `PgBuiltInOids::INT4OID.oid()`, or
+/// `PgOid::from(oid)` / `PgOid::Custom(oid)` for any other type (an enum,
+/// a domain, a composite type), whose OID the host checks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct PgOid(pub(crate) u32);
+pub enum PgOid {
+    InvalidOid,
+    Custom(Oid),
+    BuiltIn(PgBuiltInOids),
+}
 
 impl PgOid {
+    /// The built-in variant for a built-in type's OID, `Custom` for another.
+    pub fn from(oid: impl Into<Oid>) -> PgOid {
+        let oid: Oid = oid.into();
+        match oid.as_u32() {
+            0 => PgOid::InvalidOid,
+            n => PgBuiltInOids::from_u32(n).map_or(PgOid::Custom(oid), PgOid::BuiltIn),
+        }
+    }
+
     pub fn value(self) -> u32 {
-        self.0
+        match self {
+            PgOid::InvalidOid => 0,
+            PgOid::Custom(oid) => oid.as_u32(),
+            PgOid::BuiltIn(b) => b.value(),
+        }
     }
 }
 
@@ -72,15 +92,18 @@ macro_rules! builtin_oids {
     ($($name:ident = $oid:literal),* $(,)?) => {
         /// PostgreSQL's built-in type OIDs, by their catalog names.
         #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
         pub enum PgBuiltInOids { $($name),* }
 
         impl PgBuiltInOids {
             pub fn oid(self) -> PgOid {
-                PgOid(self.value())
+                PgOid::BuiltIn(self)
             }
             pub fn value(self) -> u32 {
                 match self { $(PgBuiltInOids::$name => $oid),* }
+            }
+            fn from_u32(oid: u32) -> Option<PgBuiltInOids> {
+                match oid { $($oid => Some(PgBuiltInOids::$name),)* _ => None }
             }
         }
     };
@@ -132,6 +155,8 @@ builtin_oids!(
     UUIDARRAYOID = 2951,
     JSONBARRAYOID = 3807,
     INETOID = 869,
+    RECORDOID = 2249,
+    RECORDARRAYOID = 2287,
 );
 
 pub(crate) const TEXTOID: u32 = 25;
@@ -171,6 +196,7 @@ pub(crate) fn element_of(array_oid: u32) -> Option<u32> {
         3909 => 3908,
         3911 => 3910,
         1041 => 869,
+        2287 => 2249,
         _ => return None,
     })
 }
@@ -208,7 +234,32 @@ fn array_of(elem_oid: u32) -> u32 {
         3908 => 3909,
         3910 => 3911,
         869 => 1041,
+        2249 => 2287,
         _ => 0,
+    }
+}
+
+/// A column of a query result or a row type, as the host describes it
+/// (docs/ABI.md, ops 2, 4 and 7); only row types mark dropped columns.
+pub(crate) struct Column {
+    pub(crate) name: String,
+    pub(crate) oid: u32,
+    pub(crate) as_text: bool,
+    pub(crate) dropped: bool,
+}
+
+impl Column {
+    pub(crate) fn read_all(r: &mut Reader<'_>, with_dropped: bool) -> Result<Vec<Column>, PgError> {
+        let n = r.u32()? as usize;
+        let mut columns = Vec::with_capacity(n.min(1664));
+        for _ in 0..n {
+            let name = r.string()?;
+            let oid = r.u32()?;
+            let as_text = r.u8()? != 0;
+            let dropped = with_dropped && r.u8()? != 0;
+            columns.push(Column { name, oid, as_text, dropped });
+        }
+        Ok(columns)
     }
 }
 
@@ -234,6 +285,11 @@ pub(crate) mod private {
 pub trait FromDatum: Sized + private::Sealed {
     #[doc(hidden)]
     fn from_typed(v: &Typed<'_>) -> Result<Self, String>;
+    /// An array of this type that travelled as its text form.
+    #[doc(hidden)]
+    fn array_from_text(v: &Typed<'_>) -> Result<Vec<Option<Self>>, String> {
+        Err(mismatch::<Vec<Option<Self>>>(v.oid))
+    }
 }
 
 /// A Rust value that converts into a SQL value (`into_datum()`); `None`
@@ -272,7 +328,7 @@ macro_rules! plain {
                 Some(Datum(Value::Plain(b)))
             }
             fn type_oid() -> PgOid {
-                PgOid($oid)
+                PgOid::from($oid as u32)
             }
         }
     };
@@ -300,7 +356,7 @@ impl IntoDatum for bool {
         Some(Datum(Value::Plain(b)))
     }
     fn type_oid() -> PgOid {
-        PgOid(16)
+        PgOid::from(16u32)
     }
 }
 
@@ -322,7 +378,7 @@ impl IntoDatum for String {
         Some(Datum(Value::Bytes(self.into_bytes())))
     }
     fn type_oid() -> PgOid {
-        PgOid(TEXTOID)
+        PgOid::from(TEXTOID)
     }
 }
 impl private::Sealed for &str {}
@@ -331,7 +387,7 @@ impl IntoDatum for &str {
         Some(Datum(Value::Bytes(self.as_bytes().to_vec())))
     }
     fn type_oid() -> PgOid {
-        PgOid(TEXTOID)
+        PgOid::from(TEXTOID)
     }
 }
 
@@ -349,7 +405,7 @@ impl IntoDatum for Vec<u8> {
         Some(Datum(Value::Bytes(self)))
     }
     fn type_oid() -> PgOid {
-        PgOid(17)
+        PgOid::from(17u32)
     }
 }
 
@@ -357,7 +413,10 @@ impl IntoDatum for Vec<u8> {
 impl<T: FromDatum> private::Sealed for Vec<Option<T>> {}
 impl<T: FromDatum> FromDatum for Vec<Option<T>> {
     fn from_typed(v: &Typed<'_>) -> Result<Self, String> {
-        let (Value::Array(items), Some(elem), false) = (v.value, element_of(v.oid), v.as_text) else {
+        if v.as_text {
+            return T::array_from_text(v);
+        }
+        let (Value::Array(items), Some(elem)) = (v.value, element_of(v.oid)) else {
             return Err(mismatch::<Self>(v.oid));
         };
         items
@@ -375,7 +434,7 @@ impl<T: FromDatum + IntoDatum> IntoDatum for Vec<Option<T>> {
         Some(Datum(Value::Array(items.collect())))
     }
     fn type_oid() -> PgOid {
-        PgOid(array_of(T::type_oid().0))
+        PgOid::from(array_of(T::type_oid().value()))
     }
 }
 
@@ -388,7 +447,7 @@ macro_rules! plain_arrays {
                 self.into_iter().map(Some).collect::<Vec<Option<$t>>>().into_datum()
             }
             fn type_oid() -> PgOid {
-                PgOid(array_of(<$t>::type_oid().0))
+                PgOid::from(array_of(<$t>::type_oid().value()))
             }
         }
     )*};

@@ -4,7 +4,7 @@
 //! subtransaction, with the function's read-only rule and the current
 //! user's privileges, and answers with the whole result or the error
 //! PostgreSQL raised, which arrives here as an `Err` value.
-use crate::request_value::{Datum, FromDatum, PgOid, Typed, Value};
+use crate::request_value::{Column, Datum, FromDatum, PgOid, Typed, Value};
 use crate::request::{self, protocol_error, PgError, Writer, OP_SPI};
 use core::fmt;
 use core::ops::Index;
@@ -82,12 +82,6 @@ pub struct SpiClient<'conn> {
     _scope: core::marker::PhantomData<&'conn ()>,
 }
 
-struct Column {
-    name: String,
-    oid: u32,
-    as_text: bool,
-}
-
 /// The rows a query returned, with a cursor (`first()`, `next()`).
 pub struct SpiTupleTable {
     columns: std::rc::Rc<[Column]>,
@@ -130,14 +124,8 @@ fn execute(query: &str, limit: Option<i64>, args: Vec<(PgOid, Option<Datum>)>) -
 pub(crate) fn decode(reply: request::Reply) -> Result<SpiTupleTable> {
     let mut r = reply.reader();
     let processed = r.u64()?;
-    let ncols = r.u32()? as usize;
-    let mut columns = Vec::with_capacity(ncols.min(1664));
-    for _ in 0..ncols {
-        let name = r.string()?;
-        let oid = r.u32()?;
-        let as_text = r.u8()? != 0;
-        columns.push(Column { name, oid, as_text });
-    }
+    let columns = Column::read_all(&mut r, false)?;
+    let ncols = columns.len();
     let nrows = usize::try_from(r.u64()?).map_err(|_| protocol_error())?;
     let mut rows = Vec::with_capacity(nrows.min(1 << 16));
     for _ in 0..nrows {

@@ -6,7 +6,7 @@
 //! (op 5); the host checks it has the trigger relation's row type and
 //! builds the tuple PostgreSQL gets.
 use crate::convert::{Outcome, OwnedValue};
-use crate::request_value::{IntoDatum, Typed, Value, TEXTOID, VARCHAROID};
+use crate::request_value::{Column, IntoDatum, Typed, Value, TEXTOID, VARCHAROID};
 use crate::request::{self, PgError, Reader, Writer, OP_TRIGGER, OP_TRIGGER_RETURN};
 use crate::sql::{private::Sealed, SqlType};
 use core::fmt;
@@ -61,32 +61,16 @@ impl fmt::Display for TryFromDatumError {
 }
 impl std::error::Error for TryFromDatumError {}
 
-pub(crate) struct Column {
-    name: String,
-    oid: u32,
-    as_text: bool,
-    dropped: bool,
-}
-
 pub(crate) struct RowType {
     pub(crate) oid: u32,
-    columns: Vec<Column>,
+    pub(crate) columns: Vec<Column>,
 }
 
 impl RowType {
     /// A row type as the host sends it (docs/ABI.md, "Host requests": OP_TRIGGER, OP_TYPE).
     pub(crate) fn read(r: &mut Reader<'_>) -> Result<RowType, PgError> {
         let oid = r.u32()?;
-        let ncols = r.u32()? as usize;
-        let mut columns = Vec::with_capacity(ncols.min(1664));
-        for _ in 0..ncols {
-            let name = r.string()?;
-            let oid = r.u32()?;
-            let as_text = r.u8()? != 0;
-            let dropped = r.u8()? != 0;
-            columns.push(Column { name, oid, as_text, dropped });
-        }
-        Ok(RowType { oid, columns })
+        Ok(RowType { oid, columns: Column::read_all(r, true)? })
     }
 
     pub(crate) fn columns_len(&self) -> usize {
@@ -190,6 +174,15 @@ impl<'a> PgHeapTuple<'a, AllocatedByRust> {
                 || (text_like(given) && (text_like(c.oid) || inet(c.oid)))
                 || (text_array(given) && text_array(c.oid))
         };
+        if !fits && c.as_text && given == crate::request_value::PgBuiltInOids::RECORDOID.value() {
+            // a row into a field of a composite type, which holds the row's text
+            if let Value::Bytes(row) = &datum.0 {
+                let text = crate::composite::row_as_field_text(c.oid, row)
+                    .map_err(|e| TryFromDatumError(format!("column \"{}\": {e}", c.name)))?;
+                self.values[i] = Value::Bytes(text);
+                return Ok(());
+            }
+        }
         if !fits {
             return Err(TryFromDatumError(format!(
                 "column \"{}\" has type OID {}; a Rust {} (type OID {given}) cannot be stored in it",

@@ -356,7 +356,8 @@ describe('PL/Rust language handler in PostgreSQL 15', () => {
           'The supported types are bool, int2, int4, int8, float4, float8, text, varchar, bytea, ' +
             '"char", oid, date, time, timetz, timestamp, timestamptz, interval, uuid, point, box, tid, cstring, ' +
             'numeric, json, jsonb, inet, int4range, int8range, numrange, daterange, tsrange, tstzrange, enums (as text), ' +
-            'named composite types, one-dimensional arrays of these, anyelement and anyarray, and void as the result type.',
+            'named composite types and domains over them, record (as an argument), one-dimensional arrays of these, ' +
+            'anyelement and anyarray, and void as the result type.',
         ],
         [
           'u2(x int4, OUT y int4)',
