@@ -72,6 +72,13 @@ CREATE FUNCTION x_pair(p xpair) RETURNS xpair[] STRICT LANGUAGE plrust AS $$
     q.set_by_index(2usize, p.get_by_name::<String>("b")?.map(|b| b.to_uppercase()))?;
     Ok(Some(vec![Some(p), None, Some(q)]))
 $$;
+CREATE FUNCTION x_inet(a inet) RETURNS inet[] STRICT LANGUAGE plrust AS $$
+    Ok(Some(vec![Some(a), None, Some(Inet::from("10.1.2.3/8"))]))
+$$;
+CREATE FUNCTION x_any(v anyelement, xs anyarray) RETURNS text STRICT LANGUAGE plrust AS $$
+    let n: i64 = xs.iter::<i64>().map(|it| it.flatten().sum()).unwrap_or(-1);
+    Ok(Some(format!("{} {:?} {} {n}", v.oid().as_u32(), v.value::<i64>().ok(), xs.element_oid().as_u32())))
+$$;
 CREATE FUNCTION x_flip(b box, tz timetz) RETURNS box[] STRICT LANGUAGE plrust AS $$
     let x = tz.timezone_offset() as f64;
     Ok(Some(vec![Some(BOX { high: b.low, low: b.high }), Some(BOX { high: Point { x, y: x }, low: Point::default() })]))
@@ -94,6 +101,8 @@ const NAMES = [
   'x_more',
   'x_flip',
   'x_pair',
+  'x_inet',
+  'x_any',
 ];
 
 /** One line of results per function, NULL-input cases included. */
@@ -114,6 +123,8 @@ SELECT x_days('2024-02-28', 2);
 SELECT x_more('A', 7, '01:02:03.5', '04:05:06+05:30', '2024-02-29 23:59:59.000001', '(1.5,-2)', '(1,2),(3,4)', '(5,6)', 'hi', '[1.5,2.25)', '[2024-01-01,2024-02-01)', '{"k": [1, "v"]}');
 SELECT x_flip('(1,2),(3,4)', '00:00-00:30');
 SELECT x_pair(ROW(21, 'arm', '{1.5,NULL}'));
+SELECT x_inet('192.168.0.1/24');
+SELECT x_any(5::int8, ARRAY[1, NULL, 41]::int8[]), x_any('x'::text, ARRAY['a', NULL]);
 `;
 const EXPECTED = [
   '42|t',
@@ -132,6 +143,8 @@ const EXPECTED = [
   '65 7 01:02:03.5 04:05:06+05:30 2024-02-29 23:59:59.000001 1.5,-2 3,4,1,2 (5,6) hi [1.5,2.25) [2024-01-01 00:00:00,2024-02-01 00:00:00) {"k":[1,"v"]}',
   '{(3,4),(1,2);(0,0),(-1800,-1800)}',
   '{"(21,arm,\\"{1.5,NULL}\\")",NULL,"(42,ARM,)"}',
+  '{192.168.0.1/24,NULL,10.1.2.3/8}',
+  '20 Some(5) 20 42|25 None 25 -1',
 ];
 const ERR = 'SELECT x_div(1, 0);';
 
