@@ -6,10 +6,10 @@
  * types, `record` arguments; and what an unprivileged role could send
  * instead: each a clear ERROR, the backend alive.
  */
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startCluster, type PgCluster } from '../helpers/pg-cluster.js';
-import { installPlrust, tempHome, uninstallPlrust } from '../helpers/plrust-install.js';
+import { functionsCluster } from '../helpers/functions-cluster.js';
+import { type PgCluster } from '../helpers/pg-cluster.js';
 
 const FUNCTIONS = `
 CREATE TYPE pair AS (a int4, b text);
@@ -249,20 +249,10 @@ $$;
 `;
 
 describe('composite values through SPI and fn_call in PostgreSQL 15', () => {
-  let home: string;
+  const cluster = functionsCluster('composite-spi', FUNCTIONS);
   let pg: PgCluster;
-
-  before(async () => {
-    home = await tempHome('composite-spi', { toolchain: true });
-    await installPlrust(home);
-    pg = await startCluster();
-    await pg.psql(`ALTER DATABASE postgres SET plrust.targets = 'x86_64'; CREATE EXTENSION plrust;`);
-    await pg.psql(FUNCTIONS);
-  });
-
-  after(async () => {
-    await pg?.stop();
-    if (home) await uninstallPlrust(home);
+  before(() => {
+    pg = cluster.pg;
   });
 
   test('a row is a query, client.update and fn_call argument: its type from the row or named by OID', async () => {

@@ -5,10 +5,10 @@
  * `set_by_name`, NULL fields kept; a wrong field or a row of another type is
  * a clear ERROR and the backend lives on.
  */
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startCluster, type PgCluster } from '../helpers/pg-cluster.js';
-import { installPlrust, tempHome, uninstallPlrust } from '../helpers/plrust-install.js';
+import { functionsCluster } from '../helpers/functions-cluster.js';
+import { type PgCluster } from '../helpers/pg-cluster.js';
 
 const FUNCTIONS = `
 CREATE TYPE pair AS (a int4, b text, c float8[]);
@@ -86,20 +86,10 @@ $$;
 `;
 
 describe('composite types in PostgreSQL 15', () => {
-  let home: string;
+  const cluster = functionsCluster('composite', FUNCTIONS);
   let pg: PgCluster;
-
-  before(async () => {
-    home = await tempHome('composite', { toolchain: true });
-    await installPlrust(home);
-    pg = await startCluster();
-    await pg.psql(`ALTER DATABASE postgres SET plrust.targets = 'x86_64'; CREATE EXTENSION plrust;`);
-    await pg.psql(FUNCTIONS);
-  });
-
-  after(async () => {
-    await pg?.stop();
-    if (home) await uninstallPlrust(home);
+  before(() => {
+    pg = cluster.pg;
   });
 
   test('a row with a NULL field comes back unchanged; a NULL row is NULL', async () => {

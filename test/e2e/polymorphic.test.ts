@@ -5,13 +5,14 @@
  * reading a value as the wrong Rust type is an error, never a wrong value,
  * and a returned value of another type than the call resolved is an ERROR.
  */
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { runPlrust, tempDir } from '../helpers/cli.js';
-import { startCluster, type PgCluster } from '../helpers/pg-cluster.js';
-import { installPlrust, tempHome, uninstallPlrust } from '../helpers/plrust-install.js';
+import { functionsCluster } from '../helpers/functions-cluster.js';
+import { type PgCluster } from '../helpers/pg-cluster.js';
+import { installPlrust } from '../helpers/plrust-install.js';
 
 const FUNCTIONS = `
 CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
@@ -93,20 +94,10 @@ pub fn host(x: Inet) -> Option<String> {
 `;
 
 describe('inet, anyelement and anyarray in PostgreSQL 15', () => {
-  let home: string;
+  const cluster = functionsCluster('polymorphic', FUNCTIONS);
   let pg: PgCluster;
-
-  before(async () => {
-    home = await tempHome('polymorphic', { toolchain: true });
-    await installPlrust(home);
-    pg = await startCluster();
-    await pg.psql(`ALTER DATABASE postgres SET plrust.targets = 'x86_64'; CREATE EXTENSION plrust;`);
-    await pg.psql(FUNCTIONS);
-  });
-
-  after(async () => {
-    await pg?.stop();
-    if (home) await uninstallPlrust(home);
+  before(() => {
+    pg = cluster.pg;
   });
 
   test('inet and inet[] round trips print as inet_out prints them; SPI takes and returns inet', async () => {
@@ -235,7 +226,7 @@ describe('inet, anyelement and anyarray in PostgreSQL 15', () => {
     fs.writeFileSync(path.join(work, 'poly.rs'), BUILD_RS);
     fs.writeFileSync(path.join(work, 'bad.rs'), 'pub fn all(a: AnyArray) -> Vec<AnyElement> { Vec::new() }\n');
     const build = (...files: string[]) =>
-      runPlrust(['build', '--target', 'x86_64', ...files], { home, cwd: work, timeoutMs: 5 * 60_000 });
+      runPlrust(['build', '--target', 'x86_64', ...files], { home: cluster.home, cwd: work, timeoutMs: 5 * 60_000 });
     const bad = await build('bad.rs');
     assert.notEqual(bad.code, 0);
     assert.match(bad.stderr, /Vec<AnyElement>.* is not supported/);
@@ -244,7 +235,7 @@ describe('inet, anyelement and anyarray in PostgreSQL 15', () => {
     const functionsSql = fs.readFileSync(path.join(work, 'target', 'plrust', 'functions.sql'), 'utf8');
     assert.match(functionsSql, /FUNCTION first_of\(a anyarray\)\n\s+RETURNS anyelement STRICT/);
     // the definition hash plrust build computes is the server's: no compiler needed
-    await installPlrust(home, ['--prebuilt', path.join(work, 'target', 'plrust')]);
+    await installPlrust(cluster.home, ['--prebuilt', path.join(work, 'target', 'plrust')]);
     await pg.psql(
       `CREATE DATABASE prebuilt; ALTER DATABASE prebuilt SET plrust.compiler = '';
        ALTER DATABASE prebuilt SET plrust.targets = 'x86_64';`,

@@ -3,10 +3,10 @@
  * SETOF and RETURNS TABLE written as upstream PL/Rust writes them, in FROM
  * and in the select list, with 0, 1 and 1,000,000 rows, NULLs and LIMIT.
  */
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startCluster, type PgCluster } from '../helpers/pg-cluster.js';
-import { installPlrust, tempHome, uninstallPlrust } from '../helpers/plrust-install.js';
+import { functionsCluster } from '../helpers/functions-cluster.js';
+import { type PgCluster } from '../helpers/pg-cluster.js';
 
 const FUNCTIONS = `
 CREATE OR REPLACE FUNCTION split_whitespace(s text) RETURNS SETOF text STRICT LANGUAGE plrust AS $$
@@ -79,20 +79,10 @@ $$;
 `;
 
 describe('set-returning PL/Rust functions', () => {
-  let home: string;
+  const cluster = functionsCluster('srf', FUNCTIONS);
   let pg: PgCluster;
-
-  before(async () => {
-    home = await tempHome('srf', { toolchain: true });
-    await installPlrust(home);
-    pg = await startCluster();
-    await pg.psql(`ALTER DATABASE postgres SET plrust.targets = 'x86_64'; CREATE EXTENSION plrust;`);
-    await pg.psql(FUNCTIONS);
-  });
-
-  after(async () => {
-    await pg?.stop();
-    if (home) await uninstallPlrust(home);
+  before(() => {
+    pg = cluster.pg;
   });
 
   test("upstream's examples: SETOF with a NULL row, TABLE, in FROM", async () => {

@@ -4,10 +4,10 @@
  * INSERT/UPDATE/DELETE/TRUNCATE, modifying NEW, skipping a row, columns of
  * types PL/Rust reads as text (numeric, timestamptz), and misuse.
  */
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startCluster, type PgCluster } from '../helpers/pg-cluster.js';
-import { installPlrust, tempHome, uninstallPlrust } from '../helpers/plrust-install.js';
+import { functionsCluster } from '../helpers/functions-cluster.js';
+import { type PgCluster } from '../helpers/pg-cluster.js';
 
 const SETUP = `
 CREATE TABLE dog (
@@ -127,20 +127,10 @@ CREATE TRIGGER wrong_type BEFORE INSERT ON guarded FOR EACH ROW EXECUTE FUNCTION
 `;
 
 describe('PL/Rust trigger functions', () => {
-  let home: string;
+  const cluster = functionsCluster('triggers', SETUP);
   let pg: PgCluster;
-
-  before(async () => {
-    home = await tempHome('triggers', { toolchain: true });
-    await installPlrust(home);
-    pg = await startCluster();
-    await pg.psql(`ALTER DATABASE postgres SET plrust.targets = 'x86_64'; CREATE EXTENSION plrust;`);
-    await pg.psql(SETUP);
-  });
-
-  after(async () => {
-    await pg?.stop();
-    if (home) await uninstallPlrust(home);
+  before(() => {
+    pg = cluster.pg;
   });
 
   test("upstream's dog example: BEFORE INSERT OR UPDATE modifies the row (a timestamptz column round-trips)", async () => {
