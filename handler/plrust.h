@@ -180,6 +180,13 @@ extern char *plrust_signature_json(const PlrustDef *def);
 extern char *plrust_request_json(const PlrustDef *def, List *arches);
 
 /* ---- the session's TimeZone for timestamptz (plrust_timezone.c) ---- */
+typedef enum PlrustZoneAnswer
+{
+	ZONE_OK,
+	ZONE_MALFORMED,
+	ZONE_OUT_OF_RANGE,
+} PlrustZoneAnswer;
+extern PlrustZoneAnswer plrust_timezone_answer(const uint8_t *payload, size_t len, uint8 reply[4]);
 extern void plrust_timezone_op(const uint8_t *payload, size_t len, StringInfo out);
 extern void plrust_server_version_op(size_t len, StringInfo out);
 

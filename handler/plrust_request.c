@@ -1442,6 +1442,27 @@ plrust_host_request(void *ctx, const uint8_t *msg, size_t len, PlrustSlice *repl
 		return REPLY_NO_MEMORY;
 
 	plrust_host_enter();
+	/*
+	 * The session's UTC offset is asked for by every timestamptz field,
+	 * cast and calendar step, often twice per call; answering it needs no
+	 * memory context and cannot raise an ERROR, so it skips both. A request
+	 * it cannot answer takes the general path, which reports why.
+	 */
+	if (len == 4 + 9 && msg[0] == OP_TIMEZONE && msg[1] == 0 && msg[2] == 0 && msg[3] == 0)
+	{
+		uint8		offset[4];
+		void	   *block;
+
+		if (plrust_timezone_answer(msg + 4, len - 4, offset) == ZONE_OK &&
+			(block = st->fn->host.alloc(st->fn->host.ctx, sizeof(offset), 1)) != NULL)
+		{
+			memcpy(block, offset, sizeof(offset));
+			reply->ptr = block;
+			reply->len = sizeof(offset);
+			plrust_host_leave();
+			return REPLY_OK;
+		}
+	}
 	in_host = plrust_in_host;
 	work = AllocSetContextCreate(caller, "PL/Rust request", ALLOCSET_DEFAULT_SIZES);
 	MemoryContextSwitchTo(work);

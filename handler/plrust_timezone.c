@@ -21,40 +21,79 @@
 /*
  * Payload: mode (u8), microseconds since 2000-01-01 (i64 little-endian).
  * Reply: the offset in seconds east of UTC (i32 little-endian).
+ *
+ * Never raises an ERROR (nothing it calls does), so that the request path
+ * can answer it without a memory context or an error trap of its own.
  */
-void
-plrust_timezone_op(const uint8_t *payload, size_t len, StringInfo out)
+PlrustZoneAnswer
+plrust_timezone_answer(const uint8_t *payload, size_t len, uint8 reply[4])
 {
 	uint64		raw = 0;
 	Timestamp	usecs;
 	struct pg_tm tm;
 	fsec_t		fsec;
-	int			tz = 0;
+	int			tz;
 	uint32		east;
-	uint8		reply[4];
 
 	if (len != 9 || payload[0] > OF_LOCAL)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROTOCOL_VIOLATION),
-				 errmsg("malformed request from a PL/Rust function library")));
+		return ZONE_MALFORMED;
 	for (int i = 7; i >= 0; i--)
 		raw = (raw << 8) | payload[1 + i];
 	usecs = (Timestamp) raw;
 
-	if (!TIMESTAMP_NOT_FINITE(usecs))
+	if (TIMESTAMP_NOT_FINITE(usecs))
+		tz = 0;
+	else if (payload[0] == OF_INSTANT)
 	{
-		if (timestamp2tm(usecs, payload[0] == OF_INSTANT ? &tz : NULL, &tm, &fsec, NULL, NULL) != 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-					 errmsg("timestamp out of range")));
-		if (payload[0] == OF_LOCAL)
-			tz = DetermineTimeZoneOffset(&tm, session_timezone);
+		/*
+		 * What timestamp2tm leaves in its zone argument, without the calendar
+		 * fields it computes on the way: the same Julian-day range check,
+		 * then pg_localtime of the whole second (floored, as for a negative
+		 * timestamp).
+		 */
+		int64		secs = usecs / USECS_PER_SEC - (usecs % USECS_PER_SEC < 0 ? 1 : 0);
+		int64		day = secs / SECS_PER_DAY - (secs % SECS_PER_DAY < 0 ? 1 : 0);
+		pg_time_t	utime;
+
+		if (day + POSTGRES_EPOCH_JDATE < 0 || day + POSTGRES_EPOCH_JDATE > (int64) PG_INT32_MAX)
+			return ZONE_OUT_OF_RANGE;
+		utime = (pg_time_t) (secs + (int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY);
+		tz = (int) -pg_localtime(&utime, session_timezone)->tm_gmtoff;
+	}
+	else
+	{
+		if (timestamp2tm(usecs, NULL, &tm, &fsec, NULL, NULL) != 0)
+			return ZONE_OUT_OF_RANGE;
+		tz = DetermineTimeZoneOffset(&tm, session_timezone);
 	}
 	/* PostgreSQL counts seconds west of UTC */
 	east = (uint32) (-tz);
 	for (int i = 0; i < 4; i++)
 		reply[i] = (uint8) (east >> (8 * i));
-	appendBinaryStringInfo(out, (const char *) reply, 4);
+	return ZONE_OK;
+}
+
+void
+plrust_timezone_op(const uint8_t *payload, size_t len, StringInfo out)
+{
+	uint8		reply[4];
+
+	switch (plrust_timezone_answer(payload, len, reply))
+	{
+		case ZONE_MALFORMED:
+			ereport(ERROR,
+					(errcode(ERRCODE_PROTOCOL_VIOLATION),
+					 errmsg("malformed request from a PL/Rust function library")));
+			break;
+		case ZONE_OUT_OF_RANGE:
+			ereport(ERROR,
+					(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+					 errmsg("timestamp out of range")));
+			break;
+		case ZONE_OK:
+			appendBinaryStringInfo(out, (const char *) reply, 4);
+			break;
+	}
 }
 
 /*
