@@ -31,6 +31,7 @@
 #include "catalog/namespace.h"
 #include "common/hashfn.h"
 #include "utils/lsyscache.h"
+#include "utils/hsearch.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
 #include "utils/tuplestore.h"
@@ -969,6 +970,75 @@ trigger_return_op(PlrustCallState *st, Reader *r)
 /* ---- composite types ---- */
 
 /*
+ * The described columns of the row types composite arguments had, per
+ * backend. Describing a column looks its type up in the catalogs, which
+ * costs more than the rest of passing a small row; an entry is used only
+ * while the row type's identifier (a new one after every ALTER TYPE, and
+ * one per blessed record type) is the one it was made for.
+ */
+typedef struct RowTypeKey
+{
+	Oid			typid;
+	int32		typmod;
+} RowTypeKey;
+
+typedef struct RowTypeEntry
+{
+	RowTypeKey	key;
+	uint64		identifier;
+	PlrustType *types;			/* per column; CacheMemoryContext */
+	bool	   *known;
+	char	   *columns;		/* what put_columns writes */
+	int			columns_len;
+} RowTypeEntry;
+
+static HTAB *row_types = NULL;
+
+static RowTypeEntry *
+described_row_type(TupleDesc desc, Oid typid, int32 typmod)
+{
+	RowTypeKey	key = {.typid = typid,.typmod = typmod};
+	uint64		identifier = assign_record_type_identifier(typid, typmod);
+	RowTypeEntry *e;
+	bool		found;
+	StringInfoData columns;
+	PlrustType *types;
+	bool	   *known;
+
+	if (row_types == NULL)
+	{
+		HASHCTL		ctl = {.keysize = sizeof(RowTypeKey),.entrysize = sizeof(RowTypeEntry),.hcxt = CacheMemoryContext};
+
+		row_types = hash_create("PL/Rust row types", 32, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	e = hash_search(row_types, &key, HASH_FIND, NULL);
+	if (e != NULL && e->identifier == identifier)
+		return e;
+
+	/* described before the entry changes, so that an ERROR leaves the old entry whole */
+	types = MemoryContextAllocZero(CacheMemoryContext, sizeof(PlrustType) * Max(desc->natts, 1));
+	known = MemoryContextAllocZero(CacheMemoryContext, sizeof(bool) * Max(desc->natts, 1));
+	initStringInfo(&columns);
+	put_columns(&columns, desc, types, known);
+
+	e = hash_search(row_types, &key, HASH_ENTER, &found);
+	if (found)
+	{
+		pfree(e->types);
+		pfree(e->known);
+		pfree(e->columns);
+	}
+	e->identifier = identifier;
+	e->types = types;
+	e->known = known;
+	e->columns = MemoryContextAlloc(CacheMemoryContext, columns.len);
+	memcpy(e->columns, columns.data, columns.len);
+	e->columns_len = columns.len;
+	pfree(columns.data);
+	return e;
+}
+
+/*
  * A composite argument travels as bytes: its row type (as OP_TYPE replies)
  * and its row (as OP_TRIGGER sends one), so the runtime reads it with the
  * code that reads trigger rows and the isolation runner copies it as bytes.
@@ -977,9 +1047,10 @@ void
 plrust_composite_arg(PlrustValue *v, Datum d)
 {
 	HeapTupleHeader header = DatumGetHeapTupleHeader(d);
-	TupleDesc	desc = lookup_rowtype_tupdesc(HeapTupleHeaderGetTypeId(header), HeapTupleHeaderGetTypMod(header));
-	PlrustType *types = palloc0(sizeof(PlrustType) * Max(desc->natts, 1));
-	bool	   *known = palloc0(sizeof(bool) * Max(desc->natts, 1));
+	Oid			typid = HeapTupleHeaderGetTypeId(header);
+	int32		typmod = HeapTupleHeaderGetTypMod(header);
+	TupleDesc	desc = lookup_rowtype_tupdesc(typid, typmod);
+	RowTypeEntry *described = described_row_type(desc, typid, typmod);
 	HeapTupleData tuple;
 	StringInfoData out;
 
@@ -988,8 +1059,8 @@ plrust_composite_arg(PlrustValue *v, Datum d)
 	tuple.t_tableOid = InvalidOid;
 	tuple.t_data = header;
 	initStringInfo(&out);
-	put_columns(&out, desc, types, known);
-	put_row(&out, &tuple, desc, types, known);
+	appendBinaryStringInfo(&out, described->columns, described->columns_len);
+	put_row(&out, &tuple, desc, described->types, described->known);
 	ReleaseTupleDesc(desc);
 	memset(v, 0, sizeof(*v));
 	v->shape = PLRUST_SHAPE_BYTES;
