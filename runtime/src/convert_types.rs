@@ -156,7 +156,7 @@ impl<'a> FromArg<'a, sql::Numeric> for AnyNumeric {
 
 impl IntoResult<sql::Numeric> for AnyNumeric {
     unsafe fn into_result(self) -> OwnedValue {
-        bytes_result(self.to_string().as_bytes())
+        bytes_result(self.text().as_bytes())
     }
 }
 

@@ -204,6 +204,60 @@ fn shift(d: &[u8], n: u32) -> Vec<u8> {
     out
 }
 
+/// Digits (least significant first, no most-significant zeros) times
+/// 10^by, read in place: sums and differences align their operands' scales
+/// without copying them.
+struct Shifted<'a> {
+    digits: &'a [u8],
+    by: usize,
+}
+
+impl Shifted<'_> {
+    fn len(&self) -> usize {
+        if self.digits.is_empty() { 0 } else { self.digits.len() + self.by }
+    }
+
+    fn at(&self, i: usize) -> u8 {
+        if i < self.by { 0 } else { self.digits.get(i - self.by).copied().unwrap_or(0) }
+    }
+
+    fn cmp_mag(&self, o: &Shifted<'_>) -> Ordering {
+        self.len().cmp(&o.len()).then_with(|| {
+            (0..self.len()).rev().map(|i| self.at(i).cmp(&o.at(i))).find(|c| c.is_ne()).unwrap_or(Ordering::Equal)
+        })
+    }
+
+    fn plus(&self, o: &Shifted<'_>) -> Vec<u8> {
+        let n = self.len().max(o.len());
+        let mut out = Vec::with_capacity(n + 1);
+        let mut carry = 0;
+        for i in 0..n {
+            let s = self.at(i) + o.at(i) + carry;
+            out.push(s % 10);
+            carry = s / 10;
+        }
+        if carry > 0 {
+            out.push(carry);
+        }
+        out
+    }
+
+    /// self - o for self >= o.
+    fn minus(&self, o: &Shifted<'_>) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.len());
+        let mut borrow = 0i8;
+        for i in 0..self.len() {
+            let mut d = self.at(i) as i8 - o.at(i) as i8 - borrow;
+            borrow = i8::from(d < 0);
+            if d < 0 {
+                d += 10;
+            }
+            out.push(d as u8);
+        }
+        trim(out)
+    }
+}
+
 fn from_u128(mut n: u128) -> Vec<u8> {
     let mut d = Vec::new();
     while n > 0 {
@@ -414,30 +468,32 @@ impl AnyNumeric {
 
     fn add_impl(&self, o: &AnyNumeric, negate_o: bool) -> AnyNumeric {
         use Repr::*;
-        let o_repr = match (&o.0, negate_o) {
-            (PosInf, true) => NegInf,
-            (NegInf, true) => PosInf,
-            (Finite { neg, digits, scale }, true) => Finite { neg: !neg && !digits.is_empty(), digits: digits.clone(), scale: *scale },
-            (r, _) => r.clone(),
-        };
-        match (&self.0, &o_repr) {
+        // o as it is added (negated for a subtraction), without copying its digits
+        let o_pos_inf = matches!((&o.0, negate_o), (PosInf, false) | (NegInf, true));
+        let o_neg_inf = matches!((&o.0, negate_o), (NegInf, false) | (PosInf, true));
+        match (&self.0, &o.0) {
             (NaN, _) | (_, NaN) => AnyNumeric::nan(),
-            (PosInf, NegInf) | (NegInf, PosInf) => AnyNumeric::nan(),
-            (PosInf, _) | (_, PosInf) => AnyNumeric::infinity(),
-            (NegInf, _) | (_, NegInf) => AnyNumeric::neg_infinity(),
-            (Finite { neg: n1, digits: d1, scale: s1 }, Finite { neg: n2, digits: d2, scale: s2 }) => {
+            (PosInf, _) if o_neg_inf => AnyNumeric::nan(),
+            (NegInf, _) if o_pos_inf => AnyNumeric::nan(),
+            (PosInf, _) => AnyNumeric::infinity(),
+            (NegInf, _) => AnyNumeric::neg_infinity(),
+            _ if o_pos_inf => AnyNumeric::infinity(),
+            _ if o_neg_inf => AnyNumeric::neg_infinity(),
+            (Finite { neg: n1, digits: d1, scale: s1 }, Finite { neg, digits: d2, scale: s2 }) => {
+                let n2 = if negate_o { !neg && !d2.is_empty() } else { *neg };
                 let s = (*s1).max(*s2);
-                let a = shift(d1, s - s1);
-                let b = shift(d2, s - s2);
-                if n1 == n2 {
-                    AnyNumeric::finite(*n1, add_mag(&a, &b), s)
+                let a = Shifted { digits: d1, by: (s - s1) as usize };
+                let b = Shifted { digits: d2, by: (s - s2) as usize };
+                if *n1 == n2 {
+                    AnyNumeric::finite(*n1, a.plus(&b), s)
                 } else {
-                    match cmp_mag(&a, &b) {
-                        Ordering::Less => AnyNumeric::finite(*n2, sub_mag(&b, &a), s),
-                        _ => AnyNumeric::finite(*n1, sub_mag(&a, &b), s),
+                    match a.cmp_mag(&b) {
+                        Ordering::Less => AnyNumeric::finite(n2, b.minus(&a), s),
+                        _ => AnyNumeric::finite(*n1, a.minus(&b), s),
                     }
                 }
             }
+            _ => unreachable!("every non-finite case is matched above"),
         }
     }
 
@@ -462,12 +518,16 @@ impl AnyNumeric {
     fn parse(text: &str) -> Result<AnyNumeric, Error> {
         let invalid = || Error::Invalid(format!("invalid input syntax for type numeric: \"{text}\""));
         let s = text.trim();
-        let lower = s.to_ascii_lowercase();
-        match lower.as_str() {
-            "nan" => return Ok(AnyNumeric::nan()),
-            "infinity" | "+infinity" | "inf" | "+inf" => return Ok(AnyNumeric::infinity()),
-            "-infinity" | "-inf" => return Ok(AnyNumeric::neg_infinity()),
-            _ => {}
+        // every argument is parsed: the special values are matched without a lower-cased copy
+        let is = |word: &str| s.eq_ignore_ascii_case(word);
+        if is("nan") {
+            return Ok(AnyNumeric::nan());
+        }
+        if is("infinity") || is("+infinity") || is("inf") || is("+inf") {
+            return Ok(AnyNumeric::infinity());
+        }
+        if is("-infinity") || is("-inf") {
+            return Ok(AnyNumeric::neg_infinity());
         }
         let (neg, body) = match s.as_bytes().first() {
             Some(b'-') => (true, &s[1..]),
@@ -547,29 +607,36 @@ impl Default for AnyNumeric {
     }
 }
 
-impl fmt::Display for AnyNumeric {
-    /// As `numeric_out`: all `scale()` digits after the point.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl AnyNumeric {
+    /// The text `numeric_out` prints: all `scale()` digits after the point.
+    pub(crate) fn text(&self) -> String {
         match &self.0 {
-            Repr::NaN => f.write_str("NaN"),
-            Repr::PosInf => f.write_str("Infinity"),
-            Repr::NegInf => f.write_str("-Infinity"),
+            Repr::NaN => "NaN".into(),
+            Repr::PosInf => "Infinity".into(),
+            Repr::NegInf => "-Infinity".into(),
             Repr::Finite { neg, digits, scale } => {
                 let scale = *scale as usize;
-                let mut s = String::with_capacity(digits.len().max(scale + 1) + 2);
+                let width = digits.len().max(scale + 1);
+                let mut s = String::with_capacity(width + 2);
                 if *neg {
                     s.push('-');
                 }
-                let width = digits.len().max(scale + 1);
                 for i in (0..width).rev() {
                     s.push((b'0' + digits.get(i).copied().unwrap_or(0)) as char);
                     if i == scale && scale > 0 {
                         s.push('.');
                     }
                 }
-                f.pad(&s)
+                s
             }
         }
+    }
+}
+
+impl fmt::Display for AnyNumeric {
+    /// As `numeric_out`: all `scale()` digits after the point.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(&self.text())
     }
 }
 
