@@ -77,6 +77,10 @@ const FAMILIES: Family[] = [
   },
 ];
 
+/** From `perf record` of the PL/Rust queries' backends on this machine; a finding, not a measurement of this run. */
+const WHERE_THE_TIME_GOES =
+  "Where the PL/Rust time goes (`perf` profiles of these queries): for jsonb, PostgreSQL printing the argument (`jsonb_out`) and reading the result (`jsonb_in`), and serde_json parsing the whole document into a `Value` — upstream pgrx crosses jsonb as text the same way; for numeric, `numeric_out`/`numeric_in` around the runtime's parse and print; for timestamptz, the two UTC-offset questions `t + i` asks the backend (answered without a memory context or error trap); for a composite, reading its fields into the row value (the row type's column list is cached per backend).";
+
 const nsPerCall = (ms: number, floor: number) => `${(((ms - floor) * 1e6) / ROWS).toFixed(0)} ns`;
 
 /** Every variant must compute what the reference computes, on every row, before it is timed. */
@@ -140,6 +144,7 @@ export async function benchTypes(): Promise<string> {
         `How the values cross into PL/Rust (docs/TYPES.md): numeric as its text form (\`numeric_out\`, parsed by the runtime; the result through \`numeric_in\`), jsonb as its JSON text (serde_json parses it; the result through \`jsonb_in\`), timestamptz and interval as their fixed-size bytes (the session's offsets asked of PostgreSQL once per call that needs them), a composite as one bytes value holding its columns' types and values.`,
         '',
         ...parts.flatMap((p) => [p, '']),
+        WHERE_THE_TIME_GOES,
       ]
         .join('\n')
         .trimEnd();
