@@ -170,4 +170,25 @@ describe('composite types in PostgreSQL 15', () => {
       await s.close();
     }
   });
+
+  test('ALTER TYPE in the same session: an argument of the changed row type is described anew, never read with the old columns', async () => {
+    // The handler keeps each row type's described columns per backend; one session sees both versions of the type.
+    const s = await pg.openSession();
+    try {
+      await s.run(`CREATE TYPE altered AS (a int4, b int4);
+CREATE FUNCTION altered_read(p altered) RETURNS text STRICT LANGUAGE plrust AS $$
+    Ok(Some(format!("{:?} {:?} {}", p.get_by_name::<i32>("a").ok().flatten(), p.get_by_name::<i32>("b").map_err(|_| "not i32"), p.len())))
+$$;`);
+      const read = async (row: string) => (await s.run(`SELECT altered_read(${row}::altered);`)).stdout.trim();
+      assert.equal(await read('ROW(1, 2)'), 'Some(1) Ok(Some(2)) 2');
+      await s.run('ALTER TYPE altered ALTER ATTRIBUTE b TYPE int8;');
+      assert.equal(await read('ROW(1, 2)'), 'Some(1) Err("not i32") 2');
+      await s.run('ALTER TYPE altered ADD ATTRIBUTE c text;');
+      assert.equal(await read(`ROW(1, 2, 'x')`), 'Some(1) Err("not i32") 3');
+      await s.run('ALTER TYPE altered DROP ATTRIBUTE a;');
+      assert.equal(await read(`ROW(2, 'x')`), 'None Err("not i32") 2');
+    } finally {
+      await s.close();
+    }
+  });
 });
