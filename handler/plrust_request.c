@@ -431,6 +431,31 @@ described_type(Form_pg_attribute att, PlrustType *t, bool *known)
 	return *known ? getBaseType(att->atttypid) : att->atttypid;
 }
 
+/*
+ * The columns of a query's result or of a row type: their count, then each
+ * one's name, the type OID it is described as, and whether it travels as
+ * text; a row type also says which columns are dropped (the runtime's
+ * Column::read_all reads both forms).
+ */
+static void
+put_column_list(StringInfo out, TupleDesc desc, PlrustType *types, bool *known, bool with_dropped)
+{
+	int			c;
+
+	put_u32(out, desc->natts);
+	for (c = 0; c < desc->natts; c++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, c);
+		Oid			described = described_type(att, &types[c], &known[c]);
+
+		put_text(out, NameStr(att->attname));
+		put_u32(out, described);
+		put_u8(out, known[c] ? 0 : 1);
+		if (with_dropped)
+			put_u8(out, att->attisdropped ? 1 : 0);
+	}
+}
+
 /* One query argument: its type and value (the text form of a type PL/Rust does not convert). */
 static void
 get_arg(Reader *r, uint32 i, Oid *type, Datum *value, char *null)
@@ -688,16 +713,7 @@ run_query(PlrustCallState *st, const char *query, uint32 nargs, Oid *types, Datu
 		int			c;
 		uint64		row;
 
-		put_u32(out, desc->natts);
-		for (c = 0; c < desc->natts; c++)
-		{
-			Form_pg_attribute att = TupleDescAttr(desc, c);
-			Oid			described = described_type(att, &types_out[c], &known[c]);
-
-			put_text(out, NameStr(att->attname));
-			put_u32(out, described);
-			put_u8(out, known[c] ? 0 : 1);
-		}
+		put_column_list(out, desc, types_out, known, false);
 		put_u64(out, SPI_processed);
 		for (row = 0; row < SPI_processed; row++)
 		{
@@ -835,20 +851,8 @@ put_row(StringInfo out, HeapTuple tuple, TupleDesc desc, const PlrustType *types
 static void
 put_columns(StringInfo out, TupleDesc desc, PlrustType *types, bool *known)
 {
-	int			i;
-
 	put_u32(out, desc->tdtypeid);
-	put_u32(out, desc->natts);
-	for (i = 0; i < desc->natts; i++)
-	{
-		Form_pg_attribute att = TupleDescAttr(desc, i);
-		Oid			described = described_type(att, &types[i], &known[i]);
-
-		put_text(out, NameStr(att->attname));
-		put_u32(out, described);
-		put_u8(out, known[i] ? 0 : 1);
-		put_u8(out, att->attisdropped ? 1 : 0);
-	}
+	put_column_list(out, desc, types, known, true);
 }
 
 static void
@@ -1118,7 +1122,7 @@ reader_of_bytes(const PlrustValue *v)
 {
 	Reader		r;
 
-	if (v->shape != PLRUST_SHAPE_BYTES)
+	if (v->shape != PLRUST_SHAPE_BYTES || (v->v.bytes.len > 0 && v->v.bytes.ptr == NULL))
 		malformed();
 	r.p = (const uint8_t *) v->v.bytes.ptr;
 	r.len = v->v.bytes.len;
@@ -1366,17 +1370,11 @@ Datum
 plrust_any_result(const PlrustValue *v, Oid type_oid)
 {
 	Oid			base = getBaseType(type_oid);
-	Reader		r;
-	Oid			given;
+	Reader		r = reader_of_bytes(v);
+	Oid			given = get_u32(&r);
 	PlrustType	t;
 	Datum		d;
 
-	if (v->shape != PLRUST_SHAPE_BYTES || (v->v.bytes.len > 0 && v->v.bytes.ptr == NULL))
-		malformed();
-	r.p = (const uint8_t *) v->v.bytes.ptr;
-	r.len = v->v.bytes.len;
-	r.at = 0;
-	given = get_u32(&r);
 	if (given != base)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
@@ -1463,20 +1461,20 @@ put_error_reply(StringInfo out, const ErrorData *e, bool abort)
 
 /* Copies the reply into a block the library owns; false when the host has no memory for it. */
 static bool
-hand_over(PlrustFunction *fn, StringInfo out, PlrustSlice *reply)
+hand_over(PlrustFunction *fn, const void *data, size_t len, PlrustSlice *reply)
 {
 	void	   *block;
 
 	reply->ptr = NULL;
 	reply->len = 0;
-	if (out->len == 0)
+	if (len == 0)
 		return true;
-	block = fn->host.alloc(fn->host.ctx, out->len, 1);
+	block = fn->host.alloc(fn->host.ctx, len, 1);
 	if (block == NULL)
 		return false;
-	memcpy(block, out->data, out->len);
+	memcpy(block, data, len);
 	reply->ptr = block;
-	reply->len = out->len;
+	reply->len = len;
 	return true;
 }
 
@@ -1522,14 +1520,10 @@ plrust_host_request(void *ctx, const uint8_t *msg, size_t len, PlrustSlice *repl
 	if (len == 4 + 9 && msg[0] == OP_TIMEZONE && msg[1] == 0 && msg[2] == 0 && msg[3] == 0)
 	{
 		uint8		offset[4];
-		void	   *block;
 
 		if (plrust_timezone_answer(msg + 4, len - 4, offset) == ZONE_OK &&
-			(block = st->fn->host.alloc(st->fn->host.ctx, sizeof(offset), 1)) != NULL)
+			hand_over(st->fn, offset, sizeof(offset), reply))
 		{
-			memcpy(block, offset, sizeof(offset));
-			reply->ptr = block;
-			reply->len = sizeof(offset);
 			plrust_host_leave();
 			return REPLY_OK;
 		}
@@ -1622,7 +1616,7 @@ plrust_host_request(void *ctx, const uint8_t *msg, size_t len, PlrustSlice *repl
 	MemoryContextSwitchTo(work);
 
 	if (failed == NULL)
-		status = hand_over(st->fn, &out, reply) ? REPLY_OK : REPLY_NO_MEMORY;
+		status = hand_over(st->fn, out.data, out.len, reply) ? REPLY_OK : REPLY_NO_MEMORY;
 	else
 	{
 		bool		abort = raising || ends_call(failed) || st->fn->broken;
@@ -1642,7 +1636,7 @@ plrust_host_request(void *ctx, const uint8_t *msg, size_t len, PlrustSlice *repl
 		}
 		resetStringInfo(&out);
 		put_error_reply(&out, failed, abort);
-		status = hand_over(st->fn, &out, reply) ? REPLY_ERROR : REPLY_NO_MEMORY;
+		status = hand_over(st->fn, out.data, out.len, reply) ? REPLY_ERROR : REPLY_NO_MEMORY;
 	}
 	MemoryContextSwitchTo(caller);
 	MemoryContextDelete(work);
