@@ -115,36 +115,16 @@ fn trim(mut d: Vec<u8>) -> Vec<u8> {
 }
 
 fn cmp_mag(a: &[u8], b: &[u8]) -> Ordering {
-    a.len().cmp(&b.len()).then_with(|| a.iter().rev().cmp(b.iter().rev()))
+    Shifted::of(a).cmp_mag(&Shifted::of(b))
 }
 
 fn add_mag(a: &[u8], b: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(a.len().max(b.len()) + 1);
-    let mut carry = 0;
-    for i in 0..a.len().max(b.len()) {
-        let s = a.get(i).copied().unwrap_or(0) + b.get(i).copied().unwrap_or(0) + carry;
-        out.push(s % 10);
-        carry = s / 10;
-    }
-    if carry > 0 {
-        out.push(carry);
-    }
-    out
+    Shifted::of(a).plus(&Shifted::of(b))
 }
 
 /// a - b for a >= b.
 fn sub_mag(a: &[u8], b: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(a.len());
-    let mut borrow = 0i8;
-    for (i, &x) in a.iter().enumerate() {
-        let mut d = x as i8 - b.get(i).copied().unwrap_or(0) as i8 - borrow;
-        borrow = i8::from(d < 0);
-        if d < 0 {
-            d += 10;
-        }
-        out.push(d as u8);
-    }
-    trim(out)
+    Shifted::of(a).minus(&Shifted::of(b))
 }
 
 fn mul_mag(a: &[u8], b: &[u8]) -> Vec<u8> {
@@ -212,7 +192,11 @@ struct Shifted<'a> {
     by: usize,
 }
 
-impl Shifted<'_> {
+impl<'a> Shifted<'a> {
+    fn of(digits: &'a [u8]) -> Shifted<'a> {
+        Shifted { digits, by: 0 }
+    }
+
     fn len(&self) -> usize {
         if self.digits.is_empty() { 0 } else { self.digits.len() + self.by }
     }
